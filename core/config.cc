@@ -1,0 +1,43 @@
+#include "core/config.h"
+
+namespace mtcpp {
+
+std::optional<std::string> StackConfig::validate() const {
+  if (address.is_unspecified() || address.is_broadcast() || address.is_multicast())
+    return "address: must be a unicast IPv4 address";
+  if (prefix_len < 0 || prefix_len > 32) return "prefix_len: must be 0..32";
+  if (!gateway.is_unspecified() && prefix_len > 0 &&
+      (gateway.value & prefix_mask(prefix_len)) != (address.value & prefix_mask(prefix_len)))
+    return "gateway: not inside the interface's subnet";
+  for (const Route& r : routes)
+    if (r.prefix_len < 0 || r.prefix_len > 32) return "routes: prefix length must be 0..32";
+  if (mtu && (*mtu < 576 || *mtu > 9000)) return "mtu: must be 576..9000";
+  if (arp.max_requests < 1) return "arp.max_requests: must be at least 1";
+  if (arp.retry_interval <= Duration::zero()) return "arp.retry_interval: must be positive";
+  if (arp.max_entries < 1) return "arp.max_entries: must be at least 1";
+  const TcpConfig& t = tcp;
+  if (t.send_buffer < 2048 || t.send_buffer > (1u << 30)) return "tcp.send_buffer: must be 2 KiB..1 GiB";
+  if (t.receive_buffer < 2048 || t.receive_buffer > (1u << 30))
+    return "tcp.receive_buffer: must be 2 KiB..1 GiB";
+  if (t.max_connections < 1) return "tcp.max_connections: must be at least 1";
+  if (t.max_backlog < 1) return "tcp.max_backlog: must be at least 1";
+  if (t.ephemeral_port_first == 0 || t.ephemeral_port_first > t.ephemeral_port_last)
+    return "tcp.ephemeral_port_first/last: need 0 < first <= last";
+  if (t.initial_window_segments < 1) return "tcp.initial_window_segments: must be at least 1";
+  if (t.rto_min <= Duration::zero() || t.rto_initial < t.rto_min || t.rto_max < t.rto_initial)
+    return "tcp.rto_*: need 0 < rto_min <= rto_initial <= rto_max";
+  if (t.syn_retries < 0 || t.data_retries < 0) return "tcp.*_retries: must not be negative";
+  if (t.delayed_ack < Duration::zero() || t.delayed_ack > 500ms)
+    return "tcp.delayed_ack: must be 0..500 ms (RFC 9293 §3.8.6.3)";
+  if (t.persist_min <= Duration::zero() || t.persist_max < t.persist_min)
+    return "tcp.persist_*: need 0 < persist_min <= persist_max";
+  if (t.keepalive_idle <= Duration::zero() || t.keepalive_interval <= Duration::zero() ||
+      t.keepalive_probes < 1)
+    return "tcp.keepalive_*: must be positive";
+  if (t.fin_wait_2_timeout <= Duration::zero()) return "tcp.fin_wait_2_timeout: must be positive";
+  if (t.time_wait < Duration::zero()) return "tcp.time_wait: must not be negative";
+  if (t.challenge_ack_limit < 1) return "tcp.challenge_ack_limit: must be at least 1";
+  return std::nullopt;
+}
+
+}  // namespace mtcpp

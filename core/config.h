@@ -1,0 +1,85 @@
+// A stack's configuration: a plain value, validated once, passed at construction. Every timer and
+// limit of the TCP core lives here so tests and scenarios can read expected times from the knobs.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/time.h"
+#include "core/wire/addr.h"
+
+namespace mtcpp {
+
+using namespace std::chrono_literals;
+
+struct Route {
+  Ipv4Addr prefix;
+  int prefix_len = 0;
+  Ipv4Addr gateway;  // unspecified: the destination is on-link
+};
+
+struct StaticArpEntry {
+  Ipv4Addr ip;
+  MacAddr mac;
+};
+
+struct ArpConfig {
+  Duration entry_lifetime = 60s;  // a learned entry is re-resolved after this
+  Duration retry_interval = 1s;   // between requests for an unresolved address
+  int max_requests = 3;           // then waiting packets are dropped, counted
+  std::size_t max_pending = 8;    // frames held per unresolved address
+  std::size_t max_entries = 1024;
+  bool gratuitous_at_start = true;
+};
+
+struct TcpConfig {
+  std::uint32_t send_buffer = 256 * 1024;
+  std::uint32_t receive_buffer = 256 * 1024;
+  std::size_t max_connections = 10000;  // connection blocks, listeners included
+  int max_backlog = 4096;
+  std::uint16_t ephemeral_port_first = 32768;
+  std::uint16_t ephemeral_port_last = 60999;
+
+  // Options offered in SYNs (each still needs the peer's agreement).
+  bool window_scaling = true;
+  bool sack = true;
+  bool timestamps = true;
+  bool nagle = true;  // default for new sockets; TCP_NODELAY turns it off per socket
+  std::uint32_t initial_window_segments = 10;  // RFC 6928
+
+  // RFC 6298
+  Duration rto_initial = 1s;
+  Duration rto_min = 1s;
+  Duration rto_max = 60s;
+  int syn_retries = 6;   // SYN or SYN-ACK retransmissions before giving up (R2 for SYN)
+  int data_retries = 15; // retransmissions of one segment before ETIMEDOUT (R2)
+
+  Duration delayed_ack = 40ms;  // bounded by RFC 9293 §3.8.6.3's 0.5 s
+  Duration persist_min = 200ms;
+  Duration persist_max = 60s;
+  Duration keepalive_idle = 7200s;  // RFC 1122 §4.2.3.6 default
+  Duration keepalive_interval = 75s;
+  int keepalive_probes = 9;
+  Duration fin_wait_2_timeout = 60s;  // orphaned connections only
+  Duration time_wait = 60s;           // 2·MSL
+  int challenge_ack_limit = 1000;     // per second, per stack (RFC 5961 §7)
+  bool rfc1337_ignore_rst_in_time_wait = false;
+};
+
+struct StackConfig {
+  Ipv4Addr address;
+  int prefix_len = 24;
+  Ipv4Addr gateway;  // unspecified: no default route
+  std::vector<Route> routes;
+  std::vector<StaticArpEntry> static_arp;
+  std::optional<std::uint16_t> mtu;  // defaults to the link's
+  std::uint64_t seed = 1;
+  ArpConfig arp;
+  TcpConfig tcp;
+
+  // A description of the first invalid field, or nothing when the value can build a stack.
+  std::optional<std::string> validate() const;
+};
+
+}  // namespace mtcpp
