@@ -11,8 +11,13 @@ namespace mtcpp {
 class Checksum {
  public:
   void add(Bytes data);
-  void add16(std::uint16_t v) { sum_ += v; }
-  void add32(std::uint32_t v) { sum_ += (v >> 16) + (v & 0xffff); }
+  // After an odd-length add() the next byte is the low half of a word, so a word added now
+  // straddles two words: its high byte counts as a low byte and vice versa, i.e. byte-swapped.
+  void add16(std::uint16_t v) { sum_ += odd_ ? static_cast<std::uint16_t>((v << 8) | (v >> 8)) : v; }
+  void add32(std::uint32_t v) {
+    add16(static_cast<std::uint16_t>(v >> 16));
+    add16(static_cast<std::uint16_t>(v));
+  }
   // The one's-complement of the folded sum: what goes into a header field.
   std::uint16_t finish() const;
 

@@ -1,5 +1,7 @@
 #include "core/wire/tcp.h"
 
+#include <algorithm>
+
 #include "core/wire/checksum.h"
 
 namespace mtcpp {
@@ -55,22 +57,39 @@ bool parse_options(Bytes opts, TcpOptions& out) {
   return true;
 }
 
+// Option bytes emit() writes before the SACK option.
+std::size_t size_before_sack(const TcpOptions& o) {
+  std::size_t n = 0;
+  if (o.mss) n += 4;
+  if (o.window_scale) n += 4;  // NOP + 3
+  if (o.sack_permitted && !o.timestamps) n += 4;  // NOP NOP + 2
+  if (o.timestamps) n += 12;  // (SACK-permitted or NOP NOP) + timestamps
+  return n;
+}
+
+// The SACK blocks emit() writes: at most the array's four, and only as many as fit in the 40
+// option bytes after the other options (three beside timestamps, RFC 2018 §3). The blocks left
+// out are the last ones, which RFC 2018 orders as the least recent.
+std::size_t sack_blocks_to_emit(const TcpOptions& o) {
+  constexpr std::size_t kOptionSpace = TcpHeader::kMaxSize - TcpHeader::kMinSize;
+  constexpr std::size_t kSackOverhead = 4;  // NOP NOP kind length
+  const std::size_t used = size_before_sack(o);
+  if (used + kSackOverhead >= kOptionSpace) return 0;
+  const std::size_t fit = (kOptionSpace - used - kSackOverhead) / 8;
+  return std::min({o.sack_count, TcpOptions::kMaxSackBlocks, fit});
+}
+
 }  // namespace
 
 std::size_t TcpOptions::encoded_size() const {
-  std::size_t n = 0;
-  if (mss) n += 4;
-  if (window_scale) n += 4;  // NOP + 3
-  if (sack_permitted && !timestamps) n += 4;  // NOP NOP + 2
-  if (timestamps) n += 12;  // (SACK-permitted or NOP NOP) + timestamps
-  if (sack_count > 0) n += 4 + 8 * sack_count;  // NOP NOP + kind/len + blocks
-  return n;
+  const std::size_t blocks = sack_blocks_to_emit(*this);
+  return size_before_sack(*this) + (blocks > 0 ? 4 + 8 * blocks : 0);  // NOP NOP kind/len + blocks
 }
 
 TcpHeader::Parsed TcpHeader::parse(Bytes s, Ipv4Addr src, Ipv4Addr dst, bool verify_checksum) {
   Parsed r;
   if (s.size() < kMinSize) return r;
-  const std::size_t offset = std::size_t{s[12] >> 4} * 4;
+  const std::size_t offset = (std::size_t{s[12]} >> 4) * 4;
   if (offset < kMinSize || offset > s.size()) {
     r.error = Error::bad_data_offset;
     return r;
@@ -122,9 +141,9 @@ std::size_t TcpHeader::emit(MutableBytes out, Ipv4Addr src, Ipv4Addr dst, Bytes 
   } else if (options.sack_permitted) {
     put(kNop), put(kNop), put(kSackPermitted), put(2);
   }
-  if (options.sack_count > 0) {
-    put(kNop), put(kNop), put(kSack), put(static_cast<std::uint8_t>(2 + 8 * options.sack_count));
-    for (std::size_t b = 0; b < options.sack_count; ++b) {
+  if (const std::size_t blocks = sack_blocks_to_emit(options); blocks > 0) {
+    put(kNop), put(kNop), put(kSack), put(static_cast<std::uint8_t>(2 + 8 * blocks));
+    for (std::size_t b = 0; b < blocks; ++b) {
       store_be32(out, i, options.sack[b].left);
       store_be32(out, i + 4, options.sack[b].right);
       i += 8;

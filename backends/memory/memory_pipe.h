@@ -1,0 +1,61 @@
+// A cable between two stacks polled by two threads, for benchmarks in real time. Each direction
+// is an SpscRing of frame-sized slots: the sender copies its frame into a slot (the wire) and the
+// receiver copies it out into a buffer of its own pool, so each pool stays with one thread.
+// No delay or loss here; a full ring pushes back (tx_burst takes fewer frames).
+#pragma once
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+#include "backends/memory/memory_link.h"
+#include "backends/memory/packet_pool.h"
+#include "backends/memory/spsc_ring.h"
+
+namespace mtcpp {
+
+struct PipeFrame {
+  static constexpr std::size_t kMaxSize = PacketPool::kDefaultBufferSize;
+  std::uint32_t len = 0;
+  std::array<std::uint8_t, kMaxSize> bytes;
+};
+
+using PipeRing = SpscRing<PipeFrame>;
+
+// Every method is called by the one thread that polls this port.
+class MemoryPipePort final : public PacketIo {
+ public:
+  // config.buffer_size must not exceed PipeFrame::kMaxSize.
+  MemoryPipePort(const MemoryPortConfig& config, PipeRing& tx, PipeRing& rx);
+
+  LinkCaps caps() const override { return caps_; }
+  std::size_t rx_burst(std::span<PacketBuffer*> out, Instant now) override;
+  PacketBuffer* tx_alloc() override { return pool_.alloc(); }
+  std::size_t tx_burst(std::span<PacketBuffer* const> pkts, Instant now) override;
+  void release(PacketBuffer* pkt) override { pool_.free(pkt); }
+  // Frames arrive at any moment from the other thread, so the port is polled: "now" (the
+  // earliest instant) while a frame waits, otherwise kNever.
+  Instant next_rx_time() const override;
+
+  const PacketPool& pool() const { return pool_; }
+
+ private:
+  LinkCaps caps_;
+  PacketPool pool_;
+  PipeRing& tx_;
+  PipeRing& rx_;
+};
+
+class MemoryPipe {
+ public:
+  MemoryPipe(const MemoryPortConfig& a, const MemoryPortConfig& b, std::size_t ring_frames = 1024);
+  MemoryPipePort& a() { return a_; }
+  MemoryPipePort& b() { return b_; }
+
+ private:
+  PipeRing a_to_b_;  // declared before the ports, which hold references to the rings
+  PipeRing b_to_a_;
+  MemoryPipePort a_;
+  MemoryPipePort b_;
+};
+
+}  // namespace mtcpp

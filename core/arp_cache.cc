@@ -1,0 +1,102 @@
+#include "core/arp_cache.h"
+
+namespace mtcpp {
+
+ArpCache::ArpCache(const ArpConfig& config) : config_(config) { entries_.reserve(config.max_entries); }
+
+void ArpCache::add_static(Ipv4Addr ip, MacAddr mac) {
+  Entry& e = entries_[ip.value];
+  e.mac = mac;
+  e.resolved = true;
+  e.is_static = true;
+  e.expires = kNever;
+}
+
+const MacAddr* ArpCache::lookup(Ipv4Addr ip, Instant now) const {
+  auto it = entries_.find(ip.value);
+  if (it == entries_.end() || !it->second.resolved) return nullptr;
+  if (!it->second.is_static && it->second.expires <= now) return nullptr;
+  return &it->second.mac;
+}
+
+std::vector<PacketBuffer*> ArpCache::learn(Ipv4Addr ip, MacAddr mac, Instant now) {
+  auto it = entries_.find(ip.value);
+  if (it == entries_.end()) {
+    if (entries_.size() >= config_.max_entries) return {};
+    it = entries_.emplace(ip.value, Entry{}).first;
+  }
+  Entry& e = it->second;
+  if (e.is_static) return {};
+  e.mac = mac;
+  e.resolved = true;
+  e.requests = 0;
+  e.expires = now + config_.entry_lifetime;
+  std::vector<PacketBuffer*> ready;
+  ready.swap(e.waiting);
+  return ready;
+}
+
+bool ArpCache::hold(Ipv4Addr ip, PacketBuffer* frame, Instant now, bool* request_now) {
+  *request_now = false;
+  auto it = entries_.find(ip.value);
+  if (it == entries_.end()) {
+    if (entries_.size() >= config_.max_entries) return false;
+    it = entries_.emplace(ip.value, Entry{}).first;
+  }
+  Entry& e = it->second;
+  if (e.resolved) {  // stale: resolve again, keep using nothing until answered
+    e.resolved = false;
+    e.requests = 0;
+  }
+  if (e.waiting.size() >= config_.max_pending) return false;
+  if (e.waiting.capacity() == 0) e.waiting.reserve(config_.max_pending);
+  e.waiting.push_back(frame);
+  if (e.requests == 0) {
+    e.requests = 1;
+    e.expires = now + config_.retry_interval;
+    *request_now = true;
+  }
+  return true;
+}
+
+ArpCache::Due ArpCache::expire(Instant now) {
+  Due due;
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    Entry& e = it->second;
+    if (e.is_static || e.expires > now) {
+      ++it;
+      continue;
+    }
+    if (e.resolved) {  // aged out
+      it = entries_.erase(it);
+      continue;
+    }
+    if (e.requests >= config_.max_requests) {
+      due.give_up.insert(due.give_up.end(), e.waiting.begin(), e.waiting.end());
+      it = entries_.erase(it);
+      continue;
+    }
+    ++e.requests;
+    e.expires = now + config_.retry_interval;
+    due.retry.push_back(Ipv4Addr{it->first});
+    ++it;
+  }
+  return due;
+}
+
+Instant ArpCache::next_deadline() const {
+  Instant next = kNever;
+  // Aging needs no wake-up of its own: a stale entry is noticed when it is next used.
+  for (const auto& [ip, e] : entries_)
+    if (!e.resolved && !e.is_static) next = std::min(next, e.expires);
+  return next;
+}
+
+std::vector<PacketBuffer*> ArpCache::drain() {
+  std::vector<PacketBuffer*> all;
+  for (auto& [ip, e] : entries_) all.insert(all.end(), e.waiting.begin(), e.waiting.end());
+  entries_.clear();
+  return all;
+}
+
+}  // namespace mtcpp

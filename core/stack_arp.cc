@@ -1,0 +1,53 @@
+// ARP on the stack's interface (RFC 826): answer requests for our address, learn from requests
+// and replies addressed to us, and release frames that were waiting for a resolution.
+#include "core/stack.h"
+#include "core/wire/arp.h"
+#include "core/wire/ethernet.h"
+
+namespace mtcpp {
+
+void Stack::arp_input(Bytes payload, Instant now) {
+  const auto arp = ArpPacket::parse(payload);
+  if (!arp) {
+    ++stats_.frames_malformed;
+    return;
+  }
+  if (arp->target_ip != config_.address) return;  // not about us: no learning (RFC 826's merge rule)
+  if (arp->sender_mac.is_multicast() || arp->sender_ip.is_unspecified()) return;
+  for (PacketBuffer* b : arp_.learn(arp->sender_ip, arp->sender_mac, now)) {
+    MutableBytes frame(b->data, b->len);
+    std::copy(arp->sender_mac.octets.begin(), arp->sender_mac.octets.end(), frame.begin());
+    queue_tx(b, now);
+  }
+  arp_deadline_ = arp_.next_deadline();
+  if (arp->op == ArpOp::request) {
+    send_arp(ArpOp::reply, arp->sender_mac, arp->sender_ip, arp->sender_mac, now);
+    ++stats_.arp_replies_sent;
+  }
+}
+
+void Stack::send_arp(ArpOp op, MacAddr dst_mac, Ipv4Addr target_ip, MacAddr target_mac, Instant now) {
+  PacketBuffer* b = alloc_frame();
+  if (b == nullptr) return;
+  // 42 bytes, padded to Ethernet's 60-byte minimum.
+  constexpr std::size_t kLen = 60;
+  MutableBytes frame(b->data, kLen);
+  std::fill(frame.begin(), frame.end(), 0);
+  EthernetHeader{dst_mac, caps_.mac, static_cast<std::uint16_t>(EtherType::arp)}.emit(frame);
+  ArpPacket{op, caps_.mac, config_.address, target_mac, target_ip}.emit(frame.subspan(EthernetHeader::kSize));
+  b->len = kLen;
+  if (op == ArpOp::request) ++stats_.arp_requests_sent;
+  queue_tx(b, now);
+}
+
+void Stack::run_arp_timers(Instant now) {
+  ArpCache::Due due = arp_.expire(now);
+  for (Ipv4Addr ip : due.retry) send_arp(ArpOp::request, MacAddr::broadcast(), ip, MacAddr{}, now);
+  for (PacketBuffer* b : due.give_up) {
+    ++stats_.arp_unresolved_drops;
+    io_.release(b);
+  }
+  arp_deadline_ = arp_.next_deadline();
+}
+
+}  // namespace mtcpp

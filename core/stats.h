@@ -1,0 +1,50 @@
+// Counters a stack keeps: every dropped packet is counted under the reason it was dropped.
+#pragma once
+#include <cstdint>
+
+namespace mtcpp {
+
+struct StackStats {
+  // Link and network layers.
+  std::uint64_t frames_received = 0;
+  std::uint64_t frames_sent = 0;
+  std::uint64_t frames_malformed = 0;      // too short for Ethernet, bad ARP
+  std::uint64_t frames_not_for_us = 0;     // other MAC, unknown EtherType
+  std::uint64_t tx_no_buffer = 0;          // the backend's pool was empty
+  std::uint64_t tx_ring_full = 0;          // the backend took fewer frames than offered
+  std::uint64_t arp_requests_sent = 0;
+  std::uint64_t arp_replies_sent = 0;
+  std::uint64_t arp_unresolved_drops = 0;  // frames dropped waiting for an address that never answered
+  std::uint64_t ip_malformed = 0;
+  std::uint64_t ip_bad_checksum = 0;
+  std::uint64_t ip_fragments_dropped = 0;
+  std::uint64_t ip_not_for_us = 0;
+  std::uint64_t ip_no_route = 0;
+  std::uint64_t ip_unknown_protocol = 0;
+  std::uint64_t icmp_malformed = 0;
+  std::uint64_t icmp_echo_replies = 0;
+  std::uint64_t icmp_unreachable_received = 0;
+  // TCP.
+  std::uint64_t tcp_segments_received = 0;
+  std::uint64_t tcp_segments_sent = 0;
+  std::uint64_t tcp_malformed = 0;        // truncated, bad data offset, bad option lengths
+  std::uint64_t tcp_bad_checksum = 0;
+  std::uint64_t tcp_retransmissions = 0;
+  std::uint64_t tcp_fast_retransmits = 0;
+  std::uint64_t tcp_timeouts = 0;          // connections aborted with ETIMEDOUT
+  std::uint64_t tcp_resets_sent = 0;
+  std::uint64_t tcp_resets_received = 0;
+  std::uint64_t tcp_challenge_acks = 0;
+  std::uint64_t tcp_challenge_acks_suppressed = 0;
+  std::uint64_t tcp_paws_drops = 0;
+  std::uint64_t tcp_out_of_window = 0;
+  std::uint64_t tcp_listen_overflows = 0;
+  std::uint64_t tcp_fin_wait_2_timeouts = 0;
+  std::uint64_t tcp_active_opens = 0;
+  std::uint64_t tcp_passive_opens = 0;
+  std::uint64_t tcp_connections_in_use = 0;   // connection blocks allocated now
+  std::uint64_t tcp_time_wait = 0;            // connections in TIME_WAIT now
+  std::uint64_t tcp_buffer_bytes_in_use = 0;  // send plus receive buffer capacity allocated now
+};
+
+}  // namespace mtcpp

@@ -1,0 +1,49 @@
+#include "core/tcp/congestion.h"
+
+#include <algorithm>
+
+namespace mtcpp {
+
+NewReno::NewReno(std::uint32_t mss, std::uint32_t initial_window_segments)
+    : mss_(mss), cwnd_(initial_window_segments * mss) {}
+
+void NewReno::on_ack(std::uint32_t acked) {
+  if (cwnd_ < ssthresh_) {
+    cwnd_ += std::min(acked, mss_);  // slow start, RFC 5681 equation 2 (with ABC's L = 1 SMSS)
+    return;
+  }
+  // Congestion avoidance: about one SMSS per RTT (RFC 5681 §3.1, byte counting).
+  avoidance_credit_ += acked;
+  if (avoidance_credit_ >= cwnd_) {
+    avoidance_credit_ -= cwnd_;
+    cwnd_ += mss_;
+  }
+}
+
+std::uint32_t NewReno::half_flight(std::uint32_t flight) const { return std::max(flight / 2, 2 * mss_); }
+
+void NewReno::on_enter_recovery(std::uint32_t flight) {
+  ssthresh_ = half_flight(flight);  // equation 4
+  cwnd_ = ssthresh_ + 3 * mss_;
+}
+
+void NewReno::on_dup_ack_in_recovery() { cwnd_ += mss_; }
+
+void NewReno::on_partial_ack(std::uint32_t acked) {
+  // Deflate by the amount acked, then add back one SMSS if at least that much was acked.
+  cwnd_ = cwnd_ > acked ? cwnd_ - acked : mss_;
+  if (acked >= mss_) cwnd_ += mss_;
+}
+
+void NewReno::on_exit_recovery(std::uint32_t flight) {
+  cwnd_ = std::min(ssthresh_, std::max(flight, mss_) + mss_);
+  avoidance_credit_ = 0;
+}
+
+void NewReno::on_timeout(std::uint32_t flight) {
+  ssthresh_ = half_flight(flight);
+  cwnd_ = mss_;  // loss window, one segment
+  avoidance_credit_ = 0;
+}
+
+}  // namespace mtcpp

@@ -1,0 +1,128 @@
+// Segment arrival: find the connection, or answer for the CLOSED and LISTEN states
+// (RFC 9293 §3.10.7.1 and §3.10.7.2), and option negotiation for a new connection.
+#include <algorithm>
+
+#include "core/tcp/tcp.h"
+
+namespace mtcpp {
+
+void Tcp::segment_arrives(const SegmentIn& seg, Instant now) {
+  ++stats_.tcp_segments_received;
+  const Endpoint local{seg.dst, seg.h.dst_port};
+  const Endpoint remote{seg.src, seg.h.src_port};
+  if (auto it = flows_.find(key_of(local, remote)); it != flows_.end()) {
+    Tcb& t = *it->second;
+    ++t.segments_received;
+    if (t.state == TcpState::time_wait && time_wait_reopen(t, seg)) {
+      destroy(&t);  // a new incarnation (RFC 9293 §3.6.1, RFC 6191): fall through to LISTEN
+    } else {
+      if (t.state == TcpState::syn_sent) syn_sent_input(t, seg, now);
+      else synchronized_input(t, seg, now);
+      return;
+    }
+  }
+  if (auto it = listeners_.find(local.port); it != listeners_.end() &&
+      (it->second->local.addr.is_unspecified() || it->second->local.addr == local.addr)) {
+    listen_input(*it->second, seg, now);
+    return;
+  }
+  closed_port_reply(seg, now);
+}
+
+// §3.10.7.1: no connection. An RST is dropped; anything else is answered with a RST that the
+// sender will accept.
+void Tcp::closed_port_reply(const SegmentIn& seg, Instant now) {
+  if (seg.h.has(tcp_flag::rst)) return;
+  send_rst_for(seg, now);
+}
+
+// A SYN may reopen a connection in TIME_WAIT if it is from a newer incarnation: a higher
+// timestamp when both sides use them, else a sequence number beyond RCV.NXT (RFC 6191 §2).
+bool Tcp::time_wait_reopen(Tcb& t, const SegmentIn& seg) const {
+  if (!seg.h.has(tcp_flag::syn) || seg.h.has(tcp_flag::ack) || seg.h.has(tcp_flag::rst)) return false;
+  if (listeners_.count(t.local.port) == 0) return false;
+  if (t.ts_enabled && seg.h.options.timestamps)
+    return static_cast<std::int32_t>(seg.h.options.timestamps->tsval - t.ts_recent) > 0;
+  return SeqNum{seg.h.seq} > t.rcv_nxt;
+}
+
+std::uint8_t Tcp::window_shift_for(std::uint32_t buffer) {
+  std::uint8_t shift = 0;
+  while (shift < 14 && (buffer >> shift) > 65535) ++shift;
+  return shift;
+}
+
+void Tcp::negotiate_options(Tcb& t, const TcpOptions& peer) {
+  // Window scaling (RFC 7323 §2.2): both SYNs must carry the option.
+  const bool we_offer_ws = config_.window_scaling;
+  t.ws_enabled = we_offer_ws && peer.window_scale.has_value();
+  if (t.ws_enabled) {
+    t.snd_wscale = std::min<std::uint8_t>(*peer.window_scale, 14);
+    t.rcv_wscale = window_shift_for(t.rcv.capacity());
+  } else {
+    t.snd_wscale = 0;
+    t.rcv_wscale = 0;
+  }
+  t.sack_enabled = config_.sack && peer.sack_permitted;
+  t.ts_enabled = config_.timestamps && peer.timestamps.has_value();
+  if (t.ts_enabled) t.ts_recent = peer.timestamps->tsval;
+  // §3.7.1: without the option the peer's MSS is 536.
+  t.peer_mss = peer.mss.value_or(536);
+  const std::uint16_t our_max = static_cast<std::uint16_t>(out_.mtu() - 40);
+  const std::uint16_t user_cap = t.user_mss != 0 ? t.user_mss : our_max;
+  std::uint16_t mss = std::min({t.peer_mss, our_max, user_cap});
+  if (t.ts_enabled) mss = static_cast<std::uint16_t>(mss - 12);  // every segment carries 12 bytes of TS
+  t.snd_mss = std::max<std::uint16_t>(mss, 64);
+  t.cc = std::make_unique<NewReno>(t.snd_mss, config_.initial_window_segments);
+}
+
+// §3.10.7.2: LISTEN.
+void Tcp::listen_input(Tcb& l, const SegmentIn& seg, Instant now) {
+  const TcpHeader& h = seg.h;
+  if (h.has(tcp_flag::rst)) return;                    // first: ignore an RST
+  if (h.has(tcp_flag::ack)) {                           // second: any ACK is bad
+    send_rst_for(seg, now);
+    return;
+  }
+  if (!h.has(tcp_flag::syn)) return;                    // fourth: other text or control
+  // third: a SYN. The backlog bounds embryonic and unaccepted children together.
+  if (l.queued >= l.backlog) {
+    ++stats_.tcp_listen_overflows;
+    return;
+  }
+  Tcb* c = new_tcb();
+  if (c == nullptr) {
+    ++stats_.tcp_listen_overflows;
+    return;
+  }
+  c->local = {seg.dst, h.dst_port};
+  c->remote = {seg.src, h.src_port};
+  c->bound = true;
+  c->listener = &l;
+  c->passive_open = true;
+  c->nodelay = l.nodelay;
+  c->keepalive = l.keepalive;
+  c->irs = SeqNum{h.seq};
+  c->rcv_nxt = c->irs + 1;
+  c->rcv_adv = c->rcv_nxt;
+  c->iss = isn_.isn(c->local, c->remote, now);
+  c->ts_offset = static_cast<std::uint32_t>(isn_.hash(c->remote, c->local));
+  c->snd_una = c->iss;
+  c->snd_nxt = c->iss;
+  c->snd_max = c->iss;
+  c->snd_buf_seq = c->iss + 1;
+  c->snd_wnd = h.window;  // never scaled in a SYN (RFC 7323 §2.2)
+  c->snd_wl1 = c->irs;
+  c->snd_wl2 = c->iss;
+  negotiate_options(*c, h.options);
+  c->max_snd_wnd = c->snd_wnd;
+  (l.accept_tail != nullptr ? l.accept_tail->queue_next : l.accept_head) = c;
+  l.accept_tail = c;
+  ++l.queued;
+  enter(*c, TcpState::syn_received, now);
+  flow_insert(*c);
+  ++stats_.tcp_passive_opens;
+  send_syn(*c, now);
+}
+
+}  // namespace mtcpp

@@ -1,0 +1,383 @@
+// Segment arrival in SYN-SENT and in the synchronized states: RFC 9293 §3.10.7.3 and §3.10.7.4,
+// checked in the RFC's order, with RFC 5961's defences and RFC 7323's PAWS.
+//   segment_arrives (demux.cc) → syn_sent_input | synchronized_input
+//     → check_sequence → process_rst → (SYN) → process_ack → process_text → process_fin → output
+#include <cerrno>
+
+#include "core/tcp/tcp.h"
+
+namespace mtcpp {
+
+// §3.10.7.3: SYN-SENT.
+void Tcp::syn_sent_input(Tcb& t, const SegmentIn& seg, Instant now) {
+  const TcpHeader& h = seg.h;
+  const SeqNum ack{h.ack};
+  // First: an ACK must acknowledge our SYN and nothing beyond.
+  if (h.has(tcp_flag::ack) && (ack <= t.iss || ack > t.snd_max)) {
+    if (!h.has(tcp_flag::rst)) send_rst_for(seg, now);
+    return;
+  }
+  // Second: an RST counts only with an acceptable ACK (RFC 5961 §3.2's SYN-SENT rule).
+  if (h.has(tcp_flag::rst)) {
+    if (h.has(tcp_flag::ack)) {
+      ++stats_.tcp_resets_received;
+      connection_lost(t, ECONNREFUSED, now);
+    }
+    return;
+  }
+  // Fourth: the SYN.
+  if (!h.has(tcp_flag::syn)) return;
+  t.irs = SeqNum{h.seq};
+  t.rcv_nxt = t.irs + 1;
+  t.rcv_adv = t.rcv_nxt;
+  negotiate_options(t, h.options);
+  t.snd_wnd = h.window;  // a window in a SYN is never scaled (RFC 7323 §2.2)
+  t.max_snd_wnd = t.snd_wnd;
+  t.snd_wl1 = t.irs;
+  t.snd_wl2 = ack;
+  if (h.has(tcp_flag::ack)) {
+    if (t.rtt_timing && t.retransmits == 0) t.rtt.sample(now - t.rtt_start);
+    t.rtt_timing = false;
+    t.snd_una = ack;
+    t.retransmits = 0;
+    t.rexmit_at = kNever;
+    enter(t, TcpState::established, now);
+    restart_keepalive(t, now);
+    t.ack_now = true;
+    output(t, now);
+    rearm(t);
+    return;
+  }
+  // Simultaneous open (§3.5, figure 8): answer with SYN,ACK from SYN-RECEIVED.
+  t.snd_nxt = t.iss;
+  t.retransmits = 0;
+  enter(t, TcpState::syn_received, now);
+  send_syn(t, now);
+}
+
+void Tcp::synchronized_input(Tcb& t, const SegmentIn& seg, Instant now) {
+  // First: sequence number (and PAWS).
+  if (!check_sequence(t, seg, now)) return;
+  // Second: RST.
+  if (seg.h.has(tcp_flag::rst)) {
+    process_rst(t, seg, now);
+    return;
+  }
+  // Third (security) does not apply. Fourth: a SYN in a synchronized state draws a challenge ACK
+  // whatever its sequence number (RFC 5961 §4.2).
+  if (seg.h.has(tcp_flag::syn)) {
+    challenge_ack(t, now);
+    return;
+  }
+  // Fifth: ACK. A segment without one is dropped.
+  if (!seg.h.has(tcp_flag::ack)) return;
+  if (!process_ack(t, seg, now)) return;
+  restart_keepalive(t, now);
+  // Sixth (URG) is not supported: the urgent pointer is ignored (RFC 6093 discourages its use).
+  // Seventh: segment text.
+  if (!process_text(t, seg, now)) return;
+  // Eighth: FIN, once every byte before it has arrived.
+  if (t.fin_seq_received && *t.fin_seq_received == t.rcv_nxt) process_fin(t, now);
+  output(t, now);
+  rearm(t);
+}
+
+bool Tcp::check_sequence(Tcb& t, const SegmentIn& seg, Instant now) {
+  const TcpHeader& h = seg.h;
+  const SeqNum seq{h.seq};
+  // RFC 7323 §5.3: PAWS rejects a segment whose timestamp is older than TS.Recent.
+  if (t.ts_enabled && h.options.timestamps && !h.has(tcp_flag::rst) &&
+      static_cast<std::int32_t>(h.options.timestamps->tsval - t.ts_recent) < 0) {
+    ++stats_.tcp_paws_drops;
+    t.ack_now = true;
+    output(t, now);
+    return false;
+  }
+  const std::uint32_t len = seg.len();
+  const auto wnd = static_cast<std::uint32_t>(std::max<std::int32_t>(0, t.rcv_adv - t.rcv_nxt));
+  bool acceptable;
+  if (len == 0)
+    acceptable = wnd == 0 ? seq == t.rcv_nxt : seq_in(seq, t.rcv_nxt, t.rcv_nxt + wnd);
+  else
+    acceptable = wnd != 0 && (seq_in(seq, t.rcv_nxt, t.rcv_nxt + wnd) ||
+                              seq_in(seq + len - 1, t.rcv_nxt, t.rcv_nxt + wnd));
+  // A zero window still takes the segment that starts at RCV.NXT for its ACK, RST and FIN
+  // (§3.10.7.4: "valid ACKs, URGs, and RSTs" must be processed).
+  if (!acceptable && wnd == 0 && seq == t.rcv_nxt) acceptable = true;
+  if (!acceptable) {
+    ++stats_.tcp_out_of_window;
+    if (h.has(tcp_flag::rst)) return false;
+    // A retransmitted FIN in TIME_WAIT restarts the 2·MSL wait (§3.10.7.4, eighth step).
+    if (t.state == TcpState::time_wait && h.has(tcp_flag::fin)) {
+      t.close_at = now + config_.time_wait;
+      rearm(t);
+    }
+    t.ack_now = true;
+    output(t, now);
+    return false;
+  }
+  // RFC 7323 §4.3: remember the timestamp of the segment that the next ACK will cover.
+  if (t.ts_enabled && h.options.timestamps && seq <= t.last_ack_sent &&
+      static_cast<std::int32_t>(h.options.timestamps->tsval - t.ts_recent) >= 0)
+    t.ts_recent = h.options.timestamps->tsval;
+  return true;
+}
+
+bool Tcp::process_rst(Tcb& t, const SegmentIn& seg, Instant now) {
+  // RFC 5961 §3.2: only an exact match resets; in-window others draw a challenge ACK.
+  if (SeqNum{seg.h.seq} != t.rcv_nxt) {
+    challenge_ack(t, now);
+    return false;
+  }
+  ++stats_.tcp_resets_received;
+  switch (t.state) {
+    case TcpState::syn_received:
+      if (t.passive_open) {  // back to LISTEN: the embryo goes away, the listener stays
+        destroy(&t);
+        return false;
+      }
+      connection_lost(t, ECONNREFUSED, now);
+      return false;
+    case TcpState::time_wait:
+      if (config_.rfc1337_ignore_rst_in_time_wait) return false;  // RFC 1337 §3, TIME-WAIT assassination
+      if (t.socket >= 0) connection_lost(t, 0, now);
+      else destroy(&t);
+      return false;
+    case TcpState::closing: case TcpState::last_ack:
+      connection_lost(t, t.socket >= 0 ? ECONNRESET : 0, now);
+      return false;
+    default:  // ESTABLISHED, FIN-WAIT-1/2, CLOSE-WAIT: queues are flushed, the user told "reset"
+      t.rcv.discard_readable();
+      connection_lost(t, ECONNRESET, now);
+      return false;
+  }
+}
+
+void Tcp::challenge_ack(Tcb& t, Instant now) {
+  // RFC 5961 §7: at most challenge_ack_limit per second across the stack.
+  const std::int64_t second = to_us(now) / 1'000'000;
+  if (second != challenge_window_) {
+    challenge_window_ = second;
+    challenge_count_ = 0;
+  }
+  if (++challenge_count_ > config_.challenge_ack_limit) {
+    ++stats_.tcp_challenge_acks_suppressed;
+    return;
+  }
+  ++stats_.tcp_challenge_acks;
+  send_ack(t, now);
+}
+
+bool Tcp::process_ack(Tcb& t, const SegmentIn& seg, Instant now) {
+  const TcpHeader& h = seg.h;
+  const SeqNum seq{h.seq};
+  const SeqNum ack{h.ack};
+  if (t.state == TcpState::syn_received) {
+    if (!(t.snd_una < ack && ack <= t.snd_max)) {
+      send_rst_for(seg, now);
+      return false;
+    }
+    t.snd_wnd = static_cast<std::uint32_t>(h.window) << t.snd_wscale;
+    t.max_snd_wnd = std::max(t.max_snd_wnd, t.snd_wnd);
+    t.snd_wl1 = seq;
+    t.snd_wl2 = ack;
+    enter(t, t.fin_queued ? TcpState::fin_wait_1 : TcpState::established, now);
+  }
+  // RFC 5961 §5.2: acceptable only within [SND.UNA - MAX.SND.WND, SND.NXT].
+  if (ack > t.snd_max) {
+    challenge_ack(t, now);  // acknowledges data never sent: ACK and drop (§3.10.7.4)
+    return false;
+  }
+  if (ack < t.snd_una - t.max_snd_wnd) {
+    challenge_ack(t, now);
+    return false;
+  }
+  const std::uint32_t wnd = static_cast<std::uint32_t>(h.window) << t.snd_wscale;
+  if (ack > t.snd_una) {
+    new_data_acked(t, seg, now);
+  } else if (ack == t.snd_una && seg.payload.empty() && !h.has(tcp_flag::fin) && wnd == t.snd_wnd &&
+             t.flight_size() > 0) {
+    duplicate_ack(t, now);  // RFC 5681 §2's definition of a duplicate ACK
+  }
+  // Window update, guarded by SND.WL1/WL2 against old segments.
+  if (t.snd_wl1 < seq || (t.snd_wl1 == seq && t.snd_wl2 <= ack)) {
+    t.snd_wnd = wnd;
+    t.max_snd_wnd = std::max(t.max_snd_wnd, wnd);
+    t.snd_wl1 = seq;
+    t.snd_wl2 = ack;
+    if (wnd > 0 && t.persisting) {
+      t.persisting = false;
+      t.persist_backoff = 0;
+      t.rexmit_at = kNever;
+    }
+  }
+  const bool fin_acked = t.fin_sent && t.snd_una > t.fin_seq;
+  switch (t.state) {
+    case TcpState::fin_wait_1:
+      if (fin_acked) {
+        enter(t, TcpState::fin_wait_2, now);
+        // An orphan must not wait forever for the peer's FIN (mTCP leaks it; BSD and Linux time out).
+        if (t.socket < 0) t.close_at = now + config_.fin_wait_2_timeout;
+      }
+      break;
+    case TcpState::closing:
+      if (fin_acked) {
+        enter(t, TcpState::time_wait, now);
+        t.rexmit_at = t.delack_at = t.keepalive_at = kNever;
+        t.close_at = now + config_.time_wait;
+      }
+      break;
+    case TcpState::last_ack:
+      if (fin_acked) {
+        if (t.socket >= 0) connection_lost(t, 0, now);
+        else destroy(&t);
+        return false;
+      }
+      break;
+    default:
+      break;
+  }
+  return true;
+}
+
+void Tcp::new_data_acked(Tcb& t, const SegmentIn& seg, Instant now) {
+  const SeqNum ack{seg.h.ack};
+  const auto acked = static_cast<std::uint32_t>(ack - t.snd_una);
+  // RTT sample: from the echoed timestamp (RFC 7323 §4.1), else the one timed segment (Karn).
+  if (t.ts_enabled && seg.h.options.timestamps && seg.h.options.timestamps->tsecr != 0) {
+    const auto ms = static_cast<std::int32_t>(tsval(t, now) - seg.h.options.timestamps->tsecr);
+    if (ms >= 0) t.rtt.sample(std::chrono::milliseconds(ms));
+  } else if (t.rtt_timing && ack > t.rtt_seq) {
+    t.rtt.sample(now - t.rtt_start);
+    t.rtt_timing = false;
+  }
+  // The SYN and FIN occupy sequence space but not the buffer.
+  if (ack > t.snd_buf_seq) {
+    const auto n = std::min(static_cast<std::uint32_t>(ack - t.snd_buf_seq), t.snd.size());
+    t.snd.consume(n);
+    t.snd_buf_seq += n;
+  }
+  t.snd_una = ack;
+  if (t.snd_nxt < t.snd_una) t.snd_nxt = t.snd_una;
+  if (t.cc) {
+    if (t.in_recovery) {
+      if (ack >= t.recover) {  // RFC 6582 §3.2 step 6: full acknowledgment
+        t.in_recovery = false;
+        t.cc->on_exit_recovery(t.flight_size());
+      } else {  // step 5: partial acknowledgment, retransmit the next hole
+        t.cc->on_partial_ack(acked);
+        const std::uint32_t len = std::min<std::uint32_t>(t.snd_mss, t.snd.size());
+        if (len > 0) send_data(t, t.snd_una, len, false, now);
+      }
+    } else {
+      t.cc->on_ack(acked);
+    }
+  }
+  t.dup_acks = 0;
+  t.retransmits = 0;
+  // RFC 6298 §5.2-5.3: stop the timer when all is acknowledged, else restart it.
+  if (!t.persisting) t.rexmit_at = t.snd_una == t.snd_max ? kNever : now + t.rtt.rto();
+  notify(t);
+}
+
+void Tcp::duplicate_ack(Tcb& t, Instant now) {
+  if (!t.cc) return;
+  ++t.dup_acks;
+  if (t.in_recovery) {
+    t.cc->on_dup_ack_in_recovery();
+    return;
+  }
+  // RFC 6582 §3.2 step 2: enter recovery only if the loss is beyond the last recovery point.
+  if (t.dup_acks == 3 && (t.snd_una - 1 > t.recover || t.recover == t.iss)) {
+    t.in_recovery = true;
+    t.recover = t.snd_max;
+    t.cc->on_enter_recovery(t.flight_size());
+    ++stats_.tcp_fast_retransmits;
+    const std::uint32_t len = std::min<std::uint32_t>(t.snd_mss, t.snd.size());
+    const bool fin_only = len == 0 && t.fin_sent;
+    if (len > 0 || fin_only) send_data(t, t.snd_una, len, fin_only, now);
+  }
+}
+
+bool Tcp::process_text(Tcb& t, const SegmentIn& seg, Instant now) {
+  const SeqNum seq{seg.h.seq};
+  const bool data_states = t.state == TcpState::established || t.state == TcpState::fin_wait_1 ||
+                           t.state == TcpState::fin_wait_2;
+  if (seg.h.has(tcp_flag::fin) && data_states && !t.fin_seq_received) {
+    t.fin_seq_received = seq + static_cast<std::uint32_t>(seg.payload.size());
+    if (*t.fin_seq_received != t.rcv_nxt) t.ack_now = true;  // out of order: a duplicate ACK
+  }
+  if (seg.payload.empty() || !data_states) return true;
+  // Trim what was already received.
+  Bytes data = seg.payload;
+  std::int32_t offset = seq - t.rcv_nxt;
+  if (offset < 0) {
+    if (static_cast<std::size_t>(-offset) >= data.size()) {
+      t.ack_now = true;  // a pure duplicate: ACK it so the peer stops retransmitting
+      return true;
+    }
+    data = data.subspan(static_cast<std::size_t>(-offset));
+    offset = 0;
+  }
+  // New data after the application closed: nobody will read it (§3.6.1, RFC 2525 §2.16, S16).
+  if (t.socket < 0 && t.listener == nullptr) {
+    send_rst(t, now);
+    destroy(&t);
+    return false;
+  }
+  if (t.shut_rd) {  // acknowledged and discarded (docs/close.md)
+    if (offset == 0) t.rcv_nxt += static_cast<std::uint32_t>(data.size());
+    t.ack_now = true;
+    return true;
+  }
+  const bool had_holes = t.rcv.has_out_of_order();
+  const std::uint32_t advance = t.rcv.insert(static_cast<std::uint32_t>(offset), data);
+  if (advance > 0) {
+    t.rcv_nxt += advance;
+    notify(t);
+  }
+  // RFC 5681 §4.2: out-of-order data and hole fills are ACKed at once; in-order data every
+  // second full segment or after the delayed-ACK time (RFC 9293 §3.8.6.3).
+  if (offset > 0 || had_holes || advance == 0) {
+    t.ack_now = true;
+  } else if (++t.unacked_segments >= 2 || config_.delayed_ack == Duration::zero()) {
+    t.ack_now = true;
+  } else {
+    arm_delayed_ack(t, now);
+  }
+  return true;
+}
+
+void Tcp::process_fin(Tcb& t, Instant now) {
+  t.fin_seq_received.reset();
+  t.rcv_nxt += 1;
+  t.ack_now = true;
+  switch (t.state) {
+    case TcpState::syn_received: case TcpState::established:
+      enter(t, TcpState::close_wait, now);
+      break;
+    case TcpState::fin_wait_1:
+      if (t.fin_sent && t.snd_una > t.fin_seq) {
+        enter(t, TcpState::time_wait, now);
+        t.rexmit_at = t.keepalive_at = kNever;
+        t.close_at = now + config_.time_wait;
+      } else {
+        enter(t, TcpState::closing, now);
+      }
+      break;
+    case TcpState::fin_wait_2:
+      enter(t, TcpState::time_wait, now);
+      t.rexmit_at = t.keepalive_at = kNever;
+      t.close_at = now + config_.time_wait;
+      break;
+    default:
+      break;
+  }
+}
+
+void Tcp::soft_error(Endpoint local, Endpoint remote, int error) {
+  auto it = flows_.find(key_of(local, remote));
+  if (it != flows_.end()) it->second->soft_error = error;
+}
+
+}  // namespace mtcpp

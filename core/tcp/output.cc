@@ -1,0 +1,190 @@
+// Segment output: what goes out of a connection at `now` (RFC 9293 §3.8.6 window management,
+// §3.7.4 Nagle, §3.10.4 the FIN after queued data; RFC 5681 congestion window; RFC 6298 timer).
+#include <algorithm>
+
+#include "core/tcp/tcp.h"
+
+namespace mtcpp {
+
+std::uint32_t Tcp::tsval(const Tcb& t, Instant now) const {
+  return static_cast<std::uint32_t>(to_us(now) / 1000) + t.ts_offset;  // 1 ms clock (RFC 7323 §5.4)
+}
+
+std::uint16_t Tcp::advertised_window(Tcb& t) {
+  // Never move the right edge back (§3.8.6: "shrinking the window" is strongly discouraged).
+  const SeqNum right = seq_max(t.rcv_adv, t.rcv_nxt + t.rcv.window());
+  t.rcv_adv = right;
+  const auto wnd = static_cast<std::uint32_t>(right - t.rcv_nxt);
+  return static_cast<std::uint16_t>(std::min<std::uint32_t>(wnd >> t.rcv_wscale, 65535));
+}
+
+TcpHeader Tcp::header_for(Tcb& t, SeqNum seq, std::uint8_t flags, Instant now) {
+  TcpHeader h;
+  h.src_port = t.local.port;
+  h.dst_port = t.remote.port;
+  h.seq = seq.v;
+  h.flags = flags;
+  if (flags & tcp_flag::ack) {
+    h.ack = t.rcv_nxt.v;
+    t.last_ack_sent = t.rcv_nxt;
+    t.ack_now = false;
+    t.unacked_segments = 0;
+    t.delack_at = kNever;
+  }
+  h.window = advertised_window(t);
+  if (t.ts_enabled) h.options.timestamps = TcpTimestamps{tsval(t, now), t.ts_recent};
+  if (t.sack_enabled && (flags & tcp_flag::ack) && t.rcv.has_out_of_order()) {
+    std::array<ReceiveBuffer::Range, ReceiveBuffer::kMaxRanges> ranges;
+    const std::size_t n = t.rcv.ranges(ranges);
+    // 40 bytes of options: four blocks, or three beside timestamps (RFC 2018 §3).
+    const std::size_t room = t.ts_enabled ? 3 : 4;
+    for (std::size_t i = 0; i < n && i < room; ++i)
+      h.options.sack[h.options.sack_count++] = {(t.rcv_nxt + ranges[i].begin).v, (t.rcv_nxt + ranges[i].end).v};
+  }
+  return h;
+}
+
+void Tcp::send_syn(Tcb& t, Instant now) {
+  const bool syn_ack = t.state == TcpState::syn_received;
+  TcpHeader h;
+  h.src_port = t.local.port;
+  h.dst_port = t.remote.port;
+  h.seq = t.iss.v;
+  h.flags = tcp_flag::syn;
+  const std::uint16_t mss = static_cast<std::uint16_t>(out_.mtu() - 40);
+  h.options.mss = t.user_mss != 0 ? std::min(t.user_mss, mss) : mss;
+  // A SYN offers what the configuration allows; a SYN-ACK only what the peer offered.
+  if (syn_ack ? t.ws_enabled : config_.window_scaling) {
+    t.rcv_wscale = window_shift_for(t.rcv.capacity());
+    h.options.window_scale = t.rcv_wscale;
+  }
+  h.options.sack_permitted = syn_ack ? t.sack_enabled : config_.sack;
+  if (syn_ack ? t.ts_enabled : config_.timestamps)
+    h.options.timestamps = TcpTimestamps{tsval(t, now), syn_ack ? t.ts_recent : 0};
+  h.window = static_cast<std::uint16_t>(std::min<std::uint32_t>(t.rcv.window(), 65535));
+  if (syn_ack) {
+    h.flags |= tcp_flag::ack;
+    h.ack = t.rcv_nxt.v;
+    t.last_ack_sent = t.rcv_nxt;
+    t.rcv_adv = t.rcv_nxt + h.window;
+  }
+  out_.send_segment(t.local.addr, t.remote.addr, h, nullptr, 0, 0, now);
+  ++t.segments_sent;
+  if (t.snd_max > t.iss) {
+    ++t.retransmitted_segments;
+    ++stats_.tcp_retransmissions;
+  } else {
+    t.rtt_timing = true;
+    t.rtt_seq = t.iss;
+    t.rtt_start = now;
+  }
+  t.snd_nxt = t.iss + 1;
+  t.snd_max = seq_max(t.snd_max, t.snd_nxt);
+  if (t.rexmit_at == kNever) t.rexmit_at = now + t.rtt.rto();
+  rearm(t);
+}
+
+void Tcp::send_data(Tcb& t, SeqNum seq, std::uint32_t len, bool fin, Instant now) {
+  const SeqNum data_end = t.snd_buf_seq + t.snd.size();
+  std::uint8_t flags = tcp_flag::ack;
+  if (fin) flags |= tcp_flag::fin;
+  if (len > 0 && seq + len == data_end) flags |= tcp_flag::psh;
+  const TcpHeader h = header_for(t, seq, flags, now);
+  out_.send_segment(t.local.addr, t.remote.addr, h, &t, static_cast<std::uint32_t>(seq - t.snd_buf_seq), len, now);
+  ++t.segments_sent;
+  if (seq < t.snd_max) {
+    ++t.retransmitted_segments;
+    ++stats_.tcp_retransmissions;
+    if (t.rtt_timing && seq <= t.rtt_seq) t.rtt_timing = false;  // Karn: never time a retransmission
+  } else if (!t.rtt_timing && !t.ts_enabled && len > 0) {
+    t.rtt_timing = true;
+    t.rtt_seq = seq;
+    t.rtt_start = now;
+  }
+  const SeqNum end = seq + len + (fin ? 1 : 0);
+  t.snd_nxt = seq_max(t.snd_nxt, end);
+  t.snd_max = seq_max(t.snd_max, end);
+  if (fin) {
+    t.fin_sent = true;
+    t.fin_seq = seq + len;
+  }
+  if (t.rexmit_at == kNever || t.persisting) {
+    t.persisting = false;
+    t.rexmit_at = now + t.rtt.rto();
+  }
+}
+
+void Tcp::send_ack(Tcb& t, Instant now) {
+  const TcpHeader h = header_for(t, t.snd_nxt, tcp_flag::ack, now);
+  out_.send_segment(t.local.addr, t.remote.addr, h, nullptr, 0, 0, now);
+  ++t.segments_sent;
+}
+
+// A zero-window or keepalive probe: an ACK one below SND.UNA that the peer must answer
+// (RFC 9293 §3.8.4, RFC 1122 §4.2.3.6), carrying no data so a closed window stays closed.
+void Tcp::send_probe(Tcb& t, Instant now) {
+  const TcpHeader h = header_for(t, t.snd_una - 1, tcp_flag::ack, now);
+  out_.send_segment(t.local.addr, t.remote.addr, h, nullptr, 0, 0, now);
+  ++t.segments_sent;
+}
+
+void Tcp::send_rst(Tcb& t, Instant now) {
+  // §3.10.5 ABORT: <SEQ=SND.NXT><CTL=RST>, with the ACK so stacks that insist on one take it.
+  TcpHeader h = header_for(t, t.snd_nxt, tcp_flag::rst | tcp_flag::ack, now);
+  h.options = {};
+  out_.send_segment(t.local.addr, t.remote.addr, h, nullptr, 0, 0, now);
+  ++t.segments_sent;
+  ++stats_.tcp_resets_sent;
+}
+
+void Tcp::send_rst_for(const SegmentIn& seg, Instant now) {
+  // §3.10.7.1: with an ACK, <SEQ=SEG.ACK><CTL=RST>; otherwise <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
+  TcpHeader h;
+  h.src_port = seg.h.dst_port;
+  h.dst_port = seg.h.src_port;
+  if (seg.h.has(tcp_flag::ack)) {
+    h.seq = seg.h.ack;
+    h.flags = tcp_flag::rst;
+  } else {
+    h.ack = seg.h.seq + seg.len();
+    h.flags = tcp_flag::rst | tcp_flag::ack;
+  }
+  out_.send_segment(seg.dst, seg.src, h, nullptr, 0, 0, now);
+  ++stats_.tcp_resets_sent;
+}
+
+void Tcp::output(Tcb& t, Instant now) {
+  const bool can_send_data = t.state == TcpState::established || t.state == TcpState::close_wait ||
+                             t.state == TcpState::fin_wait_1 || t.state == TcpState::closing ||
+                             t.state == TcpState::last_ack;
+  bool sent = false;
+  while (can_send_data && t.cc) {
+    const SeqNum data_end = t.snd_buf_seq + t.snd.size();
+    // Bytes from SND.NXT to the end of the buffer (0 once the FIN is out).
+    const auto unsent = static_cast<std::uint32_t>(std::max<std::int32_t>(0, data_end - t.snd_nxt));
+    const std::uint32_t window = std::min(t.snd_wnd, t.cc->cwnd());
+    const std::uint32_t in_flight = t.flight_size();
+    const std::uint32_t usable = window > in_flight ? window - in_flight : 0;
+    const std::uint32_t len = std::min({unsent, static_cast<std::uint32_t>(t.snd_mss), usable});
+    const bool fin = t.fin_queued && t.snd_nxt + len == data_end && !(t.fin_sent && t.snd_nxt > t.fin_seq);
+    if (len == 0 && !fin) break;
+    if (len < unsent && len < t.snd_mss) {
+      // Window-limited runt: sender silly-window avoidance (§3.8.6.2.1).
+      if (len == 0 || len < t.max_snd_wnd / 2) break;
+    } else if (len < t.snd_mss && len > 0 && !t.nodelay && in_flight > 0 && !fin) {
+      break;  // Nagle: one small segment in flight at a time (§3.7.4)
+    }
+    send_data(t, t.snd_nxt, len, fin, now);
+    sent = true;
+    if (fin) break;
+  }
+  if (!sent && t.ack_now && t.state != TcpState::closed && t.state != TcpState::syn_sent) send_ack(t, now);
+  // Zero window with data waiting and nothing in flight: probe until it opens (§3.8.6.1).
+  if (can_send_data && t.snd_wnd == 0 && t.unsent() > 0 && t.flight_size() == 0 && t.rexmit_at == kNever) {
+    t.persisting = true;
+    t.rexmit_at = now + std::min<Duration>(std::max(t.rtt.rto(), config_.persist_min), config_.persist_max);
+  }
+  rearm(t);
+}
+
+}  // namespace mtcpp

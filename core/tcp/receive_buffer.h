@@ -1,0 +1,55 @@
+// The receive buffer: a fixed ring holding in-order bytes the application has not read, followed
+// by out-of-order bytes placed where they belong (RFC 9293 §3.10.7.4, seventh step: segments
+// "held for later processing"). The gaps are a short list of ranges, which are also the SACK
+// blocks of RFC 2018. Nothing is allocated after construction.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <memory>
+
+#include "core/bytes.h"
+
+namespace mtcpp {
+
+class ReceiveBuffer {
+ public:
+  static constexpr std::size_t kMaxRanges = 16;
+  struct Range {
+    std::uint32_t begin = 0;  // offsets from RCV.NXT
+    std::uint32_t end = 0;
+  };
+
+  explicit ReceiveBuffer(std::uint32_t capacity);
+
+  std::uint32_t capacity() const { return capacity_; }
+  std::uint32_t readable() const { return readable_; }
+  // Bytes beyond RCV.NXT the buffer can still hold: the receive window.
+  std::uint32_t window() const { return capacity_ - readable_; }
+  bool has_out_of_order() const { return range_count_ > 0; }
+
+  // Places data that starts `offset` bytes past RCV.NXT, clipped to the window. Returns how far
+  // RCV.NXT advances (0 while a hole remains before the data). Data that would need more than
+  // kMaxRanges holes is dropped; the sender will retransmit it.
+  std::uint32_t insert(std::uint32_t offset, Bytes data);
+
+  // Copies up to out.size() in-order bytes; without peek they are removed.
+  std::uint32_t read(MutableBytes out, bool peek);
+  // Drops all readable bytes (SHUT_RD, abort).
+  void discard_readable();
+
+  // Out-of-order ranges, the one most recently added to first (RFC 2018 §4).
+  std::size_t ranges(std::array<Range, kMaxRanges>& out) const;
+
+ private:
+  void copy_in(std::uint32_t offset, Bytes data);
+
+  std::unique_ptr<std::uint8_t[]> buf_;
+  std::uint32_t capacity_;
+  std::uint32_t head_ = 0;
+  std::uint32_t readable_ = 0;
+  std::array<Range, kMaxRanges> ranges_{};  // sorted, disjoint, not touching
+  std::size_t range_count_ = 0;
+  std::size_t latest_ = 0;  // index of the range that took the last insert
+};
+
+}  // namespace mtcpp

@@ -1,0 +1,511 @@
+// Socket calls on the TCP layer and the lifecycle of connection blocks
+// (RFC 9293 §3.10.1-3.10.6: OPEN, SEND, RECEIVE, CLOSE, ABORT, STATUS).
+#include <algorithm>
+#include <cerrno>
+
+#include "core/tcp/tcp.h"
+
+namespace mtcpp {
+
+Tcp::Tcp(const TcpConfig& config, Ipv4Addr local_address, SegmentSink& out, Rng& rng, StackStats& stats)
+    : config_(config), local_address_(local_address), out_(out), stats_(stats), isn_(rng), rng_(rng.next()) {
+  flows_.reserve(config.max_connections);
+  const std::uint32_t span = config.ephemeral_port_last - config.ephemeral_port_first + 1u;
+  next_ephemeral_ = static_cast<std::uint16_t>(config.ephemeral_port_first + rng_.below(span));
+}
+
+Tcp::~Tcp() {
+  // Every TCB is reachable from the socket table, the flow table or the listener table.
+  std::vector<Tcb*> all;
+  for (Tcb* t : sockets_)
+    if (t != nullptr) all.push_back(t);
+  for (auto& [k, t] : flows_) all.push_back(t);
+  for (auto& [k, t] : listeners_) all.push_back(t);
+  std::sort(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  for (Tcb* t : all) {
+    timers_.cancel(t->timer);
+    delete t;
+  }
+}
+
+// ---- lifecycle -------------------------------------------------------------------------------
+
+Tcb* Tcp::new_tcb() {
+  if (connections_ >= config_.max_connections) return nullptr;
+  auto* t = new Tcb(config_.send_buffer, config_.receive_buffer,
+                    RttEstimator(config_.rto_initial, config_.rto_min, config_.rto_max));
+  t->timer.owner = t;
+  t->nodelay = !config_.nagle;
+  ++connections_;
+  stats_.tcp_connections_in_use = connections_;
+  stats_.tcp_buffer_bytes_in_use += config_.send_buffer + config_.receive_buffer;
+  return t;
+}
+
+void Tcp::destroy(Tcb* t) {
+  timers_.cancel(t->timer);
+  if (t->state == TcpState::time_wait) --stats_.tcp_time_wait;
+  flow_remove(*t);
+  if (t->state == TcpState::listen) {
+    // Children were reset by close_listener; anything left is only unlinked.
+    for (Tcb* c = t->accept_head; c != nullptr; c = c->queue_next) c->listener = nullptr;
+  }
+  if (t->listener != nullptr) {
+    // Unlink from the listener's queue.
+    Tcb* l = t->listener;
+    Tcb** link = &l->accept_head;
+    Tcb* prev = nullptr;
+    while (*link != nullptr && *link != t) {
+      prev = *link;
+      link = &(*link)->queue_next;
+    }
+    if (*link == t) {
+      *link = t->queue_next;
+      if (l->accept_tail == t) l->accept_tail = prev;
+      --l->queued;
+    }
+  }
+  if (t->socket >= 0) free_socket(t->socket);
+  --connections_;
+  stats_.tcp_connections_in_use = connections_;
+  stats_.tcp_buffer_bytes_in_use -= t->snd.capacity() + t->rcv.capacity();
+  delete t;
+}
+
+void Tcp::enter(Tcb& t, TcpState s, Instant now) {
+  if (t.state == TcpState::time_wait) --stats_.tcp_time_wait;
+  if (s == TcpState::time_wait) ++stats_.tcp_time_wait;
+  t.state = s;
+  if (t.history_len < t.history.size()) t.history[t.history_len++] = {s, now};
+  notify(t);
+}
+
+void Tcp::flow_insert(Tcb& t) {
+  if (t.in_flow_table) return;
+  if (t.state == TcpState::listen) listeners_[t.local.port] = &t;
+  else flows_[key_of(t.local, t.remote)] = &t;
+  t.in_flow_table = true;
+}
+
+void Tcp::flow_remove(Tcb& t) {
+  if (!t.in_flow_table) return;
+  if (t.state == TcpState::listen) {
+    auto it = listeners_.find(t.local.port);
+    if (it != listeners_.end() && it->second == &t) listeners_.erase(it);
+  } else {
+    auto it = flows_.find(key_of(t.local, t.remote));
+    if (it != flows_.end() && it->second == &t) flows_.erase(it);
+  }
+  t.in_flow_table = false;
+}
+
+Tcb* Tcp::socket_tcb(int s) const {
+  if (s < 0 || static_cast<std::size_t>(s) >= sockets_.size()) return nullptr;
+  return sockets_[static_cast<std::size_t>(s)];
+}
+
+int Tcp::alloc_socket(Tcb* t) {
+  int id;
+  if (!free_ids_.empty() && sockets_.size() >= config_.max_connections) {
+    id = free_ids_.front();
+    free_ids_.pop_front();
+  } else if (sockets_.size() < config_.max_connections) {
+    id = static_cast<int>(sockets_.size());
+    sockets_.push_back(nullptr);
+  } else {
+    return -ENFILE;
+  }
+  sockets_[static_cast<std::size_t>(id)] = t;
+  t->socket = id;
+  return id;
+}
+
+void Tcp::free_socket(int s) {
+  sockets_[static_cast<std::size_t>(s)] = nullptr;
+  free_ids_.push_back(s);
+}
+
+void Tcp::notify(const Tcb& t) {
+  if (observer_ != nullptr && t.socket >= 0) observer_->socket_changed(t.socket);
+  if (t.listener != nullptr && observer_ != nullptr && t.listener->socket >= 0)
+    observer_->socket_changed(t.listener->socket);
+}
+
+bool Tcp::port_in_use(Ipv4Addr addr, std::uint16_t port, const Tcb* except) const {
+  if (auto it = listeners_.find(port); it != listeners_.end() && it->second != except) return true;
+  for (const Tcb* t : sockets_)
+    if (t != nullptr && t != except && t->bound && t->local.port == port &&
+        (t->local.addr == addr || t->local.addr.is_unspecified() || addr.is_unspecified()))
+      return true;
+  // Connections in TIME_WAIT or orphaned still own their port (RFC 9293 §3.6.1, quiet time).
+  for (const auto& [k, t] : flows_)
+    if (t != except && t->local.port == port) return true;
+  return false;
+}
+
+int Tcp::pick_ephemeral_port(Endpoint remote, std::uint16_t* port) {
+  const std::uint32_t span = config_.ephemeral_port_last - config_.ephemeral_port_first + 1u;
+  for (std::uint32_t i = 0; i < span; ++i) {
+    std::uint16_t p = next_ephemeral_;
+    next_ephemeral_ = p >= config_.ephemeral_port_last ? config_.ephemeral_port_first
+                                                       : static_cast<std::uint16_t>(p + 1);
+    // A tuple still in TIME_WAIT (or otherwise alive) is skipped, S29.
+    if (flows_.count(key_of({local_address_, p}, remote)) != 0) continue;
+    if (listeners_.count(p) != 0) continue;
+    *port = p;
+    return 0;
+  }
+  return -EADDRNOTAVAIL;
+}
+
+// ---- socket calls ----------------------------------------------------------------------------
+
+int Tcp::socket(Instant now) {
+  Tcb* t = new_tcb();
+  if (t == nullptr) return -ENFILE;
+  const int id = alloc_socket(t);
+  if (id < 0) {
+    destroy(t);
+    return id;
+  }
+  enter(*t, TcpState::closed, now);
+  t->history_len = 0;
+  return id;
+}
+
+int Tcp::bind(int s, Endpoint local) {
+  Tcb* t = socket_tcb(s);
+  if (t == nullptr) return -EBADF;
+  if (t->bound || t->state != TcpState::closed) return -EINVAL;
+  if (!local.addr.is_unspecified() && local.addr != local_address_) return -EADDRNOTAVAIL;
+  if (local.port != 0 && port_in_use(local.addr, local.port, t)) return -EADDRINUSE;
+  if (local.port == 0) {
+    std::uint16_t p = 0;
+    if (int e = pick_ephemeral_port({}, &p); e < 0) return e;
+    local.port = p;
+  }
+  t->local = local;
+  t->bound = true;
+  return 0;
+}
+
+int Tcp::listen(int s, int backlog) {
+  Tcb* t = socket_tcb(s);
+  if (t == nullptr) return -EBADF;
+  if (t->state == TcpState::listen) {
+    t->backlog = std::clamp(backlog, 1, config_.max_backlog);
+    return 0;
+  }
+  if (t->state != TcpState::closed || !t->bound) return -EINVAL;
+  if (auto it = listeners_.find(t->local.port); it != listeners_.end()) return -EADDRINUSE;
+  t->backlog = std::clamp(backlog, 1, config_.max_backlog);
+  t->state = TcpState::listen;
+  flow_insert(*t);
+  return 0;
+}
+
+int Tcp::accept(int s, Endpoint* peer) {
+  Tcb* l = socket_tcb(s);
+  if (l == nullptr) return -EBADF;
+  if (l->state != TcpState::listen) return -EINVAL;
+  // The first child past the handshake; embryonic ones stay queued.
+  Tcb* prev = nullptr;
+  Tcb* c = l->accept_head;
+  while (c != nullptr && c->state == TcpState::syn_received) {
+    prev = c;
+    c = c->queue_next;
+  }
+  if (c == nullptr) return -EAGAIN;
+  if (sockets_.size() >= config_.max_connections && free_ids_.empty()) return -ENFILE;
+  (prev != nullptr ? prev->queue_next : l->accept_head) = c->queue_next;
+  if (l->accept_tail == c) l->accept_tail = prev;
+  --l->queued;
+  c->listener = nullptr;
+  c->queue_next = nullptr;
+  const int id = alloc_socket(c);
+  if (peer != nullptr) *peer = c->remote;
+  notify(*c);
+  return id;
+}
+
+int Tcp::connect(int s, Endpoint remote, Instant now) {
+  Tcb* t = socket_tcb(s);
+  if (t == nullptr) return -EBADF;
+  switch (t->state) {
+    case TcpState::closed: break;
+    case TcpState::syn_sent: case TcpState::syn_received: return -EALREADY;
+    case TcpState::listen: return -EINVAL;
+    default: return -EISCONN;
+  }
+  if (t->so_error != 0 || t->last_error != 0) return -EINVAL;  // a failed socket is not reused
+  if (remote.addr.is_unspecified() || remote.port == 0 || remote.addr.is_broadcast() ||
+      remote.addr.is_multicast())
+    return -EINVAL;
+  Endpoint local = t->bound ? t->local : Endpoint{local_address_, 0};
+  if (local.addr.is_unspecified()) local.addr = local_address_;
+  if (!t->bound) {
+    if (int e = pick_ephemeral_port(remote, &local.port); e < 0) return -EAGAIN;
+  } else if (flows_.count(key_of(local, remote)) != 0) {
+    return -EADDRINUSE;  // the tuple is still alive, e.g. in TIME_WAIT (S29)
+  }
+  t->local = local;
+  t->remote = remote;
+  t->bound = true;
+  t->iss = isn_.isn(local, remote, now);
+  t->ts_offset = static_cast<std::uint32_t>(isn_.hash(remote, local));
+  t->snd_una = t->iss;
+  t->snd_nxt = t->iss;
+  t->snd_max = t->iss;
+  t->snd_buf_seq = t->iss + 1;
+  enter(*t, TcpState::syn_sent, now);
+  flow_insert(*t);
+  ++stats_.tcp_active_opens;
+  send_syn(*t, now);
+  return -EINPROGRESS;
+}
+
+long Tcp::send(int s, Bytes data, Instant now) {
+  Tcb* t = socket_tcb(s);
+  if (t == nullptr) return -EBADF;
+  if (t->so_error != 0) {
+    const int e = t->so_error;
+    t->so_error = 0;
+    return -e;
+  }
+  switch (t->state) {
+    case TcpState::established: case TcpState::close_wait: break;
+    case TcpState::syn_sent: case TcpState::syn_received: return -EAGAIN;
+    case TcpState::closed:
+      return t->last_error != 0 ? -EPIPE : -ENOTCONN;
+    case TcpState::listen: return -ENOTCONN;
+    default: return -EPIPE;  // FIN already queued: shutdown(SHUT_WR) or closing
+  }
+  if (t->fin_queued) return -EPIPE;
+  if (data.empty()) return 0;
+  const std::uint32_t n = t->snd.append(data);
+  if (n == 0) return -EAGAIN;
+  output(*t, now);
+  return n;
+}
+
+long Tcp::recv(int s, MutableBytes out, bool peek, Instant now) {
+  Tcb* t = socket_tcb(s);
+  if (t == nullptr) return -EBADF;
+  if (t->state == TcpState::listen) return -ENOTCONN;
+  if (t->rcv.readable() > 0 && !t->shut_rd) {
+    const std::uint32_t before = t->rcv.window();
+    const std::uint32_t n = t->rcv.read(out, peek);
+    // Tell the peer when reading opened the window by two segments or half the buffer
+    // (receiver-side silly window avoidance, RFC 9293 §3.8.6.2.2).
+    const std::uint32_t opened = t->rcv.window() - before;
+    if (!peek && opened > 0 && is_synchronized(t->state) &&
+        (t->rcv_adv - t->rcv_nxt) < static_cast<std::int32_t>(std::min<std::uint32_t>(2 * t->snd_mss, t->rcv.capacity() / 2))) {
+      t->ack_now = true;
+      output(*t, now);
+    }
+    return n;
+  }
+  if (t->so_error != 0) {
+    const int e = t->so_error;
+    t->so_error = 0;
+    return -e;
+  }
+  if (t->shut_rd) return 0;
+  switch (t->state) {
+    case TcpState::closed:  // a connection that has ended reads as end of stream
+      return t->history_len > 0 ? 0 : -ENOTCONN;
+    case TcpState::syn_sent: case TcpState::syn_received: return -EAGAIN;
+    case TcpState::established: case TcpState::fin_wait_1: case TcpState::fin_wait_2: return -EAGAIN;
+    default:  // the peer's FIN has been received: end of stream
+      t->eof_delivered = true;
+      return 0;
+  }
+}
+
+void Tcp::queue_fin(Tcb& t, Instant now) {
+  if (t.fin_queued) return;
+  t.fin_queued = true;
+  if (t.state == TcpState::established || t.state == TcpState::syn_received)
+    enter(t, TcpState::fin_wait_1, now);
+  else if (t.state == TcpState::close_wait)
+    enter(t, TcpState::last_ack, now);
+  output(t, now);
+}
+
+int Tcp::shutdown(int s, Shutdown how, Instant now) {
+  Tcb* t = socket_tcb(s);
+  if (t == nullptr) return -EBADF;
+  if (t->state == TcpState::closed || t->state == TcpState::listen || t->state == TcpState::syn_sent)
+    return -ENOTCONN;
+  if (how != Shutdown::write) {
+    t->shut_rd = true;
+    t->rcv.discard_readable();  // data after SHUT_RD is acknowledged and discarded (docs/close.md)
+    notify(*t);
+  }
+  if (how != Shutdown::read) queue_fin(*t, now);
+  return 0;
+}
+
+void Tcp::reset_and_destroy(Tcb& t, Instant now) {
+  if (is_synchronized(t.state) || t.state == TcpState::syn_received) send_rst(t, now);
+  destroy(&t);
+}
+
+void Tcp::close_listener(Tcb& l, Instant now) {
+  // Unaccepted children can never be read: reset them all (S21, S22).
+  while (Tcb* c = l.accept_head) {
+    l.accept_head = c->queue_next;
+    c->listener = nullptr;
+    --l.queued;
+    reset_and_destroy(*c, now);
+  }
+  l.accept_tail = nullptr;
+}
+
+int Tcp::close(int s, Instant now) {
+  Tcb* t = socket_tcb(s);
+  if (t == nullptr) return -EBADF;
+  free_socket(s);
+  t->socket = -1;
+  switch (t->state) {
+    case TcpState::listen:
+      close_listener(*t, now);
+      destroy(t);
+      return 0;
+    case TcpState::closed: case TcpState::syn_sent:  // §3.10.4: delete the TCB, send nothing
+      destroy(t);
+      return 0;
+    default: break;
+  }
+  // Unread data, or SO_LINGER {1,0}: abort with RST (RFC 9293 §3.6.1, RFC 2525 §2.17).
+  if (t->linger_abort || t->rcv.readable() > 0) {
+    reset_and_destroy(*t, now);
+    return 0;
+  }
+  if (t->state == TcpState::fin_wait_2 && t->close_at == kNever) {
+    t->close_at = now + config_.fin_wait_2_timeout;
+    rearm(*t);
+  }
+  queue_fin(*t, now);
+  return 0;
+}
+
+int Tcp::abort(int s, Instant now) {
+  Tcb* t = socket_tcb(s);
+  if (t == nullptr) return -EBADF;
+  free_socket(s);
+  t->socket = -1;
+  if (t->state == TcpState::listen) close_listener(*t, now);
+  // §3.10.5: RST in SYN-RECEIVED and the synchronized states, silence otherwise.
+  if (t->state == TcpState::time_wait || t->state == TcpState::closing || t->state == TcpState::last_ack)
+    destroy(t);
+  else
+    reset_and_destroy(*t, now);
+  return 0;
+}
+
+void Tcp::connection_lost(Tcb& t, int error, Instant now) {
+  flow_remove(t);
+  timers_.cancel(t.timer);
+  t.rexmit_at = t.delack_at = t.keepalive_at = t.close_at = kNever;
+  t.so_error = error;
+  t.last_error = error;
+  if (t.socket < 0 && t.listener == nullptr) {
+    destroy(&t);
+    return;
+  }
+  if (t.listener != nullptr && t.state == TcpState::syn_received) {
+    destroy(&t);
+    return;
+  }
+  enter(t, TcpState::closed, now);
+}
+
+int Tcp::set_option(int s, SocketOption opt, int value) {
+  Tcb* t = socket_tcb(s);
+  if (t == nullptr) return -EBADF;
+  switch (opt) {
+    case SocketOption::nodelay: t->nodelay = value != 0; return 0;
+    case SocketOption::keepalive:
+      t->keepalive = value != 0;
+      t->keepalive_at = kNever;
+      return 0;
+    case SocketOption::linger_abort: t->linger_abort = value != 0; return 0;
+    case SocketOption::max_segment:
+      if (value < 88 || value > 65535) return -EINVAL;
+      t->user_mss = static_cast<std::uint16_t>(value);
+      return 0;
+    default: return -ENOPROTOOPT;
+  }
+}
+
+int Tcp::get_option(int s, SocketOption opt, int* value) {
+  Tcb* t = socket_tcb(s);
+  if (t == nullptr) return -EBADF;
+  switch (opt) {
+    case SocketOption::nodelay: *value = t->nodelay; return 0;
+    case SocketOption::keepalive: *value = t->keepalive; return 0;
+    case SocketOption::linger_abort: *value = t->linger_abort; return 0;
+    case SocketOption::error:
+      *value = t->so_error;
+      t->so_error = 0;
+      return 0;
+    case SocketOption::send_buffer: *value = static_cast<int>(t->snd.capacity()); return 0;
+    case SocketOption::receive_buffer: *value = static_cast<int>(t->rcv.capacity()); return 0;
+    case SocketOption::max_segment: *value = t->snd_mss; return 0;
+  }
+  return -ENOPROTOOPT;
+}
+
+int Tcp::local_endpoint(int s, Endpoint* out) const {
+  const Tcb* t = socket_tcb(s);
+  if (t == nullptr) return -EBADF;
+  *out = t->local;
+  return 0;
+}
+
+int Tcp::remote_endpoint(int s, Endpoint* out) const {
+  const Tcb* t = socket_tcb(s);
+  if (t == nullptr) return -EBADF;
+  if (!is_synchronized(t->state) && t->state != TcpState::syn_received) return -ENOTCONN;
+  *out = t->remote;
+  return 0;
+}
+
+std::uint32_t Tcp::readiness(int s) const {
+  const Tcb* t = socket_tcb(s);
+  if (t == nullptr) return 0;
+  std::uint32_t r = 0;
+  if (t->state == TcpState::listen) {
+    for (const Tcb* c = t->accept_head; c != nullptr; c = c->queue_next)
+      if (c->state != TcpState::syn_received) return readiness::in;
+    return 0;
+  }
+  const bool peer_closed = t->state == TcpState::close_wait || t->state == TcpState::closing ||
+                           t->state == TcpState::last_ack || t->state == TcpState::time_wait;
+  if (t->rcv.readable() > 0 || peer_closed || t->shut_rd) r |= readiness::in;
+  if (peer_closed) r |= readiness::rdhup;
+  if ((t->state == TcpState::established || t->state == TcpState::close_wait) && !t->fin_queued &&
+      t->snd.free_space() > 0)
+    r |= readiness::out;
+  if (t->so_error != 0) r |= readiness::err;
+  if (t->state == TcpState::closed && t->last_error != 0) r |= readiness::hup | readiness::in | readiness::rdhup;
+  if ((t->shut_rd || peer_closed) && t->fin_queued) r |= readiness::hup;
+  return r;
+}
+
+long Tcp::bytes_readable(int s) const {
+  const Tcb* t = socket_tcb(s);
+  if (t == nullptr) return -EBADF;
+  return t->rcv.readable();
+}
+
+const Tcb* Tcp::tcb(int s) const { return socket_tcb(s); }
+
+const Tcb* Tcp::find(Endpoint local, Endpoint remote) const {
+  auto it = flows_.find(key_of(local, remote));
+  return it == flows_.end() ? nullptr : it->second;
+}
+
+}  // namespace mtcpp

@@ -1,0 +1,129 @@
+// The transmission control block (RFC 9293 §3.3.1), one per connection, listener or unconnected
+// socket. Field names follow the RFC's variables.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include "core/tcp/congestion.h"
+#include "core/tcp/receive_buffer.h"
+#include "core/tcp/rtt.h"
+#include "core/tcp/send_buffer.h"
+#include "core/tcp/seq.h"
+#include "core/tcp/state.h"
+#include "core/timer_wheel.h"
+#include "core/wire/addr.h"
+
+namespace mtcpp {
+
+struct StateChange {
+  TcpState state;
+  Instant at;
+};
+
+struct Tcb {
+  Tcb(std::uint32_t send_buffer, std::uint32_t receive_buffer, const RttEstimator& rtt_template)
+      : snd(send_buffer), rcv(receive_buffer), rtt(rtt_template) {}
+
+  int socket = -1;  // the application's id; -1 once closed (an orphan) or before accept
+  TcpState state = TcpState::closed;
+  Endpoint local;
+  Endpoint remote;
+  bool bound = false;          // local endpoint chosen (bind, connect or accept)
+  bool in_flow_table = false;  // reachable by 4-tuple (or by port, for a listener)
+
+  // Listener: children in SYN_RCVD and established-but-unaccepted, oldest first.
+  Tcb* listener = nullptr;     // for a child: its listener until accept()
+  Tcb* queue_next = nullptr;   // link in the listener's queue
+  Tcb* accept_head = nullptr;
+  Tcb* accept_tail = nullptr;
+  int backlog = 0;
+  int queued = 0;              // children of a listener, embryonic ones included
+  bool passive_open = false;   // reached SYN_RCVD from LISTEN (RFC 9293 §3.10.7.4, RST check)
+
+  // Send sequence space.
+  SeqNum iss, snd_una, snd_nxt, snd_max;  // snd_max: highest sequence sent, for go-back-N on RTO
+  std::uint32_t snd_wnd = 0;              // scaled
+  std::uint32_t max_snd_wnd = 0;          // RFC 5961 §5.2 ACK acceptability
+  SeqNum snd_wl1, snd_wl2;
+  std::uint8_t snd_wscale = 0;
+  std::uint16_t snd_mss = 536;            // payload bytes per segment (RFC 9293 §3.7.1 effective MSS)
+  SeqNum snd_buf_seq;                     // sequence number of the send buffer's first byte
+
+  // Receive sequence space.
+  SeqNum irs, rcv_nxt;
+  std::uint8_t rcv_wscale = 0;
+  SeqNum rcv_adv;          // right edge of the window last advertised (never shrunk)
+  SeqNum last_ack_sent;
+  std::optional<SeqNum> fin_seq_received;  // a FIN seen beyond RCV.NXT (out of order)
+
+  // Options agreed in the handshake.
+  bool ws_enabled = false;
+  bool ts_enabled = false;
+  bool sack_enabled = false;
+  std::uint32_t ts_recent = 0;
+  std::uint32_t ts_offset = 0;  // per-connection random offset of TSval (RFC 7323 §5.4)
+  std::uint16_t peer_mss = 536;
+  std::uint16_t user_mss = 0;   // TCP_MAXSEG, 0 when unset
+  int soft_error = 0;           // from ICMP, reported if the connection then times out
+
+  SendBuffer snd;
+  ReceiveBuffer rcv;
+
+  // Application intent.
+  bool fin_queued = false;  // CLOSE or shutdown(SHUT_WR): a FIN follows the queued data
+  bool fin_sent = false;
+  SeqNum fin_seq;           // the FIN's sequence number once sent
+  bool shut_rd = false;
+  bool nodelay = false;
+  bool keepalive = false;
+  bool linger_abort = false;  // SO_LINGER {1, 0}
+  bool eof_delivered = false;
+  int so_error = 0;           // pending error (errno value), cleared by SO_ERROR
+  int last_error = 0;         // sticky reason the connection ended, for read/write after SO_ERROR
+
+  // Retransmission (RFC 6298) and RTT timing (Karn's rule when timestamps are off).
+  RttEstimator rtt;
+  int retransmits = 0;        // consecutive expiries of the current timer
+  bool rtt_timing = false;
+  SeqNum rtt_seq;
+  Instant rtt_start;
+
+  // Congestion control and fast retransmit (RFC 5681, RFC 6582).
+  std::unique_ptr<CongestionControl> cc;
+  int dup_acks = 0;
+  bool in_recovery = false;
+  SeqNum recover;
+
+  // ACK policy (RFC 9293 §3.8.6.3; RFC 1122 §4.2.3.2).
+  bool ack_now = false;
+  int unacked_segments = 0;
+
+  // Timers: one deadline per kind; the wheel holds the earliest.
+  Instant rexmit_at = kNever;     // retransmission, or persist while the window is zero
+  bool persisting = false;
+  int persist_backoff = 0;
+  Instant delack_at = kNever;
+  Instant keepalive_at = kNever;
+  int keepalive_sent = 0;
+  Instant close_at = kNever;      // TIME_WAIT, orphaned FIN_WAIT_2
+  TimerNode timer;
+
+  // What happened, for tests, the demo and ladder diagrams.
+  std::array<StateChange, 12> history{};
+  std::size_t history_len = 0;
+  std::uint64_t segments_sent = 0;
+  std::uint64_t segments_received = 0;
+  std::uint64_t retransmitted_segments = 0;
+
+  bool orphan() const { return socket < 0 && listener == nullptr; }
+  std::uint32_t flight_size() const { return static_cast<std::uint32_t>(snd_nxt - snd_una); }
+  // Bytes in the send buffer not yet sent once.
+  std::uint32_t unsent() const {
+    const auto sent_data = static_cast<std::uint32_t>(std::max<std::int32_t>(0, snd_nxt - snd_buf_seq));
+    return snd.size() > sent_data ? snd.size() - sent_data : 0;
+  }
+};
+
+}  // namespace mtcpp

@@ -1,0 +1,199 @@
+// The TCP layer of one stack: connection table, socket operations, segment arrival, output and
+// timers. Each concern has its own file:
+//   sockets.cc  the socket calls (socket, bind, listen, accept, connect, send, recv, close ...)
+//   demux.cc    segment → connection lookup; CLOSED and LISTEN states (RFC 9293 §3.10.7.1-2)
+//   input.cc    SYN-SENT and the synchronized states (§3.10.7.3-4)
+//   output.cc   building segments from the send buffer, ACK and window policy (§3.8.6, §3.10.4)
+//   timers.cc   retransmission, persist, delayed ACK, keepalive, FIN_WAIT_2 and TIME_WAIT
+#pragma once
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "core/config.h"
+#include "core/rng.h"
+#include "core/stats.h"
+#include "core/tcp/isn.h"
+#include "core/tcp/tcb.h"
+#include "core/timer_wheel.h"
+#include "core/wire/tcp.h"
+
+namespace mtcpp {
+
+// Where TCP hands finished segments: the stack adds IP and Ethernet and sends them.
+class SegmentSink {
+ public:
+  virtual ~SegmentSink() = default;
+  // The payload is `payload_len` bytes at `payload_offset` of tcb's send buffer (none if tcb is null).
+  virtual void send_segment(Ipv4Addr src, Ipv4Addr dst, const TcpHeader& header, const Tcb* tcb,
+                            std::uint32_t payload_offset, std::uint32_t payload_len, Instant now) = 0;
+  virtual std::uint16_t mtu() const = 0;
+};
+
+// Told when a socket's readiness may have changed (data, space, connection, error, close).
+class SocketObserver {
+ public:
+  virtual ~SocketObserver() = default;
+  virtual void socket_changed(int socket) = 0;
+};
+
+// Readiness bits, with Linux epoll's values.
+namespace readiness {
+inline constexpr std::uint32_t in = 0x001;
+inline constexpr std::uint32_t out = 0x004;
+inline constexpr std::uint32_t err = 0x008;
+inline constexpr std::uint32_t hup = 0x010;
+inline constexpr std::uint32_t rdhup = 0x2000;
+}  // namespace readiness
+
+enum class Shutdown { read, write, both };
+
+enum class SocketOption { nodelay, keepalive, linger_abort, error, send_buffer, receive_buffer, max_segment };
+
+// A parsed incoming segment.
+struct SegmentIn {
+  Ipv4Addr src;
+  Ipv4Addr dst;
+  const TcpHeader& h;
+  Bytes payload;
+  std::uint32_t len() const {  // SEG.LEN: SYN and FIN count
+    return static_cast<std::uint32_t>(payload.size()) + (h.has(tcp_flag::syn) ? 1 : 0) +
+           (h.has(tcp_flag::fin) ? 1 : 0);
+  }
+};
+
+class Tcp {
+ public:
+  Tcp(const TcpConfig& config, Ipv4Addr local_address, SegmentSink& out, Rng& rng, StackStats& stats);
+  ~Tcp();
+  Tcp(const Tcp&) = delete;
+  Tcp& operator=(const Tcp&) = delete;
+
+  void set_observer(SocketObserver* observer) { observer_ = observer; }
+
+  // Segment arrival (RFC 9293 §3.10.7).
+  void segment_arrives(const SegmentIn& seg, Instant now);
+  // A soft error from ICMP destination-unreachable for this 4-tuple (RFC 1122 §4.2.3.9).
+  void soft_error(Endpoint local, Endpoint remote, int error);
+  void run_timers(Instant now);
+  Instant next_deadline() const { return timers_.next_deadline(); }
+
+  // Socket calls. Each returns >= 0 on success or a negative errno value.
+  int socket(Instant now);
+  int bind(int s, Endpoint local);
+  int listen(int s, int backlog);
+  int accept(int s, Endpoint* peer);
+  int connect(int s, Endpoint remote, Instant now);
+  long send(int s, Bytes data, Instant now);
+  long recv(int s, MutableBytes out, bool peek, Instant now);
+  int shutdown(int s, Shutdown how, Instant now);
+  int close(int s, Instant now);
+  int abort(int s, Instant now);
+  int set_option(int s, SocketOption opt, int value);
+  int get_option(int s, SocketOption opt, int* value);
+  int local_endpoint(int s, Endpoint* out) const;
+  int remote_endpoint(int s, Endpoint* out) const;
+  std::uint32_t readiness(int s) const;
+  long bytes_readable(int s) const;
+
+  // Inspection for tests and tools: nullptr for an id not open.
+  const Tcb* tcb(int s) const;
+  const Tcb* find(Endpoint local, Endpoint remote) const;
+  std::size_t connection_count() const { return connections_; }
+  const TcpConfig& config() const { return config_; }
+
+ private:
+  struct FlowKey {
+    std::uint64_t addrs;
+    std::uint32_t ports;
+    friend bool operator==(const FlowKey&, const FlowKey&) = default;
+  };
+  struct FlowHash {
+    std::size_t operator()(const FlowKey& k) const {
+      std::uint64_t h = k.addrs * 0x9e3779b97f4a7c15ull ^ (std::uint64_t{k.ports} * 0xc2b2ae3d27d4eb4full);
+      return static_cast<std::size_t>(h ^ (h >> 29));
+    }
+  };
+  static FlowKey key_of(Endpoint local, Endpoint remote) {
+    return {(std::uint64_t{local.addr.value} << 32) | remote.addr.value,
+            (std::uint32_t{local.port} << 16) | remote.port};
+  }
+
+  // Lifecycle (sockets.cc).
+  Tcb* new_tcb();
+  void destroy(Tcb* t);
+  void enter(Tcb& t, TcpState s, Instant now);
+  void flow_insert(Tcb& t);
+  void flow_remove(Tcb& t);
+  Tcb* socket_tcb(int s) const;
+  int alloc_socket(Tcb* t);
+  void free_socket(int s);
+  bool port_in_use(Ipv4Addr addr, std::uint16_t port, const Tcb* except) const;
+  int pick_ephemeral_port(Endpoint remote, std::uint16_t* port);
+  void notify(const Tcb& t);
+  void queue_fin(Tcb& t, Instant now);
+  void close_listener(Tcb& l, Instant now);
+  void reset_and_destroy(Tcb& t, Instant now);
+  void connection_lost(Tcb& t, int error, Instant now);
+
+  // Demultiplexing and the unsynchronized states (demux.cc).
+  void closed_port_reply(const SegmentIn& seg, Instant now);
+  void listen_input(Tcb& l, const SegmentIn& seg, Instant now);
+  bool time_wait_reopen(Tcb& t, const SegmentIn& seg) const;
+  void negotiate_options(Tcb& t, const TcpOptions& peer);
+  static std::uint8_t window_shift_for(std::uint32_t buffer);
+
+  // Per-connection input (input.cc).
+  void syn_sent_input(Tcb& t, const SegmentIn& seg, Instant now);
+  void synchronized_input(Tcb& t, const SegmentIn& seg, Instant now);
+  bool check_sequence(Tcb& t, const SegmentIn& seg, Instant now);
+  bool process_rst(Tcb& t, const SegmentIn& seg, Instant now);
+  bool process_ack(Tcb& t, const SegmentIn& seg, Instant now);
+  void new_data_acked(Tcb& t, const SegmentIn& seg, Instant now);
+  void duplicate_ack(Tcb& t, Instant now);
+  bool process_text(Tcb& t, const SegmentIn& seg, Instant now);
+  void process_fin(Tcb& t, Instant now);
+  void challenge_ack(Tcb& t, Instant now);
+
+  // Output (output.cc).
+  void output(Tcb& t, Instant now);
+  void send_syn(Tcb& t, Instant now);
+  void send_data(Tcb& t, SeqNum seq, std::uint32_t len, bool fin, Instant now);
+  void send_ack(Tcb& t, Instant now);
+  void send_probe(Tcb& t, Instant now);
+  void send_rst(Tcb& t, Instant now);
+  void send_rst_for(const SegmentIn& seg, Instant now);
+  TcpHeader header_for(Tcb& t, SeqNum seq, std::uint8_t flags, Instant now);
+  std::uint16_t advertised_window(Tcb& t);
+  std::uint32_t tsval(const Tcb& t, Instant now) const;
+
+  // Timers (timers.cc).
+  void rearm(Tcb& t);
+  void on_timer(Tcb& t, Instant now);
+  void on_rexmit_timeout(Tcb& t, Instant now);
+  void on_persist_timeout(Tcb& t, Instant now);
+  void on_keepalive_timeout(Tcb& t, Instant now);
+  void restart_keepalive(Tcb& t, Instant now);
+  void arm_delayed_ack(Tcb& t, Instant now);
+
+  TcpConfig config_;
+  Ipv4Addr local_address_;
+  SegmentSink& out_;
+  StackStats& stats_;
+  IsnGenerator isn_;
+  Rng rng_;
+  SocketObserver* observer_ = nullptr;
+  TimerWheel timers_;
+  std::unordered_map<FlowKey, Tcb*, FlowHash> flows_;
+  std::unordered_map<std::uint16_t, Tcb*> listeners_;
+  std::vector<Tcb*> sockets_;        // id → TCB
+  std::deque<int> free_ids_;         // FIFO of ids to reuse (mTCP's order: an id rests before reuse)
+  std::size_t connections_ = 0;
+  std::uint16_t next_ephemeral_ = 0;
+  std::int64_t challenge_window_ = -1;  // the second in which challenge ACKs are being counted
+  int challenge_count_ = 0;
+};
+
+}  // namespace mtcpp

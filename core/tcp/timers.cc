@@ -1,0 +1,110 @@
+// Connection timers. One deadline per kind lives in the TCB; the wheel holds the earliest, so
+// arming or cancelling one is O(1) and a connection is touched only when something is due.
+//   retransmission (RFC 6298 §5), persist (RFC 9293 §3.8.6.1), delayed ACK (§3.8.6.3),
+//   keepalive (RFC 1122 §4.2.3.6), orphaned FIN_WAIT_2, TIME_WAIT (§3.6.1, 2·MSL)
+#include <cerrno>
+
+#include "core/tcp/tcp.h"
+
+namespace mtcpp {
+
+void Tcp::rearm(Tcb& t) {
+  const Instant when = std::min({t.rexmit_at, t.delack_at, t.keepalive_at, t.close_at});
+  if (when == kNever) timers_.cancel(t.timer);
+  else if (!t.timer.linked() || t.timer.when != when) timers_.schedule(t.timer, when);
+}
+
+void Tcp::arm_delayed_ack(Tcb& t, Instant now) {
+  if (t.delack_at == kNever) t.delack_at = now + config_.delayed_ack;
+}
+
+void Tcp::restart_keepalive(Tcb& t, Instant now) {
+  t.keepalive_sent = 0;
+  const bool idle_matters = t.state == TcpState::established || t.state == TcpState::close_wait;
+  t.keepalive_at = t.keepalive && idle_matters ? now + config_.keepalive_idle : kNever;
+}
+
+void Tcp::run_timers(Instant now) {
+  timers_.expire(now, [&](TimerNode& n) { on_timer(*static_cast<Tcb*>(n.owner), now); });
+}
+
+void Tcp::on_timer(Tcb& t, Instant now) {
+  if (t.close_at <= now) {
+    t.close_at = kNever;
+    if (t.state == TcpState::fin_wait_2) ++stats_.tcp_fin_wait_2_timeouts;
+    // The connection ends silently; a socket still open sees an ordinary end of stream.
+    if (t.socket >= 0) connection_lost(t, 0, now);
+    else destroy(&t);
+    return;
+  }
+  if (t.delack_at <= now) {
+    t.delack_at = kNever;
+    t.ack_now = true;
+    output(t, now);
+  }
+  if (t.rexmit_at <= now) {
+    t.rexmit_at = kNever;
+    if (t.persisting) on_persist_timeout(t, now);
+    else on_rexmit_timeout(t, now);
+    return;  // t may be gone; both paths rearm what survives
+  }
+  if (t.keepalive_at <= now) {
+    on_keepalive_timeout(t, now);
+    return;
+  }
+  rearm(t);
+}
+
+void Tcp::on_rexmit_timeout(Tcb& t, Instant now) {
+  const bool handshake = t.state == TcpState::syn_sent || t.state == TcpState::syn_received;
+  if (t.snd_una == t.snd_max && !handshake) {  // nothing outstanding any more
+    rearm(t);
+    return;
+  }
+  ++t.retransmits;
+  if (t.retransmits > (handshake ? config_.syn_retries : config_.data_retries)) {
+    // R2 reached (RFC 1122 §4.2.3.5): give up, tell the user, send nothing.
+    ++stats_.tcp_timeouts;
+    if (t.state == TcpState::syn_received && t.listener != nullptr) destroy(&t);
+    else connection_lost(t, t.soft_error != 0 ? t.soft_error : ETIMEDOUT, now);
+    return;
+  }
+  t.rtt.back_off();  // §5.5
+  t.rtt_timing = false;
+  if (handshake) {
+    send_syn(t, now);
+    return;
+  }
+  // §5.4 and RFC 5681 §3.1: resend the first unacknowledged segment with a one-segment window.
+  if (t.cc) t.cc->on_timeout(t.flight_size());
+  t.in_recovery = false;
+  t.dup_acks = 0;
+  t.recover = t.snd_max;
+  t.snd_nxt = t.snd_una;
+  output(t, now);
+}
+
+void Tcp::on_persist_timeout(Tcb& t, Instant now) {
+  send_probe(t, now);
+  ++t.persist_backoff;
+  // The probe interval backs off like the RTO but the connection never times out while the peer
+  // keeps answering (RFC 1122 §4.2.2.17).
+  Duration interval = std::max(t.rtt.rto(), config_.persist_min);
+  for (int i = 0; i < t.persist_backoff && interval < config_.persist_max; ++i) interval *= 2;
+  t.rexmit_at = now + std::min(interval, config_.persist_max);
+  rearm(t);
+}
+
+void Tcp::on_keepalive_timeout(Tcb& t, Instant now) {
+  if (t.keepalive_sent >= config_.keepalive_probes) {
+    ++stats_.tcp_timeouts;
+    connection_lost(t, ETIMEDOUT, now);
+    return;
+  }
+  send_probe(t, now);
+  ++t.keepalive_sent;
+  t.keepalive_at = now + config_.keepalive_interval;
+  rearm(t);
+}
+
+}  // namespace mtcpp

@@ -1,0 +1,113 @@
+#include "backends/memory/spsc_ring.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <thread>
+
+#include "backends/memory/memory_pipe.h"
+#include "tests/backends/test_frames.h"
+
+namespace mtcpp {
+namespace {
+
+TEST(SpscRing, RejectsACapacityThatIsNotAPowerOfTwo) {
+  EXPECT_THROW(SpscRing<int>(0), std::invalid_argument);
+  EXPECT_THROW(SpscRing<int>(12), std::invalid_argument);
+  EXPECT_EQ(SpscRing<int>(16).capacity(), 16u);
+}
+
+TEST(SpscRing, IsFifoAndRefusesWhenFullOrEmpty) {
+  SpscRing<int> ring(4);
+  int out = 0;
+  EXPECT_TRUE(ring.empty());
+  EXPECT_FALSE(ring.try_pop(out));
+  // Several laps, so the masked indices wrap around the array.
+  for (int lap = 0; lap < 3; ++lap) {
+    for (int i = 0; i < 4; ++i) EXPECT_TRUE(ring.try_push(lap * 10 + i));
+    EXPECT_FALSE(ring.try_push(99));
+    for (int i = 0; i < 4; ++i) {
+      ASSERT_TRUE(ring.try_pop(out));
+      EXPECT_EQ(out, lap * 10 + i);
+    }
+    EXPECT_FALSE(ring.try_pop(out));
+    EXPECT_TRUE(ring.empty());
+  }
+}
+
+TEST(SpscRing, TwoThreadsMoveAMillionIntegersInOrder) {
+  constexpr std::uint64_t kCount = 1'000'000;
+  SpscRing<std::uint64_t> ring(1024);
+  std::thread producer([&] {
+    for (std::uint64_t i = 0; i < kCount; ++i) {
+      while (!ring.try_push(i)) std::this_thread::yield();
+    }
+  });
+  std::uint64_t expected = 0;
+  std::uint64_t out_of_order = 0;
+  while (expected < kCount) {
+    std::uint64_t value;
+    if (!ring.try_pop(value)) {
+      std::this_thread::yield();
+      continue;
+    }
+    out_of_order += value != expected;
+    expected = value + 1;
+  }
+  producer.join();
+  EXPECT_EQ(out_of_order, 0u);
+  EXPECT_EQ(expected, kCount);
+  EXPECT_TRUE(ring.empty());
+}
+
+TEST(MemoryPipe, FullRingPushesBackInsteadOfDropping) {
+  MemoryPipe pipe({.mac = test::kMacA}, {.mac = test::kMacB}, 2);
+  const Instant now = from_us(0);
+  EXPECT_TRUE(test::send(pipe.a(), test::tcp_frame(test::kMacA, test::kMacB, tcp_flag::ack, 1), now));
+  EXPECT_TRUE(test::send(pipe.a(), test::tcp_frame(test::kMacA, test::kMacB, tcp_flag::ack, 2), now));
+  EXPECT_FALSE(test::send(pipe.a(), test::tcp_frame(test::kMacA, test::kMacB, tcp_flag::ack, 3), now));
+  EXPECT_EQ(pipe.a().pool().in_use(), 0u);
+  EXPECT_EQ(pipe.b().next_rx_time(), Instant::min());
+  EXPECT_EQ(test::seqs_of(test::receive(pipe.b(), now)), (std::vector<std::uint32_t>{1, 2}));
+  EXPECT_EQ(pipe.b().next_rx_time(), kNever);
+  EXPECT_EQ(pipe.b().pool().in_use(), 0u);
+}
+
+TEST(MemoryPipe, RejectsPortsWithDifferentBufferSizes) {
+  EXPECT_THROW(MemoryPipe({.mac = test::kMacA, .buffer_size = 1024}, {.mac = test::kMacB}),
+               std::invalid_argument);
+}
+
+TEST(MemoryPipe, TwoThreadsExchangeFramesInOrder) {
+  constexpr std::uint32_t kFrames = 50'000;
+  MemoryPipe pipe({.mac = test::kMacA}, {.mac = test::kMacB}, 256);
+  const Instant now = from_us(0);
+  // A sends data, B answers each frame with one carrying the same sequence number.
+  std::thread b_side([&] {
+    for (std::uint32_t got = 0; got < kFrames;) {
+      for (const test::Frame& frame : test::receive(pipe.b(), now)) {
+        EXPECT_EQ(test::seq_of(frame), got);
+        const auto reply = test::tcp_frame(test::kMacB, test::kMacA, tcp_flag::ack, got);
+        while (!test::send(pipe.b(), reply, now)) std::this_thread::yield();
+        ++got;
+      }
+    }
+  });
+  std::uint32_t sent = 0, answered = 0;
+  while (answered < kFrames) {
+    if (sent < kFrames &&
+        test::send(pipe.a(), test::tcp_frame(test::kMacA, test::kMacB, tcp_flag::psh, sent, 64), now)) {
+      ++sent;
+    }
+    for (const test::Frame& frame : test::receive(pipe.a(), now)) {
+      EXPECT_EQ(test::seq_of(frame), answered);
+      ++answered;
+    }
+  }
+  b_side.join();
+  EXPECT_EQ(pipe.a().pool().in_use(), 0u);
+  EXPECT_EQ(pipe.b().pool().in_use(), 0u);
+}
+
+}  // namespace
+}  // namespace mtcpp

@@ -1,0 +1,90 @@
+// The packet-level test DSL: one stack under test (L) driven through the host backend, and a
+// scripted peer (P) whose segments are written in packetdrill's notation with sequence numbers
+// relative to each side's ISS. A test reads like a transcript:
+//   inject(seg(F|A, 1, 1));            // P: F. 1:1(0) ack 1
+//   expect(seg(A, 1, 2));              // L: . 1:1(0) ack 2
+//   advance(rto); expect(...);         // time moves only when the test says so
+#pragma once
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "backends/host/host_io.h"
+#include "core/stack.h"
+#include "core/wire/tcp.h"
+
+namespace mtcpp::test {
+
+inline constexpr std::uint8_t F = tcp_flag::fin, S = tcp_flag::syn, R = tcp_flag::rst, P = tcp_flag::psh,
+                              A = tcp_flag::ack;
+
+// A segment as the test writes or sees it: relative seq/ack, payload length.
+struct Seg {
+  std::uint8_t flags = 0;
+  std::uint32_t seq = 0;
+  std::uint32_t ack = 0;
+  std::uint32_t len = 0;
+  std::uint16_t win = 65535;
+  TcpOptions options;
+  std::vector<std::uint8_t> payload;  // when empty and len > 0, a pattern is used
+
+  Seg& with_win(std::uint16_t w) { win = w; return *this; }
+  Seg& with_options(const TcpOptions& o) { options = o; return *this; }
+};
+
+inline Seg seg(std::uint8_t flags, std::uint32_t seq, std::uint32_t ack = 0, std::uint32_t len = 0) {
+  return Seg{flags, seq, ack, len};
+}
+std::string describe(const Seg& s);  // "FP. 1:1001(1000) ack 1 win 65535"
+
+class PacketTest : public ::testing::Test {
+ protected:
+  PacketTest();
+  ~PacketTest() override;
+
+  // Rebuilds the stack with a changed configuration (call before anything else).
+  void configure(const StackConfig& config);
+  StackConfig default_config() const;
+  Stack& stack() { return *stack_; }
+  Instant now() const { return now_; }
+
+  // The peer's side.
+  void inject(const Seg& s);
+  void inject_raw(Bytes frame);                     // a hand-made (possibly malformed) frame
+  std::vector<std::uint8_t> frame_for(const Seg& s) const;
+  // L's side: the next segment L sent, with its fields made relative.
+  std::optional<Seg> next_sent();
+  // Exactly this segment next (flags, seq, ack, payload length; window when checked).
+  void expect(const Seg& s, bool check_window = false);
+  void expect_nothing();
+  // Moves time forward, polling the stack at each deadline on the way.
+  void advance(Duration d);
+  void advance_to(Instant t);
+  Duration rto(int fd) const { return stack_->tcp().tcb(fd)->rtt.rto(); }
+  TcpState state(int fd) const { return stack_->tcp().tcb(fd)->state; }
+  const Tcb* peer_tcb() const { return stack_->tcp().find(local_, remote_); }
+
+  // Fixtures for each state, from the "E0" baseline of close-scenarios.md: L listens on
+  // listen_fd and has accepted the returned id; P offered MSS 1000, window 65535, no options.
+  int listen_socket();
+  int established(const TcpOptions& peer_syn_options = syn_options());
+  int syn_sent();                                  // L connected; its SYN consumed
+  static TcpOptions syn_options() { TcpOptions o; o.mss = 1000; return o; }
+
+  Endpoint local_{Ipv4Addr::of(10, 0, 0, 1), 8080};
+  Endpoint remote_{Ipv4Addr::of(10, 0, 0, 2), 40000};
+  MacAddr local_mac_{{0x02, 0, 0, 0, 0, 1}};
+  MacAddr remote_mac_{{0x02, 0, 0, 0, 0, 2}};
+  std::uint32_t peer_iss_ = 1'000'000;
+  std::uint32_t our_iss_ = 0;   // learned from L's SYN or SYN-ACK
+  std::uint32_t peer_ts_ = 100; // TSval P sends when timestamps are in use
+  int listen_fd_ = -1;
+  std::unique_ptr<HostIo> io_;
+  std::unique_ptr<Stack> stack_;
+  Instant now_ = from_us(1'000'000);
+};
+
+}  // namespace mtcpp::test
