@@ -63,7 +63,12 @@ class PacketTest : public ::testing::Test {
   // Moves time forward, polling the stack at each deadline on the way.
   void advance(Duration d);
   void advance_to(Instant t);
-  Duration rto(int fd) const { return stack_->tcp().tcb(fd)->rtt.rto(); }
+  // The connection's current RTO; after close() the id is gone, so the 4-tuple finds it.
+  Duration rto(int fd) const {
+    const Tcb* t = stack_->tcp().tcb(fd);
+    if (t == nullptr) t = peer_tcb();
+    return t != nullptr ? t->rtt.rto() : Duration::zero();
+  }
   TcpState state(int fd) const { return stack_->tcp().tcb(fd)->state; }
   const Tcb* peer_tcb() const { return stack_->tcp().find(local_, remote_); }
 
