@@ -4,7 +4,8 @@
 
 namespace mtcpp {
 
-HostIo::HostIo(LinkCaps caps, std::size_t pool_buffers) : caps_(caps), pool_(pool_buffers) {}
+HostIo::HostIo(LinkCaps caps, std::size_t pool_buffers, std::uint32_t buffer_size)
+    : caps_(caps), pool_(pool_buffers, buffer_size) {}
 
 HostIo::~HostIo() {
   for (PacketBuffer* b : rx_) pool_.free(b);
@@ -28,6 +29,21 @@ bool HostIo::pop_tx(std::vector<std::uint8_t>& frame) {
   frame.assign(b->data, b->data + b->len);
   pool_.free(b);
   return true;
+}
+
+std::optional<std::size_t> HostIo::peek_tx_size() const {
+  if (tx_.empty()) return std::nullopt;
+  return tx_.front()->len;
+}
+
+std::optional<std::size_t> HostIo::pop_tx_into(MutableBytes out) {
+  if (tx_.empty() || tx_.front()->len > out.size()) return std::nullopt;
+  PacketBuffer* b = tx_.front();
+  tx_.pop_front();
+  const std::size_t len = b->len;
+  std::copy(b->data, b->data + len, out.begin());
+  pool_.free(b);
+  return len;
 }
 
 std::size_t HostIo::rx_burst(std::span<PacketBuffer*> out, Instant) {

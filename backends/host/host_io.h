@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <vector>
 
 #include "backends/memory/packet_pool.h"
@@ -14,15 +15,25 @@ namespace mtcpp {
 
 class HostIo final : public PacketIo {
  public:
-  explicit HostIo(LinkCaps caps, std::size_t pool_buffers = 4096);
+  // One pool of `pool_buffers` buffers of `buffer_size` bytes serves both directions: frames
+  // pushed but not yet polled and frames sent but not yet popped each hold one.
+  explicit HostIo(LinkCaps caps, std::size_t pool_buffers = 4096,
+                  std::uint32_t buffer_size = PacketPool::kDefaultBufferSize);
   ~HostIo() override;
 
   // Queues a frame for the stack's next rx_burst; false when it is too long or the pool is empty.
   bool push_rx(Bytes frame);
   // The oldest frame the stack sent, moved out; false when there is none.
   bool pop_tx(std::vector<std::uint8_t>& frame);
+  // The length of the oldest frame the stack sent, or nothing when none is queued.
+  std::optional<std::size_t> peek_tx_size() const;
+  // Copies the oldest sent frame into `out`, dequeues it and returns its length. Nothing when none
+  // is queued or it is longer than `out`; it then stays queued so the caller can retry with room.
+  std::optional<std::size_t> pop_tx_into(MutableBytes out);
   std::size_t tx_pending() const { return tx_.size(); }
   std::size_t buffers_in_use() const { return pool_.in_use(); }
+  // The longest frame push_rx accepts.
+  std::size_t frame_capacity() const { return pool_.buffer_size(); }
 
   LinkCaps caps() const override { return caps_; }
   std::size_t rx_burst(std::span<PacketBuffer*> out, Instant now) override;

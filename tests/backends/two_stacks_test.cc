@@ -1,0 +1,171 @@
+// Two stacks over the memory backend: data integrity under seeded loss, reordering and
+// duplication, and resource accounting over many short connections.
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "backends/memory/stack_pair.h"
+
+namespace mtcpp {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr std::uint16_t kPort = 5001;
+
+// The byte at position i of the test stream: a cheap pattern that shifts with position, so a
+// byte delivered at the wrong offset changes the digest.
+std::uint8_t stream_byte(std::uint64_t i) { return static_cast<std::uint8_t>((i * 2654435761u) >> 13); }
+
+struct Fnv64 {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  void add(Bytes b) {
+    for (std::uint8_t c : b) h = (h ^ c) * 0x100000001b3ull;
+  }
+};
+
+struct Transfer {
+  std::uint64_t digest_sent = 0;
+  std::uint64_t digest_received = 0;
+  std::uint64_t bytes_received = 0;
+  bool closed_cleanly = false;
+};
+
+// B connects to A and sends `total` bytes, then closes; A reads to end of stream and closes.
+Transfer bulk(StackPair& net, std::uint64_t total) {
+  Stack& a = net.a();
+  Stack& b = net.b();
+  const int l = a.socket(net.now());
+  EXPECT_EQ(a.bind(l, {a.address(), kPort}), 0);
+  EXPECT_EQ(a.listen(l, 16), 0);
+  const int c = b.socket(net.now());
+  EXPECT_EQ(b.connect(c, {a.address(), kPort}, net.now()), -EINPROGRESS);
+  int s = -1;
+  std::uint64_t sent = 0;
+  Fnv64 tx, rx;
+  Transfer r;
+  std::vector<std::uint8_t> chunk(64 * 1024), in(64 * 1024);
+  bool b_closed = false;
+  bool a_done = false;
+  net.run_until(
+      [&] {
+        if (s < 0) s = a.accept(l, nullptr);
+        if (!b_closed && (b.readiness(c) & readiness::out)) {
+          while (sent < total) {
+            const std::size_t n = std::min<std::uint64_t>(chunk.size(), total - sent);
+            for (std::size_t i = 0; i < n; ++i) chunk[i] = stream_byte(sent + i);
+            const long w = b.send(c, Bytes(chunk.data(), n), net.now());
+            if (w <= 0) break;
+            tx.add(Bytes(chunk.data(), static_cast<std::size_t>(w)));
+            sent += static_cast<std::uint64_t>(w);
+          }
+          if (sent == total) {
+            EXPECT_EQ(b.close(c, net.now()), 0);
+            b_closed = true;
+          }
+        }
+        while (s >= 0 && !a_done) {
+          const long n = a.recv(s, in, net.now());
+          if (n > 0) {
+            rx.add(Bytes(in.data(), static_cast<std::size_t>(n)));
+            r.bytes_received += static_cast<std::uint64_t>(n);
+          } else {
+            if (n == 0) {
+              EXPECT_EQ(a.close(s, net.now()), 0);
+              a_done = true;
+              r.closed_cleanly = true;
+            } else {
+              EXPECT_EQ(n, -EAGAIN);
+            }
+            break;
+          }
+        }
+        return a_done;
+      },
+      3600s);
+  EXPECT_EQ(a.close(l, net.now()), 0);
+  r.digest_sent = tx.h;
+  r.digest_received = rx.h;
+  return r;
+}
+
+void expect_intact(double loss, std::uint64_t seed) {
+  auto o = StackPair::default_options();
+  o.link.loss = loss;
+  o.link.duplicate = loss / 2;
+  o.link.reorder = loss / 2;
+  o.link.seed = seed;
+  StackPair net(o);
+  constexpr std::uint64_t kTotal = 100ull * 1000 * 1000;
+  const Transfer t = bulk(net, kTotal);
+  EXPECT_TRUE(t.closed_cleanly);
+  EXPECT_EQ(t.bytes_received, kTotal);
+  EXPECT_EQ(t.digest_received, t.digest_sent);
+  // Everything is released once TIME_WAIT has passed.
+  net.run_for(o.a.tcp.time_wait + 10s);
+  EXPECT_EQ(net.a().stats().tcp_connections_in_use, 0u);
+  EXPECT_EQ(net.b().stats().tcp_connections_in_use, 0u);
+  EXPECT_EQ(net.port_a().pool().in_use(), 0u);
+  EXPECT_EQ(net.port_b().pool().in_use(), 0u);
+  if (loss > 0) {
+    EXPECT_GT(net.link().b_to_a().dropped, 0u);
+    EXPECT_GT(net.b().stats().tcp_retransmissions, 0u);
+  }
+}
+
+TEST(TwoStacks, Moves100MBIntactWithoutLoss) { expect_intact(0.0, 1); }
+TEST(TwoStacks, Moves100MBIntactAt1PercentLossWithReorderAndDuplicates) { expect_intact(0.01, 2); }
+TEST(TwoStacks, Moves100MBIntactAt5PercentLossWithReorderAndDuplicates) { expect_intact(0.05, 3); }
+
+TEST(TwoStacks, TenThousandShortConnectionsLeaveNothingBehind) {
+  StackPair net(StackPair::default_options());
+  Stack& a = net.a();
+  Stack& b = net.b();
+  const int l = a.socket(net.now());
+  ASSERT_EQ(a.bind(l, {a.address(), 80}), 0);
+  ASSERT_EQ(a.listen(l, 128), 0);
+  const auto conns_a = a.stats().tcp_connections_in_use;
+  const auto bufs_a = a.stats().tcp_buffer_bytes_in_use;
+  const std::string request = "GET / HTTP/1.0\r\n\r\n";
+  const std::string reply(100, 'r');
+  std::vector<std::uint8_t> in(1024);
+  for (int i = 0; i < 10000; ++i) {
+    const int c = b.socket(net.now());
+    ASSERT_GE(c, 0);
+    ASSERT_EQ(b.connect(c, {a.address(), 80}, net.now()), -EINPROGRESS);
+    int s = -1;
+    bool replied = false, got_reply = false, client_closed = false;
+    const bool done = net.run_until(
+        [&] {
+          if (s < 0) s = a.accept(l, nullptr);
+          if (!client_closed && (b.readiness(c) & readiness::out) && b.send(c, Bytes(reinterpret_cast<const std::uint8_t*>(request.data()), request.size()), net.now()) > 0) {
+            client_closed = true;  // only the request goes out; reading continues
+          }
+          if (s >= 0 && !replied && a.recv(s, in, net.now()) == static_cast<long>(request.size())) {
+            a.send(s, Bytes(reinterpret_cast<const std::uint8_t*>(reply.data()), reply.size()), net.now());
+            a.close(s, net.now());  // the server closes first, as epserver does
+            replied = true;
+          }
+          if (replied && !got_reply && b.recv(c, in, net.now()) == static_cast<long>(reply.size())) got_reply = true;
+          if (got_reply && b.recv(c, in, net.now()) == 0) {
+            b.close(c, net.now());
+            return true;
+          }
+          return false;
+        },
+        60s);
+    ASSERT_TRUE(done) << "connection " << i;
+  }
+  net.run_for(a.config().tcp.time_wait + 10s);
+  EXPECT_EQ(a.stats().tcp_connections_in_use, conns_a);
+  EXPECT_EQ(a.stats().tcp_buffer_bytes_in_use, bufs_a);
+  EXPECT_EQ(b.stats().tcp_connections_in_use, 0u);
+  EXPECT_EQ(b.stats().tcp_buffer_bytes_in_use, 0u);
+  EXPECT_EQ(a.stats().tcp_time_wait, 0u);
+  EXPECT_EQ(net.port_a().pool().in_use(), 0u);
+  EXPECT_EQ(net.port_b().pool().in_use(), 0u);
+  EXPECT_EQ(a.stats().tcp_passive_opens, 10000u);
+}
+
+}  // namespace
+}  // namespace mtcpp
