@@ -27,7 +27,14 @@ StackPair::StackPair(const Options& options) {
   port_a_ = std::make_unique<MemoryPort>(MemoryPortConfig{MacAddr{{0x02, 0, 0, 0, 0, 1}}, 1500, options.buffers_per_port});
   port_b_ = std::make_unique<MemoryPort>(MemoryPortConfig{MacAddr{{0x02, 0, 0, 0, 0, 2}}, 1500, options.buffers_per_port});
   link_ = std::make_unique<MemoryLink>(*port_a_, *port_b_, options.link);
-  a_ = make_stack(options.a, *port_a_);
+  PacketIo* io_a = port_a_.get();
+  if (!options.pcap_a.empty()) {
+    auto opened = PcapWriter::open(*port_a_, options.pcap_a);
+    if (!opened.writer) throw std::invalid_argument(opened.error);
+    pcap_a_ = std::move(opened.writer);
+    io_a = pcap_a_.get();
+  }
+  a_ = make_stack(options.a, *io_a);
   b_ = make_stack(options.b, *port_b_);
   a_->start(now_);
   b_->start(now_);
@@ -36,6 +43,7 @@ StackPair::StackPair(const Options& options) {
 StackPair::~StackPair() {
   a_.reset();
   b_.reset();
+  pcap_a_.reset();
   link_.reset();
 }
 

@@ -3,8 +3,10 @@
 // frame arrival) to the next, so a simulated minute of TIME_WAIT costs nothing.
 #pragma once
 #include <memory>
+#include <string>
 
 #include "backends/memory/memory_link.h"
+#include "backends/wrappers/pcap_writer.h"
 #include "core/stack.h"
 
 namespace mtcpp {
@@ -16,6 +18,7 @@ class StackPair {
     StackConfig b;
     LinkConditions link;
     std::size_t buffers_per_port = 4096;
+    std::string pcap_a;  // when set, every frame A receives or sends is written there
   };
   // A is 10.0.0.1, B is 10.0.0.2 on one /24; ARP resolves them; 1 ms one-way delay.
   static Options default_options();
@@ -49,6 +52,7 @@ class StackPair {
   std::unique_ptr<MemoryPort> port_a_;
   std::unique_ptr<MemoryPort> port_b_;
   std::unique_ptr<MemoryLink> link_;
+  std::unique_ptr<PcapWriter> pcap_a_;
   std::unique_ptr<Stack> a_;
   std::unique_ptr<Stack> b_;
   Instant now_ = from_us(0);

@@ -76,7 +76,9 @@ void Tcp::destroy(Tcb* t) {
 void Tcp::enter(Tcb& t, TcpState s, Instant now) {
   if (t.state == TcpState::time_wait) --stats_.tcp_time_wait;
   if (s == TcpState::time_wait) ++stats_.tcp_time_wait;
+  const TcpState from = t.state;
   t.state = s;
+  if (observer_ != nullptr) observer_->state_changed(t, from, now);
   if (t.history_len < t.history.size()) t.history[t.history_len++] = {s, now};
   notify(t);
 }

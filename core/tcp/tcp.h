@@ -33,10 +33,14 @@ class SegmentSink {
 };
 
 // Told when a socket's readiness may have changed (data, space, connection, error, close).
+// Also told of every state transition of every connection (for traces and ladder diagrams).
 class SocketObserver {
  public:
   virtual ~SocketObserver() = default;
   virtual void socket_changed(int socket) = 0;
+  virtual void state_changed(const Tcb& tcb, TcpState from, Instant now) {
+    (void)tcb, (void)from, (void)now;
+  }
 };
 
 // Readiness bits, with Linux epoll's values.
