@@ -115,7 +115,12 @@ void Stack::input(Bytes frame, Instant now) {
   Bytes payload = frame.subspan(kEth);
   switch (eth->ethertype) {
     case static_cast<std::uint16_t>(EtherType::arp): arp_input(payload, now); break;
-    case static_cast<std::uint16_t>(EtherType::ipv4): ipv4_input(payload, now); break;
+    case static_cast<std::uint16_t>(EtherType::ipv4):
+      // We accept only datagrams for our unicast address, so one that came as a link-layer
+      // broadcast is discarded (RFC 1122 §3.3.6).
+      if (eth->dst.is_broadcast()) ++stats_.frames_not_for_us;
+      else ipv4_input(payload, now);
+      break;
     default: ++stats_.frames_not_for_us; break;
   }
 }

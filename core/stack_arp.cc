@@ -13,7 +13,16 @@ void Stack::arp_input(Bytes payload, Instant now) {
     return;
   }
   if (arp->target_ip != config_.address) return;  // not about us: no learning (RFC 826's merge rule)
-  if (arp->sender_mac.is_multicast() || arp->sender_ip.is_unspecified()) return;
+  if (arp->sender_mac.is_multicast()) return;
+  if (arp->sender_ip.is_unspecified()) {
+    // An ARP probe (RFC 5227 §2.1.1): someone checks whether our address is free. Nothing to
+    // learn, but the owner must answer or the prober takes the address.
+    if (arp->op == ArpOp::request) {
+      send_arp(ArpOp::reply, arp->sender_mac, arp->sender_ip, arp->sender_mac, now);
+      ++stats_.arp_replies_sent;
+    }
+    return;
+  }
   for (PacketBuffer* b : arp_.learn(arp->sender_ip, arp->sender_mac, now)) {
     MutableBytes frame(b->data, b->len);
     std::copy(arp->sender_mac.octets.begin(), arp->sender_mac.octets.end(), frame.begin());

@@ -182,8 +182,8 @@ mtcpp_host* mtcpp_host_create(const mtcpp_host_config* cfg, char* err, size_t er
   }
   const StackConfig config = to_stack_config(*cfg);
   // Checked before the device is built: its buffer size depends on the MTU.
-  std::optional<std::string> invalid = validate_host_fields(*cfg);
-  if (!invalid) invalid = config.validate();
+  std::optional<std::string> invalid = config.validate();
+  if (!invalid) invalid = validate_host_fields(*cfg);
   if (invalid) {
     write_error(err, errlen, *invalid);
     return nullptr;

@@ -108,7 +108,8 @@ long mtcpp_host_pending_frame(const mtcpp_host* h) MTCPP_HOST_NOEXCEPT;
  * returns when it next needs a poll: an absolute time in µs, INT64_MAX when only a new frame or a
  * socket call can wake it. -EINVAL for a bad handle or time. */
 int64_t mtcpp_host_poll(mtcpp_host* h, int64_t now_us) MTCPP_HOST_NOEXCEPT;
-/* The value the last call returned would have now (socket calls may arm timers), or -EINVAL. */
+/* When the stack next needs a poll, as mtcpp_host_poll returns it (a socket call may have moved
+ * it since), or -EINVAL. */
 int64_t mtcpp_host_next_deadline(const mtcpp_host* h) MTCPP_HOST_NOEXCEPT;
 
 /* ---- sockets ---------------------------------------------------------------------------------

@@ -288,7 +288,7 @@ void Tcp::duplicate_ack(Tcb& t, Instant now) {
     return;
   }
   // RFC 6582 §3.2 step 2: enter recovery only if the loss is beyond the last recovery point.
-  if (t.dup_acks == 3 && (t.snd_una - 1 > t.recover || t.recover == t.iss)) {
+  if (t.dup_acks == 3 && t.snd_una > t.recover) {
     t.in_recovery = true;
     t.recover = t.snd_max;
     t.cc->on_enter_recovery(t.flight_size());

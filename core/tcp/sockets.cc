@@ -260,6 +260,7 @@ int Tcp::connect(int s, Endpoint remote, Instant now) {
   t->snd_nxt = t->iss;
   t->snd_max = t->iss;
   t->snd_buf_seq = t->iss + 1;
+  t->recover = t->iss;  // RFC 6582 §3.2 step 1
   enter(*t, TcpState::syn_sent, now);
   flow_insert(*t);
   ++stats_.tcp_active_opens;

@@ -172,4 +172,52 @@ int PacketTest::syn_sent() {
   return fd;
 }
 
+int PacketTest::syn_received() {
+  const int fd = syn_sent();
+  inject(seg(S, 0).with_options(syn_options()));
+  expect(seg(S | A, 0, 1));
+  return fd;
+}
+
+int PacketTest::fin_wait_1() {
+  const int fd = established();
+  EXPECT_EQ(stack_->close(fd, now_), 0);
+  expect(seg(F | A, 1, 1));
+  return -1;
+}
+
+int PacketTest::fin_wait_2() {
+  fin_wait_1();
+  inject(seg(A, 1, 2));
+  return -1;
+}
+
+int PacketTest::close_wait() {
+  const int fd = established();
+  inject(seg(F | A, 1, 1));
+  expect(seg(A, 1, 2));
+  return fd;
+}
+
+int PacketTest::last_ack() {
+  const int fd = close_wait();
+  EXPECT_EQ(stack_->close(fd, now_), 0);
+  expect(seg(F | A, 1, 2));
+  return -1;
+}
+
+int PacketTest::closing() {
+  fin_wait_1();
+  inject(seg(F | A, 1, 1));
+  expect(seg(A, 2, 2));
+  return -1;
+}
+
+int PacketTest::time_wait() {
+  fin_wait_2();
+  inject(seg(F | A, 1, 2));
+  expect(seg(A, 2, 2));
+  return -1;
+}
+
 }  // namespace mtcpp::test

@@ -77,6 +77,15 @@ class PacketTest : public ::testing::Test {
   int listen_socket();
   int established(const TcpOptions& peer_syn_options = syn_options());
   int syn_sent();                                  // L connected; its SYN consumed
+  // The remaining states, each reached from established() by the shortest exchange. Those
+  // reached through close() return -1 (the id is gone); peer_tcb() finds the connection.
+  int syn_received();                              // simultaneous open: L's SYN-ACK consumed
+  int fin_wait_1();                                // close(); L's FIN consumed
+  int fin_wait_2();                                // ... and P acknowledged it
+  int close_wait();                                // P's FIN arrived; L's ACK consumed
+  int last_ack();                                  // ... then close(); L's FIN consumed
+  int closing();                                   // FINs crossed; L's ACK consumed
+  int time_wait();                                 // four-way close done; L's last ACK consumed
   static TcpOptions syn_options() { TcpOptions o; o.mss = 1000; return o; }
 
   Endpoint local_{Ipv4Addr::of(10, 0, 0, 1), 8080};

@@ -1,0 +1,117 @@
+// ACK and send policy over time: delayed ACKs (RFC 9293 §3.8.6.3, RFC 1122 §4.2.3.2), Nagle
+// (§3.7.4) and TCP_NODELAY, keepalive (RFC 1122 §4.2.3.6), and receive-window updates.
+#include "support/packet_test.h"
+
+namespace mtcpp::test {
+namespace {
+
+using namespace std::chrono_literals;
+using Timers = PacketTest;
+
+std::vector<std::uint8_t> bytes(std::size_t n) { return std::vector<std::uint8_t>(n, 't'); }
+
+TEST_F(Timers, OneSegmentIsAckedAfterTheDelayedAckTime) {
+  established();
+  inject(seg(P | A, 1, 1, 100));
+  const Duration d = stack().config().tcp.delayed_ack;
+  advance(d - 1ms);
+  expect_nothing();
+  advance(1ms);
+  expect(seg(A, 1, 101));
+}
+
+TEST_F(Timers, EverySecondFullSegmentIsAckedAtOnce) {
+  established();
+  inject(seg(A, 1, 1, 1000));
+  expect_nothing();
+  inject(seg(A, 1001, 1, 1000));
+  expect(seg(A, 1, 2001));
+}
+
+TEST_F(Timers, DelayedAckRidesOnData) {
+  const int fd = established();
+  inject(seg(P | A, 1, 1, 100));
+  EXPECT_EQ(stack().send(fd, bytes(10), now()), 10);
+  expect(seg(P | A, 1, 101, 10));
+  advance(stack().config().tcp.delayed_ack);
+  expect_nothing();
+}
+
+TEST_F(Timers, NagleHoldsSmallWritesWhileDataIsUnacked) {
+  const int fd = established();
+  EXPECT_EQ(stack().send(fd, bytes(10), now()), 10);
+  expect(seg(P | A, 1, 1, 10));
+  EXPECT_EQ(stack().send(fd, bytes(10), now()), 10);
+  EXPECT_EQ(stack().send(fd, bytes(10), now()), 10);
+  expect_nothing();
+  inject(seg(A, 1, 11));
+  expect(seg(P | A, 11, 1, 20));  // the held bytes go out together
+}
+
+TEST_F(Timers, NodelaySendsSmallWritesAtOnce) {
+  const int fd = established();
+  EXPECT_EQ(stack().set_option(fd, SocketOption::nodelay, 1), 0);
+  EXPECT_EQ(stack().send(fd, bytes(10), now()), 10);
+  EXPECT_EQ(stack().send(fd, bytes(10), now()), 10);
+  expect(seg(P | A, 1, 1, 10));
+  expect(seg(P | A, 11, 1, 10));
+}
+
+TEST_F(Timers, KeepaliveProbesAnIdleConnectionAndGivesUp) {
+  StackConfig c = default_config();
+  c.tcp.keepalive_idle = 10s;
+  c.tcp.keepalive_interval = 2s;
+  c.tcp.keepalive_probes = 3;
+  configure(c);
+  const int fd = established();
+  EXPECT_EQ(stack().set_option(fd, SocketOption::keepalive, 1), 0);
+  inject(seg(A, 1, 1));  // any segment (re)starts the idle clock
+  advance(c.tcp.keepalive_idle - 1ms);
+  expect_nothing();
+  advance(1ms);
+  expect(seg(A, 0, 1));  // SEG.SEQ = SND.NXT - 1, no data
+  inject(seg(A, 1, 1));  // answered: the idle clock restarts
+  advance(c.tcp.keepalive_idle);
+  expect(seg(A, 0, 1));
+  for (int i = 0; i < 2; ++i) {
+    advance(c.tcp.keepalive_interval);
+    expect(seg(A, 0, 1));
+  }
+  advance(c.tcp.keepalive_interval);
+  expect_nothing();
+  EXPECT_EQ(state(fd), TcpState::closed);
+  int err = 0;
+  EXPECT_EQ(stack().get_option(fd, SocketOption::error, &err), 0);
+  EXPECT_EQ(err, ETIMEDOUT);
+}
+
+TEST_F(Timers, NoKeepaliveUnlessAsked) {
+  StackConfig c = default_config();
+  c.tcp.keepalive_idle = 10s;
+  configure(c);
+  established();
+  advance(100s);
+  expect_nothing();
+}
+
+TEST_F(Timers, ReadingAFullBufferOpensTheWindow) {
+  StackConfig c = default_config();
+  c.tcp.receive_buffer = 4096;
+  configure(c);
+  const int fd = established();
+  for (std::uint32_t s = 1; s < 4097; s += 1000) inject(seg(A, s, 1, std::min<std::uint32_t>(1000, 4097 - s)));
+  advance(stack().config().tcp.delayed_ack);
+  auto last = next_sent();
+  while (auto more = next_sent()) last = more;
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->ack, 4097u);
+  EXPECT_EQ(last->win, 0);
+  std::vector<std::uint8_t> buf(4096);
+  EXPECT_EQ(stack().recv(fd, buf, now()), 4096);
+  auto update = next_sent();
+  ASSERT_TRUE(update) << "a window update follows a read that opens the window";
+  EXPECT_EQ(update->win, 4096);
+}
+
+}  // namespace
+}  // namespace mtcpp::test
