@@ -16,6 +16,8 @@ endforeach()
 
 install(DIRECTORY core backends DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/mtcpp
         FILES_MATCHING PATTERN "*.h")
+# mTCP's headers where mTCP applications look for them: #include <mtcp_api.h>.
+install(FILES api/mtcp_api.h api/mtcp_epoll.h api/mtcpp_ext.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/mtcpp)
 install(TARGETS mtcpp_static mtcpp_shared EXPORT mtcppTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})

@@ -22,10 +22,19 @@ const MacAddr* ArpCache::lookup(Ipv4Addr ip, Instant now) const {
 std::vector<PacketBuffer*> ArpCache::learn(Ipv4Addr ip, MacAddr mac, Instant now) {
   auto it = entries_.find(ip.value);
   if (it == entries_.end()) {
-    if (entries_.size() >= config_.max_entries) return {};
+    if (entries_.size() >= config_.max_entries && !make_room(now, false)) return {};
     it = entries_.emplace(ip.value, Entry{}).first;
   }
-  Entry& e = it->second;
+  return resolve(it->second, mac, now);
+}
+
+std::vector<PacketBuffer*> ArpCache::update(Ipv4Addr ip, MacAddr mac, Instant now) {
+  auto it = entries_.find(ip.value);
+  if (it == entries_.end()) return {};
+  return resolve(it->second, mac, now);
+}
+
+std::vector<PacketBuffer*> ArpCache::resolve(Entry& e, MacAddr mac, Instant now) {
   if (e.is_static) return {};
   e.mac = mac;
   e.resolved = true;
@@ -40,7 +49,9 @@ bool ArpCache::hold(Ipv4Addr ip, PacketBuffer* frame, Instant now, bool* request
   *request_now = false;
   auto it = entries_.find(ip.value);
   if (it == entries_.end()) {
-    if (entries_.size() >= config_.max_entries) return false;
+    // Traffic of ours may push out a neighbour that is merely cached; without that, a cache
+    // filled by hosts that once asked about us would refuse every new neighbour for good.
+    if (entries_.size() >= config_.max_entries && !make_room(now, true)) return false;
     it = entries_.emplace(ip.value, Entry{}).first;
   }
   Entry& e = it->second;
@@ -82,6 +93,26 @@ ArpCache::Due ArpCache::expire(Instant now) {
     ++it;
   }
   return due;
+}
+
+bool ArpCache::make_room(Instant now, bool evict_fresh) {
+  // Aged-out entries are otherwise removed only by expire(), which runs only while some address
+  // is being resolved: they must not hold slots.
+  const std::size_t before = entries_.size();
+  std::erase_if(entries_, [&](const auto& kv) {
+    const Entry& e = kv.second;
+    return e.resolved && !e.is_static && e.expires <= now;
+  });
+  if (entries_.size() < before) return true;
+  if (!evict_fresh) return false;
+  auto victim = entries_.end();
+  for (auto it = entries_.begin(); it != entries_.end(); ++it)
+    if (it->second.resolved && !it->second.is_static &&
+        (victim == entries_.end() || it->second.expires < victim->second.expires))
+      victim = it;
+  if (victim == entries_.end()) return false;
+  entries_.erase(victim);
+  return true;
 }
 
 Instant ArpCache::next_deadline() const {

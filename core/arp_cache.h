@@ -19,6 +19,10 @@ class ArpCache {
   const MacAddr* lookup(Ipv4Addr ip, Instant now) const;
   // Records a mapping; returns the frames that were waiting for it (their destination MAC unset).
   std::vector<PacketBuffer*> learn(Ipv4Addr ip, MacAddr mac, Instant now);
+  // As learn(), but only for an address already in the cache (RFC 826's merge step, taken for
+  // every ARP packet whoever it is addressed to): a neighbour's new MAC is picked up from its
+  // announcements without adding every host that speaks ARP.
+  std::vector<PacketBuffer*> update(Ipv4Addr ip, MacAddr mac, Instant now);
   // Holds a frame until ip resolves. False when the queue is full (the caller drops the frame).
   // `*request_now` says whether an ARP request should be sent now.
   bool hold(Ipv4Addr ip, PacketBuffer* frame, Instant now, bool* request_now);
@@ -43,6 +47,12 @@ class ArpCache {
     int requests = 0;
     std::vector<PacketBuffer*> waiting;
   };
+  std::vector<PacketBuffer*> resolve(Entry& e, MacAddr mac, Instant now);
+  // Frees a slot in a full cache: drops resolved entries that have aged out and, if none had and
+  // `evict_fresh`, the resolved entry closest to aging out. Static entries and addresses being
+  // resolved are kept. False when no slot could be freed.
+  bool make_room(Instant now, bool evict_fresh);
+
   ArpConfig config_;
   std::unordered_map<std::uint32_t, Entry> entries_;
 };

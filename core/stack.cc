@@ -14,6 +14,18 @@ namespace mtcpp {
 namespace {
 constexpr std::size_t kEth = EthernetHeader::kSize;
 constexpr std::size_t kIp = Ipv4Header::kMinSize;
+
+// False for a source address no host may use (RFC 1122 §3.2.1.3, silently discarded): limited or directed
+// broadcast, multicast, "this network" 0/8 (only while a host learns its address), loopback
+// 127/8, and our own address (a spoofed copy of ourselves, as in a LAND attack).
+bool valid_source(Ipv4Addr src, const StackConfig& config) {
+  const std::uint8_t first = static_cast<std::uint8_t>(src.value >> 24);
+  if (src.is_broadcast() || src.is_multicast() || first == 0 || first == 127 || src == config.address)
+    return false;
+  const std::uint32_t host_bits = ~prefix_mask(config.prefix_len);
+  const bool same_subnet = (src.value & ~host_bits) == (config.address.value & ~host_bits);
+  return !(config.prefix_len <= 30 && same_subnet && (src.value & host_bits) == host_bits);
+}
 }  // namespace
 
 std::variant<std::unique_ptr<Stack>, std::string> Stack::create(const StackConfig& config, PacketIo& io) {
@@ -141,7 +153,7 @@ void Stack::ipv4_input(Bytes packet, Instant now) {
     ++stats_.ip_fragments_dropped;
     return;
   }
-  if (ip.src.is_broadcast() || ip.src.is_multicast() || ip.src.is_unspecified()) {
+  if (!valid_source(ip.src, config_)) {
     ++stats_.ip_malformed;
     return;
   }

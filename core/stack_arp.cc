@@ -1,5 +1,6 @@
-// ARP on the stack's interface (RFC 826): answer requests for our address, learn from requests
-// and replies addressed to us, and release frames that were waiting for a resolution.
+// ARP on the stack's interface (RFC 826): answer requests (and probes) for our address, learn from
+// requests and replies addressed to us, update known neighbours from any ARP packet, and release
+// frames that were waiting for a resolution.
 #include "core/stack.h"
 #include "core/wire/arp.h"
 #include "core/wire/ethernet.h"
@@ -12,24 +13,28 @@ void Stack::arp_input(Bytes payload, Instant now) {
     ++stats_.frames_malformed;
     return;
   }
-  if (arp->target_ip != config_.address) return;  // not about us: no learning (RFC 826's merge rule)
   if (arp->sender_mac.is_multicast()) return;
+  const bool about_us = arp->target_ip == config_.address;
   if (arp->sender_ip.is_unspecified()) {
     // An ARP probe (RFC 5227 §2.1.1): someone checks whether our address is free. Nothing to
     // learn, but the owner must answer or the prober takes the address.
-    if (arp->op == ArpOp::request) {
+    if (about_us && arp->op == ArpOp::request) {
       send_arp(ArpOp::reply, arp->sender_mac, arp->sender_ip, arp->sender_mac, now);
       ++stats_.arp_replies_sent;
     }
     return;
   }
-  for (PacketBuffer* b : arp_.learn(arp->sender_ip, arp->sender_mac, now)) {
+  // RFC 826: a sender already in the cache is updated from any ARP packet (a neighbour's
+  // announcement of a new MAC); it is added only when the packet is about us.
+  const std::vector<PacketBuffer*> ready = about_us ? arp_.learn(arp->sender_ip, arp->sender_mac, now)
+                                                    : arp_.update(arp->sender_ip, arp->sender_mac, now);
+  for (PacketBuffer* b : ready) {
     MutableBytes frame(b->data, b->len);
     std::copy(arp->sender_mac.octets.begin(), arp->sender_mac.octets.end(), frame.begin());
     queue_tx(b, now);
   }
   arp_deadline_ = arp_.next_deadline();
-  if (arp->op == ArpOp::request) {
+  if (about_us && arp->op == ArpOp::request) {
     send_arp(ArpOp::reply, arp->sender_mac, arp->sender_ip, arp->sender_mac, now);
     ++stats_.arp_replies_sent;
   }

@@ -90,7 +90,7 @@ void Tcp::listen_input(Tcb& l, const SegmentIn& seg, Instant now) {
     ++stats_.tcp_listen_overflows;
     return;
   }
-  Tcb* c = new_tcb();
+  Tcb* c = new_tcb(l.snd.capacity(), l.rcv.capacity());
   if (c == nullptr) {
     ++stats_.tcp_listen_overflows;
     return;
@@ -102,6 +102,8 @@ void Tcp::listen_input(Tcb& l, const SegmentIn& seg, Instant now) {
   c->passive_open = true;
   c->nodelay = l.nodelay;
   c->keepalive = l.keepalive;
+  c->user_mss = l.user_mss;
+  c->linger_abort = l.linger_abort;
   c->irs = SeqNum{h.seq};
   c->rcv_nxt = c->irs + 1;
   c->rcv_adv = c->rcv_nxt;

@@ -31,15 +31,14 @@ Tcp::~Tcp() {
 
 // ---- lifecycle -------------------------------------------------------------------------------
 
-Tcb* Tcp::new_tcb() {
+Tcb* Tcp::new_tcb(std::uint32_t send_buffer, std::uint32_t receive_buffer) {
   if (connections_ >= config_.max_connections) return nullptr;
-  auto* t = new Tcb(config_.send_buffer, config_.receive_buffer,
-                    RttEstimator(config_.rto_initial, config_.rto_min, config_.rto_max));
+  auto* t = new Tcb(send_buffer, receive_buffer, RttEstimator(config_.rto_initial, config_.rto_min, config_.rto_max));
   t->timer.owner = t;
   t->nodelay = !config_.nagle;
   ++connections_;
   stats_.tcp_connections_in_use = connections_;
-  stats_.tcp_buffer_bytes_in_use += config_.send_buffer + config_.receive_buffer;
+  stats_.tcp_buffer_bytes_in_use += send_buffer + receive_buffer;
   return t;
 }
 
@@ -140,9 +139,11 @@ bool Tcp::port_in_use(Ipv4Addr addr, std::uint16_t port, const Tcb* except) cons
     if (t != nullptr && t != except && t->bound && t->local.port == port &&
         (t->local.addr == addr || t->local.addr.is_unspecified() || addr.is_unspecified()))
       return true;
-  // Connections in TIME_WAIT or orphaned still own their port (RFC 9293 §3.6.1, quiet time).
+  // Connections in TIME_WAIT or orphaned still own their port (RFC 9293 §3.6.1, quiet time),
+  // unless SO_REUSEADDR says a TIME_WAIT holder may be shared.
+  const bool reuse = except != nullptr && except->reuse_address;
   for (const auto& [k, t] : flows_)
-    if (t != except && t->local.port == port) return true;
+    if (t != except && t->local.port == port && !(reuse && t->state == TcpState::time_wait)) return true;
   return false;
 }
 
@@ -439,6 +440,20 @@ int Tcp::set_option(int s, SocketOption opt, int value) {
       if (value < 88 || value > 65535) return -EINVAL;
       t->user_mss = static_cast<std::uint16_t>(value);
       return 0;
+    case SocketOption::reuse_address: t->reuse_address = value != 0; return 0;
+    case SocketOption::send_buffer: case SocketOption::receive_buffer: {
+      // Buffers are sized once, before the connection exists (listeners pass theirs to children).
+      if (t->state != TcpState::closed && t->state != TcpState::listen) return -EISCONN;
+      const auto bytes = static_cast<std::uint32_t>(std::clamp(value, 2048, 1 << 30));
+      if (opt == SocketOption::send_buffer) {
+        stats_.tcp_buffer_bytes_in_use += bytes - t->snd.capacity();
+        t->snd = SendBuffer(bytes);
+      } else {
+        stats_.tcp_buffer_bytes_in_use += bytes - t->rcv.capacity();
+        t->rcv = ReceiveBuffer(bytes);
+      }
+      return 0;
+    }
     default: return -ENOPROTOOPT;
   }
 }
@@ -457,6 +472,7 @@ int Tcp::get_option(int s, SocketOption opt, int* value) {
     case SocketOption::send_buffer: *value = static_cast<int>(t->snd.capacity()); return 0;
     case SocketOption::receive_buffer: *value = static_cast<int>(t->rcv.capacity()); return 0;
     case SocketOption::max_segment: *value = t->snd_mss; return 0;
+    case SocketOption::reuse_address: *value = t->reuse_address; return 0;
   }
   return -ENOPROTOOPT;
 }

@@ -54,7 +54,9 @@ inline constexpr std::uint32_t rdhup = 0x2000;
 
 enum class Shutdown { read, write, both };
 
-enum class SocketOption { nodelay, keepalive, linger_abort, error, send_buffer, receive_buffer, max_segment };
+enum class SocketOption {
+  nodelay, keepalive, linger_abort, error, send_buffer, receive_buffer, max_segment, reuse_address,
+};
 
 // A parsed incoming segment.
 struct SegmentIn {
@@ -126,7 +128,8 @@ class Tcp {
   }
 
   // Lifecycle (sockets.cc).
-  Tcb* new_tcb();
+  Tcb* new_tcb(std::uint32_t send_buffer, std::uint32_t receive_buffer);
+  Tcb* new_tcb() { return new_tcb(config_.send_buffer, config_.receive_buffer); }
   void destroy(Tcb* t);
   void enter(Tcb& t, TcpState s, Instant now);
   void flow_insert(Tcb& t);

@@ -653,7 +653,9 @@ TEST_F(Close, S30b_OldSynInTimeWaitIsNotANewConnection) {
   expect(seg(A, 2, 2));
   inject(seg(S, 0));
   auto got = next_sent();
-  if (got) EXPECT_EQ(got->flags, A) << "never a SYN-ACK or RST";
+  if (got) {
+    EXPECT_EQ(got->flags, A) << "never a SYN-ACK or RST";
+  }
   EXPECT_EQ(peer_tcb()->state, TcpState::time_wait);
 }
 

@@ -42,11 +42,13 @@ StackConfig PacketTest::default_config() const {
 }
 
 void PacketTest::configure(const StackConfig& config) {
-  stack_.reset();
-  io_ = std::make_unique<HostIo>(LinkCaps{local_mac_, 1500, false, false});
+  own_stack_.reset();
+  own_io_ = std::make_unique<HostIo>(LinkCaps{local_mac_, 1500, false, false});
+  io_ = own_io_.get();
   auto made = Stack::create(config, *io_);
   ASSERT_TRUE(std::holds_alternative<std::unique_ptr<Stack>>(made)) << std::get<std::string>(made);
-  stack_ = std::move(std::get<std::unique_ptr<Stack>>(made));
+  own_stack_ = std::move(std::get<std::unique_ptr<Stack>>(made));
+  stack_ = own_stack_.get();
 }
 
 std::vector<std::uint8_t> PacketTest::frame_for(const Seg& s) const {
@@ -81,7 +83,7 @@ void PacketTest::inject(const Seg& s) { inject_raw(frame_for(s)); }
 
 void PacketTest::inject_raw(Bytes frame) {
   ASSERT_TRUE(io_->push_rx(frame));
-  stack_->poll(now_);
+  poll();
 }
 
 std::optional<Seg> PacketTest::next_sent() {
@@ -131,10 +133,10 @@ void PacketTest::advance_to(Instant t) {
     const Instant next = stack_->next_deadline();
     if (next > t) break;
     now_ = std::max(now_, next);
-    stack_->poll(now_);
+    poll();
   }
   now_ = t;
-  stack_->poll(now_);
+  poll();
 }
 
 void PacketTest::advance(Duration d) { advance_to(now_ + d); }

@@ -36,7 +36,12 @@ struct Seg {
 };
 
 inline Seg seg(std::uint8_t flags, std::uint32_t seq, std::uint32_t ack = 0, std::uint32_t len = 0) {
-  return Seg{flags, seq, ack, len};
+  Seg s;
+  s.flags = flags;
+  s.seq = seq;
+  s.ack = ack;
+  s.len = len;
+  return s;
 }
 std::string describe(const Seg& s);  // "FP. 1:1001(1000) ack 1 win 65535"
 
@@ -63,6 +68,13 @@ class PacketTest : public ::testing::Test {
   // Moves time forward, polling the stack at each deadline on the way.
   void advance(Duration d);
   void advance_to(Instant t);
+  // Called whenever now() moves, before the stack is polled (a borrowed stack's clock follows).
+  virtual void time_changed() {}
+  // Polls the stack at now().
+  void poll() {
+    time_changed();
+    stack_->poll(now_);
+  }
   // The connection's current RTO; after close() the id is gone, so the 4-tuple finds it.
   Duration rto(int fd) const {
     const Tcb* t = stack_->tcp().tcb(fd);
@@ -96,8 +108,11 @@ class PacketTest : public ::testing::Test {
   std::uint32_t our_iss_ = 0;   // learned from L's SYN or SYN-ACK
   std::uint32_t peer_ts_ = 100; // TSval P sends when timestamps are in use
   int listen_fd_ = -1;
-  std::unique_ptr<HostIo> io_;
-  std::unique_ptr<Stack> stack_;
+  // The stack under test and its device: owned here, or borrowed from an mTCP context (api/).
+  std::unique_ptr<HostIo> own_io_;
+  std::unique_ptr<Stack> own_stack_;
+  HostIo* io_ = nullptr;
+  Stack* stack_ = nullptr;
   Instant now_ = from_us(1'000'000);
 };
 

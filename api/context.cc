@@ -1,0 +1,136 @@
+#include "api/context.h"
+
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+
+namespace mtcpp::api {
+
+namespace {
+std::int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
+ContextClock::ContextClock(bool manual) : manual_(manual), origin_ns_(steady_ns()) {}
+
+Instant ContextClock::now() const {
+  if (manual_) return manual_now_;
+  return from_us((steady_ns() - origin_ns_) / 1000);
+}
+
+Context::Context(int cpu, std::unique_ptr<PacketIo> io, const StackConfig& config, bool manual_clock,
+                 std::size_t max_ids, const std::atomic<unsigned>& interrupts)
+    : handle_{cpu}, io_(std::move(io)), clock_(manual_clock), max_ids_(max_ids), interrupts_(interrupts) {
+  auto made = Stack::create(config, *io_);
+  if (auto* error = std::get_if<std::string>(&made)) throw std::invalid_argument(*error);
+  stack_ = std::move(std::get<std::unique_ptr<Stack>>(made));
+  stack_->set_observer(this);
+  stack_->start(now());
+}
+
+Context::~Context() {
+  stack_->set_observer(nullptr);
+  stack_.reset();
+}
+
+int Context::allocate(Kind kind) {
+  int id;
+  if (!free_ids_.empty() && entries_.size() >= max_ids_) {
+    id = free_ids_.front();
+    free_ids_.pop_front();
+  } else if (entries_.size() < max_ids_) {
+    id = static_cast<int>(entries_.size());
+    entries_.emplace_back();
+  } else {
+    return -ENFILE;
+  }
+  entries_[static_cast<std::size_t>(id)] = Entry{};
+  entries_[static_cast<std::size_t>(id)].kind = kind;
+  return id;
+}
+
+void Context::release(int id) {
+  Entry& e = entries_[static_cast<std::size_t>(id)];
+  if (e.tcp >= 0 && static_cast<std::size_t>(e.tcp) < id_of_tcp_.size()) id_of_tcp_[static_cast<std::size_t>(e.tcp)] = -1;
+  forget_watchers(id);
+  e = Entry{};
+  free_ids_.push_back(id);
+}
+
+Entry* Context::entry(int id) {
+  if (id < 0 || static_cast<std::size_t>(id) >= entries_.size()) return nullptr;
+  Entry& e = entries_[static_cast<std::size_t>(id)];
+  return e.kind == Kind::unused ? nullptr : &e;
+}
+
+int Context::id_of_tcp(int tcp) const {
+  if (tcp < 0 || static_cast<std::size_t>(tcp) >= id_of_tcp_.size()) return -1;
+  return id_of_tcp_[static_cast<std::size_t>(tcp)];
+}
+
+void Context::bind_tcp(int id, int tcp) {
+  if (static_cast<std::size_t>(tcp) >= id_of_tcp_.size()) id_of_tcp_.resize(static_cast<std::size_t>(tcp) + 1, -1);
+  id_of_tcp_[static_cast<std::size_t>(tcp)] = id;
+  entries_[static_cast<std::size_t>(id)].tcp = tcp;
+}
+
+Instant Context::poll() { return stack_->poll(now()); }
+
+bool Context::wait_for_progress(Instant limit) {
+  const Instant next = std::min(stack_->next_deadline(), limit);
+  if (clock_.manual()) {
+    if (next == kNever) return false;
+    clock_.set(next);
+    return true;
+  }
+  // Frames from another thread's context arrive unannounced, so sleep briefly at most.
+  const Instant t = now();
+  const Duration nap = std::min<Duration>(next > t ? next - t : Duration::zero(), std::chrono::microseconds(50));
+  if (nap > Duration::zero()) std::this_thread::sleep_for(nap);
+  return true;
+}
+
+std::uint32_t Context::readiness(int id) {
+  Entry* e = entry(id);
+  if (e == nullptr) return 0;
+  switch (e->kind) {
+    case Kind::stream: case Kind::listener: return stack_->readiness(e->tcp);
+    case Kind::pipe_read: {
+      std::uint32_t r = 0;
+      if (e->pipe->readable() > 0) r |= MTCP_EPOLLIN;
+      if (!e->pipe->writer_open) r |= MTCP_EPOLLIN | MTCP_EPOLLHUP;
+      return r;
+    }
+    case Kind::pipe_write: {
+      if (!e->pipe->reader_open) return MTCP_EPOLLERR | MTCP_EPOLLOUT;
+      return e->pipe->writable() > 0 ? MTCP_EPOLLOUT : 0;
+    }
+    default: return 0;
+  }
+}
+
+void Context::changed(int id) {
+  Entry* e = entry(id);
+  if (e == nullptr) return;
+  for (int ep : e->watchers)
+    if (Entry* w = entry(ep); w != nullptr && w->epoll) w->epoll->changed(id);
+}
+
+void Context::forget_watchers(int id) {
+  Entry& e = entries_[static_cast<std::size_t>(id)];
+  // Registrations of a closed id vanish: no event is reported for it again.
+  for (int ep : e.watchers)
+    if (Entry* w = entry(ep); w != nullptr && w->epoll) w->epoll->remove(id);
+  e.watchers.clear();
+  // An epoll being closed: the sockets it watched forget it.
+  if (e.epoll)
+    for (Entry& other : entries_) std::erase(other.watchers, id);
+}
+
+void Context::socket_changed(int tcp) {
+  const int id = id_of_tcp(tcp);
+  if (id >= 0) changed(id);
+}
+
+}  // namespace mtcpp::api

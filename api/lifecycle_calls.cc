@@ -1,0 +1,213 @@
+// mTCP's process and context calls: init from the configuration file, contexts per core,
+// configuration get/set, CPU affinity and signals; and mtcpp's embedding extensions.
+#include <pthread.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <array>
+#include <csignal>
+#include <cstdio>
+
+#include "api/config_file.h"
+#include "api/errors.h"
+#include "api/mtcp_api.h"
+#include "api/mtcpp_ext.h"
+#include "api/runtime.h"
+#include "backends/host/host_io.h"
+
+using namespace mtcpp;
+using namespace mtcpp::api;
+
+namespace {
+
+// Handlers registered with mtcp_register_signal, by signal number. Process-wide like signals.
+std::array<mtcp_sighandler_t, NSIG> g_handlers{};
+
+void on_signal(int signum) {
+  // Blocking calls and epoll_wait return EINTR; the application's handler runs as with signal().
+  if (Runtime* rt = runtime()) rt->interrupt();
+  if (signum > 0 && signum < NSIG && g_handlers[static_cast<std::size_t>(signum)] != nullptr)
+    g_handlers[static_cast<std::size_t>(signum)](signum);
+}
+
+// mtcp.conf, as parsed, to what the runtime needs; an error names the key.
+bool runtime_config_from(const MtcpConfig& m, RuntimeConfig* out, std::string* error) {
+  RuntimeConfig r;
+  if (m.io.empty() || m.io == "memory") r.io = IoKind::memory;
+  else if (m.io == "host") r.io = IoKind::host;
+  else {
+    *error = "io = " + m.io + ": this build supports io = memory and io = host";
+    return false;
+  }
+  r.num_cores = m.num_cores.value_or(1);
+  r.max_concurrency = static_cast<int>(m.tcp.max_connections);
+  r.max_num_buffers = static_cast<int>(m.max_num_buffers);
+  r.tcp_timeout_ms = m.tcp_timeout ? static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(*m.tcp_timeout).count()) : 0;
+  r.manual_clock = m.clock == ClockMode::manual;
+  r.mac = m.mac;
+  r.stack.address = m.address.is_unspecified() ? Ipv4Addr::of(10, 0, 0, 1) : m.address;
+  r.stack.prefix_len = m.prefix_len;
+  r.stack.gateway = m.gateway;
+  r.stack.mtu = m.mtu;
+  r.stack.seed = m.seed;
+  r.stack.tcp = m.tcp;
+  r.stack.static_arp = m.arp;
+  for (const RouteEntry& e : m.routes) r.stack.routes.push_back(Route{e.prefix, e.prefix_len, {}});
+  *out = r;
+  return true;
+}
+
+int init_from(const ParseResult& parsed) {
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "mtcp_init: %s\n", parsed.error.c_str());
+    return fail(EINVAL);
+  }
+  RuntimeConfig config;
+  std::string error;
+  if (!runtime_config_from(*parsed.value, &config, &error)) {
+    std::fprintf(stderr, "mtcp_init: %s\n", error.c_str());
+    return fail(EINVAL);
+  }
+  if (int r = init_runtime(config, &error); r < 0) {
+    std::fprintf(stderr, "mtcp_init: %s\n", error.c_str());
+    return fail(-r);
+  }
+  return 0;
+}
+
+HostIo* host_io(Context& c) { return dynamic_cast<HostIo*>(&c.io()); }
+
+}  // namespace
+
+extern "C" {
+
+int mtcp_init(const char* config_file) {
+  if (config_file == nullptr) return fail(EINVAL);
+  return init_from(load_mtcp_conf(config_file));
+}
+
+int mtcpp_init_text(const char* config_text, const char* file_name) {
+  if (config_text == nullptr) return fail(EINVAL);
+  return init_from(parse_mtcp_conf(config_text, file_name != nullptr ? file_name : "<text>"));
+}
+
+void mtcp_destroy(void) { destroy_runtime(); }
+
+int mtcp_getconf(struct mtcp_conf* conf) {
+  Runtime* rt = runtime();
+  if (conf == nullptr || rt == nullptr) return fail(EINVAL);
+  const RuntimeConfig& c = rt->config();
+  conf->num_cores = c.num_cores;
+  conf->max_concurrency = c.max_concurrency;
+  conf->max_num_buffers = c.max_num_buffers;
+  conf->rcvbuf_size = static_cast<int>(c.stack.tcp.receive_buffer);
+  conf->sndbuf_size = static_cast<int>(c.stack.tcp.send_buffer);
+  // mTCP reports both timeouts in 1 ms ticks.
+  conf->tcp_timewait = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(c.stack.tcp.time_wait).count());
+  conf->tcp_timeout = c.tcp_timeout_ms;
+  return 0;
+}
+
+int mtcp_setconf(const struct mtcp_conf* conf) {
+  Runtime* rt = runtime();
+  if (conf == nullptr || rt == nullptr) return fail(EINVAL);
+  // As in mTCP, only positive values are applied; they affect contexts created afterwards.
+  RuntimeConfig next = rt->config();
+  if (conf->num_cores > 0 && conf->num_cores != next.num_cores) return fail(EINVAL);  // fixed at init
+  if (conf->max_concurrency > 0) next.max_concurrency = conf->max_concurrency;
+  if (conf->max_num_buffers > 0) next.max_num_buffers = conf->max_num_buffers;
+  if (conf->rcvbuf_size > 0) next.stack.tcp.receive_buffer = static_cast<std::uint32_t>(conf->rcvbuf_size);
+  if (conf->sndbuf_size > 0) next.stack.tcp.send_buffer = static_cast<std::uint32_t>(conf->sndbuf_size);
+  if (conf->tcp_timewait > 0) next.stack.tcp.time_wait = std::chrono::milliseconds(conf->tcp_timewait);
+  if (conf->tcp_timeout > 0) next.tcp_timeout_ms = conf->tcp_timeout;
+  next.stack.tcp.max_connections = static_cast<std::size_t>(next.max_concurrency);
+  if (auto bad = next.stack.validate()) {
+    std::fprintf(stderr, "mtcp_setconf: %s\n", bad->c_str());
+    return fail(EINVAL);
+  }
+  rt->config() = next;
+  return 0;
+}
+
+int mtcp_core_affinitize(int cpu) {
+  const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  if (cpu < 0 || cpu >= cpus || cpu >= CPU_SETSIZE) return fail(EINVAL);
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  if (int r = pthread_setaffinity_np(pthread_self(), sizeof set, &set); r != 0) return fail(r);
+  return 0;
+}
+
+mctx_t mtcp_create_context(int cpu) {
+  Runtime* rt = runtime();
+  if (rt == nullptr) {
+    errno = EPERM;  // mtcp_init first
+    return nullptr;
+  }
+  Context* c = rt->create_context(cpu);
+  return c != nullptr ? c->handle() : nullptr;
+}
+
+void mtcp_destroy_context(mctx_t mctx) {
+  Runtime* rt = runtime();
+  if (rt == nullptr) return;
+  if (Context* c = rt->find(mctx)) rt->destroy_context(c);
+}
+
+mtcp_sighandler_t mtcp_register_signal(int signum, mtcp_sighandler_t handler) {
+  if (signum <= 0 || signum >= NSIG || signum == SIGKILL || signum == SIGSTOP) {
+    errno = EINVAL;
+    return SIG_ERR;
+  }
+  const mtcp_sighandler_t previous = g_handlers[static_cast<std::size_t>(signum)];
+  g_handlers[static_cast<std::size_t>(signum)] = handler;
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(signum, &sa, nullptr) != 0) return SIG_ERR;
+  return previous;
+}
+
+int64_t mtcpp_now_us(mctx_t mctx) {
+  Context* c = context_or_fail(mctx);
+  return c == nullptr ? -1 : to_us(c->now());
+}
+
+int mtcpp_set_time_us(mctx_t mctx, int64_t now_us) {
+  Context* c = context_or_fail(mctx);
+  if (c == nullptr) return -1;
+  if (!c->clock().manual() || now_us < 0) return fail(EINVAL);
+  c->clock().set(from_us(now_us));
+  return 0;
+}
+
+int64_t mtcpp_poll(mctx_t mctx) {
+  Context* c = context_or_fail(mctx);
+  if (c == nullptr) return -1;
+  const Instant next = c->poll();
+  return next == kNever ? INT64_MAX : to_us(next);
+}
+
+int mtcpp_push_frame(mctx_t mctx, const void* frame, size_t len) {
+  Context* c = context_or_fail(mctx);
+  if (c == nullptr) return -1;
+  HostIo* io = host_io(*c);
+  if (io == nullptr || frame == nullptr) return fail(EINVAL);
+  if (len > io->frame_capacity()) return fail(EMSGSIZE);
+  if (!io->push_rx(Bytes(static_cast<const std::uint8_t*>(frame), len))) return fail(ENOBUFS);
+  return 0;
+}
+
+long mtcpp_pop_frame(mctx_t mctx, void* buf, size_t cap) {
+  Context* c = context_or_fail(mctx);
+  if (c == nullptr) return -1;
+  HostIo* io = host_io(*c);
+  if (io == nullptr || buf == nullptr) return fail(EINVAL);
+  const auto size = io->peek_tx_size();
+  if (!size) return 0;
+  if (*size > cap) return fail(EMSGSIZE);
+  return static_cast<long>(*io->pop_tx_into(MutableBytes(static_cast<std::uint8_t*>(buf), cap)));
+}
+
+}  // extern "C"

@@ -1,0 +1,36 @@
+/* mtcpp's additions to mTCP's API, for programs that embed or test a context: a manual clock,
+ * one step of the stack, and the frames of a context built with `io = host`. Everything else is
+ * in mtcp_api.h and mtcp_epoll.h. */
+#ifndef MTCPP_EXT_H
+#define MTCPP_EXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mtcp_api.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Like mtcp_init, from the text of a configuration file (file_name is used in error messages). */
+int mtcpp_init_text(const char *config_text, const char *file_name);
+
+/* The context's clock in microseconds. */
+int64_t mtcpp_now_us(mctx_t mctx);
+/* Sets a manual clock (`clock = manual`); time never goes back. EINVAL for a real clock. */
+int mtcpp_set_time_us(mctx_t mctx, int64_t now_us);
+/* Runs the stack once (receive, timers, transmit); returns its next deadline in microseconds,
+ * INT64_MAX for none, or -1 with errno. */
+int64_t mtcpp_poll(mctx_t mctx);
+
+/* With `io = host`: hand the context a frame (0, or -1 with errno ENOBUFS/EMSGSIZE), and take the
+ * next frame it sent (its length, 0 when none, -1 with EMSGSIZE when cap is too small). */
+int mtcpp_push_frame(mctx_t mctx, const void *frame, size_t len);
+long mtcpp_pop_frame(mctx_t mctx, void *buf, size_t cap);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MTCPP_EXT_H */

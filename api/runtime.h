@@ -1,0 +1,65 @@
+// The process-wide side of mTCP's API: mtcp_init builds a Runtime from the configuration file,
+// and mtcp_create_context asks it for a context per core. This is the only global state of
+// mtcpp, and it lives here, outside core/: the API has no handle before mtcp_init, so the
+// runtime must be found by a process-wide pointer.
+#pragma once
+#include <atomic>
+#include <csignal>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "api/context.h"
+#include "backends/memory/locked_io.h"
+#include "backends/memory/memory_link.h"
+
+namespace mtcpp::api {
+
+enum class IoKind { memory, host };
+
+struct RuntimeConfig {
+  IoKind io = IoKind::memory;
+  int num_cores = 1;
+  int max_concurrency = 10000;   // ids per context, streams, listeners, epolls and pipes together
+  int max_num_buffers = 10000;   // frame buffers per context's device
+  int tcp_timeout_ms = 30000;    // reported by mtcp_getconf (idle timeout; see README)
+  bool manual_clock = false;
+  MacAddr mac{{0x02, 0, 0, 0, 0, 0x01}};
+  StackConfig stack;             // context 0's; context i adds i to the address, MAC and seed
+};
+
+class Runtime {
+ public:
+  explicit Runtime(const RuntimeConfig& config);
+  ~Runtime();
+
+  RuntimeConfig& config() { return config_; }
+  // A new context for cpu, or nullptr with errno set (EINVAL: cpu out of range; EEXIST: taken).
+  Context* create_context(int cpu);
+  void destroy_context(Context* ctx);
+  Context* find(mctx_t handle);
+  const std::atomic<unsigned>& interrupts() const { return interrupts_; }
+  void interrupt() { interrupts_.fetch_add(1); }
+
+ private:
+  StackConfig config_for(int cpu) const;
+
+  RuntimeConfig config_;
+  std::mutex mutex_;                      // guards contexts_ (creation from several threads)
+  std::vector<std::unique_ptr<Context>> contexts_;
+  // The same contexts for lock-free lookup by every API call; never resized after construction.
+  std::unique_ptr<std::atomic<Context*>[]> live_;
+  std::mutex wire_mutex_;                 // the shared in-memory switch
+  std::unique_ptr<MemorySwitch> switch_;
+  std::vector<std::unique_ptr<MemoryPort>> ports_;
+  std::atomic<unsigned> interrupts_{0};
+};
+
+// The runtime after mtcp_init, or nullptr.
+Runtime* runtime();
+// Builds the runtime (mtcp_init's work once the file is parsed); -errno on failure.
+int init_runtime(const RuntimeConfig& config, std::string* error);
+void destroy_runtime();
+
+}  // namespace mtcpp::api

@@ -1,0 +1,40 @@
+// Packet-level tests through mTCP's API: one context built with `io = host` and a manual clock,
+// driven by mtcp_* calls on one side and by the packet DSL (PacketTest) on the other. The DSL's
+// time is the context's time.
+#pragma once
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "api/context.h"
+#include "api/mtcp_api.h"
+#include "api/mtcp_epoll.h"
+#include "api/runtime.h"
+#include "support/packet_test.h"
+
+namespace mtcpp::test {
+
+class ApiTest : public PacketTest {
+ protected:
+  ApiTest();
+  ~ApiTest() override;
+  void time_changed() override;
+
+  api::Context& context() { return *ctx_; }
+  sockaddr_in local_addr() const;
+  sockaddr_in remote_addr() const;
+
+  // L listens through the API on local_.port (id returned, also in api_listen_id_).
+  int api_listen(int backlog = 8);
+  // E0 through the API: the listener, P's handshake, and the accepted id (nonblocking).
+  int api_established();
+  // A nonblocking connect whose SYN has been consumed.
+  int api_syn_sent();
+  // The next events of epid with a zero timeout.
+  std::vector<mtcp_epoll_event> wait_events(int epid, int max = 16);
+
+  mctx_t mctx_ = nullptr;
+  api::Context* ctx_ = nullptr;
+  int api_listen_id_ = -1;
+};
+
+}  // namespace mtcpp::test
