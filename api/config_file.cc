@@ -245,6 +245,7 @@ constexpr Key kKeys[] = {
        c.clock = one_of(v, {"real", "manual"}) == "real" ? ClockMode::real : ClockMode::manual;
      }},
     {"arp_conf", [](MtcpConfig& c, std::string_view v) { c.arp_conf = v; }},
+    {"pcap", [](MtcpConfig& c, std::string_view v) { c.pcap = v; }},
     {"route_conf", [](MtcpConfig& c, std::string_view v) { c.route_conf = v; }},
     {"tcp_rto_min_ms",
      [](MtcpConfig& c, std::string_view v) { c.tcp.rto_min = milliseconds(v, 1, kIntMax); }},
@@ -565,6 +566,7 @@ std::string describe(const MtcpConfig& c) {
   row("seed", c.seed);
   row("clock", c.clock == ClockMode::real ? "real" : "manual");
   row("arp_conf", text_or(c.arp_conf, "(none)"));
+  row("pcap", text_or(c.pcap, "(none)"));
   row("route_conf", text_or(c.route_conf, "(none)"));
   row("tcp_rto_min_ms", as_ms(t.rto_min));
   row("tcp_rto_initial_ms", as_ms(t.rto_initial));

@@ -30,6 +30,8 @@
 //   mtu              576..9000 (default: the link's)
 //   seed             0..2^64-1, seeds the stack's randomness (ISNs, ports) for reproducible runs
 //   clock            real | manual (the embedder advances time)
+//   pcap             write every frame of context 0 to this file; with "%d" in the name, every
+//                    context to its own file (e.g. run-%d.pcap); timestamps are the context's clock
 //   arp_conf         path of arp.conf; default config/arp.conf next to mtcp.conf, if present
 //   route_conf       path of route.conf; default config/route.conf next to mtcp.conf, if present
 //                    (mTCP reads both from ./config/; relative paths here are taken from
@@ -97,6 +99,7 @@ struct MtcpConfig {
   std::optional<std::uint16_t> mtu;
   std::uint64_t seed = 1;
   ClockMode clock = ClockMode::real;
+  std::string pcap;  // empty: no capture
   // As written by parse_mtcp_conf (empty: not given); after load_mtcp_conf, the file actually
   // read, or empty when there was none.
   std::string arp_conf;

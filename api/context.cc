@@ -6,22 +6,20 @@
 
 namespace mtcpp::api {
 
-namespace {
-std::int64_t steady_ns() {
+std::int64_t ContextClock::steady_now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
-}  // namespace
 
-ContextClock::ContextClock(bool manual) : manual_(manual), origin_ns_(steady_ns()) {}
+ContextClock::ContextClock(bool manual, std::int64_t origin_ns) : manual_(manual), origin_ns_(origin_ns) {}
 
 Instant ContextClock::now() const {
   if (manual_) return manual_now_;
-  return from_us((steady_ns() - origin_ns_) / 1000);
+  return from_us((steady_now_ns() - origin_ns_) / 1000);
 }
 
-Context::Context(int cpu, std::unique_ptr<PacketIo> io, const StackConfig& config, bool manual_clock,
+Context::Context(int cpu, std::unique_ptr<PacketIo> io, const StackConfig& config, ContextClock clock,
                  std::size_t max_ids, const std::atomic<unsigned>& interrupts)
-    : handle_{cpu}, io_(std::move(io)), clock_(manual_clock), max_ids_(max_ids), interrupts_(interrupts) {
+    : handle_{cpu}, io_(std::move(io)), clock_(clock), max_ids_(max_ids), interrupts_(interrupts) {
   auto made = Stack::create(config, *io_);
   if (auto* error = std::get_if<std::string>(&made)) throw std::invalid_argument(*error);
   stack_ = std::move(std::get<std::unique_ptr<Stack>>(made));
@@ -77,14 +75,19 @@ void Context::bind_tcp(int id, int tcp) {
 
 Instant Context::poll() { return stack_->poll(now()); }
 
-bool Context::wait_for_progress(Instant limit) {
+bool Context::wait_for_progress(Instant limit, unsigned idle_rounds) {
   const Instant next = std::min(stack_->next_deadline(), limit);
   if (clock_.manual()) {
     if (next == kNever) return false;
     clock_.set(next);
     return true;
   }
-  // Frames from another thread's context arrive unannounced, so sleep briefly at most.
+  constexpr unsigned kSpinRounds = 2000;
+  if (idle_rounds < kSpinRounds) {
+    std::this_thread::yield();
+    return true;
+  }
+  // Long idle: sleep briefly at most, so a frame from another context is not kept waiting.
   const Instant t = now();
   const Duration nap = std::min<Duration>(next > t ? next - t : Duration::zero(), std::chrono::microseconds(50));
   if (nap > Duration::zero()) std::this_thread::sleep_for(nap);

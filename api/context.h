@@ -17,6 +17,7 @@
 
 #include "api/epoll.h"
 #include "api/pipe.h"
+#include "backends/host/host_io.h"
 #include "core/stack.h"
 
 struct mtcp_context {
@@ -28,7 +29,10 @@ namespace mtcpp::api {
 // Time as a context sees it: a steady clock, or one that only moves when told (tests, simulators).
 class ContextClock {
  public:
-  explicit ContextClock(bool manual);
+  // A real clock counts from origin_ns (steady clock): contexts of one process share it, so a
+  // frame stamped by one context's clock means the same instant to another.
+  ContextClock(bool manual, std::int64_t origin_ns);
+  static std::int64_t steady_now_ns();
   Instant now() const;
   bool manual() const { return manual_; }
   void set(Instant t) { manual_now_ = std::max(manual_now_, t); }
@@ -54,7 +58,7 @@ struct Entry {
 
 class Context final : public SocketObserver {
  public:
-  Context(int cpu, std::unique_ptr<PacketIo> io, const StackConfig& config, bool manual_clock,
+  Context(int cpu, std::unique_ptr<PacketIo> io, const StackConfig& config, ContextClock clock,
           std::size_t max_ids, const std::atomic<unsigned>& interrupts);
   ~Context() override;
 
@@ -62,6 +66,9 @@ class Context final : public SocketObserver {
   int cpu() const { return handle_.cpu; }
   Stack& stack() { return *stack_; }
   PacketIo& io() { return *io_; }
+  // The host device under any capture wrapper, when the context was built with `io = host`.
+  HostIo* host_io() { return host_io_; }
+  void set_host_io(HostIo* io) { host_io_ = io; }
   ContextClock& clock() { return clock_; }
   Instant now() const { return clock_.now(); }
 
@@ -88,14 +95,21 @@ class Context final : public SocketObserver {
 
   // SocketObserver: the core reports a socket whose readiness may have changed.
   void socket_changed(int tcp) override;
+  // State transitions go on to a tracer, if one is set (demos, traces, ladder diagrams).
+  void state_changed(const Tcb& tcb, TcpState from, Instant now) override {
+    if (tracer_ != nullptr) tracer_->state_changed(tcb, from, now);
+  }
+  void set_tracer(SocketObserver* tracer) { tracer_ = tracer; }
 
  private:
-  // Lets time pass toward the next event, no later than limit. False when nothing can ever
+  // Lets time pass toward the next event, no later than limit: spins first (mTCP busy-polls;
+  // frames from another thread arrive unannounced), then naps. False when nothing can ever
   // happen (a manual clock with no deadline).
-  bool wait_for_progress(Instant limit);
+  bool wait_for_progress(Instant limit, unsigned idle_rounds);
 
   mtcp_context handle_;
   std::unique_ptr<PacketIo> io_;
+  HostIo* host_io_ = nullptr;
   ContextClock clock_;
   std::unique_ptr<Stack> stack_;
   std::deque<Entry> entries_;  // a deque: growing it never moves an Entry a caller holds
@@ -103,6 +117,7 @@ class Context final : public SocketObserver {
   std::size_t max_ids_;
   std::vector<int> id_of_tcp_;
   const std::atomic<unsigned>& interrupts_;
+  SocketObserver* tracer_ = nullptr;
 };
 
 template <class Done>
@@ -110,12 +125,13 @@ int Context::drive_until(Done&& done, Duration timeout) {
   const unsigned interrupts_at_start = interrupts_.load();
   const Instant start = now();
   const Instant limit = timeout < Duration::zero() ? kNever : start + timeout;
+  unsigned idle_rounds = 0;
   for (;;) {
     poll();
     if (done()) return 0;
     if (interrupts_.load() != interrupts_at_start) return -EINTR;
     if (now() >= limit) return -EAGAIN;
-    if (!wait_for_progress(limit)) return -EAGAIN;  // a manual clock with nothing scheduled
+    if (!wait_for_progress(limit, ++idle_rounds)) return -EAGAIN;  // a manual clock, nothing scheduled
   }
 }
 

@@ -45,6 +45,7 @@ bool runtime_config_from(const MtcpConfig& m, RuntimeConfig* out, std::string* e
   r.tcp_timeout_ms = m.tcp_timeout ? static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(*m.tcp_timeout).count()) : 0;
   r.manual_clock = m.clock == ClockMode::manual;
   r.mac = m.mac;
+  r.pcap = m.pcap;
   r.stack.address = m.address.is_unspecified() ? Ipv4Addr::of(10, 0, 0, 1) : m.address;
   r.stack.prefix_len = m.prefix_len;
   r.stack.gateway = m.gateway;
@@ -75,7 +76,7 @@ int init_from(const ParseResult& parsed) {
   return 0;
 }
 
-HostIo* host_io(Context& c) { return dynamic_cast<HostIo*>(&c.io()); }
+HostIo* host_io(Context& c) { return c.host_io(); }
 
 }  // namespace
 

@@ -4,12 +4,31 @@
 #include <cstdio>
 
 #include "backends/host/host_io.h"
+#include "backends/wrappers/pcap_writer.h"
 
 namespace mtcpp::api {
 
 namespace {
 // The process-wide runtime (see runtime.h for why it exists).
 std::unique_ptr<Runtime> g_runtime;
+
+// A capture wrapper that also owns the device it wraps, so a context holds one PacketIo.
+class OwningIo final : public PacketIo {
+ public:
+  OwningIo(std::unique_ptr<PacketIo> device, std::unique_ptr<PcapWriter> capture)
+      : device_(std::move(device)), capture_(std::move(capture)) {}
+  ~OwningIo() override { capture_.reset(); }
+  LinkCaps caps() const override { return capture_->caps(); }
+  std::size_t rx_burst(std::span<PacketBuffer*> out, Instant now) override { return capture_->rx_burst(out, now); }
+  PacketBuffer* tx_alloc() override { return capture_->tx_alloc(); }
+  std::size_t tx_burst(std::span<PacketBuffer* const> p, Instant now) override { return capture_->tx_burst(p, now); }
+  void release(PacketBuffer* p) override { capture_->release(p); }
+  Instant next_rx_time() const override { return capture_->next_rx_time(); }
+
+ private:
+  std::unique_ptr<PacketIo> device_;
+  std::unique_ptr<PcapWriter> capture_;
+};
 }  // namespace
 
 Runtime* runtime() { return g_runtime.get(); }
@@ -77,15 +96,30 @@ Context* Runtime::create_context(int cpu) {
   } else {
     io = std::make_unique<HostIo>(LinkCaps{mac, 1500, false, false}, buffers);
   }
+  auto* host = dynamic_cast<HostIo*>(io.get());
+  // A capture path with %d names one file per context; without it, only context 0 is captured.
+  const auto per_context = config_.pcap.find("%d");
+  if (!config_.pcap.empty() && (per_context != std::string::npos || cpu == 0)) {
+    std::string path = config_.pcap;
+    if (per_context != std::string::npos) path.replace(per_context, 2, std::to_string(cpu));
+    auto opened = PcapWriter::open(*io, path);
+    if (!opened.writer) {
+      std::fprintf(stderr, "mtcp_create_context(%d): pcap: %s\n", cpu, opened.error.c_str());
+      errno = EINVAL;
+      return nullptr;
+    }
+    io = std::make_unique<OwningIo>(std::move(io), std::move(opened.writer));
+  }
   try {
     contexts_[static_cast<std::size_t>(cpu)] = std::make_unique<Context>(
-        cpu, std::move(io), config_for(cpu), config_.manual_clock,
+        cpu, std::move(io), config_for(cpu), ContextClock(config_.manual_clock, clock_origin_ns_),
         static_cast<std::size_t>(config_.max_concurrency), interrupts_);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "mtcp_create_context(%d): %s\n", cpu, e.what());
     errno = EINVAL;
     return nullptr;
   }
+  contexts_[static_cast<std::size_t>(cpu)]->set_host_io(host);
   live_[static_cast<std::size_t>(cpu)] = contexts_[static_cast<std::size_t>(cpu)].get();
   return contexts_[static_cast<std::size_t>(cpu)].get();
 }

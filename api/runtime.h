@@ -26,6 +26,7 @@ struct RuntimeConfig {
   int tcp_timeout_ms = 30000;    // reported by mtcp_getconf (idle timeout; see README)
   bool manual_clock = false;
   MacAddr mac{{0x02, 0, 0, 0, 0, 0x01}};
+  std::string pcap;              // capture file per context, "%d" = core; empty for none
   StackConfig stack;             // context 0's; context i adds i to the address, MAC and seed
 };
 
@@ -54,6 +55,7 @@ class Runtime {
   std::unique_ptr<MemorySwitch> switch_;
   std::vector<std::unique_ptr<MemoryPort>> ports_;
   std::atomic<unsigned> interrupts_{0};
+  std::int64_t clock_origin_ns_ = ContextClock::steady_now_ns();  // time 0 of every real clock
 };
 
 // The runtime after mtcp_init, or nullptr.

@@ -1,34 +1,42 @@
-// mtcpp-demo: two stacks over an in-memory link, no NIC and no root. A server on A serves a
-// file; a client on B fetches it; the server closes first, as mTCP's epserver does. Prints what
-// happened (bytes, segments, retransmissions, every state each side passed through) and writes a
-// pcap of A's side that Wireshark or tshark opens.
+// mtcpp-demo: an mTCP application, written as mTCP applications are (one context per core, an
+// epoll loop, nonblocking sockets), running on mtcpp with two contexts joined by the in-memory
+// backend: no NIC, no root. Core 0 serves a file over HTTP/1.0 as epserver does and closes
+// first; core 1 fetches it as epwget does. Prints bytes, segments, retransmissions and every
+// state each side passed through, and writes a pcap of core 0's side.
+#include <arpa/inet.h>
+#include <mtcp_api.h>
+#include <mtcp_epoll.h>
+#include <mtcpp_ext.h>
+
+#include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
-#include "backends/memory/stack_pair.h"
-
-using namespace mtcpp;
-using namespace std::chrono_literals;
+#include "api/context.h"
 
 namespace {
 
+constexpr int kMaxEvents = 64;
+const char* const kServerIp = "10.0.0.1";
+
 struct Args {
-  std::uint64_t size = 1 << 20;
-  double loss = 0.0;
-  std::uint64_t seed = 1;
+  std::size_t size = 1 << 20;
   std::string pcap = "mtcpp-demo.pcap";
 };
 
 void usage(FILE* out) {
   std::fprintf(out,
-               "usage: mtcpp-demo [--size BYTES] [--loss FRACTION] [--seed N] [--pcap FILE]\n"
-               "  Two mtcpp stacks joined by an in-memory link (1 ms one way): a client on 10.0.0.2\n"
-               "  fetches BYTES from a server on 10.0.0.1:80, then both close. Prints a summary and\n"
-               "  writes the server's side of the exchange to FILE (default mtcpp-demo.pcap).\n"
-               "  --loss drops that fraction of frames each way (seeded by --seed), e.g. 0.02.\n");
+               "usage: mtcpp-demo [--size BYTES] [--pcap FILE]\n"
+               "  An mTCP epoll server (core 0, 10.0.0.1:80) and client (core 1, 10.0.0.2) in one\n"
+               "  process, over mtcpp's in-memory backend. The client fetches BYTES (default 1 MiB)\n"
+               "  with HTTP/1.0; the server closes first. Prints a summary; writes core 0's frames\n"
+               "  to FILE (default mtcpp-demo.pcap).\n");
 }
 
 bool parse(int argc, char** argv, Args& a) {
@@ -39,128 +47,217 @@ bool parse(int argc, char** argv, Args& a) {
       std::exit(0);
     }
     if (i + 1 >= argc) {
-      std::fprintf(stderr, "mtcpp-demo: %s needs a value\n", opt.c_str());
+      std::fprintf(stderr, "mtcpp-demo: %s needs a value (see --help)\n", opt.c_str());
       return false;
     }
     const char* v = argv[++i];
-    char* end = nullptr;
-    if (opt == "--size") a.size = std::strtoull(v, &end, 10);
-    else if (opt == "--loss") a.loss = std::strtod(v, &end);
-    else if (opt == "--seed") a.seed = std::strtoull(v, &end, 10);
-    else if (opt == "--pcap") a.pcap = v, end = const_cast<char*>(v) + std::strlen(v);
-    else {
+    if (opt == "--size") {
+      char* end = nullptr;
+      a.size = std::strtoull(v, &end, 10);
+      if (end == v || *end != '\0' || a.size > (1ull << 32)) {
+        std::fprintf(stderr, "mtcpp-demo: --size takes a byte count up to 4 GiB\n");
+        return false;
+      }
+    } else if (opt == "--pcap") {
+      a.pcap = v;
+    } else {
       std::fprintf(stderr, "mtcpp-demo: unknown option %s (see --help)\n", opt.c_str());
       return false;
     }
-    if (end == v || *end != '\0') {
-      std::fprintf(stderr, "mtcpp-demo: bad value for %s: %s\n", opt.c_str(), v);
-      return false;
-    }
-  }
-  if (a.loss < 0 || a.loss >= 0.5) {
-    std::fprintf(stderr, "mtcpp-demo: --loss must be in [0, 0.5)\n");
-    return false;
   }
   return true;
 }
 
-// Records every state transition of every connection, per side.
-class StateLog final : public SocketObserver {
+// Every state change of one context's connections, with the context's time.
+class StateLog final : public mtcpp::SocketObserver {
  public:
   explicit StateLog(const char* side) : side_(side) {}
   void socket_changed(int) override {}
-  void state_changed(const Tcb& t, TcpState from, Instant now) override {
-    if (from == t.state) return;
+  void state_changed(const mtcpp::Tcb& t, mtcpp::TcpState from, mtcpp::Instant now) override {
     char line[128];
-    std::snprintf(line, sizeof line, "%-6s %8.3f ms  %s -> %s", side_, to_us(now) / 1000.0,
-                  std::string(to_string(from)).c_str(), std::string(to_string(t.state)).c_str());
-    lines_.push_back(line);
+    std::snprintf(line, sizeof line, "%-6s %9.3f ms  %s -> %s", side_, mtcpp::to_us(now) / 1000.0,
+                  std::string(mtcpp::to_string(from)).c_str(), std::string(mtcpp::to_string(t.state)).c_str());
+    lines.push_back(line);
   }
-  const std::vector<std::string>& lines() const { return lines_; }
+  std::vector<std::string> lines;
 
  private:
   const char* side_;
-  std::vector<std::string> lines_;
 };
+
+struct Result {
+  std::size_t bytes = 0;
+  bool ok = false;
+  std::string error;
+};
+
+void add(mctx_t mctx, int ep, int id, uint32_t events, int op = MTCP_EPOLL_CTL_ADD) {
+  mtcp_epoll_event ev{};
+  ev.events = events;
+  ev.data.sockid = id;
+  mtcp_epoll_ctl(mctx, ep, op, id, &ev);
+}
+
+// epserver's shape: accept, read the request, write the file until EAGAIN, close when sent.
+void serve(mctx_t mctx, const std::vector<char>& file, const std::atomic<bool>& stop, Result& r) {
+  const int ep = mtcp_epoll_create(mctx, kMaxEvents);
+  const int listener = mtcp_socket(mctx, AF_INET, SOCK_STREAM, 0);
+  mtcp_setsock_nonblock(mctx, listener);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = INADDR_ANY;
+  addr.sin_port = htons(80);
+  if (mtcp_bind(mctx, listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0 ||
+      mtcp_listen(mctx, listener, 4096) < 0) {
+    r.error = std::string("server: ") + std::strerror(errno);
+    return;
+  }
+  add(mctx, ep, listener, MTCP_EPOLLIN);
+  const std::string header = "HTTP/1.0 200 OK\r\nContent-Length: " + std::to_string(file.size()) + "\r\n\r\n";
+  std::vector<char> response(header.begin(), header.end());
+  response.insert(response.end(), file.begin(), file.end());
+  std::vector<std::size_t> sent(1024, 0);
+  mtcp_epoll_event events[kMaxEvents];
+  while (!stop) {
+    const int n = mtcp_epoll_wait(mctx, ep, events, kMaxEvents, 10);
+    for (int i = 0; i < n; ++i) {
+      const int id = events[i].data.sockid;
+      if (id == listener) {
+        for (int c; (c = mtcp_accept(mctx, listener, nullptr, nullptr)) >= 0;) {
+          mtcp_setsock_nonblock(mctx, c);
+          add(mctx, ep, c, MTCP_EPOLLIN);
+        }
+        continue;
+      }
+      if (events[i].events & MTCP_EPOLLIN) {
+        char request[1024];
+        if (mtcp_read(mctx, id, request, sizeof request) <= 0) {
+          mtcp_close(mctx, id);
+          continue;
+        }
+        sent[static_cast<std::size_t>(id)] = 0;
+        add(mctx, ep, id, MTCP_EPOLLOUT, MTCP_EPOLL_CTL_MOD);
+      }
+      if (events[i].events & MTCP_EPOLLOUT) {
+        std::size_t& done = sent[static_cast<std::size_t>(id)];
+        for (ssize_t w; done < response.size() &&
+                        (w = mtcp_write(mctx, id, response.data() + done, response.size() - done)) > 0;)
+          done += static_cast<std::size_t>(w);
+        if (done == response.size()) {
+          r.bytes += file.size();
+          mtcp_close(mctx, id);  // the server closes first, as epserver does for HTTP/1.0
+        }
+      }
+    }
+  }
+  mtcp_close(mctx, listener);
+  mtcp_close(mctx, ep);
+  r.ok = true;
+}
+
+// epwget's shape: nonblocking connect, request on EPOLLOUT, read to end of stream, close.
+void fetch(mctx_t mctx, std::size_t expected, Result& r) {
+  const int ep = mtcp_epoll_create(mctx, kMaxEvents);
+  const int s = mtcp_socket(mctx, AF_INET, SOCK_STREAM, 0);
+  mtcp_setsock_nonblock(mctx, s);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  inet_pton(AF_INET, kServerIp, &addr.sin_addr);
+  addr.sin_port = htons(80);
+  if (mtcp_connect(mctx, s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0 && errno != EINPROGRESS) {
+    r.error = std::string("client connect: ") + std::strerror(errno);
+    return;
+  }
+  add(mctx, ep, s, MTCP_EPOLLOUT);
+  const char request[] = "GET /file HTTP/1.0\r\nConnection: Close\r\n\r\n";
+  std::string body;
+  bool requested = false;
+  mtcp_epoll_event events[kMaxEvents];
+  for (;;) {
+    const int n = mtcp_epoll_wait(mctx, ep, events, kMaxEvents, 5000);
+    if (n == 0) {
+      r.error = "client: no progress for 5 s";
+      return;
+    }
+    if (events[0].events & MTCP_EPOLLERR) {
+      r.error = "client: connection failed";
+      return;
+    }
+    if (!requested && (events[0].events & MTCP_EPOLLOUT)) {
+      mtcp_write(mctx, s, request, sizeof request - 1);
+      requested = true;
+      add(mctx, ep, s, MTCP_EPOLLIN, MTCP_EPOLL_CTL_MOD);
+      continue;
+    }
+    char buf[16384];
+    ssize_t got;
+    while ((got = mtcp_read(mctx, s, buf, sizeof buf)) > 0) body.append(buf, static_cast<std::size_t>(got));
+    if (got == 0) break;  // end of stream: the server closed
+  }
+  mtcp_close(mctx, s);
+  mtcp_close(mctx, ep);
+  const auto header_end = body.find("\r\n\r\n");
+  r.bytes = header_end == std::string::npos ? 0 : body.size() - header_end - 4;
+  r.ok = r.bytes == expected;
+  if (!r.ok) r.error = "client: got " + std::to_string(r.bytes) + " bytes of " + std::to_string(expected);
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
   Args args;
   if (!parse(argc, argv, args)) return 2;
-  auto options = StackPair::default_options();
-  options.link.loss = args.loss;
-  options.link.seed = args.seed;
-  options.pcap_a = args.pcap;
-  std::unique_ptr<StackPair> made;
-  try {
-    made = std::make_unique<StackPair>(options);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "mtcpp-demo: %s\n", e.what());
-    return 1;
-  }
-  StackPair& net = *made;
-  Stack& server = net.a();
-  Stack& client = net.b();
+  const std::string conf = "io = memory\nnum_cores = 2\naddress = 10.0.0.1/24\nmax_concurrency = 1024\n"
+                           "rcvbuf = 262144\nsndbuf = 262144\ntcp_timewait = 1\npcap = " + args.pcap + "\n";
+  // mtcp_init takes a file; the extension takes the same text directly.
+  if (mtcpp_init_text(conf.c_str(), "mtcpp-demo.conf") < 0) return 1;
+  std::vector<char> file(args.size);
+  for (std::size_t i = 0; i < file.size(); ++i) file[i] = static_cast<char>('a' + i % 26);
+
   StateLog server_log("server"), client_log("client");
-  server.set_observer(&server_log);
-  client.set_observer(&client_log);
+  Result served, fetched;
+  std::atomic<bool> stop{false};
+  std::atomic<int> ready{0};
+  mctx_t contexts[2] = {};
+  std::thread server([&] {
+    mtcp_core_affinitize(0);
+    contexts[0] = mtcp_create_context(0);
+    mtcpp::api::context_of(contexts[0])->set_tracer(&server_log);
+    ++ready;
+    serve(contexts[0], file, stop, served);
+  });
+  std::thread client([&] {
+    while (ready == 0) std::this_thread::yield();
+    contexts[1] = mtcp_create_context(1);
+    mtcpp::api::context_of(contexts[1])->set_tracer(&client_log);
+    fetch(contexts[1], file.size(), fetched);
+    // Let the last ACKs cross and TIME_WAIT (tcp_timewait = 1 s) run out on both sides.
+    mtcp_epoll_event none[1];
+    const int ep = mtcp_epoll_create(contexts[1], 1);
+    mtcp_epoll_wait(contexts[1], ep, none, 1, 1500);
+    stop = true;
+  });
+  client.join();
+  server.join();
 
-  const int l = server.socket(net.now());
-  server.bind(l, {server.address(), 80});
-  server.listen(l, 16);
-  const int c = client.socket(net.now());
-  client.connect(c, {server.address(), 80}, net.now());
-
-  std::vector<std::uint8_t> file(args.size);
-  for (std::size_t i = 0; i < file.size(); ++i) file[i] = static_cast<std::uint8_t>('a' + i % 26);
-  std::vector<std::uint8_t> buf(64 * 1024);
-  std::uint64_t served = 0, fetched = 0, mismatches = 0;
-  int s = -1;
-  bool server_closed = false, client_closed = false;
-  const bool ok = net.run_until(
-      [&] {
-        if (s < 0) s = server.accept(l, nullptr);
-        if (s >= 0 && !server_closed) {
-          while (served < file.size()) {
-            const long n = server.send(s, Bytes(file.data() + served, file.size() - served), net.now());
-            if (n <= 0) break;
-            served += static_cast<std::uint64_t>(n);
-          }
-          if (served == file.size()) server_closed = server.close(s, net.now()) == 0;
-        }
-        for (long n; !client_closed && (n = client.recv(c, buf, net.now())) != -EAGAIN;) {
-          if (n <= 0) {  // end of stream (0) or an error: either way the client is done
-            client_closed = client.close(c, net.now()) == 0;
-            break;
-          }
-          for (long i = 0; i < n; ++i) mismatches += buf[static_cast<std::size_t>(i)] != file[fetched + static_cast<std::size_t>(i)];
-          fetched += static_cast<std::uint64_t>(n);
-        }
-        return server_closed && client_closed;
-      },
-      3600s);
-  const Instant done_at = net.now();
-  net.run_for(server.config().tcp.time_wait + 1s);  // let TIME_WAIT run out
-  server.close(l, net.now());
-
-  const StackStats& a = server.stats();
-  const StackStats& b = client.stats();
-  std::printf("mtcpp demo: %llu bytes over an in-memory link (1 ms one way, loss %.1f%%, seed %llu)\n",
-              static_cast<unsigned long long>(args.size), args.loss * 100, static_cast<unsigned long long>(args.seed));
-  std::printf("  fetched            %llu bytes, %s\n", static_cast<unsigned long long>(fetched),
-              fetched == args.size && mismatches == 0 ? "intact" : "CORRUPT");
-  std::printf("  transfer finished  %.1f ms simulated time\n", to_us(done_at) / 1000.0);
+  const mtcpp::StackStats& a = mtcpp::api::context_of(contexts[0])->stack().stats();
+  const mtcpp::StackStats& b = mtcpp::api::context_of(contexts[1])->stack().stats();
+  std::printf("mtcpp demo: an mTCP epoll server and client, %zu bytes over the in-memory backend\n", args.size);
+  std::printf("  fetched            %zu bytes, %s\n", fetched.bytes, fetched.ok ? "intact" : fetched.error.c_str());
   std::printf("                     %-10s %-10s\n", "server", "client");
-  std::printf("  segments sent      %-10llu %-10llu\n", static_cast<unsigned long long>(a.tcp_segments_sent), static_cast<unsigned long long>(b.tcp_segments_sent));
-  std::printf("  retransmissions    %-10llu %-10llu\n", static_cast<unsigned long long>(a.tcp_retransmissions), static_cast<unsigned long long>(b.tcp_retransmissions));
-  std::printf("  frames lost        %-10llu %-10llu\n", static_cast<unsigned long long>(net.link().a_to_b().dropped), static_cast<unsigned long long>(net.link().b_to_a().dropped));
-  std::printf("  connections left   %-10llu %-10llu\n", static_cast<unsigned long long>(a.tcp_connections_in_use), static_cast<unsigned long long>(b.tcp_connections_in_use));
+  std::printf("  segments sent      %-10llu %-10llu\n", static_cast<unsigned long long>(a.tcp_segments_sent),
+              static_cast<unsigned long long>(b.tcp_segments_sent));
+  std::printf("  retransmissions    %-10llu %-10llu\n", static_cast<unsigned long long>(a.tcp_retransmissions),
+              static_cast<unsigned long long>(b.tcp_retransmissions));
+  std::printf("  connections left   %-10llu %-10llu\n", static_cast<unsigned long long>(a.tcp_connections_in_use),
+              static_cast<unsigned long long>(b.tcp_connections_in_use));
   std::printf("states:\n");
-  for (const auto& line : server_log.lines()) std::printf("  %s\n", line.c_str());
-  for (const auto& line : client_log.lines()) std::printf("  %s\n", line.c_str());
-  std::printf("pcap: %s (open with wireshark or: tshark -r %s)\n", args.pcap.c_str(), args.pcap.c_str());
-  const bool clean = ok && fetched == args.size && mismatches == 0 && a.tcp_connections_in_use == 0 &&
-                     b.tcp_connections_in_use == 0;
+  for (const auto& line : server_log.lines) std::printf("  %s\n", line.c_str());
+  for (const auto& line : client_log.lines) std::printf("  %s\n", line.c_str());
+  std::printf("pcap: %s (tshark -r %s)\n", args.pcap.c_str(), args.pcap.c_str());
+  const bool clean = fetched.ok && served.ok && a.tcp_connections_in_use == 0 && b.tcp_connections_in_use == 0;
+  mtcp_destroy_context(contexts[0]);
+  mtcp_destroy_context(contexts[1]);
+  mtcp_destroy();
   return clean ? 0 : 1;
 }

@@ -15,9 +15,9 @@ namespace {
 constexpr std::size_t kEth = EthernetHeader::kSize;
 constexpr std::size_t kIp = Ipv4Header::kMinSize;
 
-// False for a source address no host may use (RFC 1122 §3.2.1.3, silently discarded): limited or directed
-// broadcast, multicast, "this network" 0/8 (only while a host learns its address), loopback
-// 127/8, and our own address (a spoofed copy of ourselves, as in a LAND attack).
+// False for a source address no host may use (RFC 1122 §3.2.1.3: silently discarded): limited
+// or directed broadcast, multicast, "this network" 0/8 (only while a host learns its address),
+// loopback 127/8, and our own address (a spoofed copy of ourselves, as in a LAND attack).
 bool valid_source(Ipv4Addr src, const StackConfig& config) {
   const std::uint8_t first = static_cast<std::uint8_t>(src.value >> 24);
   if (src.is_broadcast() || src.is_multicast() || first == 0 || first == 127 || src == config.address)

@@ -4,26 +4,34 @@
 
 namespace mtcpp::test {
 
-ApiTest::ApiTest() {
+ApiTest::ApiTest() { start(default_config()); }
+
+void ApiTest::start(const StackConfig& stack_config) {
   api::RuntimeConfig config;
   config.io = api::IoKind::host;
   config.manual_clock = true;
   config.num_cores = 1;
   config.max_concurrency = 64;
   config.mac = local_mac_;
-  config.stack = default_config();
+  config.stack = stack_config;
   std::string error;
   EXPECT_EQ(api::init_runtime(config, &error), 0) << error;
   mctx_ = mtcp_create_context(0);
   EXPECT_NE(mctx_, nullptr);
   ctx_ = api::context_of(mctx_);
   ctx_->clock().set(now_);
-  io_ = dynamic_cast<HostIo*>(&ctx_->io());
+  io_ = ctx_->host_io();
   stack_ = &ctx_->stack();
   // The gratuitous ARP of the context's start is not a segment; drop it.
   std::vector<std::uint8_t> frame;
   while (io_->pop_tx(frame)) {
   }
+}
+
+void ApiTest::reconfigure(const StackConfig& config) {
+  mtcp_destroy_context(mctx_);
+  mtcp_destroy();
+  start(config);
 }
 
 ApiTest::~ApiTest() {
@@ -62,9 +70,9 @@ int ApiTest::api_listen(int backlog) {
   return s;
 }
 
-int ApiTest::api_established() {
+int ApiTest::api_established(const TcpOptions& peer_syn_options) {
   api_listen();
-  inject(seg(S, 0).with_options(syn_options()));
+  inject(seg(S, 0).with_options(peer_syn_options));
   expect(seg(S | A, 0, 1));
   advance(std::chrono::milliseconds(10));
   inject(seg(A, 1, 1));

@@ -19,6 +19,12 @@ class ApiTest : public PacketTest {
   ~ApiTest() override;
   void time_changed() override;
 
+  // Rebuilds the runtime and its context with another stack configuration (the knobs), before
+  // anything else in a test.
+  void reconfigure(const StackConfig& config);
+  // After a call that drove the context's clock (a blocking call), the DSL's time follows it.
+  void catch_up() { now_ = ctx_->now(); }
+
   api::Context& context() { return *ctx_; }
   sockaddr_in local_addr() const;
   sockaddr_in remote_addr() const;
@@ -26,11 +32,13 @@ class ApiTest : public PacketTest {
   // L listens through the API on local_.port (id returned, also in api_listen_id_).
   int api_listen(int backlog = 8);
   // E0 through the API: the listener, P's handshake, and the accepted id (nonblocking).
-  int api_established();
+  int api_established(const TcpOptions& peer_syn_options = syn_options());
   // A nonblocking connect whose SYN has been consumed.
   int api_syn_sent();
   // The next events of epid with a zero timeout.
   std::vector<mtcp_epoll_event> wait_events(int epid, int max = 16);
+
+  void start(const StackConfig& config);
 
   mctx_t mctx_ = nullptr;
   api::Context* ctx_ = nullptr;
