@@ -181,18 +181,23 @@ int mtcp_close(mctx_t mctx, int sockid) {
   if (c == nullptr) return -1;
   Entry* e = c->entry(sockid);
   if (e == nullptr) return fail(EBADF);
+  int other_end = -1;
   switch (e->kind) {
     case Kind::stream: case Kind::listener: c->stack().close(e->tcp, c->now()); break;
     case Kind::pipe_read: case Kind::pipe_write: {
-      (e->kind == Kind::pipe_read ? e->pipe->reader_open : e->pipe->writer_open) = false;
+      Pipe& p = *e->pipe;
+      const bool reader = e->kind == Kind::pipe_read;
+      (reader ? p.reader_open : p.writer_open) = false;
+      // The id may soon name something else: the pipe must not wake it.
+      (reader ? p.read_id : p.write_id) = -1;
+      other_end = reader ? p.write_id : p.read_id;
       break;
     }
     default: break;
   }
-  const auto pipe = e->pipe;
   c->release(sockid);
   // The other end of a pipe now sees HUP (reader) or EPIPE (writer): tell its watchers.
-  if (pipe) c->changed(sockid == pipe->read_id ? pipe->write_id : pipe->read_id);
+  if (other_end >= 0) c->changed(other_end);
   return 0;
 }
 

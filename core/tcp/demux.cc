@@ -14,7 +14,10 @@ void Tcp::segment_arrives(const SegmentIn& seg, Instant now) {
     Tcb& t = *it->second;
     ++t.segments_received;
     if (t.state == TcpState::time_wait && time_wait_reopen(t, seg)) {
-      destroy(&t);  // a new incarnation (RFC 9293 §3.6.1, RFC 6191): fall through to LISTEN
+      // A new incarnation (RFC 9293 §3.6.1, RFC 6191): the old one ends and the SYN falls through
+      // to LISTEN. An id still open on the old one (shutdown, not close) keeps it, ended.
+      if (t.socket >= 0) connection_lost(t, 0, now);
+      else destroy(&t);
     } else {
       if (t.state == TcpState::syn_sent) syn_sent_input(t, seg, now);
       else synchronized_input(t, seg, now);

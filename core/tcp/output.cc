@@ -33,9 +33,26 @@ TcpHeader Tcp::header_for(Tcb& t, SeqNum seq, std::uint8_t flags, Instant now) {
   }
   h.window = advertised_window(t);
   if (t.ts_enabled) h.options.timestamps = TcpTimestamps{tsval(t, now), t.ts_recent};
-  if (t.sack_enabled && (flags & tcp_flag::ack) && t.rcv.has_out_of_order()) {
+  // A FIN held beyond RCV.NXT occupies sequence space we hold too (S12: SACK 1001:1002).
+  const bool fin_ahead = t.fin_seq_received && *t.fin_seq_received > t.rcv_nxt;
+  if (t.sack_enabled && (flags & tcp_flag::ack) && (t.rcv.has_out_of_order() || fin_ahead)) {
     std::array<ReceiveBuffer::Range, ReceiveBuffer::kMaxRanges> ranges;
-    const std::size_t n = t.rcv.ranges(ranges);
+    std::size_t n = t.rcv.ranges(ranges);
+    if (fin_ahead) {
+      // Joined to the data it ends, as Linux reports it; alone, it is the newest block.
+      const auto fin = static_cast<std::uint32_t>(*t.fin_seq_received - t.rcv_nxt);
+      bool joined = false;
+      for (std::size_t i = 0; i < n; ++i) {
+        if (ranges[i].end != fin) continue;
+        ranges[i].end = fin + 1;
+        joined = true;
+      }
+      if (!joined && n < ranges.size()) {
+        std::copy_backward(ranges.begin(), ranges.begin() + static_cast<long>(n), ranges.begin() + static_cast<long>(n) + 1);
+        ranges[0] = {fin, fin + 1};
+        ++n;
+      }
+    }
     // 40 bytes of options: four blocks, or three beside timestamps (RFC 2018 §3).
     const std::size_t room = t.ts_enabled ? 3 : 4;
     for (std::size_t i = 0; i < n && i < room; ++i)
@@ -45,7 +62,7 @@ TcpHeader Tcp::header_for(Tcb& t, SeqNum seq, std::uint8_t flags, Instant now) {
 }
 
 void Tcp::send_syn(Tcb& t, Instant now) {
-  const bool syn_ack = t.state == TcpState::syn_received;
+  const bool syn_ack = t.state != TcpState::syn_sent;  // the peer's SYN has arrived
   TcpHeader h;
   h.src_port = t.local.port;
   h.dst_port = t.remote.port;

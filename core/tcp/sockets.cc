@@ -381,6 +381,12 @@ int Tcp::close(int s, Instant now) {
       return 0;
     default: break;
   }
+  // SO_LINGER {1,0} is ABORT (§3.10.5): in CLOSING, LAST-ACK and TIME-WAIT the TCB goes silently.
+  if (t->linger_abort &&
+      (t->state == TcpState::closing || t->state == TcpState::last_ack || t->state == TcpState::time_wait)) {
+    destroy(t);
+    return 0;
+  }
   // Unread data, or SO_LINGER {1,0}: abort with RST (RFC 9293 §3.6.1, RFC 2525 §2.17).
   if (t->linger_abort || t->rcv.readable() > 0) {
     reset_and_destroy(*t, now);
@@ -508,7 +514,9 @@ std::uint32_t Tcp::readiness(int s) const {
       t->snd.free_space() > 0)
     r |= readiness::out;
   if (t->so_error != 0) r |= readiness::err;
-  if (t->state == TcpState::closed && t->last_error != 0) r |= readiness::hup | readiness::in | readiness::rdhup;
+  // A connection that has ended, by error or in order (TIME_WAIT or LAST_ACK over with the id
+  // open): reads give the error or 0 at once, so IN stays reported, with both halves hung up.
+  if (t->state == TcpState::closed && t->history_len > 0) r |= readiness::hup | readiness::in | readiness::rdhup;
   if ((t->shut_rd || peer_closed) && t->fin_queued) r |= readiness::hup;
   return r;
 }

@@ -57,12 +57,14 @@ void Tcp::on_timer(Tcb& t, Instant now) {
 
 void Tcp::on_rexmit_timeout(Tcb& t, Instant now) {
   const bool handshake = t.state == TcpState::syn_sent || t.state == TcpState::syn_received;
+  // Closed (or shut down) in SYN-RECEIVED: the FIN left before the peer acknowledged our SYN.
+  const bool syn_unacked = !handshake && t.snd_una == t.iss;
   if (t.snd_una == t.snd_max && !handshake) {  // nothing outstanding any more
     rearm(t);
     return;
   }
   ++t.retransmits;
-  if (t.retransmits > (handshake ? config_.syn_retries : config_.data_retries)) {
+  if (t.retransmits > (handshake || syn_unacked ? config_.syn_retries : config_.data_retries)) {
     // R2 reached (RFC 1122 §4.2.3.5): give up, tell the user, send nothing.
     ++stats_.tcp_timeouts;
     if (t.state == TcpState::syn_received && t.listener != nullptr) destroy(&t);
@@ -73,6 +75,11 @@ void Tcp::on_rexmit_timeout(Tcb& t, Instant now) {
   t.rtt_timing = false;
   if (handshake) {
     send_syn(t, now);
+    return;
+  }
+  if (syn_unacked) {  // the SYN-ACK again, then the FIN behind it
+    send_syn(t, now);
+    output(t, now);
     return;
   }
   // §5.4 and RFC 5681 §3.1: resend the first unacknowledged segment with a one-segment window.
