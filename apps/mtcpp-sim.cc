@@ -1,0 +1,143 @@
+// mtcpp-sim: the ns-3 scenario runner. No root, no NIC: everything runs in simulated time.
+//   mtcpp-sim list
+//   mtcpp-sim run <name|glob|all> [--peer mtcpp|ns3|both] [--seed N] [--pcap DIR] [--ladder DIR]
+#include <fnmatch.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "sim/ladder.h"
+#include "sim/scenario.h"
+
+namespace {
+
+using mtcpp::sim::Peer;
+
+const char* kUsage =
+    "usage: mtcpp-sim list\n"
+    "       mtcpp-sim run <name|glob|all> [--peer mtcpp|ns3|both] [--seed N] [--pcap DIR] [--ladder DIR]\n"
+    "\n"
+    "Runs TCP scenarios on an ns-3 simulated CSMA link: host A is mtcpp, host B is mtcpp or ns-3's TCP.\n"
+    "  list            print every scenario with its description\n"
+    "  run PATTERN     run the scenarios whose name matches PATTERN (a shell glob, or 'all')\n"
+    "  --peer P        mtcpp, ns3 or both (default both)\n"
+    "  --seed N        seed for the stacks and ns-3's random streams (default 1)\n"
+    "  --pcap DIR      write ns-3 pcaps DIR/<scenario>-<peer>-<node>-<device>.pcap\n"
+    "  --ladder DIR    write SVG ladder diagrams DIR/<scenario>-<peer>.svg\n"
+    "Exit status: 0 if every run passed, 1 if one failed, 2 on bad arguments.\n";
+
+int bad(const std::string& msg) {
+  std::fprintf(stderr, "mtcpp-sim: %s\n(try mtcpp-sim --help)\n", msg.c_str());
+  return 2;
+}
+
+bool wants_help(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (wants_help(argc, argv)) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (argc < 2) return bad("missing command (list or run)");
+  const std::string cmd = argv[1];
+  const auto& all = mtcpp::sim::scenarios();
+  if (cmd == "list") {
+    if (argc > 2) return bad(std::string("list takes no arguments, got '") + argv[2] + "'");
+    for (const auto& s : all) std::printf("%-20s %s\n", s.name.c_str(), s.description.c_str());
+    return 0;
+  }
+  if (cmd != "run") return bad("unknown command '" + cmd + "'");
+  std::string pattern;
+  std::vector<Peer> peers = {Peer::mtcpp, Peer::ns3};
+  mtcpp::sim::RunOptions options;
+  std::string ladder_dir;
+  for (int i = 2; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&](std::string* out) {
+      if (i + 1 >= argc) return false;
+      *out = argv[++i];
+      return true;
+    };
+    std::string v;
+    if (a == "--peer") {
+      if (!value(&v)) return bad("--peer needs a value: mtcpp, ns3 or both");
+      if (v == "mtcpp") peers = {Peer::mtcpp};
+      else if (v == "ns3") peers = {Peer::ns3};
+      else if (v == "both") peers = {Peer::mtcpp, Peer::ns3};
+      else return bad("--peer: '" + v + "' is not mtcpp, ns3 or both");
+    } else if (a == "--seed") {
+      if (!value(&v)) return bad("--seed needs a number");
+      char* end = nullptr;
+      errno = 0;
+      const unsigned long long n = std::strtoull(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || errno != 0 || v[0] == '-') return bad("--seed: '" + v + "' is not a number");
+      options.seed = n;
+    } else if (a == "--pcap") {
+      if (!value(&options.pcap_dir)) return bad("--pcap needs a directory");
+    } else if (a == "--ladder") {
+      if (!value(&ladder_dir)) return bad("--ladder needs a directory");
+    } else if (a.rfind("--", 0) == 0) {
+      return bad("unknown option '" + a + "'");
+    } else if (pattern.empty()) {
+      pattern = a;
+    } else {
+      return bad("more than one scenario pattern ('" + pattern + "', '" + a + "')");
+    }
+  }
+  if (pattern.empty()) return bad("run needs a scenario name, glob or 'all'");
+  std::vector<const mtcpp::sim::Scenario*> chosen;
+  for (const auto& s : all) {
+    if (pattern == "all" || fnmatch(pattern.c_str(), s.name.c_str(), 0) == 0) chosen.push_back(&s);
+  }
+  if (chosen.empty()) return bad("no scenario matches '" + pattern + "' (see mtcpp-sim list)");
+  for (const std::string* dir : {&options.pcap_dir, &ladder_dir}) {
+    if (dir->empty()) continue;
+    std::error_code ec;
+    std::filesystem::create_directories(*dir, ec);
+    if (ec) return bad("cannot create directory '" + *dir + "': " + ec.message());
+  }
+
+  std::printf("%-20s %-6s %-7s %9s %12s %10s\n", "scenario", "peer", "verdict", "segments", "sim time", "wall");
+  int failed = 0, runs = 0;
+  const auto start = std::chrono::steady_clock::now();
+  std::string failures, notes;
+  for (const auto* s : chosen) {
+    for (Peer p : peers) {
+      const auto t0 = std::chrono::steady_clock::now();
+      const mtcpp::sim::Result r = s->run(p, options);
+      const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      ++runs;
+      std::printf("%-20s %-6s %-7s %9zu %10.3f s %8.3f s\n", s->name.c_str(), mtcpp::sim::to_string(p),
+                  r.pass ? "pass" : "FAIL", r.segments.size(), static_cast<double>(r.sim_time_us) / 1e6, wall);
+      std::fflush(stdout);
+      if (!r.pass) {
+        ++failed;
+        failures += "\n" + s->name + " (peer " + mtcpp::sim::to_string(p) + "):\n" + r.differences;
+      }
+      if (!r.peer_note.empty() && notes.find(r.peer_note) == std::string::npos)
+        notes += "  " + s->name + " (peer " + mtcpp::sim::to_string(p) + "): " + r.peer_note + "\n";
+      if (!ladder_dir.empty()) {
+        const std::string path = ladder_dir + "/" + s->name + "-" + mtcpp::sim::to_string(p) + ".svg";
+        std::ofstream(path) << mtcpp::sim::ladder_svg(mtcpp::sim::ladder_of(r, s->name, p));
+      }
+    }
+  }
+  const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("%d run(s), %d passed, %d failed, %.3f s wall\n", runs, runs - failed, failed, total);
+  if (!notes.empty()) std::printf("where the peers differ:\n%s", notes.c_str());
+  if (!failures.empty()) std::printf("%s", failures.c_str());
+  return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,289 @@
+#include "sim/scenario.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include <ns3/boolean.h>
+#include <ns3/csma-helper.h>
+#include <ns3/double.h>
+#include <ns3/error-model.h>
+#include <ns3/global-value.h>
+#include <ns3/internet-stack-helper.h>
+#include <ns3/ipv4-address-helper.h>
+#include <ns3/pointer.h>
+#include <ns3/rng-seed-manager.h>
+#include <ns3/simulator.h>
+#include <ns3/string.h>
+#include <ns3/tcp-socket.h>
+
+#include "core/tcp/state.h"
+#include "core/tcp/tcb.h"
+#include "sim/world.h"
+
+namespace mtcpp::sim {
+
+const char* to_string(Peer p) { return p == Peer::mtcpp ? "mtcpp" : "ns3"; }
+
+namespace {
+
+class Recorder final : public SocketObserver {
+ public:
+  Recorder(std::vector<StateChange>& out, int host, std::function<void(const Tcb&)> seen)
+      : out_(out), host_(host), seen_(std::move(seen)) {}
+  void socket_changed(int) override {}
+  void state_changed(const Tcb& tcb, TcpState, Instant now) override {
+    out_.push_back({to_us(now), host_, std::string(to_string(tcb.state))});
+    seen_(tcb);
+  }
+
+ private:
+  std::vector<StateChange>& out_;
+  int host_;
+  std::function<void(const Tcb&)> seen_;
+};
+
+std::uint16_t be16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
+std::uint32_t be32(const std::uint8_t* p) {
+  return std::uint32_t{p[0]} << 24 | std::uint32_t{p[1]} << 16 | std::uint32_t{p[2]} << 8 | p[3];
+}
+
+}  // namespace
+
+World::World(const std::string& scenario, Peer p, const RunOptions& options, Duration tw)
+    : peer(p), time_wait(tw) {
+  ns3::GlobalValue::Bind("ChecksumEnabled", ns3::BooleanValue(true));  // mtcpp drops zero checksums
+  ns3::RngSeedManager::SetSeed(1);
+  ns3::RngSeedManager::SetRun(options.seed);
+  nodes.Create(2);
+  ns3::CsmaHelper csma;
+  csma.SetChannelAttribute("DataRate", ns3::StringValue("100Mbps"));
+  csma.SetChannelAttribute("Delay", ns3::TimeValue(ns3::MilliSeconds(1)));
+  csma.SetQueue("ns3::DropTailQueue<Packet>", "MaxSize", ns3::StringValue("1000p"));
+  devs = csma.Install(nodes);
+  csma.AssignStreams(devs, 0);
+  if (!options.pcap_dir.empty()) {
+    csma.EnablePcap(options.pcap_dir + "/" + scenario + "-" + to_string(peer), devs, false);
+  }
+  for (int h = 0; h < 2; ++h) {
+    devs.Get(h)->TraceConnectWithoutContext(
+        "PhyTxBegin", ns3::Callback<void, ns3::Ptr<const ns3::Packet>>(
+                          [this, h](ns3::Ptr<const ns3::Packet> pkt) { on_tx(h, pkt); }));
+    devs.Get(h)->TraceConnectWithoutContext(
+        "PhyRxDrop", ns3::Callback<void, ns3::Ptr<const ns3::Packet>>(
+                         [this](ns3::Ptr<const ns3::Packet> pkt) { on_drop(pkt); }));
+  }
+  auto config = [&](Ipv4Addr addr, std::uint64_t seed) {
+    StackConfig c;
+    c.address = addr;
+    c.prefix_len = 24;
+    c.seed = seed;
+    c.tcp.time_wait = time_wait;
+    return c;
+  };
+  auto make = [&](int h, const StackConfig& c) -> std::unique_ptr<MtcppNode> {
+    auto made = MtcppNode::create(devs.Get(h), c);
+    if (auto* e = std::get_if<std::string>(&made)) {
+      check(false, "node " + std::to_string(h) + ": " + *e);
+      return nullptr;
+    }
+    return std::move(std::get<std::unique_ptr<MtcppNode>>(made));
+  };
+  a = make(0, config(a_addr, options.seed * 2 + 1));
+  if (peer == Peer::mtcpp) {
+    b = make(1, config(b_addr, options.seed * 2 + 2));
+  } else {
+    ns3::InternetStackHelper internet;
+    internet.Install(nodes.Get(1));
+    internet.AssignStreams(ns3::NodeContainer(nodes.Get(1)), 100);
+    ns3::Ipv4AddressHelper ipv4;
+    ipv4.SetBase("10.0.0.0", "255.255.255.0", "0.0.0.2");
+    ipv4.Assign(ns3::NetDeviceContainer(devs.Get(1)));
+  }
+  MtcppNode* hosts[2] = {a.get(), b.get()};
+  for (int h = 0; h < 2; ++h) {
+    if (hosts[h] == nullptr) continue;
+    observers_[h] = std::make_unique<Recorder>(states, h, [this, h](const Tcb& t) {
+      if (t.state == TcpState::listen || t.remote.port == 0) return;
+      for (const auto& k : tracked_[h]) {
+        if (k.local == t.local && k.remote == t.remote && !k.freed) return;
+      }
+      tracked_[h].push_back({t.local, t.remote, false});
+    });
+    hosts[h]->stack().set_observer(observers_[h].get());
+    set_app(h, nullptr);
+  }
+}
+
+World::~World() {
+  for (auto* n : {a.get(), b.get()}) {
+    if (n != nullptr) n->stack().set_observer(nullptr);
+  }
+  a.reset();
+  b.reset();
+  devs = ns3::NetDeviceContainer();
+  nodes = ns3::NodeContainer();
+  ns3::Simulator::Destroy();
+  ns3::GlobalValue::Bind("ChecksumEnabled", ns3::BooleanValue(false));
+}
+
+void World::loss_at_b(double rate) {
+  ns3::Ptr<ns3::RateErrorModel> em = ns3::CreateObject<ns3::RateErrorModel>();
+  em->SetUnit(ns3::RateErrorModel::ERROR_UNIT_PACKET);
+  em->SetRate(rate);
+  em->AssignStreams(7);
+  devs.Get(1)->SetAttribute("ReceiveErrorModel", ns3::PointerValue(em));
+}
+
+void World::watch(ns3::Ptr<ns3::Socket> socket) {
+  socket->TraceConnectWithoutContext(
+      "State", ns3::Callback<void, ns3::TcpSocket::TcpStates_t, ns3::TcpSocket::TcpStates_t>(
+                   [this](ns3::TcpSocket::TcpStates_t, ns3::TcpSocket::TcpStates_t to) {
+                     states.push_back({ns3::Simulator::Now().GetMicroSeconds(), 1,
+                                       ns3::TcpSocket::TcpStateName[to]});
+                   }));
+}
+
+void World::set_app(int host, std::function<void()> app) {
+  MtcppNode* n = host == 0 ? a.get() : b.get();
+  if (n == nullptr) return;
+  n->set_app([this, host, app = std::move(app)] {
+    if (app) app();
+    track_freed(host);
+  });
+}
+
+void World::track_freed(int host) {
+  Stack& s = (host == 0 ? a : b)->stack();
+  for (auto& k : tracked_[host]) {
+    if (!k.freed && s.tcp().find(k.local, k.remote) == nullptr) {
+      k.freed = true;
+      states.push_back({to_us(MtcppNode::now()), host, "CLOSED"});
+    }
+  }
+}
+
+void World::check(bool ok, const std::string& what) {
+  if (!ok) differences += what + "\n";
+}
+
+void World::on_tx(int from, ns3::Ptr<const ns3::Packet> p) {
+  std::vector<std::uint8_t> f(p->GetSize());
+  p->CopyData(f.data(), f.size());
+  if (f.size() < 14 + 20 || be16(&f[12]) != 0x0800) return;
+  const std::uint8_t* ip = &f[14];
+  const std::size_t ihl = (ip[0] & 0x0f) * 4u;
+  const std::size_t total = be16(ip + 2);
+  if (ip[9] != 6 || total < ihl + 20 || 14 + total > f.size()) return;
+  const std::uint8_t* tcp = ip + ihl;
+  const std::size_t doff = (tcp[12] >> 4) * 4u;
+  const std::uint8_t fl = tcp[13];
+  Segment s;
+  s.time_us = ns3::Simulator::Now().GetMicroSeconds();
+  s.from = from;
+  if (fl & 0x01) s.flags += 'F';
+  if (fl & 0x02) s.flags += 'S';
+  if (fl & 0x04) s.flags += 'R';
+  if (fl & 0x08) s.flags += 'P';
+  if (fl & 0x10) s.flags += '.';
+  const std::uint32_t seq = be32(tcp + 4), ack = be32(tcp + 8);
+  if ((fl & 0x02) && !have_iss_[from]) {
+    have_iss_[from] = true;
+    iss_[from] = seq;
+  }
+  s.seq = seq - iss_[from];
+  s.ack = (fl & 0x10) ? ack - iss_[1 - from] : 0;
+  s.len = static_cast<std::uint32_t>(total - ihl - std::min(doff, total - ihl));
+  segments.push_back(s);
+  uids_.push_back(p->GetUid());
+}
+
+void World::on_drop(ns3::Ptr<const ns3::Packet> p) {
+  for (std::size_t i = uids_.size(); i-- > 0;) {
+    if (uids_[i] == p->GetUid()) {
+      segments[i].lost = true;
+      return;
+    }
+  }
+}
+
+void World::run(ns3::Time stop) {
+  ns3::Simulator::Stop(stop);
+  ns3::Simulator::Run();
+}
+
+void World::check_clean(int host) {
+  MtcppNode* n = host == 0 ? a.get() : b.get();
+  if (n == nullptr) return;
+  const char* name = host == 0 ? "A" : "B";
+  const StackStats& st = n->stack().stats();
+  check(st.tcp_connections_in_use == 0, std::string(name) + ": " +
+                                            std::to_string(st.tcp_connections_in_use) +
+                                            " connection blocks left at the end");
+  check(st.tcp_buffer_bytes_in_use == 0, std::string(name) + ": " +
+                                             std::to_string(st.tcp_buffer_bytes_in_use) +
+                                             " buffer bytes left at the end");
+  check(n->device().pool().in_use() == 0, std::string(name) + ": " +
+                                              std::to_string(n->device().pool().in_use()) +
+                                              " frame buffers left at the end");
+}
+
+Result World::result(const std::string& peer_note) {
+  Result r;
+  r.pass = differences.empty();
+  r.differences = differences;
+  r.segments = segments;
+  r.states = states;
+  std::int64_t last = 0;
+  for (const auto& s : segments) last = std::max(last, s.time_us);
+  for (const auto& s : states) last = std::max(last, s.time_us);
+  r.sim_time_us = last;
+  r.retransmissions = a ? a->stack().stats().tcp_retransmissions : 0;
+  r.peer_note = peer_note;
+  return r;
+}
+
+bool World::passed(int host, const std::vector<std::string>& want) const {
+  std::size_t i = 0;
+  for (const auto& s : states) {
+    if (s.host == host && i < want.size() && s.state == want[i]) ++i;
+  }
+  return i == want.size();
+}
+
+std::int64_t World::entered(int host, const std::string& state, std::int64_t after) const {
+  for (const auto& s : states) {
+    if (s.host == host && s.state == state && s.time_us >= after) return s.time_us;
+  }
+  return -1;
+}
+
+std::string World::states_text(int host) const {
+  std::string t;
+  for (const auto& s : states) {
+    if (s.host == host) t += s.state + "@" + std::to_string(s.time_us) + "us ";
+  }
+  return t;
+}
+
+LadderInput ladder_of(const Result& r, const std::string& scenario, Peer peer) {
+  LadderInput in;
+  in.title = scenario + " (peer " + to_string(peer) + ")";
+  in.hosts[0] = "A 10.0.0.1 (mtcpp)";
+  in.hosts[1] = std::string("B 10.0.0.2 (") + to_string(peer) + ")";
+  in.one_way_delay_us = 1000;
+  for (const auto& s : r.segments) in.segments.push_back({s.time_us, s.from, s.flags, s.seq, s.ack, s.len, s.lost});
+  for (const auto& s : r.states) in.states.push_back({s.time_us, s.host, s.state});
+  return in;
+}
+
+std::string segment_text(const std::vector<Segment>& segments) {
+  std::string t;
+  for (const auto& s : segments) {
+    LadderSegment l{s.time_us, s.from, s.flags, s.seq, s.ack, s.len, s.lost};
+    t += std::to_string(s.time_us) + "us " + (s.from == 0 ? "A>B " : "B>A ") + ladder_label(l) +
+         (s.lost ? " LOST" : "") + "\n";
+  }
+  return t;
+}
+
+}  // namespace mtcpp::sim

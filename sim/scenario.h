@@ -1,0 +1,69 @@
+// The ns-3 scenario framework: host A (mtcpp, under test) and host B (the peer: a second mtcpp
+// stack or ns-3's own TCP) on one CSMA link; a scenario drives both through their socket APIs,
+// records every TCP segment on the wire and every state change, and checks the outcome.
+//
+// Segments are captured from the CSMA devices' trace sources (PhyTxBegin for what each host puts
+// on the wire, PhyRxDrop for what the receive error model discarded), not from inside MtcppNode,
+// so the same capture works for both peers.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "sim/ladder.h"
+
+namespace mtcpp::sim {
+
+enum class Peer { mtcpp, ns3 };
+const char* to_string(Peer p);
+
+// One TCP segment as seen on the wire (packetdrill notation, sequence numbers relative to each
+// side's ISS).
+struct Segment {
+  std::int64_t time_us = 0;
+  int from = 0;  // 0 = A, 1 = B
+  std::string flags;
+  std::uint32_t seq = 0, ack = 0, len = 0;
+  bool lost = false;
+  friend bool operator==(const Segment&, const Segment&) = default;
+};
+
+struct StateChange {
+  std::int64_t time_us = 0;
+  int host = 0;
+  std::string state;
+  friend bool operator==(const StateChange&, const StateChange&) = default;
+};
+
+struct RunOptions {
+  std::uint64_t seed = 1;
+  std::string pcap_dir;  // empty: no pcap. Files: <dir>/<scenario>-<peer>-<node>-<device>.pcap
+};
+
+struct Result {
+  bool pass = false;
+  std::string differences;  // one line per failed check
+  std::vector<Segment> segments;
+  std::vector<StateChange> states;
+  std::int64_t sim_time_us = 0;  // time of the last segment or state change
+  std::uint64_t retransmissions = 0;  // A's
+  std::string peer_note;  // where this peer legitimately differs, what the scenario expects
+};
+
+struct Scenario {
+  std::string name;
+  std::string description;
+  std::function<Result(Peer, const RunOptions&)> run;
+};
+
+// Every scenario, in a fixed order.
+const std::vector<Scenario>& scenarios();
+
+// Ladder diagram input for one run.
+LadderInput ladder_of(const Result& r, const std::string& scenario, Peer peer);
+
+// "FLAGS seq:end(len) ack N" per segment, one a line: a readable trace for diffs.
+std::string segment_text(const std::vector<Segment>& segments);
+
+}  // namespace mtcpp::sim
