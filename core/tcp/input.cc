@@ -320,7 +320,7 @@ bool Tcp::process_text(Tcb& t, const SegmentIn& seg, Instant now) {
     offset = 0;
   }
   // New data after the application closed: nobody will read it (§3.6.1, RFC 2525 §2.16, S16).
-  if (t.socket < 0 && t.listener == nullptr) {
+  if (t.orphan()) {
     send_rst(t, now);
     destroy(&t);
     return false;

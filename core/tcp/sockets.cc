@@ -321,7 +321,6 @@ long Tcp::recv(int s, MutableBytes out, bool peek, Instant now) {
     case TcpState::syn_sent: case TcpState::syn_received: return -EAGAIN;
     case TcpState::established: case TcpState::fin_wait_1: case TcpState::fin_wait_2: return -EAGAIN;
     default:  // the peer's FIN has been received: end of stream
-      t->eof_delivered = true;
       return 0;
   }
 }
@@ -420,7 +419,7 @@ void Tcp::connection_lost(Tcb& t, int error, Instant now) {
   t.rexmit_at = t.delack_at = t.keepalive_at = t.close_at = kNever;
   t.so_error = error;
   t.last_error = error;
-  if (t.socket < 0 && t.listener == nullptr) {
+  if (t.orphan()) {
     destroy(&t);
     return;
   }

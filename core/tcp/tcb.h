@@ -80,7 +80,6 @@ struct Tcb {
   bool keepalive = false;
   bool linger_abort = false;  // SO_LINGER {1, 0}
   bool reuse_address = false; // SO_REUSEADDR: bind may take a port held only by TIME_WAIT
-  bool eof_delivered = false;
   int so_error = 0;           // pending error (errno value), cleared by SO_ERROR
   int last_error = 0;         // sticky reason the connection ended, for read/write after SO_ERROR
 
