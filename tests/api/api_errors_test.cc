@@ -11,13 +11,6 @@ namespace {
 
 using ApiErrors = ApiTest;
 
-#define EXPECT_ERRNO(call, err) \
-  do {                          \
-    errno = 0;                  \
-    EXPECT_EQ((call), -1);      \
-    EXPECT_EQ(errno, (err));    \
-  } while (0)
-
 TEST_F(ApiErrors, BadContextIsEinval) {
   mtcp_context fake{0};
   EXPECT_ERRNO(mtcp_socket(nullptr, AF_INET, SOCK_STREAM, 0), EINVAL);

@@ -17,13 +17,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-#define EXPECT_ERRNO(call, err) \
-  do {                          \
-    errno = 0;                  \
-    EXPECT_EQ((call), -1);      \
-    EXPECT_EQ(errno, (err));    \
-  } while (0)
-
 constexpr std::uint32_t kIn = MTCP_EPOLLIN, kOut = MTCP_EPOLLOUT, kErr = MTCP_EPOLLERR, kHup = MTCP_EPOLLHUP,
                         kRdhup = MTCP_EPOLLRDHUP, kEt = static_cast<std::uint32_t>(MTCP_EPOLLET);
 

@@ -11,13 +11,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-#define EXPECT_ERRNO(call, err) \
-  do {                          \
-    errno = 0;                  \
-    EXPECT_EQ((call), -1);      \
-    EXPECT_EQ(errno, (err));    \
-  } while (0)
-
 class CloseTable : public ApiTest {
  protected:
   // Registers id, level-triggered for everything, in the test's epoll instance: level-triggered

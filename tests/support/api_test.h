@@ -11,6 +11,14 @@
 #include "api/runtime.h"
 #include "support/packet_test.h"
 
+// A call that must fail with -1 and exactly this errno.
+#define EXPECT_ERRNO(call, err) \
+  do {                          \
+    errno = 0;                  \
+    EXPECT_EQ((call), -1);      \
+    EXPECT_EQ(errno, (err));    \
+  } while (0)
+
 namespace mtcpp::test {
 
 class ApiTest : public PacketTest {
