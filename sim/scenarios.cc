@@ -140,12 +140,15 @@ void ns3_server(World& w, Conversation& c) {
   ns3::Ptr<ns3::Socket> listener = ns3::Socket::CreateSocket(w.nodes.Get(1), ns3::TcpSocketFactory::GetTypeId());
   listener->Bind(ns3::InetSocketAddress(ns3::Ipv4Address::GetAny(), World::kPort));
   listener->Listen();
+  // The callback lives in the listener, so it must not hold a Ptr to it: that cycle would keep
+  // the listener (and ns-3's TCP state behind it) alive past Simulator::Destroy.
+  ns3::Socket* listening = ns3::PeekPointer(listener);
   listener->SetAcceptCallback(
       ns3::MakeNullCallback<bool, ns3::Ptr<ns3::Socket>, const ns3::Address&>(),
-      ns3::Callback<void, ns3::Ptr<ns3::Socket>, const ns3::Address&>([&w, &c, listener](ns3::Ptr<ns3::Socket> s,
-                                                                                      const ns3::Address&) {
+      ns3::Callback<void, ns3::Ptr<ns3::Socket>, const ns3::Address&>([&w, &c, listening](ns3::Ptr<ns3::Socket> s,
+                                                                                       const ns3::Address&) {
         w.watch(s);
-        listener->Close();
+        listening->Close();
         s->SetRecvCallback(ns3::Callback<void, ns3::Ptr<ns3::Socket>>([&c](ns3::Ptr<ns3::Socket> s) {
           while (ns3::Ptr<ns3::Packet> p = s->Recv()) {
             if (p->GetSize() == 0) break;
