@@ -28,7 +28,8 @@ const char* kUsage =
     "  run PATTERN     run the scenarios whose name matches PATTERN (a shell glob, or 'all')\n"
     "  --peer P        mtcpp, ns3 or both (default both)\n"
     "  --seed N        seed for the stacks and ns-3's random streams (default 1)\n"
-    "  --pcap DIR      write ns-3 pcaps DIR/<scenario>-<peer>-<node>-<device>.pcap\n"
+    "  --pcap DIR      write ns-3 pcaps DIR/<scenario>-<peer>-<node>-<device>.pcap, and each run's\n"
+    "                  segments as text, DIR/<scenario>-<peer>.txt (traces/golden holds the reference)\n"
     "  --ladder DIR    write SVG ladder diagrams DIR/<scenario>-<peer>.svg\n"
     "Exit status: 0 if every run passed, 1 if one failed, 2 on bad arguments.\n";
 
@@ -129,6 +130,10 @@ int main(int argc, char** argv) {
       }
       if (!r.peer_note.empty() && notes.find(r.peer_note) == std::string::npos)
         notes += "  " + s->name + " (peer " + mtcpp::sim::to_string(p) + "): " + r.peer_note + "\n";
+      if (!options.pcap_dir.empty()) {  // the same run as readable text, one segment a line
+        const std::string path = options.pcap_dir + "/" + s->name + "-" + mtcpp::sim::to_string(p) + ".txt";
+        std::ofstream(path) << mtcpp::sim::segment_text(r.segments);
+      }
       if (!ladder_dir.empty()) {
         const std::string path = ladder_dir + "/" + s->name + "-" + mtcpp::sim::to_string(p) + ".svg";
         std::ofstream(path) << mtcpp::sim::ladder_svg(mtcpp::sim::ladder_of(r, s->name, p));
