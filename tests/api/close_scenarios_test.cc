@@ -22,19 +22,6 @@ constexpr std::uint32_t kIn = MTCP_EPOLLIN, kOut = MTCP_EPOLLOUT, kErr = MTCP_EP
 
 class ApiScenario : public ApiTest {
  protected:
-  void watch(int id, std::uint32_t events) {
-    if (ep_ < 0) ep_ = mtcp_epoll_create(mctx_, 8);
-    mtcp_epoll_event ev{events, {}};
-    ev.data.sockid = id;
-    ASSERT_EQ(mtcp_epoll_ctl(mctx_, ep_, MTCP_EPOLL_CTL_ADD, id, &ev), 0);
-  }
-  // What one epoll_wait (timeout 0) reports for id; 0 when nothing.
-  std::uint32_t events_for(int id) {
-    std::uint32_t bits = 0;
-    for (const auto& e : wait_events(ep_))
-      if (e.data.sockid == id) bits |= e.events;
-    return bits;
-  }
 
   Duration rto_now() const { return peer_tcb()->rtt.rto(); }  // R: L's RTO
   TcpState st() const {
@@ -101,7 +88,6 @@ class ApiScenario : public ApiTest {
     }
   }
 
-  int ep_ = -1;
 };
 
 // ---- A. Graceful close -----------------------------------------------------------------------

@@ -13,21 +13,8 @@ using namespace std::chrono_literals;
 
 class CloseTable : public ApiTest {
  protected:
-  // Registers id, level-triggered for everything, in the test's epoll instance: level-triggered
-  // so that a registration that survived close would keep reporting.
-  void watch(int id, std::uint32_t events = MTCP_EPOLLIN | MTCP_EPOLLOUT | MTCP_EPOLLRDHUP) {
-    if (ep_ < 0) ep_ = mtcp_epoll_create(mctx_, 8);
-    mtcp_epoll_event ev{events, {}};
-    ev.data.sockid = id;
-    ASSERT_EQ(mtcp_epoll_ctl(mctx_, ep_, MTCP_EPOLL_CTL_ADD, id, &ev), 0);
-  }
-  // The events now pending for id (0 when none).
-  std::uint32_t events_for(int id) {
-    std::uint32_t bits = 0;
-    for (const auto& e : wait_events(ep_))
-      if (e.data.sockid == id) bits |= e.events;
-    return bits;
-  }
+  // ApiTest::watch registers level-triggered interests, so a registration that survived close
+  // would keep reporting.
   void expect_no_event_for(int id) {
     EXPECT_EQ(events_for(id), 0u) << "an event for closed id " << id;
     EXPECT_FALSE(context().entry(ep_)->epoll->watches(id)) << "closed id " << id << " is still registered";
@@ -70,7 +57,6 @@ class CloseTable : public ApiTest {
     }
   }
 
-  int ep_ = -1;
 };
 
 // ---- streams ---------------------------------------------------------------------------------

@@ -107,4 +107,18 @@ std::vector<mtcp_epoll_event> ApiTest::wait_events(int epid, int max) {
   return ev;
 }
 
+void ApiTest::watch(int id, std::uint32_t events) {
+  if (ep_ < 0) ep_ = mtcp_epoll_create(mctx_, 8);
+  mtcp_epoll_event ev{events, {}};
+  ev.data.sockid = id;
+  ASSERT_EQ(mtcp_epoll_ctl(mctx_, ep_, MTCP_EPOLL_CTL_ADD, id, &ev), 0);
+}
+
+std::uint32_t ApiTest::events_for(int id) {
+  std::uint32_t bits = 0;
+  for (const auto& e : wait_events(ep_))
+    if (e.data.sockid == id) bits |= e.events;
+  return bits;
+}
+
 }  // namespace mtcpp::test

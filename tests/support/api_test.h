@@ -45,12 +45,18 @@ class ApiTest : public PacketTest {
   int api_syn_sent();
   // The next events of epid with a zero timeout.
   std::vector<mtcp_epoll_event> wait_events(int epid, int max = 16);
+  // Registers id (level-triggered unless events say otherwise) in the fixture's own epoll
+  // instance, ep_, created on first use.
+  void watch(int id, std::uint32_t events = MTCP_EPOLLIN | MTCP_EPOLLOUT | MTCP_EPOLLRDHUP);
+  // What one epoll_wait of ep_ with timeout 0 reports for id; 0 when nothing.
+  std::uint32_t events_for(int id);
 
   void start(const StackConfig& config);
 
   mctx_t mctx_ = nullptr;
   api::Context* ctx_ = nullptr;
   int api_listen_id_ = -1;
+  int ep_ = -1;
 };
 
 }  // namespace mtcpp::test
