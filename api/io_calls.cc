@@ -86,6 +86,21 @@ bool valid_iov(const iovec* iov, int count) {
   return true;
 }
 
+// readv/writev: io(piece, first) on each non-empty piece in turn, stopping at a short transfer;
+// the bytes moved, or -1 with errno when the first piece fails.
+template <class Io>
+int each_piece(const iovec* iov, int count, Io&& io) {
+  long total = 0;
+  for (int i = 0; i < count; ++i) {
+    if (iov[i].iov_len == 0) continue;
+    const long n = io(iov[i], total == 0);
+    if (n < 0) return total > 0 ? static_cast<int>(total) : static_cast<int>(result(n));
+    total += n;
+    if (static_cast<std::size_t>(n) < iov[i].iov_len) break;
+  }
+  return static_cast<int>(total);
+}
+
 }  // namespace
 
 extern "C" {
@@ -109,20 +124,14 @@ int mtcp_readv(mctx_t mctx, int sockid, const iovec* iov, int count) {
   Entry* e = c->entry(sockid);
   if (e == nullptr) return fail(EBADF);
   if (!valid_iov(iov, count)) return fail(EINVAL);
-  long total = 0;
-  for (int i = 0; i < count; ++i) {
-    MutableBytes part(static_cast<std::uint8_t*>(iov[i].iov_base), iov[i].iov_len);
-    if (part.empty()) continue;
+  return each_piece(iov, count, [&](const iovec& v, bool first) {
     // Only the first piece may wait; the rest take what is already there.
     const bool was_nonblocking = e->nonblocking;
-    if (total > 0) e->nonblocking = true;
-    const long n = receive(*c, *e, part, false);
+    if (!first) e->nonblocking = true;
+    const long n = receive(*c, *e, MutableBytes(static_cast<std::uint8_t*>(v.iov_base), v.iov_len), false);
     e->nonblocking = was_nonblocking;
-    if (n < 0) return total > 0 ? static_cast<int>(total) : static_cast<int>(result(n));
-    total += n;
-    if (static_cast<std::size_t>(n) < part.size()) break;
-  }
-  return static_cast<int>(total);
+    return n;
+  });
 }
 
 ssize_t mtcp_write(mctx_t mctx, int sockid, const char* buf, size_t len) {
@@ -140,16 +149,9 @@ int mtcp_writev(mctx_t mctx, int sockid, const iovec* iov, int count) {
   Entry* e = c->entry(sockid);
   if (e == nullptr) return fail(EBADF);
   if (!valid_iov(iov, count)) return fail(EINVAL);
-  long total = 0;
-  for (int i = 0; i < count; ++i) {
-    Bytes part(static_cast<const std::uint8_t*>(iov[i].iov_base), iov[i].iov_len);
-    if (part.empty()) continue;
-    const long n = transmit(*c, *e, part);
-    if (n < 0) return total > 0 ? static_cast<int>(total) : static_cast<int>(result(n));
-    total += n;
-    if (static_cast<std::size_t>(n) < part.size()) break;
-  }
-  return static_cast<int>(total);
+  return each_piece(iov, count, [&](const iovec& v, bool) {
+    return transmit(*c, *e, Bytes(static_cast<const std::uint8_t*>(v.iov_base), v.iov_len));
+  });
 }
 
 }  // extern "C"

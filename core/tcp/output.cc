@@ -86,9 +86,7 @@ void Tcp::send_syn(Tcb& t, Instant now) {
     t.rcv_adv = t.rcv_nxt + h.window;
   }
   out_.send_segment(t.local.addr, t.remote.addr, h, nullptr, 0, 0, now);
-  ++t.segments_sent;
   if (t.snd_max > t.iss) {
-    ++t.retransmitted_segments;
     ++stats_.tcp_retransmissions;
   } else {
     t.rtt_timing = true;
@@ -108,9 +106,7 @@ void Tcp::send_data(Tcb& t, SeqNum seq, std::uint32_t len, bool fin, Instant now
   if (len > 0 && seq + len == data_end) flags |= tcp_flag::psh;
   const TcpHeader h = header_for(t, seq, flags, now);
   out_.send_segment(t.local.addr, t.remote.addr, h, &t, static_cast<std::uint32_t>(seq - t.snd_buf_seq), len, now);
-  ++t.segments_sent;
   if (seq < t.snd_max) {
-    ++t.retransmitted_segments;
     ++stats_.tcp_retransmissions;
     if (t.rtt_timing && seq <= t.rtt_seq) t.rtt_timing = false;  // Karn: never time a retransmission
   } else if (!t.rtt_timing && !t.ts_enabled && len > 0) {
@@ -134,7 +130,6 @@ void Tcp::send_data(Tcb& t, SeqNum seq, std::uint32_t len, bool fin, Instant now
 void Tcp::send_ack(Tcb& t, Instant now) {
   const TcpHeader h = header_for(t, t.snd_nxt, tcp_flag::ack, now);
   out_.send_segment(t.local.addr, t.remote.addr, h, nullptr, 0, 0, now);
-  ++t.segments_sent;
 }
 
 // A zero-window or keepalive probe: an ACK one below SND.UNA that the peer must answer
@@ -142,7 +137,6 @@ void Tcp::send_ack(Tcb& t, Instant now) {
 void Tcp::send_probe(Tcb& t, Instant now) {
   const TcpHeader h = header_for(t, t.snd_una - 1, tcp_flag::ack, now);
   out_.send_segment(t.local.addr, t.remote.addr, h, nullptr, 0, 0, now);
-  ++t.segments_sent;
 }
 
 void Tcp::send_rst(Tcb& t, Instant now) {
@@ -150,7 +144,6 @@ void Tcp::send_rst(Tcb& t, Instant now) {
   TcpHeader h = header_for(t, t.snd_nxt, tcp_flag::rst | tcp_flag::ack, now);
   h.options = {};
   out_.send_segment(t.local.addr, t.remote.addr, h, nullptr, 0, 0, now);
-  ++t.segments_sent;
   ++stats_.tcp_resets_sent;
 }
 

@@ -113,9 +113,6 @@ struct Tcb {
   // What happened, for tests, the demo and ladder diagrams.
   std::array<StateChange, 12> history{};
   std::size_t history_len = 0;
-  std::uint64_t segments_sent = 0;
-  std::uint64_t segments_received = 0;
-  std::uint64_t retransmitted_segments = 0;
 
   bool orphan() const { return socket < 0 && listener == nullptr; }
   std::uint32_t flight_size() const { return static_cast<std::uint32_t>(snd_nxt - snd_una); }
