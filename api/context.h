@@ -76,6 +76,7 @@ class Context final : public SocketObserver {
   int allocate(Kind kind);
   void release(int id);
   Entry* entry(int id);
+  std::size_t ids_in_use() const { return entries_.size() - free_ids_.size(); }
   // The id for a core socket, or -1.
   int id_of_tcp(int tcp) const;
   void bind_tcp(int id, int tcp);

@@ -42,6 +42,10 @@ int init_runtime(const RuntimeConfig& config, std::string* error) {
     if (error) *error = "num_cores: must be 1..64";
     return -EINVAL;
   }
+  if (config.io == IoKind::external && !config.make_io) {
+    if (error) *error = "io = external needs a device factory";
+    return -EINVAL;
+  }
   if (auto bad = config.stack.validate()) {
     if (error) *error = *bad;
     return -EINVAL;
@@ -93,8 +97,14 @@ Context* Runtime::create_context(int cpu) {
     switch_->attach(*port);
     io = std::make_unique<LockedIo>(*port, wire_mutex_);
     ports_.push_back(std::move(port));
-  } else {
+  } else if (config_.io == IoKind::host) {
     io = std::make_unique<HostIo>(LinkCaps{mac, 1500, false, false}, buffers);
+  } else {
+    io = config_.make_io(cpu);
+    if (!io) {
+      errno = EINVAL;
+      return nullptr;
+    }
   }
   auto* host = dynamic_cast<HostIo*>(io.get());
   // A capture path with %d names one file per context; without it, only context 0 is captured.

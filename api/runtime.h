@@ -5,6 +5,7 @@
 #pragma once
 #include <atomic>
 #include <csignal>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -16,7 +17,10 @@
 
 namespace mtcpp::api {
 
-enum class IoKind { memory, host };
+// memory: every context of the process on one in-memory switch. host: frames go through
+// mtcpp_push_frame/mtcpp_pop_frame. external: an embedder (the ns-3 simulation) builds each
+// context's device itself; only reachable from C++ through init_runtime.
+enum class IoKind { memory, host, external };
 
 struct RuntimeConfig {
   IoKind io = IoKind::memory;
@@ -28,6 +32,8 @@ struct RuntimeConfig {
   MacAddr mac{{0x02, 0, 0, 0, 0, 0x01}};
   std::string pcap;              // capture file per context, "%d" = core; empty for none
   StackConfig stack;             // context 0's; context i adds i to the address, MAC and seed
+  // IoKind::external: the device of context `cpu` (nullptr refuses the context with EINVAL).
+  std::function<std::unique_ptr<PacketIo>(int cpu)> make_io;
 };
 
 class Runtime {

@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
   const auto& all = mtcpp::sim::scenarios();
   if (cmd == "list") {
     if (argc > 2) return bad(std::string("list takes no arguments, got '") + argv[2] + "'");
-    for (const auto& s : all) std::printf("%-20s %s\n", s.name.c_str(), s.description.c_str());
+    for (const auto& s : all) std::printf("%-34s %s\n", s.name.c_str(), s.description.c_str());
     return 0;
   }
   if (cmd != "run") return bad("unknown command '" + cmd + "'");
@@ -111,7 +111,7 @@ int main(int argc, char** argv) {
     if (ec) return bad("cannot create directory '" + *dir + "': " + ec.message());
   }
 
-  std::printf("%-20s %-6s %-7s %9s %12s %10s\n", "scenario", "peer", "verdict", "segments", "sim time", "wall");
+  std::printf("%-34s %-6s %-7s %9s %12s %10s\n", "scenario", "peer", "verdict", "segments", "sim time", "wall");
   int failed = 0, runs = 0;
   const auto start = std::chrono::steady_clock::now();
   std::string failures, notes;
@@ -121,7 +121,7 @@ int main(int argc, char** argv) {
       const mtcpp::sim::Result r = s->run(p, options);
       const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       ++runs;
-      std::printf("%-20s %-6s %-7s %9zu %10.3f s %8.3f s\n", s->name.c_str(), mtcpp::sim::to_string(p),
+      std::printf("%-34s %-6s %-7s %9zu %10.3f s %8.3f s\n", s->name.c_str(), mtcpp::sim::to_string(p),
                   r.pass ? "pass" : "FAIL", r.segments.size(), static_cast<double>(r.sim_time_us) / 1e6, wall);
       std::fflush(stdout);
       if (!r.pass) {

@@ -115,7 +115,7 @@ std::string ladder_svg(const LadderInput& in) {
     }
     const double lx = (x1 + x2) / 2, ly = (y1 + y2) / 2 - 3;
     o += "<text x=\"" + num(lx) + "\" y=\"" + num(ly) + "\" text-anchor=\"middle\" fill=\"" + colour + "\">" + label +
-         (s.lost ? " (lost)" : "") + "</text>\n";
+         (s.lost ? " (lost)" : "") + (s.note.empty() ? "" : " (" + escape(s.note) + ")") + "</text>\n";
   }
   double last_y[2] = {-1e9, -1e9};  // states at the same instant stack downwards
   for (const auto& st : in.states) {

@@ -17,6 +17,7 @@ struct LadderSegment {
   std::uint32_t ack = 0;     // relative to the receiver's ISS (shown when flags has '.')
   std::uint32_t len = 0;     // payload bytes
   bool lost = false;
+  std::string note;  // shown after the label: "DUP", "DELAYED"
 };
 
 struct LadderState {

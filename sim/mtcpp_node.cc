@@ -11,21 +11,35 @@ namespace mtcpp::sim {
 std::variant<std::unique_ptr<MtcppNode>, std::string> MtcppNode::create(
     ns3::Ptr<ns3::NetDevice> device, const StackConfig& config, std::size_t pool_buffers) {
   if (device == nullptr || device->GetNode() == nullptr) return std::string("device: not installed on a node");
-  std::unique_ptr<MtcppNode> node(new MtcppNode(std::move(device), pool_buffers));
-  auto made = Stack::create(config, *node->io_);
+  std::unique_ptr<MtcppNode> node(new MtcppNode());
+  node->own_io_ = std::make_unique<Ns3Device>(std::move(device), pool_buffers);
+  auto made = Stack::create(config, *node->own_io_);
   if (auto* error = std::get_if<std::string>(&made)) return *error;
-  node->stack_ = std::move(std::get<std::unique_ptr<Stack>>(made));
-  MtcppNode* self = node.get();
-  self->rx_event_ = ns3::Simulator::ScheduleNow([self] {
-    self->stack_->start(now());
-    self->run();
-  });
+  node->own_stack_ = std::move(std::get<std::unique_ptr<Stack>>(made));
+  node->io_ = node->own_io_.get();
+  node->stack_ = node->own_stack_.get();
+  node->start();
   return node;
 }
 
-MtcppNode::MtcppNode(ns3::Ptr<ns3::NetDevice> device, std::size_t pool_buffers)
-    : io_(std::make_unique<Ns3Device>(device, pool_buffers)) {
+std::variant<std::unique_ptr<MtcppNode>, std::string> MtcppNode::attach(api::Context& context) {
+  auto* device = dynamic_cast<Ns3Device*>(&context.io());
+  if (device == nullptr) return std::string("context: its device is not an Ns3Device");
+  if (!context.clock().manual()) return std::string("context: its clock is not manual");
+  std::unique_ptr<MtcppNode> node(new MtcppNode());
+  node->io_ = device;
+  node->stack_ = &context.stack();
+  node->context_ = &context;
+  node->start();
+  return node;
+}
+
+void MtcppNode::start() {
   io_->set_rx_notify([this] { on_rx(); });
+  rx_event_ = ns3::Simulator::ScheduleNow([this] {
+    if (context_ == nullptr) stack_->start(now());  // a context started its stack when built
+    run();
+  });
 }
 
 MtcppNode::~MtcppNode() {
@@ -33,7 +47,7 @@ MtcppNode::~MtcppNode() {
   timer_.Cancel();
   rx_event_.Cancel();
   io_->set_rx_notify(nullptr);
-  stack_.reset();
+  own_stack_.reset();
 }
 
 Instant MtcppNode::now() { return from_us(ns3::Simulator::Now().GetMicroSeconds()); }
@@ -55,7 +69,12 @@ void MtcppNode::run() {
   if (running_) return;  // a socket call in the app hook poked: the outer run reschedules
   running_ = true;
   ++polls_;
-  stack_->poll(now());
+  if (context_ != nullptr) {
+    context_->clock().set(now());
+    context_->poll();
+  } else {
+    stack_->poll(now());
+  }
   if (app_) app_();
   running_ = false;
   reschedule();

@@ -1,5 +1,9 @@
 // An mtcpp host in an ns-3 simulation: an Ns3Device on an ns-3 NetDevice, a Stack over it, and
-// the scheduling that drives the stack from simulated time.
+// the scheduling that drives the stack from simulated time. The stack is either the node's own
+// (create: applications call the core's socket functions) or an mTCP context's (attach: the
+// context was built by a runtime with IoKind::external over an Ns3Device, and applications use
+// mTCP's API with nonblocking sockets and mtcp_epoll_wait with timeout 0; the node moves the
+// context's manual clock to simulated time before every poll).
 //
 //   rx frame → ScheduleNow(run) ; timer event at the stack's next deadline → run
 //   run: stack.poll(now) → application hook → reschedule (one pending timer event, replaced)
@@ -17,6 +21,7 @@
 #include <ns3/net-device.h>
 #include <ns3/ptr.h>
 
+#include "api/context.h"
 #include "core/stack.h"
 #include "sim/ns3_device.h"
 
@@ -31,6 +36,9 @@ class MtcppNode {
   // the event that scheduled them: the node's own for frame arrivals.
   static std::variant<std::unique_ptr<MtcppNode>, std::string> create(
       ns3::Ptr<ns3::NetDevice> device, const StackConfig& config, std::size_t pool_buffers = 1024);
+  // Drives an mTCP context whose device is an Ns3Device and whose clock is manual; the node does
+  // not own the context (mtcp_destroy does): destroy the node first.
+  static std::variant<std::unique_ptr<MtcppNode>, std::string> attach(api::Context& context);
   // Cancels the node's pending events. Destroy nodes before Simulator::Destroy(): afterwards the
   // cancel still works but makes ns-3 create a fresh simulator instance.
   ~MtcppNode();
@@ -39,6 +47,7 @@ class MtcppNode {
 
   Stack& stack() { return *stack_; }
   Ns3Device& device() { return *io_; }
+  api::Context* context() { return context_; }
   // Simulator::Now() in the stack's units (microseconds, truncated).
   static Instant now();
 
@@ -52,14 +61,18 @@ class MtcppNode {
   std::uint64_t polls() const { return polls_; }
 
  private:
-  MtcppNode(ns3::Ptr<ns3::NetDevice> device, std::size_t pool_buffers);
+  MtcppNode() = default;
+  void start();
   void run();
   void on_rx();
   void on_timer();
   void reschedule();
 
-  std::unique_ptr<Ns3Device> io_;
-  std::unique_ptr<Stack> stack_;
+  std::unique_ptr<Ns3Device> own_io_;
+  std::unique_ptr<Stack> own_stack_;
+  Ns3Device* io_ = nullptr;
+  Stack* stack_ = nullptr;
+  api::Context* context_ = nullptr;
   std::function<void()> app_;
   ns3::EventId timer_;
   ns3::EventId rx_event_;

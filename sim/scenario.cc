@@ -16,6 +16,8 @@
 #include <ns3/string.h>
 #include <ns3/tcp-socket.h>
 
+#include "api/mtcp_api.h"
+#include "api/runtime.h"
 #include "core/tcp/state.h"
 #include "core/tcp/tcb.h"
 #include "sim/world.h"
@@ -49,8 +51,8 @@ std::uint32_t be32(const std::uint8_t* p) {
 
 }  // namespace
 
-World::World(const std::string& scenario, Peer p, const RunOptions& options, Duration tw)
-    : peer(p), time_wait(tw) {
+World::World(const std::string& scenario, Peer p, const RunOptions& options, const TcpConfig& knobs)
+    : peer(p), tcp(knobs) {
   ns3::GlobalValue::Bind("ChecksumEnabled", ns3::BooleanValue(true));  // mtcpp drops zero checksums
   ns3::RngSeedManager::SetSeed(1);
   ns3::RngSeedManager::SetRun(options.seed);
@@ -62,36 +64,44 @@ World::World(const std::string& scenario, Peer p, const RunOptions& options, Dur
   devs = csma.Install(nodes);
   csma.AssignStreams(devs, 0);
   if (!options.pcap_dir.empty()) {
-    csma.EnablePcap(options.pcap_dir + "/" + scenario + "-" + to_string(peer), devs, false);
+    const std::string& name = options.name.empty() ? scenario : options.name;
+    csma.EnablePcap(options.pcap_dir + "/" + name + "-" + to_string(peer), devs, false);
   }
   for (int h = 0; h < 2; ++h) {
     devs.Get(h)->TraceConnectWithoutContext(
         "PhyTxBegin", ns3::Callback<void, ns3::Ptr<const ns3::Packet>>(
                           [this, h](ns3::Ptr<const ns3::Packet> pkt) { on_tx(h, pkt); }));
-    devs.Get(h)->TraceConnectWithoutContext(
-        "PhyRxDrop", ns3::Callback<void, ns3::Ptr<const ns3::Packet>>(
-                         [this](ns3::Ptr<const ns3::Packet> pkt) { on_drop(pkt); }));
+    faults_[h] = ns3::CreateObject<SegmentFaults>();
+    faults_[h]->setup(ns3::DynamicCast<ns3::CsmaNetDevice>(devs.Get(h)),
+                      ns3::DynamicCast<ns3::CsmaNetDevice>(devs.Get(1 - h)),
+                      [this](std::uint64_t uid) -> Segment* {
+                        auto it = by_uid_.find(uid);
+                        return it == by_uid_.end() ? nullptr : &segments[it->second];
+                      },
+                      200 + h);
+    devs.Get(h)->SetAttribute("ReceiveErrorModel", ns3::PointerValue(faults_[h]));
   }
-  auto config = [&](Ipv4Addr addr, std::uint64_t seed) {
-    StackConfig c;
-    c.address = addr;
-    c.prefix_len = 24;
-    c.seed = seed;
-    c.tcp.time_wait = time_wait;
-    return c;
-  };
-  auto make = [&](int h, const StackConfig& c) -> std::unique_ptr<MtcppNode> {
-    auto made = MtcppNode::create(devs.Get(h), c);
-    if (auto* e = std::get_if<std::string>(&made)) {
-      check(false, "node " + std::to_string(h) + ": " + *e);
-      return nullptr;
-    }
-    return std::move(std::get<std::unique_ptr<MtcppNode>>(made));
-  };
-  a = make(0, config(a_addr, options.seed * 2 + 1));
-  if (peer == Peer::mtcpp) {
-    b = make(1, config(b_addr, options.seed * 2 + 2));
-  } else {
+
+  // The mtcpp hosts: contexts 0 (A) and 1 (B) of an mTCP runtime whose devices are the CSMA
+  // devices of nodes 0 and 1.
+  api::RuntimeConfig rc;
+  rc.io = api::IoKind::external;
+  rc.num_cores = peer == Peer::mtcpp ? 2 : 1;
+  rc.max_concurrency = 64;
+  rc.max_num_buffers = 1024;
+  rc.manual_clock = true;
+  rc.stack.address = a_addr;  // context 1 is a_addr + 1 = b_addr
+  rc.stack.prefix_len = 24;
+  rc.stack.seed = options.seed * 2 + 1;
+  rc.stack.tcp = tcp;
+  rc.make_io = [this](int cpu) -> std::unique_ptr<PacketIo> { return std::make_unique<Ns3Device>(devs.Get(cpu)); };
+  std::string error;
+  if (api::init_runtime(rc, &error) != 0) {
+    check(false, "mTCP runtime: " + error);
+    return;
+  }
+  ns3::Ptr<ns3::Node> ns3_host;
+  if (peer == Peer::ns3) {
     ns3::InternetStackHelper internet;
     internet.Install(nodes.Get(1));
     internet.AssignStreams(ns3::NodeContainer(nodes.Get(1)), 100);
@@ -99,9 +109,19 @@ World::World(const std::string& scenario, Peer p, const RunOptions& options, Dur
     ipv4.SetBase("10.0.0.0", "255.255.255.0", "0.0.0.2");
     ipv4.Assign(ns3::NetDeviceContainer(devs.Get(1)));
   }
-  MtcppNode* hosts[2] = {a.get(), b.get()};
-  for (int h = 0; h < 2; ++h) {
-    if (hosts[h] == nullptr) continue;
+  for (int h = 0; h < rc.num_cores; ++h) {
+    mctx_t ctx = mtcp_create_context(h);
+    api::Context* context = ctx == nullptr ? nullptr : api::context_of(ctx);
+    if (context == nullptr) {
+      check(false, "mtcp_create_context(" + std::to_string(h) + ") failed");
+      return;
+    }
+    auto made = MtcppNode::attach(*context);
+    if (auto* e = std::get_if<std::string>(&made)) {
+      check(false, "node " + std::to_string(h) + ": " + *e);
+      return;
+    }
+    (h == 0 ? a : b) = std::move(std::get<std::unique_ptr<MtcppNode>>(made));
     observers_[h] = std::make_unique<Recorder>(states, h, [this, h](const Tcb& t) {
       if (t.state == TcpState::listen || t.remote.port == 0) return;
       for (const auto& k : tracked_[h]) {
@@ -109,29 +129,38 @@ World::World(const std::string& scenario, Peer p, const RunOptions& options, Dur
       }
       tracked_[h].push_back({t.local, t.remote, false});
     });
-    hosts[h]->stack().set_observer(observers_[h].get());
-    set_app(h, nullptr);
+    context->set_tracer(observers_[h].get());
+  }
+  constexpr std::uint32_t kSalt[2] = {1, 2};  // A's stream, B's stream
+  for (int h = 0; h < 2; ++h) {
+    const std::string name = h == 0 ? "A" : "B";
+    if (MtcppNode* n = h == 0 ? a.get() : b.get()) {
+      apps_[h] = mtcp_app(name, *n, kSalt[h], kSalt[1 - h]);
+      n->set_app([this, h] {
+        apps_[h]->pump();
+        track_freed(h);
+      });
+    } else {
+      apps_[h] = ns3_app(name, nodes.Get(1), kSalt[h], kSalt[1 - h], [this](ns3::Ptr<ns3::Socket> s) { watch(s); });
+    }
   }
 }
 
 World::~World() {
+  pump_event_.Cancel();
+  apps_[0].reset();
+  apps_[1].reset();
   for (auto* n : {a.get(), b.get()}) {
-    if (n != nullptr) n->stack().set_observer(nullptr);
+    if (n != nullptr && n->context() != nullptr) n->context()->set_tracer(nullptr);
   }
   a.reset();
   b.reset();
+  mtcp_destroy();  // the contexts and their Ns3Devices, before the nodes they are attached to
+  for (auto& f : faults_) f = nullptr;
   devs = ns3::NetDeviceContainer();
   nodes = ns3::NodeContainer();
   ns3::Simulator::Destroy();
   ns3::GlobalValue::Bind("ChecksumEnabled", ns3::BooleanValue(false));
-}
-
-void World::loss_at_b(double rate) {
-  ns3::Ptr<ns3::RateErrorModel> em = ns3::CreateObject<ns3::RateErrorModel>();
-  em->SetUnit(ns3::RateErrorModel::ERROR_UNIT_PACKET);
-  em->SetRate(rate);
-  em->AssignStreams(7);
-  devs.Get(1)->SetAttribute("ReceiveErrorModel", ns3::PointerValue(em));
 }
 
 void World::watch(ns3::Ptr<ns3::Socket> socket) {
@@ -143,15 +172,6 @@ void World::watch(ns3::Ptr<ns3::Socket> socket) {
                    }));
 }
 
-void World::set_app(int host, std::function<void()> app) {
-  MtcppNode* n = host == 0 ? a.get() : b.get();
-  if (n == nullptr) return;
-  n->set_app([this, host, app = std::move(app)] {
-    if (app) app();
-    track_freed(host);
-  });
-}
-
 void World::track_freed(int host) {
   Stack& s = (host == 0 ? a : b)->stack();
   for (auto& k : tracked_[host]) {
@@ -160,6 +180,16 @@ void World::track_freed(int host) {
       states.push_back({to_us(MtcppNode::now()), host, "CLOSED"});
     }
   }
+}
+
+void World::pump_all() {
+  // Every segment on the wire may satisfy a condition of either host's script.
+  if (pump_event_.IsRunning()) return;
+  pump_event_ = ns3::Simulator::ScheduleNow([this] {
+    for (auto& app : apps_) {
+      if (app) app->wake();
+    }
+  });
 }
 
 void World::check(bool ok, const std::string& what) {
@@ -186,24 +216,22 @@ void World::on_tx(int from, ns3::Ptr<const ns3::Packet> p) {
   if (fl & 0x08) s.flags += 'P';
   if (fl & 0x10) s.flags += '.';
   const std::uint32_t seq = be32(tcp + 4), ack = be32(tcp + 8);
-  if ((fl & 0x02) && !have_iss_[from]) {
-    have_iss_[from] = true;
-    iss_[from] = seq;
-  }
-  s.seq = seq - iss_[from];
-  s.ack = (fl & 0x10) ? ack - iss_[1 - from] : 0;
+  s.sport = be16(tcp);
+  s.dport = be16(tcp + 2);
+  // Sequence numbers relative to each side's ISS on this 4-tuple (two hosts: ports tell tuples
+  // apart); a new SYN starts a new incarnation.
+  auto key = [](int host, std::uint16_t local, std::uint16_t remote) {
+    return std::uint64_t(host) << 32 | std::uint64_t(local) << 16 | remote;
+  };
+  if (fl & 0x02) iss_[key(from, s.sport, s.dport)] = seq;
+  const auto mine = iss_.find(key(from, s.sport, s.dport));
+  const auto theirs = iss_.find(key(1 - from, s.dport, s.sport));
+  s.seq = seq - (mine == iss_.end() ? 0 : mine->second);
+  s.ack = (fl & 0x10) ? ack - (theirs == iss_.end() ? 0 : theirs->second) : 0;
   s.len = static_cast<std::uint32_t>(total - ihl - std::min(doff, total - ihl));
+  by_uid_[p->GetUid()] = segments.size();
   segments.push_back(s);
-  uids_.push_back(p->GetUid());
-}
-
-void World::on_drop(ns3::Ptr<const ns3::Packet> p) {
-  for (std::size_t i = uids_.size(); i-- > 0;) {
-    if (uids_[i] == p->GetUid()) {
-      segments[i].lost = true;
-      return;
-    }
-  }
+  pump_all();
 }
 
 void World::run(ns3::Time stop) {
@@ -225,6 +253,9 @@ void World::check_clean(int host) {
   check(n->device().pool().in_use() == 0, std::string(name) + ": " +
                                               std::to_string(n->device().pool().in_use()) +
                                               " frame buffers left at the end");
+  // The application's epoll instance is the one id it keeps.
+  const std::size_t ids = n->context()->ids_in_use();
+  check(ids == 1, std::string(name) + ": " + std::to_string(ids - 1) + " socket ids left open at the end");
 }
 
 Result World::result(const std::string& peer_note) {
@@ -257,6 +288,24 @@ std::int64_t World::entered(int host, const std::string& state, std::int64_t aft
   return -1;
 }
 
+std::string World::state(int host) const {
+  for (auto it = states.rbegin(); it != states.rend(); ++it) {
+    if (it->host == host) return it->state;
+  }
+  return "";
+}
+
+std::vector<const Segment*> World::sent(int from, const std::string& flags) const {
+  std::vector<const Segment*> out;
+  for (const auto& s : segments) {
+    if (s.from != from) continue;
+    bool all = true;
+    for (char c : flags) all &= s.flags.find(c) != std::string::npos;
+    if (all) out.push_back(&s);
+  }
+  return out;
+}
+
 std::string World::states_text(int host) const {
   std::string t;
   for (const auto& s : states) {
@@ -271,7 +320,7 @@ LadderInput ladder_of(const Result& r, const std::string& scenario, Peer peer) {
   in.hosts[0] = "A 10.0.0.1 (mtcpp)";
   in.hosts[1] = std::string("B 10.0.0.2 (") + to_string(peer) + ")";
   in.one_way_delay_us = 1000;
-  for (const auto& s : r.segments) in.segments.push_back({s.time_us, s.from, s.flags, s.seq, s.ack, s.len, s.lost});
+  for (const auto& s : r.segments) in.segments.push_back({s.time_us, s.from, s.flags, s.seq, s.ack, s.len, s.lost, s.fault});
   for (const auto& s : r.states) in.states.push_back({s.time_us, s.host, s.state});
   return in;
 }
@@ -279,9 +328,9 @@ LadderInput ladder_of(const Result& r, const std::string& scenario, Peer peer) {
 std::string segment_text(const std::vector<Segment>& segments) {
   std::string t;
   for (const auto& s : segments) {
-    LadderSegment l{s.time_us, s.from, s.flags, s.seq, s.ack, s.len, s.lost};
+    LadderSegment l{s.time_us, s.from, s.flags, s.seq, s.ack, s.len, s.lost, s.fault};
     t += std::to_string(s.time_us) + "us " + (s.from == 0 ? "A>B " : "B>A ") + ladder_label(l) +
-         (s.lost ? " LOST" : "") + "\n";
+         (s.lost ? " LOST" : "") + (s.fault.empty() ? "" : " " + s.fault) + "\n";
   }
   return t;
 }

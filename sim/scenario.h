@@ -26,6 +26,8 @@ struct Segment {
   std::string flags;
   std::uint32_t seq = 0, ack = 0, len = 0;
   bool lost = false;
+  std::string fault;  // "DUP" or "DELAYED" when a fault rule duplicated or held it back
+  std::uint16_t sport = 0, dport = 0;
   friend bool operator==(const Segment&, const Segment&) = default;
 };
 
@@ -39,6 +41,7 @@ struct StateChange {
 struct RunOptions {
   std::uint64_t seed = 1;
   std::string pcap_dir;  // empty: no pcap. Files: <dir>/<scenario>-<peer>-<node>-<device>.pcap
+  std::string name;      // the scenario's registered name (set by the registry; names the files)
 };
 
 struct Result {
@@ -65,5 +68,10 @@ LadderInput ladder_of(const Result& r, const std::string& scenario, Peer peer);
 
 // "FLAGS seq:end(len) ack N" per segment, one a line: a readable trace for diffs.
 std::string segment_text(const std::vector<Segment>& segments);
+
+// The byte at offset i of a test stream (salt tells streams apart).
+inline std::uint8_t stream_byte(std::uint64_t i, std::uint32_t salt) {
+  return static_cast<std::uint8_t>(((i + salt * 7919u) * 2654435761u) >> 13);
+}
 
 }  // namespace mtcpp::sim

@@ -1,19 +1,27 @@
-// Internal to the scenario framework (sim/scenario.cc, sim/scenarios.cc): one simulation of host
-// A (mtcpp, 10.0.0.1, node 0) and host B (mtcpp or ns-3's TCP, 10.0.0.2, node 1) on a CSMA link,
-// with segment capture, state recording and checks.
+// Internal to the scenario framework (sim/scenario.cc, sim/scenarios*.cc): one simulation of
+// host A (mtcpp, 10.0.0.1, node 0) and host B (mtcpp or ns-3's TCP, 10.0.0.2, node 1) on a CSMA
+// link, with segment capture, faults, state recording, the hosts' applications and checks.
+//
+// The mtcpp hosts are contexts of mTCP's runtime (io = external over an Ns3Device, manual clock
+// set to simulated time): their applications use the mTCP API. One World at a time per process
+// (the runtime is process-wide, as mtcp_init makes it).
 #pragma once
 #include <chrono>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
+#include <ns3/event-id.h>
 #include <ns3/net-device-container.h>
 #include <ns3/node-container.h>
 #include <ns3/nstime.h>
 #include <ns3/packet.h>
 #include <ns3/socket.h>
 
-#include "core/stack.h"
+#include "core/config.h"
+#include "sim/host_app.h"
+#include "sim/faults.h"
 #include "sim/mtcpp_node.h"
 #include "sim/scenario.h"
 
@@ -21,8 +29,8 @@ namespace mtcpp::sim {
 
 class World {
  public:
-  // time_wait: the TIME_WAIT knob of the mtcpp stacks.
-  World(const std::string& scenario, Peer peer, const RunOptions& options, Duration time_wait);
+  // tcp: the knobs of the mtcpp stacks.
+  World(const std::string& scenario, Peer peer, const RunOptions& options, const TcpConfig& tcp);
   ~World();
   World(const World&) = delete;
   World& operator=(const World&) = delete;
@@ -35,18 +43,20 @@ class World {
   static constexpr std::uint16_t kPort = 5001;
   Ipv4Addr a_addr = Ipv4Addr::of(10, 0, 0, 1);
   Ipv4Addr b_addr = Ipv4Addr::of(10, 0, 0, 2);
-  Duration time_wait;
+  Ipv4Addr addr(int host) const { return host == 0 ? a_addr : b_addr; }
+  TcpConfig tcp;
 
-  // Seeded random loss of frames arriving at B (ns-3 RateErrorModel, per packet).
-  void loss_at_b(double rate);
+  // The application of host 0 (A) or 1 (B): mTCP API on mtcpp, ns-3 sockets on ns-3.
+  HostApp& app(int host) { return *apps_[host]; }
+  // Faults on the frames arriving at `host`.
+  SegmentFaults& faults_at(int host) { return *faults_[host]; }
   // Records an ns-3 TCP socket's state changes as host B's.
   void watch(ns3::Ptr<ns3::Socket> socket);
-  // Runs after every poll of the node: the scenario's application (wraps freed-connection tracking).
-  void set_app(int host, std::function<void()> app);
   void check(bool ok, const std::string& what);
-  // Runs the simulation to `stop` and fills the result (not yet pass/differences).
+  // Runs the simulation to `stop`.
   void run(ns3::Time stop);
-  // After run(): no connection block, buffer or frame buffer left in the mtcpp stack of `host`.
+  // After run(): no socket id, connection block, buffer or frame buffer left in the mtcpp stack of
+  // `host` (ids: the context's live sockets, the epoll instance aside).
   void check_clean(int host);
 
   // Observations.
@@ -59,27 +69,28 @@ class World {
   bool passed(int host, const std::vector<std::string>& want) const;
   // First time `host` entered `state` at or after `after`, or -1.
   std::int64_t entered(int host, const std::string& state, std::int64_t after = 0) const;
+  // The last state recorded for `host` ("" before any).
+  std::string state(int host) const;
   std::string states_text(int host) const;
+  // Segments from `from` whose flags contain every character of `flags`.
+  std::vector<const Segment*> sent(int from, const std::string& flags) const;
 
  private:
   void on_tx(int from, ns3::Ptr<const ns3::Packet> p);
-  void on_drop(ns3::Ptr<const ns3::Packet> p);
   void track_freed(int host);
+  void pump_all();
   std::string prefix_;
-  bool have_iss_[2] = {false, false};
-  std::uint32_t iss_[2] = {0, 0};
-  std::vector<std::uint64_t> uids_;
+  std::unordered_map<std::uint64_t, std::uint32_t> iss_;  // (host, local port, remote port) → ISS
+  std::unordered_map<std::uint64_t, std::size_t> by_uid_;  // ns-3 packet uid → segments index
   std::unique_ptr<SocketObserver> observers_[2];
+  ns3::Ptr<SegmentFaults> faults_[2];
+  std::unique_ptr<HostApp> apps_[2];
+  ns3::EventId pump_event_;
   struct Tracked {
     Endpoint local, remote;
     bool freed = false;
   };
   std::vector<Tracked> tracked_[2];
 };
-
-// The byte at offset i of a test stream (salt tells streams apart).
-inline std::uint8_t stream_byte(std::uint64_t i, std::uint32_t salt) {
-  return static_cast<std::uint8_t>(((i + salt * 7919u) * 2654435761u) >> 13);
-}
 
 }  // namespace mtcpp::sim

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -71,7 +72,7 @@ TEST_P(Golden, RerunMatchesTheCommittedTrace) {
 std::string name_of(const ::testing::TestParamInfo<std::tuple<std::size_t, Peer>>& info) {
   std::string n = scenarios().at(std::get<0>(info.param)).name + "_" + to_string(std::get<1>(info.param));
   for (char& c : n)
-    if (c == '-') c = '_';
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
   return n;
 }
 

@@ -1,0 +1,68 @@
+// Deterministic faults on the frames arriving at one simulated host, as an ns-3 receive error
+// model on its CSMA device: seeded random loss and random extra delay (which reorders), and
+// targeted rules on TCP segments: drop, duplicate or delay the Nth segment matching a predicate
+// (the first FIN from A, the ACK of B's FIN, the 3rd data segment ...).
+//
+// ns-3's error models can only discard a frame. Duplication and delay therefore work by letting
+// (or not letting) the frame through and handing a copy to the device again later
+// (CsmaNetDevice::Receive); the copy passes this model untouched. Every random draw comes from
+// one ns-3 stream fixed by AssignStreams, so a seed gives the same faults in any process.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <ns3/csma-net-device.h>
+#include <ns3/error-model.h>
+#include <ns3/nstime.h>
+#include <ns3/random-variable-stream.h>
+
+#include "sim/scenario.h"
+
+namespace mtcpp::sim {
+
+struct FaultRule {
+  enum class Action { drop, duplicate, delay, delay_past_next };
+  std::function<bool(const Segment&)> match;
+  int nth = 1;    // the first match acted on (1-based)
+  int count = 1;  // consecutive matches acted on from the nth; 0 = every one from the nth on
+  Action action = Action::drop;
+  ns3::Time delay = ns3::MilliSeconds(0);  // delay: extra time; duplicate: the copy's lag
+  int matched = 0;                         // matches seen so far (state)
+};
+
+class SegmentFaults final : public ns3::ErrorModel {
+ public:
+  static ns3::TypeId GetTypeId();
+  SegmentFaults() = default;
+
+  // What a frame is: the captured segment for an ns-3 packet uid (nullptr for non-TCP frames).
+  using Lookup = std::function<Segment*(std::uint64_t uid)>;
+  void setup(ns3::Ptr<ns3::CsmaNetDevice> receiver, ns3::Ptr<ns3::CsmaNetDevice> sender, Lookup lookup,
+             std::int64_t stream);
+  void add(FaultRule rule) { rules_.push_back(std::move(rule)); }
+  // Random faults on TCP segments: loss with probability `loss`; with probability `delay_chance`
+  // an extra delay uniform in (0, max_delay].
+  void set_random(double loss, double delay_chance, ns3::Time max_delay);
+  // Frames taken out of the normal path and handed back later, still pending.
+  std::size_t pending() const { return pending_; }
+
+ private:
+  bool DoCorrupt(ns3::Ptr<ns3::Packet> p) override;
+  void DoReset() override {}
+  void redeliver(ns3::Ptr<ns3::Packet> copy, ns3::Time after);
+
+  ns3::Ptr<ns3::CsmaNetDevice> receiver_, sender_;
+  Lookup lookup_;
+  std::vector<FaultRule> rules_;
+  ns3::Ptr<ns3::UniformRandomVariable> random_;
+  double loss_ = 0, delay_chance_ = 0;
+  ns3::Time max_delay_;
+  std::set<const ns3::Packet*> redelivered_;  // copies in flight back to the device: let through
+  std::vector<ns3::Ptr<ns3::Packet>> held_;   // delay_past_next: waiting for the next frame
+  std::size_t pending_ = 0;
+};
+
+}  // namespace mtcpp::sim
