@@ -120,6 +120,7 @@ class MtcpApp final : public HostApp {
     keep_listener_ = keep_listener;
     listener_ = mtcp_socket(ctx_, AF_INET, SOCK_STREAM, 0);
     mtcp_setsock_nonblock(ctx_, listener_);
+    apply_receive_buffer(listener_);  // accepted sockets inherit it
     const sockaddr_in a = any(port);
     int r = mtcp_bind(ctx_, listener_, reinterpret_cast<const sockaddr*>(&a), sizeof a);
     if (r == 0) r = mtcp_listen(ctx_, listener_, 8);
@@ -132,6 +133,7 @@ class MtcpApp final : public HostApp {
     new_connection();
     conn_ = mtcp_socket(ctx_, AF_INET, SOCK_STREAM, 0);
     mtcp_setsock_nonblock(ctx_, conn_);
+    apply_receive_buffer(conn_);  // before the SYN announces the window
     if (local_port != 0) {
       const sockaddr_in a = any(local_port);
       const int r = mtcp_bind(ctx_, conn_, reinterpret_cast<const sockaddr*>(&a), sizeof a);
@@ -205,14 +207,18 @@ class MtcpApp final : public HostApp {
       if (ev[i].data.sockid == listener_) accept_all();
       if (ev[i].data.sockid == conn_) on_events(ev[i].events);
     }
-    if (conn_ >= 0) {
-      if (connected_) write_some();
-      if (reading_) read_all();
-    }
+    io();
     advance();
+    io();  // what the steps just asked for (reading switched on, bytes queued)
   }
 
  private:
+  void io() {
+    if (conn_ < 0) return;
+    if (connected_) write_some();
+    if (reading_) read_all();
+  }
+
   static sockaddr_in any(std::uint16_t port) {
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -221,10 +227,13 @@ class MtcpApp final : public HostApp {
     return a;
   }
 
+  void apply_receive_buffer(int id) {
+    if (rcvbuf_ <= 0) return;
+    const int r = mtcp_setsockopt(ctx_, id, SOL_SOCKET, SO_RCVBUF, &rcvbuf_, sizeof rcvbuf_);
+    if (r != 0) note("SO_RCVBUF=" + result(r));
+  }
+
   void watch(int id, std::uint32_t events) {
-    if (rcvbuf_ > 0 && id == conn_) {
-      mtcp_setsockopt(ctx_, id, SOL_SOCKET, SO_RCVBUF, &rcvbuf_, sizeof rcvbuf_);
-    }
     mtcp_epoll_event e{};
     e.events = events;
     e.data.sockid = id;
@@ -242,7 +251,6 @@ class MtcpApp final : public HostApp {
       new_connection();
       conn_ = c;
       mtcp_setsock_nonblock(ctx_, c);
-      if (rcvbuf_ > 0) mtcp_setsockopt(ctx_, c, SOL_SOCKET, SO_RCVBUF, &rcvbuf_, sizeof rcvbuf_);
       watch(c, MTCP_EPOLLIN | MTCP_EPOLLOUT | MTCP_EPOLLRDHUP);
       connected_ = true;
       ++connections_;
@@ -397,16 +405,9 @@ class Ns3App final : public HostApp {
   void set_receive_buffer(int bytes) override { rcvbuf_ = bytes; }
 
   void pump() override {
-    if (conn_ && !closed_) {
-      write_some();
-      if (reading_) {
-        while (ns3::Ptr<ns3::Packet> p = conn_->Recv()) {
-          if (p->GetSize() == 0) break;
-          take(p);
-        }
-      }
-    }
+    io();
     advance();
+    io();
   }
 
  private:
@@ -459,6 +460,16 @@ class Ns3App final : public HostApp {
                           ns3::MakeNullCallback<void, ns3::Ptr<ns3::Socket>>());
     s->SetAcceptCallback(ns3::MakeNullCallback<bool, ns3::Ptr<ns3::Socket>, const ns3::Address&>(),
                          ns3::MakeNullCallback<void, ns3::Ptr<ns3::Socket>, const ns3::Address&>());
+  }
+
+  void io() {
+    if (!conn_ || closed_) return;
+    write_some();
+    if (!reading_) return;
+    while (ns3::Ptr<ns3::Packet> p = conn_->Recv()) {
+      if (p->GetSize() == 0) break;
+      take(p);
+    }
   }
 
   void take(ns3::Ptr<ns3::Packet> p) {

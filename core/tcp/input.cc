@@ -196,7 +196,7 @@ bool Tcp::process_ack(Tcb& t, const SegmentIn& seg, Instant now) {
   if (ack > t.snd_una) {
     new_data_acked(t, seg, now);
   } else if (ack == t.snd_una && seg.payload.empty() && !h.has(tcp_flag::fin) && wnd == t.snd_wnd &&
-             t.flight_size() > 0) {
+             t.flight_size() > 0 && !t.persisting) {  // answers to window probes are not duplicates
     duplicate_ack(t, now);  // RFC 5681 §2's definition of a duplicate ACK
   }
   // Window update, guarded by SND.WL1/WL2 against old segments.
@@ -209,6 +209,7 @@ bool Tcp::process_ack(Tcb& t, const SegmentIn& seg, Instant now) {
       t.persisting = false;
       t.persist_backoff = 0;
       t.rexmit_at = kNever;
+      t.snd_nxt = t.snd_una;  // an unaccepted probe octet goes again with the data after it
     }
   }
   const bool fin_acked = t.fin_sent && t.snd_una > t.fin_seq;

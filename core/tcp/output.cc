@@ -140,9 +140,13 @@ void Tcp::send_probe(Tcb& t, Instant now) {
 }
 
 void Tcp::send_rst(Tcb& t, Instant now) {
-  // §3.10.5 ABORT: <SEQ=SND.NXT><CTL=RST>, with the ACK so stacks that insist on one take it.
+  // §3.10.5 ABORT: <SEQ=SND.NXT><CTL=RST>, with the ACK so stacks that insist on one take it,
+  // and the timestamps if in use (RFC 7323 §3.2 SHOULD: ns-3's TCP, for one, drops an ACK
+  // without them, reset or not).
   TcpHeader h = header_for(t, t.snd_nxt, tcp_flag::rst | tcp_flag::ack, now);
+  const auto timestamps = h.options.timestamps;
   h.options = {};
+  h.options.timestamps = timestamps;
   out_.send_segment(t.local.addr, t.remote.addr, h, nullptr, 0, 0, now);
   ++stats_.tcp_resets_sent;
 }
@@ -189,8 +193,11 @@ void Tcp::output(Tcb& t, Instant now) {
     if (fin) break;
   }
   if (!sent && t.ack_now && t.state != TcpState::closed && t.state != TcpState::syn_sent) send_ack(t, now);
-  // Zero window with data waiting and nothing in flight: probe until it opens (§3.8.6.1).
-  if (can_send_data && t.snd_wnd == 0 && t.unsent() > 0 && t.flight_size() == 0 && t.rexmit_at == kNever) {
+  // Data waiting, nothing in flight, and the window too small to send (zero, or a runt that
+  // sender silly-window avoidance holds back): without a timer nothing would ever move it. The
+  // persist timer probes a zero window (§3.8.6.1) and is the override timeout for a small one
+  // (§3.8.6.2.1).
+  if (can_send_data && t.unsent() > 0 && t.flight_size() == 0 && t.rexmit_at == kNever) {
     t.persisting = true;
     t.rexmit_at = now + std::min<Duration>(std::max(t.rtt.rto(), config_.persist_min), config_.persist_max);
   }

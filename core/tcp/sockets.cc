@@ -450,10 +450,10 @@ int Tcp::set_option(int s, SocketOption opt, int value) {
       if (t->state != TcpState::closed && t->state != TcpState::listen) return -EISCONN;
       const auto bytes = static_cast<std::uint32_t>(std::clamp(value, 2048, 1 << 30));
       if (opt == SocketOption::send_buffer) {
-        stats_.tcp_buffer_bytes_in_use += bytes - t->snd.capacity();
+        stats_.tcp_buffer_bytes_in_use = stats_.tcp_buffer_bytes_in_use - t->snd.capacity() + bytes;
         t->snd = SendBuffer(bytes);
       } else {
-        stats_.tcp_buffer_bytes_in_use += bytes - t->rcv.capacity();
+        stats_.tcp_buffer_bytes_in_use = stats_.tcp_buffer_bytes_in_use - t->rcv.capacity() + bytes;
         t->rcv = ReceiveBuffer(bytes);
       }
       return 0;

@@ -2,6 +2,7 @@
 // arming or cancelling one is O(1) and a connection is touched only when something is due.
 //   retransmission (RFC 6298 §5), persist (RFC 9293 §3.8.6.1), delayed ACK (§3.8.6.3),
 //   keepalive (RFC 1122 §4.2.3.6), orphaned FIN_WAIT_2, TIME_WAIT (§3.6.1, 2·MSL)
+#include <algorithm>
 #include <cerrno>
 
 #include "core/tcp/tcp.h"
@@ -92,7 +93,21 @@ void Tcp::on_rexmit_timeout(Tcb& t, Instant now) {
 }
 
 void Tcp::on_persist_timeout(Tcb& t, Instant now) {
-  send_probe(t, now);
+  const auto unsent = static_cast<std::uint32_t>(t.unsent());
+  if (t.snd_wnd > 0 && unsent > 0) {
+    // Override timeout (§3.8.6.2.1): send what the small window allows.
+    t.persist_backoff = 0;
+    send_data(t, t.snd_nxt, std::min({t.snd_wnd, unsent, static_cast<std::uint32_t>(t.snd_mss)}), false, now);
+    rearm(t);
+    return;
+  }
+  // Zero window: probe with one octet of data at SND.UNA, as BSD does (RFC 1122 §4.2.2.17).
+  // Unlike an old-sequence empty segment, new data draws an ACK from every receiver (ns-3's TCP
+  // ignores the empty kind). It stays a probe: persist timing, no RTT sample, no R2 count.
+  const bool timing = t.rtt_timing;
+  send_data(t, t.snd_una, 1, false, now);
+  t.rtt_timing = timing;
+  t.persisting = true;
   ++t.persist_backoff;
   // The probe interval backs off like the RTO but the connection never times out while the peer
   // keeps answering (RFC 1122 §4.2.2.17).

@@ -621,12 +621,12 @@ TEST_F(ApiScenario, S18_ZeroWindowHoldsTheFin) {
   expect_nothing();  // no FIN while 4000 bytes are unsent
   const Duration r = rto_now();
   advance(r);
-  expect(seg(A, 1000, 1));  // a zero-window probe at SND.UNA - 1, after one RTO
+  expect(seg(A, 1001, 1, 1));  // a zero-window probe (one octet at SND.UNA), after one RTO
   inject(seg(A, 1, 1001).with_win(0));
   advance(r);
   expect_nothing();  // the interval grows
   advance(r);
-  expect(seg(A, 1000, 1));
+  expect(seg(A, 1001, 1, 1));
   inject(seg(A, 1, 1001).with_win(0));
   EXPECT_EQ(st(), TcpState::fin_wait_1);  // the connection stays up while probes are answered
   inject(seg(A, 1, 1001).with_win(65535));

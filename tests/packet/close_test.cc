@@ -383,12 +383,12 @@ TEST_F(Close, S18_ZeroWindowHoldsTheFinAndProbes) {
   expect_nothing();  // no FIN while 4000 bytes are unsent
   const Duration r = rto(fd);
   advance(r);
-  expect(seg(A, 1000, 1));  // zero-window probe at SND.UNA - 1
+  expect(seg(A, 1001, 1, 1));  // zero-window probe: one octet at SND.UNA
   inject(seg(A, 1, 1001).with_win(0));
   advance(r);
   expect_nothing();  // the interval grows
   advance(r);
-  expect(seg(A, 1000, 1));
+  expect(seg(A, 1001, 1, 1));
   inject(seg(A, 1, 1001).with_win(0));
   EXPECT_EQ(peer_tcb()->state, TcpState::fin_wait_1);
   inject(seg(A, 1, 1001).with_win(65535));
