@@ -1,6 +1,7 @@
 // mtcpp-sim: the ns-3 scenario runner. No root, no NIC: everything runs in simulated time.
 //   mtcpp-sim list
-//   mtcpp-sim run <name|glob|all> [--peer mtcpp|ns3|both] [--seed N] [--pcap DIR] [--ladder DIR]
+//   mtcpp-sim run <name|glob|all> [--peer mtcpp|ns3|both] [--seed N] [--pcap DIR] [--snaplen N]
+//                 [--ladder DIR]
 #include <fnmatch.h>
 
 #include <cerrno>
@@ -21,16 +22,22 @@ using mtcpp::sim::Peer;
 
 const char* kUsage =
     "usage: mtcpp-sim list\n"
-    "       mtcpp-sim run <name|glob|all> [--peer mtcpp|ns3|both] [--seed N] [--pcap DIR] [--ladder DIR]\n"
+    "       mtcpp-sim run <name|glob|all> [--peer mtcpp|ns3|both] [--seed N] [--pcap DIR] [--snaplen N]\n"
+    "                     [--ladder DIR]\n"
     "\n"
-    "Runs TCP scenarios on an ns-3 simulated CSMA link: host A is mtcpp, host B is mtcpp or ns-3's TCP.\n"
+    "Runs TCP scenarios on an ns-3 simulated CSMA link (100 Mbit/s, 1 ms): host A (10.0.0.1) is mtcpp\n"
+    "driven through mTCP's API, host B (10.0.0.2) is mtcpp again or ns-3's own TCP. A name ending in\n"
+    ".a-client or .a-server says which side A plays. Everything runs in simulated time: no root, no NIC.\n"
     "  list            print every scenario with its description\n"
     "  run PATTERN     run the scenarios whose name matches PATTERN (a shell glob, or 'all')\n"
     "  --peer P        mtcpp, ns3 or both (default both)\n"
-    "  --seed N        seed for the stacks and ns-3's random streams (default 1)\n"
-    "  --pcap DIR      write ns-3 pcaps DIR/<scenario>-<peer>-<node>-<device>.pcap, and each run's\n"
-    "                  segments as text, DIR/<scenario>-<peer>.txt (traces/golden holds the reference)\n"
+    "  --seed N        seed for the stacks and ns-3's random streams (default 1; the golden traces)\n"
+    "  --pcap DIR      write DIR/<scenario>-<peer>.pcap (every frame put on the wire) and\n"
+    "                  DIR/<scenario>-<peer>.txt (a line per segment: flags, relative seq:end(len), ack)\n"
+    "  --snaplen N     keep the first N bytes of each frame in the pcap (default: whole frames)\n"
     "  --ladder DIR    write SVG ladder diagrams DIR/<scenario>-<peer>.svg\n"
+    "Prints a table (scenario, peer, verdict, segments, simulated time, wall time), what differed for\n"
+    "each failure, and where ns-3's TCP behaved differently from mtcpp.\n"
     "Exit status: 0 if every run passed, 1 if one failed, 2 on bad arguments.\n";
 
 int bad(const std::string& msg) {
@@ -88,6 +95,14 @@ int main(int argc, char** argv) {
       options.seed = n;
     } else if (a == "--pcap") {
       if (!value(&options.pcap_dir)) return bad("--pcap needs a directory");
+    } else if (a == "--snaplen") {
+      if (!value(&v)) return bad("--snaplen needs a number of bytes");
+      char* end = nullptr;
+      errno = 0;
+      const unsigned long n = std::strtoul(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || errno != 0 || v[0] == '-' || n < 64 || n > 65535)
+        return bad("--snaplen: '" + v + "' is not a number of bytes from 64 to 65535");
+      options.snaplen = static_cast<std::uint32_t>(n);
     } else if (a == "--ladder") {
       if (!value(&ladder_dir)) return bad("--ladder needs a directory");
     } else if (a.rfind("--", 0) == 0) {
@@ -141,7 +156,8 @@ int main(int argc, char** argv) {
     }
   }
   const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("%d run(s), %d passed, %d failed, %.3f s wall\n", runs, runs - failed, failed, total);
+  std::printf("%zu scenario(s), %d run(s), %d passed, %d failed, %.3f s wall (target for the whole suite: < 60 s)\n",
+              chosen.size(), runs, runs - failed, failed, total);
   if (!notes.empty()) std::printf("where the peers differ:\n%s", notes.c_str());
   if (!failures.empty()) std::printf("%s", failures.c_str());
   return failed == 0 ? 0 : 1;

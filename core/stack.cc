@@ -251,7 +251,8 @@ void Stack::send_segment(Ipv4Addr src, Ipv4Addr dst, const TcpHeader& header, co
   if (b == nullptr) return;  // counted; TCP's timers recover as from a loss
   const std::size_t tcp_len = TcpHeader::kMinSize + header.options.encoded_size();
   const std::size_t total = kEth + kIp + tcp_len + payload_len;
-  if (total > b->capacity || kIp + tcp_len + payload_len > mtu_) {
+  if (total > b->capacity || kIp + tcp_len + payload_len > mtu_) {  // TCP sizes segments to fit: a bug
+    ++stats_.tx_oversize;
     io_.release(b);
     return;
   }

@@ -12,6 +12,7 @@ struct StackStats {
   std::uint64_t frames_not_for_us = 0;     // other MAC, unknown EtherType
   std::uint64_t tx_no_buffer = 0;          // the backend's pool was empty
   std::uint64_t tx_ring_full = 0;          // the backend took fewer frames than offered
+  std::uint64_t tx_oversize = 0;           // a segment longer than the MTU (never expected)
   std::uint64_t arp_requests_sent = 0;
   std::uint64_t arp_replies_sent = 0;
   std::uint64_t arp_unresolved_drops = 0;  // frames dropped waiting for an address that never answered

@@ -137,7 +137,13 @@ class MtcpApp final : public HostApp {
     if (local_port != 0) {
       const sockaddr_in a = any(local_port);
       const int r = mtcp_bind(ctx_, conn_, reinterpret_cast<const sockaddr*>(&a), sizeof a);
-      if (r != 0) note("bind=" + result(r));
+      note("bind=" + result(r));
+      if (r != 0) {
+        failed(errno);
+        mtcp_close(ctx_, conn_);
+        conn_ = -1;
+        return;
+      }
     }
     sockaddr_in peer{};
     peer.sin_family = AF_INET;

@@ -11,6 +11,7 @@
 #include <ns3/internet-stack-helper.h>
 #include <ns3/ipv4-address-helper.h>
 #include <ns3/pointer.h>
+#include <ns3/trace-helper.h>
 #include <ns3/rng-seed-manager.h>
 #include <ns3/simulator.h>
 #include <ns3/string.h>
@@ -65,7 +66,9 @@ World::World(const std::string& scenario, Peer p, const RunOptions& options, con
   csma.AssignStreams(devs, 0);
   if (!options.pcap_dir.empty()) {
     const std::string& name = options.name.empty() ? scenario : options.name;
-    csma.EnablePcap(options.pcap_dir + "/" + name + "-" + to_string(peer), devs, false);
+    ns3::PcapHelper helper;
+    pcap_ = helper.CreateFile(options.pcap_dir + "/" + name + "-" + to_string(peer) + ".pcap", std::ios::out,
+                              ns3::PcapHelper::DLT_EN10MB, options.snaplen == 0 ? 65535 : options.snaplen);
   }
   for (int h = 0; h < 2; ++h) {
     devs.Get(h)->TraceConnectWithoutContext(
@@ -131,25 +134,35 @@ World::World(const std::string& scenario, Peer p, const RunOptions& options, con
     });
     context->set_tracer(observers_[h].get());
   }
-  constexpr std::uint32_t kSalt[2] = {1, 2};  // A's stream, B's stream
   for (int h = 0; h < 2; ++h) {
-    const std::string name = h == 0 ? "A" : "B";
+    add_app(h);
     if (MtcppNode* n = h == 0 ? a.get() : b.get()) {
-      apps_[h] = mtcp_app(name, *n, kSalt[h], kSalt[1 - h]);
       n->set_app([this, h] {
-        apps_[h]->pump();
+        for (auto& app : apps_[h]) app->pump();
         track_freed(h);
       });
-    } else {
-      apps_[h] = ns3_app(name, nodes.Get(1), kSalt[h], kSalt[1 - h], [this](ns3::Ptr<ns3::Socket> s) { watch(s); });
     }
   }
 }
 
+HostApp& World::add_app(int host) {
+  // A's stream, B's stream: each side checks what it reads against the other's.
+  constexpr std::uint32_t kSalt[2] = {1, 2};
+  std::string name = host == 0 ? "A" : "B";
+  if (!apps_[host].empty()) name += std::to_string(apps_[host].size() + 1);
+  if (MtcppNode* n = host == 0 ? a.get() : b.get()) {
+    apps_[host].push_back(mtcp_app(name, *n, kSalt[host], kSalt[1 - host]));
+  } else {
+    apps_[host].push_back(
+        ns3_app(name, nodes.Get(1), kSalt[host], kSalt[1 - host], [this](ns3::Ptr<ns3::Socket> s) { watch(s); }));
+  }
+  return *apps_[host].back();
+}
+
 World::~World() {
   pump_event_.Cancel();
-  apps_[0].reset();
-  apps_[1].reset();
+  apps_[0].clear();
+  apps_[1].clear();
   for (auto* n : {a.get(), b.get()}) {
     if (n != nullptr && n->context() != nullptr) n->context()->set_tracer(nullptr);
   }
@@ -157,6 +170,7 @@ World::~World() {
   b.reset();
   mtcp_destroy();  // the contexts and their Ns3Devices, before the nodes they are attached to
   for (auto& f : faults_) f = nullptr;
+  pcap_ = nullptr;
   devs = ns3::NetDeviceContainer();
   nodes = ns3::NodeContainer();
   ns3::Simulator::Destroy();
@@ -186,8 +200,8 @@ void World::pump_all() {
   // Every segment on the wire may satisfy a condition of either host's script.
   if (pump_event_.IsRunning()) return;
   pump_event_ = ns3::Simulator::ScheduleNow([this] {
-    for (auto& app : apps_) {
-      if (app) app->wake();
+    for (auto& host : apps_) {
+      for (auto& app : host) app->wake();
     }
   });
 }
@@ -197,6 +211,7 @@ void World::check(bool ok, const std::string& what) {
 }
 
 void World::on_tx(int from, ns3::Ptr<const ns3::Packet> p) {
+  if (pcap_) pcap_->Write(ns3::Simulator::Now(), p);
   std::vector<std::uint8_t> f(p->GetSize());
   p->CopyData(f.data(), f.size());
   if (f.size() < 14 + 20 || be16(&f[12]) != 0x0800) return;
@@ -218,6 +233,7 @@ void World::on_tx(int from, ns3::Ptr<const ns3::Packet> p) {
   const std::uint32_t seq = be32(tcp + 4), ack = be32(tcp + 8);
   s.sport = be16(tcp);
   s.dport = be16(tcp + 2);
+  s.raw_seq = seq;
   // Sequence numbers relative to each side's ISS on this 4-tuple (two hosts: ports tell tuples
   // apart); a new SYN starts a new incarnation.
   auto key = [](int host, std::uint16_t local, std::uint16_t remote) {
@@ -250,18 +266,24 @@ void World::check_clean(int host) {
   check(st.tcp_buffer_bytes_in_use == 0, std::string(name) + ": " +
                                              std::to_string(st.tcp_buffer_bytes_in_use) +
                                              " buffer bytes left at the end");
+  check(st.tx_oversize == 0, std::string(name) + ": " + std::to_string(st.tx_oversize) + " segments longer than the MTU");
   check(n->device().pool().in_use() == 0, std::string(name) + ": " +
                                               std::to_string(n->device().pool().in_use()) +
                                               " frame buffers left at the end");
-  // The application's epoll instance is the one id it keeps.
-  const std::size_t ids = n->context()->ids_in_use();
-  check(ids == 1, std::string(name) + ": " + std::to_string(ids - 1) + " socket ids left open at the end");
+  // Each application's epoll instance is the one id it keeps.
+  const std::size_t ids = n->context()->ids_in_use() - apps_[host].size();
+  check(ids == 0, std::string(name) + ": " + std::to_string(ids) + " socket ids left open at the end");
 }
 
 Result World::result(const std::string& peer_note) {
   Result r;
   r.pass = differences.empty();
   r.differences = differences;
+  if (!r.pass) {  // what each application did, in the API's words
+    for (auto& host : apps_) {
+      for (auto& app : host) r.differences += "  " + app->log_text() + "\n";
+    }
+  }
   r.segments = segments;
   r.states = states;
   std::int64_t last = 0;

@@ -28,6 +28,7 @@ struct Segment {
   bool lost = false;
   std::string fault;  // "DUP" or "DELAYED" when a fault rule duplicated or held it back
   std::uint16_t sport = 0, dport = 0;
+  std::uint32_t raw_seq = 0;  // the sequence number on the wire
   friend bool operator==(const Segment&, const Segment&) = default;
 };
 
@@ -40,7 +41,10 @@ struct StateChange {
 
 struct RunOptions {
   std::uint64_t seed = 1;
-  std::string pcap_dir;  // empty: no pcap. Files: <dir>/<scenario>-<peer>-<node>-<device>.pcap
+  // Empty: no pcap. Otherwise <dir>/<scenario>-<peer>.pcap: every frame either host put on the
+  // wire, in order (ns-3's pcap writer), cut to snaplen bytes (0: whole frames).
+  std::string pcap_dir;
+  std::uint32_t snaplen = 0;
   std::string name;      // the scenario's registered name (set by the registry; names the files)
 };
 

@@ -1,43 +1,162 @@
-// Transfer scenarios: bulk data under seeded random loss (a sweep), many short connections, and
-// both sides closing at once under loss.
+// Transfer scenarios: bulk data under seeded random loss (a 0-10 % sweep), reordering, many short
+// connections, and both sides closing at once under loss.
 #include "sim/scenario_kit.h"
 
 namespace mtcpp::sim {
 namespace {
 
-Result bulk(Peer peer, Role role, const RunOptions& o, double loss, const char* name, std::uint64_t bytes) {
+const std::vector<Role> kBoth = {Role::client, Role::server};
+
+// rate: the random loss configured. Below 5 % a short run may draw no loss at all for some seeds.
+void expect_losses(World& w, double rate) {
+  std::size_t lost = 0;
+  for (const auto& s : w.segments) lost += s.lost ? 1 : 0;
+  if (rate >= 0.05) {
+    w.check(lost > 0, "no segment was lost: the fault model did nothing");
+  } else if (rate == 0) {
+    w.check(lost == 0 && w.a->stack().stats().tcp_retransmissions == 0, "a loss or retransmission on a clean link");
+  }
+}
+
+// `bytes` from A to B with seeded random loss of `loss` on the frames reaching each side (and, with
+// reorder, 5 % of them delayed by up to 5 ms); A closes once all is written, B on end of stream.
+Result bulk(Peer peer, Role role, const RunOptions& o, double loss, bool reorder, const char* name,
+            std::uint64_t bytes) {
   World w(name, peer, o, scenario_tcp());
-  w.faults_at(1).set_random(loss, 0, ns3::Time(0));
+  for (int h = 0; h < 2; ++h) w.faults_at(h).set_random(loss, reorder ? 0.05 : 0, ns3::MilliSeconds(5));
   connect_pair(w, role);
   HostApp& a = w.app(0);
   HostApp& b = w.app(1);
   a.when([&a] { return a.connected(); }, [&a, bytes] { a.write(bytes); });
   a.when([&a, bytes] { return a.written() == bytes; }, [&a] { a.close(); });
   b.when([&b] { return b.eof(); }, [&b] { b.close(); });
-  w.run(ns3::Seconds(120));
-  expect_bytes(w);
-  std::size_t lost = 0;
-  for (const auto& s : w.segments) lost += s.lost ? 1 : 0;
-  if (loss > 0) {
-    w.check(lost > 0, "no segment was lost: the fault model did nothing");
-    w.check(w.a->stack().stats().tcp_retransmissions > 0, "A never retransmitted");
-  } else {
-    w.check(lost == 0 && w.a->stack().stats().tcp_retransmissions == 0, "a loss or retransmission on a clean link");
+  w.run(ns3::Seconds(300));
+  if (peer == Peer::ns3 && w.entered(0, "ESTABLISHED") < 0 && w.sent(0, "S.").size() > 1) {
+    // Seen with seed 8: the ACK completing the handshake is lost, and ns-3, already ESTABLISHED,
+    // ignores every retransmitted SYN-ACK (RFC 9293 says to acknowledge it).
+    expect_states(w, 0, {"SYN_RCVD", "CLOSED"});
+    w.app(0).close_listener();  // still waiting for its one connection
+    expect_clean(w);
+    return w.result("ns-3's TCP never acknowledged A's retransmitted SYN-ACK after its own ACK was lost: A's "
+                    "embryo gave up after its SYN-ACK retries");
   }
-  expect_states(w, 0, {"ESTABLISHED", "FIN_WAIT_1", "TIME_WAIT", "CLOSED"});
+  expect_bytes(w);
+  w.check(b.got() == bytes, "B read " + std::to_string(b.got()) + " of " + std::to_string(bytes) + " bytes");
+  expect_losses(w, loss);
+  expect_states(w, 0, {"ESTABLISHED", "FIN_WAIT_1", "CLOSED"});
+  expect_no_flag(w, 0, "R");
+  if (reorder) {
+    std::size_t late = 0;
+    for (const auto& s : w.segments) late += s.fault == "DELAYED" ? 1 : 0;
+    w.check(late > 0, "no segment was delayed");
+    // A segment of A's held back past B's end of the connection is answered from CLOSED.
+    const std::int64_t b_done = w.entered(0, "TIME_WAIT");
+    for (const Segment* r : w.sent(1, "R")) w.check(b_done >= 0 && r->time_us > b_done, "B sent an RST mid-connection");
+  } else {
+    expect_no_flag(w, 1, "R");
+  }
+  expect_clean(w);
+  return w.result(peer == Peer::ns3 ? "ns-3's TCP sends no MSS option, so A sends 524-byte segments" : "");
+}
+
+constexpr std::uint64_t kSweepBytes = 256 * 1024;
+Result loss0(Peer p, Role r, const RunOptions& o) { return bulk(p, r, o, 0, false, "bulk-loss-0", kSweepBytes); }
+Result loss1(Peer p, Role r, const RunOptions& o) { return bulk(p, r, o, 0.01, false, "bulk-loss-1", kSweepBytes); }
+Result loss2(Peer p, Role r, const RunOptions& o) { return bulk(p, r, o, 0.02, false, "bulk-loss-2", kSweepBytes); }
+Result loss5(Peer p, Role r, const RunOptions& o) { return bulk(p, r, o, 0.05, false, "bulk-loss-5", kSweepBytes); }
+Result loss10(Peer p, Role r, const RunOptions& o) { return bulk(p, r, o, 0.10, false, "bulk-loss-10", kSweepBytes); }
+Result reorder(Peer p, Role r, const RunOptions& o) { return bulk(p, r, o, 0.01, true, "bulk-reorder", kSweepBytes); }
+Result big(Peer p, Role r, const RunOptions& o) { return bulk(p, r, o, 0.02, false, "bulk-1mb-loss-2", 1 << 20); }
+
+// 20 connections one after another from B to A's listener, 100 bytes each way; A closes each
+// after answering, B closes on end of stream. Nothing is left on A afterwards.
+Result short_connections(Peer peer, Role, const RunOptions& o) {
+  World w("short-connections", peer, o, scenario_tcp());
+  constexpr int kCount = 20;
+  HostApp& a = w.app(0);
+  HostApp& b = w.app(1);
+  a.listen(World::kPort, kCount);
+  for (int i = 1; i <= kCount; ++i) {
+    b.at_ms(10, [&w, &b] { b.connect(w.a_addr, World::kPort); });
+    b.when([&b] { return b.connected(); }, [&b] { b.write(100); });
+    a.when([&a, i] { return a.connections() == i && a.got() == 100u * i; }, [&a] {
+      a.write(100);
+      a.close();
+    });
+    b.when([&b] { return b.eof(); }, [&b] { b.close(); });
+  }
+  w.run(ns3::Seconds(10));
+  w.check(a.connections() == kCount && b.connections() == kCount,
+          "connections: A accepted " + std::to_string(a.connections()) + ", B made " + std::to_string(b.connections()));
+  expect_bytes(w);
+  w.check(a.got() == 100u * kCount && b.got() == 100u * kCount, "not 100 bytes each way per connection");
+  w.check(w.sent(0, "S.").size() == kCount && w.sent(0, "F").size() == kCount, "not one SYN-ACK and one FIN per connection");
   expect_no_flag(w, 0, "R");
   expect_no_flag(w, 1, "R");
   expect_clean(w);
-  return w.result(peer == Peer::ns3 ? "ns-3's TCP sends no MSS option, so A sends 536-byte segments" : "");
+  return w.result(peer == Peer::ns3 ? "ns-3's client sockets stay in TIME_WAIT (240 s): only A is checked" : "");
 }
 
-Result bulk_loss(Peer peer, Role role, const RunOptions& o) { return bulk(peer, role, o, 0.02, "bulk-loss", 1 << 20); }
+// Both sides write 64 kB at once and half-close (SHUT_WR) as soon as all is written, so the FINs
+// cross, under 5 % random loss each way; each closes on end of stream. Every byte arrives, no RST.
+// ns-3's TCP can lose its own last bytes here: when the segment carrying its FIN with data is
+// lost it is never retransmitted (seen with seed 1), so against ns-3 A's bytes received must be
+// an intact prefix and A must end clean, and the shortfall is reported. ns-3 can also reach
+// TIME_WAIT without acknowledging A's FIN and then ignores its retransmissions (as in S03), so A
+// may end by giving up at R2 (6 retries here); with some seeds it answers a retransmission of A's
+// with an RST once its application has closed. Each is reported when it happens; A must stay
+// intact, RST-free and clean in every case.
+Result close_under_loss(Peer peer, Role role, const RunOptions& o) {
+  TcpConfig knobs = scenario_tcp();
+  knobs.data_retries = 6;
+  World w("simultaneous-close-loss", peer, o, knobs);
+  constexpr std::uint64_t kBytes = 64 * 1024;
+  for (int h = 0; h < 2; ++h) w.faults_at(h).set_random(0.05, 0, ns3::Time(0));
+  connect_pair(w, role);
+  for (int h = 0; h < 2; ++h) {
+    HostApp& x = w.app(h);
+    x.when([&x] { return x.connected(); }, [&x] { x.write(kBytes); });
+    x.when([&x] { return x.written() == kBytes; }, [&x] { x.shutdown(SHUT_WR); });
+    x.when([&x] { return x.eof() || x.error() != 0; }, [&x] { x.close(); });
+  }
+  w.run(ns3::Seconds(120));
+  HostApp& a = w.app(0);
+  HostApp& b = w.app(1);
+  const bool ns3_short = peer == Peer::ns3 && a.got() < kBytes;
+  w.check(b.got() == kBytes && b.intact(), "B read " + std::to_string(b.got()) + " bytes");
+  w.check(a.intact() && (a.got() == kBytes || ns3_short), "A read " + std::to_string(a.got()) + " bytes");
+  expect_losses(w, 0.05);
+  w.check(w.passed(0, {"FIN_WAIT_1", "CLOSED"}), "A did not close: " + w.states_text(0));
+  expect_no_flag(w, 0, "R");
+  const bool ns3_reset = peer == Peer::ns3 && !w.sent(1, "R").empty();
+  if (peer == Peer::mtcpp) expect_no_flag(w, 1, "R");
+  const bool gave_up = w.a->stack().stats().tcp_timeouts > 0;
+  w.check(!gave_up || peer == Peer::ns3, "A gave up at R2 against mtcpp");
+  expect_clean(w);
+  std::string note;
+  if (ns3_short)
+    note = "ns-3 never retransmitted its lost data+FIN segment: A got " + std::to_string(a.got()) + " of " +
+           std::to_string(kBytes) + " bytes and ns-3 ended with an RST. ";
+  if (gave_up) note += "ns-3 went to TIME_WAIT without acknowledging A's FIN and ignored its retransmissions: A gave up at R2. ";
+  if (ns3_reset && !ns3_short) note += "ns-3 answered a retransmission of A's with an RST after its application closed.";
+  return w.result(note);
+}
 
 }  // namespace
 
 void add_transfer_scenarios(std::vector<Scenario>& out) {
-  add_scenario(out, "bulk-loss", "1 MB from A with 2 % seeded random loss at B: bytes intact, retransmissions, clean close",
-               {Role::client}, bulk_loss);
+  add_scenario(out, "bulk-loss-0", "256 kB from A, no loss: intact, no retransmission, clean close", kBoth, loss0);
+  add_scenario(out, "bulk-loss-1", "256 kB from A with 1 % seeded loss each way: intact, clean close", {Role::client}, loss1);
+  add_scenario(out, "bulk-loss-2", "256 kB from A with 2 % seeded loss each way", {Role::client}, loss2);
+  add_scenario(out, "bulk-loss-5", "256 kB from A with 5 % seeded loss each way", {Role::client}, loss5);
+  add_scenario(out, "bulk-loss-10", "256 kB from A with 10 % seeded loss each way", kBoth, loss10);
+  add_scenario(out, "bulk-reorder", "256 kB from A, 1 % loss and 5 % of frames held up to 5 ms (reordering)", kBoth,
+               reorder);
+  add_scenario(out, "bulk-1mb-loss-2", "1 MB from A with 2 % seeded loss each way", {Role::server}, big);
+  add_scenario(out, "short-connections", "20 connections in a row, 100 bytes each way, A closes first: nothing left",
+               {Role::server}, short_connections);
+  add_scenario(out, "simultaneous-close-loss",
+               "both write 20 kB and close at once under 5 % loss each way: intact, no RST", kBoth, close_under_loss);
 }
 
 }  // namespace mtcpp::sim

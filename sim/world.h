@@ -17,6 +17,7 @@
 #include <ns3/node-container.h>
 #include <ns3/nstime.h>
 #include <ns3/packet.h>
+#include <ns3/pcap-file-wrapper.h>
 #include <ns3/socket.h>
 
 #include "core/config.h"
@@ -47,7 +48,9 @@ class World {
   TcpConfig tcp;
 
   // The application of host 0 (A) or 1 (B): mTCP API on mtcpp, ns-3 sockets on ns-3.
-  HostApp& app(int host) { return *apps_[host]; }
+  HostApp& app(int host) { return *apps_[host].front(); }
+  // Another application on the same host (its own connection, same stack).
+  HostApp& add_app(int host);
   // Faults on the frames arriving at `host`.
   SegmentFaults& faults_at(int host) { return *faults_[host]; }
   // Records an ns-3 TCP socket's state changes as host B's.
@@ -84,8 +87,9 @@ class World {
   std::unordered_map<std::uint64_t, std::size_t> by_uid_;  // ns-3 packet uid → segments index
   std::unique_ptr<SocketObserver> observers_[2];
   ns3::Ptr<SegmentFaults> faults_[2];
-  std::unique_ptr<HostApp> apps_[2];
+  std::vector<std::unique_ptr<HostApp>> apps_[2];
   ns3::EventId pump_event_;
+  ns3::Ptr<ns3::PcapFileWrapper> pcap_;
   struct Tracked {
     Endpoint local, remote;
     bool freed = false;

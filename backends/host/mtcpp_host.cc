@@ -106,6 +106,7 @@ constexpr NamedCounter kCounters[] = {
     MTCPP_COUNTER(frames_not_for_us),
     MTCPP_COUNTER(tx_no_buffer),
     MTCPP_COUNTER(tx_ring_full),
+    MTCPP_COUNTER(tx_oversize),
     MTCPP_COUNTER(arp_requests_sent),
     MTCPP_COUNTER(arp_replies_sent),
     MTCPP_COUNTER(arp_unresolved_drops),

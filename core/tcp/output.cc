@@ -33,32 +33,44 @@ TcpHeader Tcp::header_for(Tcb& t, SeqNum seq, std::uint8_t flags, Instant now) {
   }
   h.window = advertised_window(t);
   if (t.ts_enabled) h.options.timestamps = TcpTimestamps{tsval(t, now), t.ts_recent};
-  // A FIN held beyond RCV.NXT occupies sequence space we hold too (S12: SACK 1001:1002).
-  const bool fin_ahead = t.fin_seq_received && *t.fin_seq_received > t.rcv_nxt;
-  if (t.sack_enabled && (flags & tcp_flag::ack) && (t.rcv.has_out_of_order() || fin_ahead)) {
-    std::array<ReceiveBuffer::Range, ReceiveBuffer::kMaxRanges> ranges;
-    std::size_t n = t.rcv.ranges(ranges);
-    if (fin_ahead) {
-      // Joined to the data it ends, as Linux reports it; alone, it is the newest block.
-      const auto fin = static_cast<std::uint32_t>(*t.fin_seq_received - t.rcv_nxt);
-      bool joined = false;
-      for (std::size_t i = 0; i < n; ++i) {
-        if (ranges[i].end != fin) continue;
-        ranges[i].end = fin + 1;
-        joined = true;
-      }
-      if (!joined && n < ranges.size()) {
-        std::copy_backward(ranges.begin(), ranges.begin() + static_cast<long>(n), ranges.begin() + static_cast<long>(n) + 1);
-        ranges[0] = {fin, fin + 1};
-        ++n;
-      }
-    }
-    // 40 bytes of options: four blocks, or three beside timestamps (RFC 2018 §3).
-    const std::size_t room = t.ts_enabled ? 3 : 4;
-    for (std::size_t i = 0; i < n && i < room; ++i)
+  if (flags & tcp_flag::ack) {
+    SackRanges ranges;
+    const std::size_t n = sack_blocks(t, ranges);
+    for (std::size_t i = 0; i < n; ++i)
       h.options.sack[h.options.sack_count++] = {(t.rcv_nxt + ranges[i].begin).v, (t.rcv_nxt + ranges[i].end).v};
   }
   return h;
+}
+
+std::size_t Tcp::sack_blocks(const Tcb& t, SackRanges& ranges) const {
+  // A FIN held beyond RCV.NXT occupies sequence space we hold too (S12: SACK 1001:1002).
+  const bool fin_ahead = t.fin_seq_received && *t.fin_seq_received > t.rcv_nxt;
+  if (!t.sack_enabled || !(t.rcv.has_out_of_order() || fin_ahead)) return 0;
+  std::size_t n = t.rcv.ranges(ranges);
+  if (fin_ahead) {
+    // Joined to the data it ends, as Linux reports it; alone, it is the newest block.
+    const auto fin = static_cast<std::uint32_t>(*t.fin_seq_received - t.rcv_nxt);
+    bool joined = false;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (ranges[i].end != fin) continue;
+      ranges[i].end = fin + 1;
+      joined = true;
+    }
+    if (!joined && n < ranges.size()) {
+      std::copy_backward(ranges.begin(), ranges.begin() + static_cast<long>(n), ranges.begin() + static_cast<long>(n) + 1);
+      ranges[0] = {fin, fin + 1};
+      ++n;
+    }
+  }
+  // 40 bytes of options: four blocks, or three beside timestamps (RFC 2018 §3).
+  return std::min<std::size_t>(n, t.ts_enabled ? 3 : 4);
+}
+
+std::uint32_t Tcp::segment_room(const Tcb& t) const {
+  SackRanges ranges;
+  const std::size_t blocks = sack_blocks(t, ranges);
+  const std::uint32_t sack_bytes = blocks == 0 ? 0 : static_cast<std::uint32_t>(4 + 8 * blocks);  // NOP NOP kind len
+  return t.snd_mss > sack_bytes ? t.snd_mss - sack_bytes : 0;
 }
 
 void Tcp::send_syn(Tcb& t, Instant now) {
@@ -101,10 +113,15 @@ void Tcp::send_syn(Tcb& t, Instant now) {
 
 void Tcp::send_data(Tcb& t, SeqNum seq, std::uint32_t len, bool fin, Instant now) {
   const SeqNum data_end = t.snd_buf_seq + t.snd.size();
-  std::uint8_t flags = tcp_flag::ack;
-  if (fin) flags |= tcp_flag::fin;
-  if (len > 0 && seq + len == data_end) flags |= tcp_flag::psh;
-  const TcpHeader h = header_for(t, seq, flags, now);
+  // SACK blocks (while out-of-order data is held) come out of the payload.
+  const std::uint32_t room = segment_room(t);
+  TcpHeader h = header_for(t, seq, tcp_flag::ack, now);
+  if (len > room) {
+    len = room;
+    fin = false;  // the FIN follows the last byte, which now goes in a later segment
+  }
+  if (fin) h.flags |= tcp_flag::fin;
+  if (len > 0 && seq + len == data_end) h.flags |= tcp_flag::psh;
   out_.send_segment(t.local.addr, t.remote.addr, h, &t, static_cast<std::uint32_t>(seq - t.snd_buf_seq), len, now);
   if (seq < t.snd_max) {
     ++stats_.tcp_retransmissions;
@@ -179,13 +196,14 @@ void Tcp::output(Tcb& t, Instant now) {
     const std::uint32_t window = std::min(t.snd_wnd, t.cc->cwnd());
     const std::uint32_t in_flight = t.flight_size();
     const std::uint32_t usable = window > in_flight ? window - in_flight : 0;
-    const std::uint32_t len = std::min({unsent, static_cast<std::uint32_t>(t.snd_mss), usable});
+    const std::uint32_t mss = segment_room(t);
+    const std::uint32_t len = std::min({unsent, mss, usable});
     const bool fin = t.fin_queued && t.snd_nxt + len == data_end && !(t.fin_sent && t.snd_nxt > t.fin_seq);
     if (len == 0 && !fin) break;
-    if (len < unsent && len < t.snd_mss) {
+    if (len < unsent && len < mss) {
       // Window-limited runt: sender silly-window avoidance (§3.8.6.2.1).
       if (len == 0 || len < t.max_snd_wnd / 2) break;
-    } else if (len < t.snd_mss && len > 0 && !t.nodelay && in_flight > 0 && !fin) {
+    } else if (len < mss && len > 0 && !t.nodelay && in_flight > 0 && !fin) {
       break;  // Nagle: one small segment in flight at a time (§3.7.4)
     }
     send_data(t, t.snd_nxt, len, fin, now);

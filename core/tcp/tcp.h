@@ -173,6 +173,12 @@ class Tcp {
   void send_rst(Tcb& t, Instant now);
   void send_rst_for(const SegmentIn& seg, Instant now);
   TcpHeader header_for(Tcb& t, SeqNum seq, std::uint8_t flags, Instant now);
+  // The SACK blocks an ACK sent now carries (RFC 2018 §4), newest first, as offsets from RCV.NXT.
+  using SackRanges = std::array<ReceiveBuffer::Range, ReceiveBuffer::kMaxRanges>;
+  std::size_t sack_blocks(const Tcb& t, SackRanges& out) const;
+  // Payload room of a data segment sent now: SND.MSS less the SACK option's bytes (§3.7.1's
+  // Eff.snd.MSS counts every option; SND.MSS already leaves room for timestamps).
+  std::uint32_t segment_room(const Tcb& t) const;
   std::uint16_t advertised_window(Tcb& t);
   std::uint32_t tsval(const Tcb& t, Instant now) const;
 

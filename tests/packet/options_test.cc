@@ -140,5 +140,57 @@ TEST_F(Options, NoSackBlocksWithoutSackPermitted) {
   EXPECT_EQ(a->ack, 1u);
 }
 
+TEST_F(Options, SegmentsCarryingSackBlocksShrinkToFitTheMtu) {
+  // §3.7.1: the payload gives way to every option sent. With out-of-order data held, each data
+  // segment carries a SACK block (12 bytes with padding), so a 1460-byte MSS leaves 1448.
+  TcpOptions o = syn_options();
+  o.mss = 1460;
+  o.sack_permitted = true;
+  const int fd = established(o);
+  inject(seg(A, 2001, 1, 100));  // a hole at 1
+  auto dup = next_sent();
+  ASSERT_TRUE(dup);
+  ASSERT_EQ(dup->options.sack_count, 1u);
+  EXPECT_EQ(stack().send(fd, bytes(2896), now()), 2896);
+  std::uint32_t seq = 1;
+  while (auto s = next_sent()) {
+    EXPECT_EQ(s->seq, seq);
+    EXPECT_EQ(s->options.sack_count, 1u);
+    EXPECT_EQ(s->len, 1448u);
+    seq += s->len;
+  }
+  EXPECT_EQ(seq, 2897u) << "a segment went missing";
+  EXPECT_EQ(stack().stats().tx_oversize, 0u);
+}
+
+TEST_F(Options, ResetsKeepTheTimestampOption) {
+  // RFC 7323 §3.2: SHOULD be sent in an RST; ns-3's TCP drops an ACK without one, reset or not.
+  TcpOptions o = syn_options();
+  o.timestamps = TcpTimestamps{peer_ts_, 0};
+  const int fd = established(o);
+  Seg data = seg(P | A, 1, 1, 100);
+  data.options.timestamps = TcpTimestamps{peer_ts_ + 1, 0};
+  inject(data);
+  while (next_sent()) {
+  }
+  ASSERT_EQ(stack().close(fd, now()), 0);  // unread data: a reset (S15)
+  auto r = next_sent();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->flags & R, R);
+  EXPECT_TRUE(r->options.timestamps);
+  EXPECT_EQ(r->options.sack_count, 0u);
+}
+
+TEST_F(Options, ShrinkingABufferKeepsTheByteCount) {
+  const std::uint64_t before = stack().stats().tcp_buffer_bytes_in_use;
+  const int fd = stack().socket(now());
+  const std::uint64_t one = stack().stats().tcp_buffer_bytes_in_use - before;
+  ASSERT_EQ(stack().set_option(fd, SocketOption::receive_buffer, 4096), 0);
+  ASSERT_EQ(stack().set_option(fd, SocketOption::send_buffer, 4096), 0);
+  EXPECT_EQ(stack().stats().tcp_buffer_bytes_in_use - before, 8192u) << "was " << one;
+  ASSERT_EQ(stack().close(fd, now()), 0);
+  EXPECT_EQ(stack().stats().tcp_buffer_bytes_in_use, before);
+}
+
 }  // namespace
 }  // namespace mtcpp::test

@@ -113,5 +113,18 @@ TEST_F(Timers, ReadingAFullBufferOpensTheWindow) {
   EXPECT_EQ(update->win, 4096);
 }
 
+TEST_F(Timers, ASmallWindowIsOverriddenAfterThePersistTime) {
+  // §3.8.6.2.1: sender silly-window avoidance holds back a runt the window allows, but with
+  // nothing in flight no ACK will ever come to change that: the override timeout sends it.
+  const int fd = established();
+  inject(seg(A, 1, 1).with_win(600));
+  EXPECT_EQ(stack().send(fd, std::vector<std::uint8_t>(5000, 'w'), now()), 5000);
+  expect_nothing();
+  advance(rto(fd));
+  expect(seg(A, 1, 1, 600));
+  inject(seg(A, 1, 601).with_win(65535));
+  expect(seg(A, 601, 1, 1000));
+}
+
 }  // namespace
 }  // namespace mtcpp::test

@@ -2,6 +2,11 @@
 // mtcpp-sim binary).
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -47,26 +52,47 @@ TEST(SimRunner, LadderOfARunHasAnArrowPerSegment) {
   }
 }
 
-TEST(SimRunner, SameSeedSameSegments) {
-  for (const char* name : {"s01-active-close.a-server", "s03-simultaneous-close-lost-ack.a-client", "bulk-loss"}) {
+std::string file_bytes(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Twice in one process: the same segments, states and pcap bytes. (A fresh process is Sim/Golden:
+// each of its cases runs alone and compares with pcaps another process wrote.)
+TEST(SimRunner, SameSeedSameRunInOneProcess) {
+  char tmpl[] = "/tmp/mtcpp-rerun-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::filesystem::path dir = tmpl;
+  for (const char* name : {"s01-active-close.a-server", "s03-simultaneous-close-lost-ack.a-client", "bulk-reorder.a-client"}) {
     for (Peer peer : {Peer::mtcpp, Peer::ns3}) {
       RunOptions o;
       o.seed = 5;
+      o.pcap_dir = (dir / "first").string();
+      std::filesystem::create_directories(o.pcap_dir);
       const Result a = named(name).run(peer, o);
+      o.pcap_dir = (dir / "second").string();
+      std::filesystem::create_directories(o.pcap_dir);
       const Result b = named(name).run(peer, o);
       EXPECT_EQ(segment_text(a.segments), segment_text(b.segments)) << name << " " << to_string(peer);
       EXPECT_TRUE(a.segments == b.segments) << name << " " << to_string(peer);
       EXPECT_TRUE(a.states == b.states) << name << " " << to_string(peer);
+      const std::string pcap = std::string(name) + "-" + to_string(peer) + ".pcap";
+      const std::string first = file_bytes(dir / "first" / pcap);
+      EXPECT_FALSE(first.empty()) << pcap;
+      EXPECT_TRUE(first == file_bytes(dir / "second" / pcap)) << pcap << " differs between two runs";
     }
   }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(SimRunner, OtherSeedOtherLosses) {
   RunOptions o;
   o.seed = 5;
-  const Result a = named("bulk-loss").run(Peer::mtcpp, o);
+  const Result a = named("bulk-loss-5").run(Peer::mtcpp, o);
   o.seed = 6;
-  const Result b = named("bulk-loss").run(Peer::mtcpp, o);
+  const Result b = named("bulk-loss-5").run(Peer::mtcpp, o);
   EXPECT_TRUE(a.pass && b.pass);
   EXPECT_FALSE(a.segments == b.segments);
 }

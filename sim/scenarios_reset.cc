@@ -1,0 +1,165 @@
+// RSTs in synchronized states (S25, S27) and TIME_WAIT (S29, S30). The peer's RST comes from its
+// application closing with unread data, which both mtcpp and ns-3 turn into a reset. S26 (blind
+// RSTs and SYNs with chosen sequence numbers) and the RST variants of S23/S24 need a scripted
+// peer: the packet-level tests stage them.
+#include "sim/scenario_kit.h"
+
+namespace mtcpp::sim {
+namespace {
+
+const std::vector<Role> kBoth = {Role::client, Role::server};
+
+// After B's RST: A reported ECONNRESET once (SO_ERROR from epoll's ERR), then reads 0, writes fail
+// with EPIPE, close gives 0, and A sent nothing after the RST.
+void expect_reset_seen(World& w, std::int64_t rst_at) {
+  HostApp& a = w.app(0);
+  expect_logged(w, 0, "SO_ERROR=ECONNRESET");
+  w.check((a.epoll_seen() & 0x2019) == 0x2019, "A's epoll did not report IN, ERR, HUP and RDHUP");
+  expect_logged(w, 0, "write=-1 EPIPE");
+  expect_logged(w, 0, "close=0");
+  for (const auto& s : w.segments) w.check(!(s.from == 0 && s.time_us > rst_at), "A sent a segment after B's RST");
+}
+
+// B resets the connection: its application closes with A's bytes unread.
+std::int64_t first_rst(const World& w) {
+  const Segment* r = first_sent(w, 1, "R");
+  return r != nullptr ? r->time_us : -1;
+}
+
+// S25: B resets an established connection while A waits in epoll: ECONNRESET, ERR|HUP, then
+// EPIPE; A sends nothing.
+Result s25(Peer peer, Role role, const RunOptions& o) {
+  World w("s25-rst-established", peer, o, scenario_tcp());
+  connect_pair(w, role);
+  HostApp& a = w.app(0);
+  HostApp& b = w.app(1);
+  b.set_reading(false);
+  a.when([&a] { return a.connected(); }, [&a] { a.write(100); });
+  b.at_ms(200, [&b] { b.close(); });
+  a.when([&a] { return a.error() != 0; }, [&a] {
+    a.write(10);
+    a.close();
+  });
+  w.run(ns3::Seconds(3));
+  const std::int64_t rst = first_rst(w);
+  w.check(rst > 0, "B sent no RST");
+  expect_reset_seen(w, rst);
+  expect_states(w, 0, {"ESTABLISHED", "CLOSED"});
+  expect_clean(w);
+  return w.result("");
+}
+
+// S27: the exact RST in A's FIN_WAIT_2 (after SHUT_WR, the socket open) and in CLOSE_WAIT.
+Result s27(Peer peer, Role role, const RunOptions& o, bool close_wait) {
+  World w(close_wait ? "s27-rst-in-close-wait" : "s27-rst-in-fin-wait-2", peer, o, scenario_tcp());
+  connect_pair(w, role);
+  HostApp& a = w.app(0);
+  HostApp& b = w.app(1);
+  b.set_reading(false);
+  if (close_wait) {
+    b.when([&b] { return b.connected(); }, [&b] { b.shutdown(SHUT_WR); });
+    a.when([&a] { return a.eof(); }, [&a] { a.write(100); });
+  } else {
+    a.when([&a] { return a.connected(); }, [&a] {
+      a.write(100);
+      a.shutdown(SHUT_WR);
+    });
+  }
+  b.at_ms(300, [&b] { b.close(); });
+  a.when([&a] { return a.error() != 0; }, [&a] {
+    a.write(10);
+    a.close();
+  });
+  w.run(ns3::Seconds(3));
+  const std::int64_t rst = first_rst(w);
+  w.check(rst > 0, "B sent no RST");
+  expect_reset_seen(w, rst);
+  const std::string state = close_wait ? "CLOSE_WAIT" : "FIN_WAIT_2";
+  expect_states(w, 0, {state, "CLOSED"});
+  w.check(w.entered(0, state) < rst, "A was not in " + state + " when the RST came");
+  expect_clean(w);
+  return w.result("");
+}
+Result s27_fw2(Peer p, Role r, const RunOptions& o) { return s27(p, r, o, false); }
+Result s27_cw(Peer p, Role r, const RunOptions& o) { return s27(p, r, o, true); }
+
+// S29: A, the client, closes first from port 7000 and sits in TIME_WAIT for the knob, silent;
+// binding port 7000 again meanwhile gives EADDRINUSE; after TIME_WAIT the port works again.
+Result s29(Peer peer, Role, const RunOptions& o) {
+  World w("s29-time-wait", peer, o, scenario_tcp());
+  constexpr std::uint16_t kLocal = 7000;
+  HostApp& a = w.app(0);
+  HostApp& b = w.app(1);
+  b.listen(World::kPort, 2);
+  a.at_ms(10, [&w, &a] { a.connect(w.b_addr, World::kPort, kLocal); });
+  a.when([&a] { return a.connected(); }, [&a] { a.close(); });
+  b.when([&b] { return b.eof(); }, [&b] { b.close(); });
+  a.at_ms(1000, [&w, &a] { a.connect(w.b_addr, World::kPort, kLocal); });
+  a.at_ms(3000, [&w, &a] { a.connect(w.b_addr, World::kPort, kLocal); });
+  a.when([&a] { return a.connected(); }, [&a] { a.close(); });
+  b.when([&b] { return b.connections() == 2 && b.eof(); }, [&b] { b.close(); });
+  w.run(ns3::Seconds(6));
+  w.check(a.log().size() >= 4 && a.log()[3] == "bind=-1 EADDRINUSE",
+          "binding the TIME_WAIT port did not give EADDRINUSE: " + a.log_text());
+  int binds = 0;
+  for (const auto& e : a.log()) binds += e == "bind=0" ? 1 : 0;
+  w.check(binds == 2, "port 7000 was not usable before and after TIME_WAIT");
+  expect_states(w, 0, {"TIME_WAIT", "CLOSED", "SYN_SENT", "ESTABLISHED", "TIME_WAIT", "CLOSED"});
+  expect_time_wait(w, 0);
+  const std::int64_t tw = w.entered(0, "TIME_WAIT"), lasted = time_in(w, 0, "TIME_WAIT");
+  for (const auto& s : w.segments)
+    w.check(!(s.from == 0 && s.time_us > tw && s.time_us < tw + lasted), "A sent a segment during TIME_WAIT");
+  expect_clean(w);
+  return w.result("");
+}
+
+// S30: A, the server, closes first and is in TIME_WAIT when B connects again from the same port
+// with a newer SYN (timestamps): A accepts it as a new incarnation with an ISS above the old
+// SND.NXT, and the second connection works.
+Result s30(Peer peer, Role, const RunOptions& o) {
+  World w("s30-time-wait-reopen", peer, o, scenario_tcp());
+  constexpr std::uint16_t kLocal = 7001;
+  HostApp& a = w.app(0);
+  HostApp& b = w.app(1);
+  a.listen(World::kPort, 2);
+  b.at_ms(10, [&w, &b] { b.connect(w.a_addr, World::kPort, kLocal); });
+  a.when([&a] { return a.connected(); }, [&a] {
+    a.write(100);
+    a.close();
+  });
+  b.when([&b] { return b.eof(); }, [&b] { b.close(); });
+  b.at_ms(500, [&w, &b] { b.connect(w.a_addr, World::kPort, kLocal); });
+  b.when([&b] { return b.connected(); }, [&b] { b.write(100); });
+  a.when([&a] { return a.connections() == 2 && a.got() == 100; }, [&a] { a.close(); });
+  b.when([&b] { return b.eof(); }, [&b] { b.close(); });
+  w.run(ns3::Seconds(6));
+  w.check(a.connections() == 2, "A accepted " + std::to_string(a.connections()) + " connections, want 2");
+  w.check(b.got() == 100 && a.got() == 100 && a.intact() && b.intact(), "bytes lost or corrupted");
+  expect_states(w, 0, {"TIME_WAIT", "SYN_RCVD", "ESTABLISHED", "FIN_WAIT_1"});
+  const auto syn_acks = w.sent(0, "S.");
+  const auto fins = w.sent(0, "F");
+  w.check(syn_acks.size() == 2 && !fins.empty() && syn_acks[1]->raw_seq - (fins[0]->raw_seq + 1) < 0x80000000u,
+          "the new incarnation's ISS is not above the old SND.NXT");
+  w.check(syn_acks.size() == 2 && syn_acks[1]->time_us < w.entered(0, "TIME_WAIT") + us(w.tcp.time_wait),
+          "the new SYN was not accepted during TIME_WAIT");
+  expect_no_flag(w, 0, "R");
+  expect_clean(w);
+  return w.result("");
+}
+
+}  // namespace
+
+void add_reset_scenarios(std::vector<Scenario>& out) {
+  add_scenario(out, "s25-rst-established", "S25: B resets: SO_ERROR ECONNRESET, IN|ERR|HUP|RDHUP, then EPIPE, A silent",
+               kBoth, s25);
+  add_scenario(out, "s27-rst-in-fin-wait-2", "S27: exact RST in FIN_WAIT_2 after SHUT_WR: ECONNRESET, CLOSED, silent",
+               kBoth, s27_fw2);
+  add_scenario(out, "s27-rst-in-close-wait", "S27: exact RST in CLOSE_WAIT: ECONNRESET, then EPIPE, CLOSED, silent",
+               kBoth, s27_cw);
+  add_scenario(out, "s29-time-wait", "S29: TIME_WAIT lasts the knob, silent; its port gives EADDRINUSE until it ends",
+               {Role::client}, s29);
+  add_scenario(out, "s30-time-wait-reopen",
+               "S30: a newer SYN on A's TIME_WAIT tuple opens a new incarnation with a higher ISS", {Role::server}, s30);
+}
+
+}  // namespace mtcpp::sim
