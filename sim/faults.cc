@@ -21,8 +21,8 @@ ns3::TypeId SegmentFaults::GetTypeId() {
 
 void SegmentFaults::setup(ns3::Ptr<ns3::CsmaNetDevice> receiver, ns3::Ptr<ns3::CsmaNetDevice> sender,
                           Lookup lookup, std::int64_t stream) {
-  receiver_ = std::move(receiver);
-  sender_ = std::move(sender);
+  receiver_ = ns3::PeekPointer(receiver);
+  sender_ = ns3::PeekPointer(sender);
   lookup_ = std::move(lookup);
   random_ = ns3::CreateObject<ns3::UniformRandomVariable>();
   random_->SetStream(stream);
@@ -37,7 +37,7 @@ void SegmentFaults::set_random(double loss, double delay_chance, ns3::Time max_d
 void SegmentFaults::redeliver(ns3::Ptr<ns3::Packet> copy, ns3::Time after) {
   redelivered_.insert(ns3::PeekPointer(copy));
   ++pending_;
-  ns3::Simulator::Schedule(after, [this, copy] { receiver_->Receive(copy, sender_); });
+  ns3::Simulator::Schedule(after, [this, copy] { receiver_->Receive(copy, ns3::Ptr<ns3::CsmaNetDevice>(sender_)); });
 }
 
 bool SegmentFaults::DoCorrupt(ns3::Ptr<ns3::Packet> p) {

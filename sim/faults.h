@@ -54,7 +54,10 @@ class SegmentFaults final : public ns3::ErrorModel {
   void DoReset() override {}
   void redeliver(ns3::Ptr<ns3::Packet> copy, ns3::Time after);
 
-  ns3::Ptr<ns3::CsmaNetDevice> receiver_, sender_;
+  // Plain pointers: the receiver holds this model, so a Ptr back would be a cycle that keeps both
+  // (and the nodes behind them) alive past Simulator::Destroy.
+  ns3::CsmaNetDevice* receiver_ = nullptr;
+  ns3::CsmaNetDevice* sender_ = nullptr;
   Lookup lookup_;
   std::vector<FaultRule> rules_;
   ns3::Ptr<ns3::UniformRandomVariable> random_;
