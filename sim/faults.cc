@@ -5,6 +5,13 @@
 namespace mtcpp::sim {
 
 NS_OBJECT_ENSURE_REGISTERED(SegmentFaults);
+NS_OBJECT_ENSURE_REGISTERED(SegmentTag);
+
+ns3::TypeId SegmentTag::GetTypeId() {
+  static ns3::TypeId tid =
+      ns3::TypeId("mtcpp::sim::SegmentTag").SetParent<ns3::Tag>().SetGroupName("mtcpp").AddConstructor<SegmentTag>();
+  return tid;
+}
 
 namespace {
 // A frame held for "delay past the next" goes through on its own if no next frame comes.
@@ -34,10 +41,13 @@ void SegmentFaults::set_random(double loss, double delay_chance, ns3::Time max_d
   max_delay_ = max_delay;
 }
 
-void SegmentFaults::redeliver(ns3::Ptr<ns3::Packet> copy, ns3::Time after) {
+void SegmentFaults::redeliver(ns3::Ptr<ns3::Packet> copy, ns3::Time after, bool late) {
   redelivered_.insert(ns3::PeekPointer(copy));
   ++pending_;
-  ns3::Simulator::Schedule(after, [this, copy] { receiver_->Receive(copy, ns3::Ptr<ns3::CsmaNetDevice>(sender_)); });
+  ns3::Simulator::Schedule(after, [this, copy, late] {
+    if (Segment* s = late && lookup_ ? lookup_(*copy) : nullptr) s->arrive_us = ns3::Simulator::Now().GetMicroSeconds();
+    receiver_->Receive(copy, ns3::Ptr<ns3::CsmaNetDevice>(sender_));
+  });
 }
 
 bool SegmentFaults::DoCorrupt(ns3::Ptr<ns3::Packet> p) {
@@ -45,10 +55,10 @@ bool SegmentFaults::DoCorrupt(ns3::Ptr<ns3::Packet> p) {
     --pending_;
     return false;
   }
-  Segment* s = lookup_ ? lookup_(p->GetUid()) : nullptr;
+  Segment* s = lookup_ ? lookup_(*p) : nullptr;
   if (s == nullptr) return false;  // not a TCP segment: ARP is never faulted
   // Frames held for "past the next" follow this one.
-  for (auto& h : held_) redeliver(h, ns3::Time(0));
+  for (auto& h : held_) redeliver(h, ns3::Time(0), true);
   held_.clear();
 
   for (FaultRule& r : rules_) {
@@ -61,11 +71,11 @@ bool SegmentFaults::DoCorrupt(ns3::Ptr<ns3::Packet> p) {
         return true;
       case FaultRule::Action::duplicate:
         s->fault = "DUP";
-        redeliver(p->Copy(), r.delay);
+        redeliver(p->Copy(), r.delay, false);
         return false;
       case FaultRule::Action::delay:
         s->fault = "DELAYED";
-        redeliver(p->Copy(), r.delay);
+        redeliver(p->Copy(), r.delay, true);
         return true;
       case FaultRule::Action::delay_past_next: {
         s->fault = "DELAYED";
@@ -75,7 +85,7 @@ bool SegmentFaults::DoCorrupt(ns3::Ptr<ns3::Packet> p) {
           for (std::size_t i = 0; i < held_.size(); ++i) {
             if (held_[i] != copy) continue;
             held_.erase(held_.begin() + static_cast<long>(i));
-            redeliver(copy, ns3::Time(0));
+            redeliver(copy, ns3::Time(0), true);
             return;
           }
         });
@@ -92,7 +102,7 @@ bool SegmentFaults::DoCorrupt(ns3::Ptr<ns3::Packet> p) {
   if (late < delay_chance_) {
     s->fault = "DELAYED";
     const auto ns = static_cast<std::int64_t>(how_late * static_cast<double>(max_delay_.GetNanoSeconds()));
-    redeliver(p->Copy(), ns3::NanoSeconds(std::max<std::int64_t>(ns, 1)));
+    redeliver(p->Copy(), ns3::NanoSeconds(std::max<std::int64_t>(ns, 1)), true);
     return true;
   }
   return false;

@@ -18,6 +18,7 @@
 #include <ns3/error-model.h>
 #include <ns3/nstime.h>
 #include <ns3/random-variable-stream.h>
+#include <ns3/tag.h>
 
 #include "sim/scenario.h"
 
@@ -33,13 +34,27 @@ struct FaultRule {
   int matched = 0;                         // matches seen so far (state)
 };
 
+// Marks a frame with the index of its captured segment when it goes on the wire. ns-3's packet
+// uids cannot do it: its TCP cuts every segment of one application write from the same packet,
+// so they share a uid. Packet tags travel with the channel's copies and with Packet::Copy().
+class SegmentTag final : public ns3::Tag {
+ public:
+  static ns3::TypeId GetTypeId();
+  ns3::TypeId GetInstanceTypeId() const override { return GetTypeId(); }
+  std::uint32_t GetSerializedSize() const override { return 4; }
+  void Serialize(ns3::TagBuffer b) const override { b.WriteU32(index); }
+  void Deserialize(ns3::TagBuffer b) override { index = b.ReadU32(); }
+  void Print(std::ostream& os) const override { os << "segment=" << index; }
+  std::uint32_t index = 0;
+};
+
 class SegmentFaults final : public ns3::ErrorModel {
  public:
   static ns3::TypeId GetTypeId();
   SegmentFaults() = default;
 
-  // What a frame is: the captured segment for an ns-3 packet uid (nullptr for non-TCP frames).
-  using Lookup = std::function<Segment*(std::uint64_t uid)>;
+  // What a frame is: the captured segment a packet stands for (nullptr for non-TCP frames).
+  using Lookup = std::function<Segment*(const ns3::Packet& frame)>;
   void setup(ns3::Ptr<ns3::CsmaNetDevice> receiver, ns3::Ptr<ns3::CsmaNetDevice> sender, Lookup lookup,
              std::int64_t stream);
   void add(FaultRule rule) { rules_.push_back(std::move(rule)); }
@@ -52,7 +67,9 @@ class SegmentFaults final : public ns3::ErrorModel {
  private:
   bool DoCorrupt(ns3::Ptr<ns3::Packet> p) override;
   void DoReset() override {}
-  void redeliver(ns3::Ptr<ns3::Packet> copy, ns3::Time after);
+  // Hands `copy` to the receiver after `after`; `late` marks the held-back original, whose
+  // segment then records its real arrival time.
+  void redeliver(ns3::Ptr<ns3::Packet> copy, ns3::Time after, bool late);
 
   // Plain pointers: the receiver holds this model, so a Ptr back would be a cycle that keeps both
   // (and the nodes behind them) alive past Simulator::Destroy.

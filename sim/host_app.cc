@@ -16,21 +16,9 @@
 namespace mtcpp::sim {
 
 std::string errno_name(int e) {
-  switch (e) {
-    case 0: return "0";
-    case EAGAIN: return "EAGAIN";
-    case EBADF: return "EBADF";
-    case EINVAL: return "EINVAL";
-    case EPIPE: return "EPIPE";
-    case ENOTCONN: return "ENOTCONN";
-    case ECONNRESET: return "ECONNRESET";
-    case ECONNREFUSED: return "ECONNREFUSED";
-    case ETIMEDOUT: return "ETIMEDOUT";
-    case EINPROGRESS: return "EINPROGRESS";
-    case EADDRINUSE: return "EADDRINUSE";
-    case EOPNOTSUPP: return "EOPNOTSUPP";
-    default: return "errno " + std::to_string(e);
-  }
+  if (e == 0) return "0";
+  const char* name = strerrorname_np(e);  // glibc 2.32+
+  return name != nullptr ? name : "errno " + std::to_string(e);
 }
 
 namespace {

@@ -51,9 +51,10 @@ std::string ladder_svg(const LadderInput& in) {
   // Piecewise time axis over every event time (sends, arrivals, midpoints of losses, states).
   std::set<std::int64_t> times;
   times.insert(0);
+  auto arrival = [&in](const LadderSegment& s) { return s.arrive_us >= 0 ? s.arrive_us : s.time_us + in.one_way_delay_us; };
   for (const auto& s : in.segments) {
     times.insert(s.time_us);
-    times.insert(s.time_us + in.one_way_delay_us);
+    times.insert(arrival(s));
   }
   for (const auto& st : in.states) times.insert(st.time_us);
   std::map<std::int64_t, double> y;
@@ -99,7 +100,7 @@ std::string ladder_svg(const LadderInput& in) {
   for (const auto& s : in.segments) {
     const int from = s.from == 0 ? 0 : 1;
     const double x1 = x[from], x2 = x[1 - from];
-    const double y1 = y[s.time_us], y2 = y[s.time_us + in.one_way_delay_us];
+    const double y1 = y[s.time_us], y2 = y[arrival(s)];
     const std::string label = escape(ladder_label(s));
     const std::string colour = s.lost ? "red" : (s.flags.find('R') != std::string::npos ? "purple" : "black");
     o += "<text class=\"time\" x=\"4\" y=\"" + num(y1 + 4) + "\" fill=\"gray\">" + duration_text(s.time_us) +

@@ -17,7 +17,8 @@ struct LadderSegment {
   std::uint32_t ack = 0;     // relative to the receiver's ISS (shown when flags has '.')
   std::uint32_t len = 0;     // payload bytes
   bool lost = false;
-  std::string note;  // shown after the label: "DUP", "DELAYED"
+  std::string note;           // shown after the label: "DUP", "DELAYED"
+  std::int64_t arrive_us = -1;  // when it reached the other host, if not time_us + one-way delay
 };
 
 struct LadderState {

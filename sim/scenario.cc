@@ -77,9 +77,10 @@ World::World(const std::string& scenario, Peer p, const RunOptions& options, con
     faults_[h] = ns3::CreateObject<SegmentFaults>();
     faults_[h]->setup(ns3::DynamicCast<ns3::CsmaNetDevice>(devs.Get(h)),
                       ns3::DynamicCast<ns3::CsmaNetDevice>(devs.Get(1 - h)),
-                      [this](std::uint64_t uid) -> Segment* {
-                        auto it = by_uid_.find(uid);
-                        return it == by_uid_.end() ? nullptr : &segments[it->second];
+                      [this](const ns3::Packet& frame) -> Segment* {
+                        SegmentTag tag;
+                        if (!frame.PeekPacketTag(tag) || tag.index >= segments.size()) return nullptr;
+                        return &segments[tag.index];
                       },
                       200 + h);
     devs.Get(h)->SetAttribute("ReceiveErrorModel", ns3::PointerValue(faults_[h]));
@@ -245,7 +246,9 @@ void World::on_tx(int from, ns3::Ptr<const ns3::Packet> p) {
   s.seq = seq - (mine == iss_.end() ? 0 : mine->second);
   s.ack = (fl & 0x10) ? ack - (theirs == iss_.end() ? 0 : theirs->second) : 0;
   s.len = static_cast<std::uint32_t>(total - ihl - std::min(doff, total - ihl));
-  by_uid_[p->GetUid()] = segments.size();
+  SegmentTag tag;
+  tag.index = static_cast<std::uint32_t>(segments.size());
+  p->AddPacketTag(tag);  // a const packet may carry tags: they are not its bytes
   segments.push_back(s);
   pump_all();
 }
@@ -342,7 +345,7 @@ LadderInput ladder_of(const Result& r, const std::string& scenario, Peer peer) {
   in.hosts[0] = "A 10.0.0.1 (mtcpp)";
   in.hosts[1] = std::string("B 10.0.0.2 (") + to_string(peer) + ")";
   in.one_way_delay_us = 1000;
-  for (const auto& s : r.segments) in.segments.push_back({s.time_us, s.from, s.flags, s.seq, s.ack, s.len, s.lost, s.fault});
+  for (const auto& s : r.segments) in.segments.push_back({s.time_us, s.from, s.flags, s.seq, s.ack, s.len, s.lost, s.fault, s.arrive_us});
   for (const auto& s : r.states) in.states.push_back({s.time_us, s.host, s.state});
   return in;
 }
@@ -350,7 +353,7 @@ LadderInput ladder_of(const Result& r, const std::string& scenario, Peer peer) {
 std::string segment_text(const std::vector<Segment>& segments) {
   std::string t;
   for (const auto& s : segments) {
-    LadderSegment l{s.time_us, s.from, s.flags, s.seq, s.ack, s.len, s.lost, s.fault};
+    LadderSegment l{s.time_us, s.from, s.flags, s.seq, s.ack, s.len, s.lost, s.fault, s.arrive_us};
     t += std::to_string(s.time_us) + "us " + (s.from == 0 ? "A>B " : "B>A ") + ladder_label(l) +
          (s.lost ? " LOST" : "") + (s.fault.empty() ? "" : " " + s.fault) + "\n";
   }

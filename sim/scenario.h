@@ -27,6 +27,7 @@ struct Segment {
   std::uint32_t seq = 0, ack = 0, len = 0;
   bool lost = false;
   std::string fault;  // "DUP" or "DELAYED" when a fault rule duplicated or held it back
+  std::int64_t arrive_us = -1;  // a DELAYED segment's real arrival
   std::uint16_t sport = 0, dport = 0;
   std::uint32_t raw_seq = 0;  // the sequence number on the wire
   friend bool operator==(const Segment&, const Segment&) = default;

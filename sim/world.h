@@ -84,7 +84,6 @@ class World {
   void pump_all();
   std::string prefix_;
   std::unordered_map<std::uint64_t, std::uint32_t> iss_;  // (host, local port, remote port) → ISS
-  std::unordered_map<std::uint64_t, std::size_t> by_uid_;  // ns-3 packet uid → segments index
   std::unique_ptr<SocketObserver> observers_[2];
   ns3::Ptr<SegmentFaults> faults_[2];
   std::vector<std::unique_ptr<HostApp>> apps_[2];

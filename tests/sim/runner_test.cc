@@ -90,9 +90,9 @@ TEST(SimRunner, SameSeedSameRunInOneProcess) {
 TEST(SimRunner, OtherSeedOtherLosses) {
   RunOptions o;
   o.seed = 5;
-  const Result a = named("bulk-loss-5").run(Peer::mtcpp, o);
+  const Result a = named("bulk-loss-5.a-client").run(Peer::mtcpp, o);
   o.seed = 6;
-  const Result b = named("bulk-loss-5").run(Peer::mtcpp, o);
+  const Result b = named("bulk-loss-5.a-client").run(Peer::mtcpp, o);
   EXPECT_TRUE(a.pass && b.pass);
   EXPECT_FALSE(a.segments == b.segments);
 }
@@ -101,7 +101,7 @@ TEST(SimRunnerLadder, LostSegmentStopsMidwayWithCross) {
   LadderInput in;
   in.hosts[0] = "A";
   in.hosts[1] = "B";
-  in.segments = {{0, 0, "S", 0, 0, 0, false, ""}, {1000, 1, "S.", 0, 1, 0, false, ""}, {2000, 0, "P.", 1, 1, 100, true, ""}};
+  in.segments = {{0, 0, "S", 0, 0, 0, false, "", -1}, {1000, 1, "S.", 0, 1, 0, false, "", -1}, {2000, 0, "P.", 1, 1, 100, true, "", -1}};
   in.states = {{0, 0, "SYN_SENT"}, {2000, 0, "ESTABLISHED"}};
   const std::string svg = ladder_svg(in);
   EXPECT_EQ(svg.rfind("<svg", 0), 0u);
