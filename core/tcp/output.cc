@@ -145,7 +145,11 @@ void Tcp::send_data(Tcb& t, SeqNum seq, std::uint32_t len, bool fin, Instant now
 }
 
 void Tcp::send_ack(Tcb& t, Instant now) {
-  const TcpHeader h = header_for(t, t.snd_nxt, tcp_flag::ack, now);
+  // SEQ is the next octet never sent (SND.MAX), not SND.NXT: after a timeout rewinds SND.NXT to
+  // retransmit, SND.NXT can lie below the peer's RCV.NXT, the peer finds such an ACK unacceptable
+  // (§3.10.7.4) and drops it unread; two stacks doing that to each other trade ACKs forever. BSD
+  // fills pure ACKs with snd_max for the same reason; Linux never rewinds snd_nxt.
+  const TcpHeader h = header_for(t, t.snd_max, tcp_flag::ack, now);
   out_.send_segment(t.local.addr, t.remote.addr, h, nullptr, 0, 0, now);
 }
 
@@ -160,7 +164,7 @@ void Tcp::send_rst(Tcb& t, Instant now) {
   // §3.10.5 ABORT: <SEQ=SND.NXT><CTL=RST>, with the ACK so stacks that insist on one take it,
   // and the timestamps if in use (RFC 7323 §3.2 SHOULD: ns-3's TCP, for one, drops an ACK
   // without them, reset or not).
-  TcpHeader h = header_for(t, t.snd_nxt, tcp_flag::rst | tcp_flag::ack, now);
+  TcpHeader h = header_for(t, t.snd_max, tcp_flag::rst | tcp_flag::ack, now);  // SND.MAX: see send_ack
   const auto timestamps = h.options.timestamps;
   h.options = {};
   h.options.timestamps = timestamps;

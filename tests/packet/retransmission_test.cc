@@ -51,6 +51,22 @@ TEST_F(Retransmission, TimeoutDoublesUpToTheCapThenGivesUp) {
   EXPECT_EQ(stack().stats().tcp_timeouts, 1u);
 }
 
+TEST_F(Retransmission, PureAcksCarryTheHighestSequenceSentAfterATimeout) {
+  // The timeout rewinds SND.NXT to 1 to resend; the peer has in fact received up to 3001 (its
+  // ACK was lost), so an ACK with SEQ 1001 would be old to it and dropped unread (found by the
+  // simulation: two stacks in that state traded such ACKs forever). SEQ is SND.MAX instead.
+  const int fd = established();
+  EXPECT_EQ(stack().send(fd, bytes(3000), now()), 3000);
+  expect(seg(A, 1, 1, 1000));
+  expect(seg(A, 1001, 1, 1000));
+  expect(seg(P | A, 2001, 1, 1000));
+  advance(rto(fd));
+  expect(seg(A, 1, 1, 1000));  // go-back-N from SND.UNA
+  inject(seg(P | A, 1, 1, 100));  // the peer's data, acknowledging nothing new
+  advance(50ms);                  // past the delayed-ACK time
+  expect(seg(A, 3001, 101));
+}
+
 TEST_F(Retransmission, RtoFollowsMeasuredRoundTrips) {
   StackConfig c = default_config();
   c.tcp.rto_min = 200ms;
