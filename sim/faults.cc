@@ -43,7 +43,6 @@ void SegmentFaults::set_random(double loss, double delay_chance, ns3::Time max_d
 
 void SegmentFaults::redeliver(ns3::Ptr<ns3::Packet> copy, ns3::Time after, bool late) {
   redelivered_.insert(ns3::PeekPointer(copy));
-  ++pending_;
   ns3::Simulator::Schedule(after, [this, copy, late] {
     if (Segment* s = late && lookup_ ? lookup_(*copy) : nullptr) s->arrive_us = ns3::Simulator::Now().GetMicroSeconds();
     receiver_->Receive(copy, ns3::Ptr<ns3::CsmaNetDevice>(sender_));
@@ -51,10 +50,7 @@ void SegmentFaults::redeliver(ns3::Ptr<ns3::Packet> copy, ns3::Time after, bool 
 }
 
 bool SegmentFaults::DoCorrupt(ns3::Ptr<ns3::Packet> p) {
-  if (redelivered_.erase(ns3::PeekPointer(p)) > 0) {
-    --pending_;
-    return false;
-  }
+  if (redelivered_.erase(ns3::PeekPointer(p)) > 0) return false;
   Segment* s = lookup_ ? lookup_(*p) : nullptr;
   if (s == nullptr) return false;  // not a TCP segment: ARP is never faulted
   // Frames held for "past the next" follow this one.
@@ -93,7 +89,8 @@ bool SegmentFaults::DoCorrupt(ns3::Ptr<ns3::Packet> p) {
       }
     }
   }
-  // Random faults: both draws every time, so one fault never shifts the stream of the next.
+  // Random faults: all three draws for every frame that gets here, whatever they decide, so
+  // whether one frame is lost never shifts the draws of the next.
   const double lose = random_->GetValue(), late = random_->GetValue(), how_late = random_->GetValue();
   if (lose < loss_) {
     s->lost = true;

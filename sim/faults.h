@@ -6,7 +6,8 @@
 // ns-3's error models can only discard a frame. Duplication and delay therefore work by letting
 // (or not letting) the frame through and handing a copy to the device again later
 // (CsmaNetDevice::Receive); the copy passes this model untouched. Every random draw comes from
-// one ns-3 stream fixed by AssignStreams, so a seed gives the same faults in any process.
+// the model's own ns-3 stream (a fixed stream number per host, the run number from the seed), so
+// a seed gives the same faults in any process.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -32,6 +33,8 @@ struct FaultRule {
   Action action = Action::drop;
   ns3::Time delay = ns3::MilliSeconds(0);  // delay: extra time; duplicate: the copy's lag
   int matched = 0;                         // matches seen so far (state)
+  // Rules are tried in order; the first that acts on a frame decides its fate, and later rules
+  // and the random faults do not see it.
 };
 
 // Marks a frame with the index of its captured segment when it goes on the wire. ns-3's packet
@@ -61,8 +64,6 @@ class SegmentFaults final : public ns3::ErrorModel {
   // Random faults on TCP segments: loss with probability `loss`; with probability `delay_chance`
   // an extra delay uniform in (0, max_delay].
   void set_random(double loss, double delay_chance, ns3::Time max_delay);
-  // Frames taken out of the normal path and handed back later, still pending.
-  std::size_t pending() const { return pending_; }
 
  private:
   bool DoCorrupt(ns3::Ptr<ns3::Packet> p) override;
@@ -82,7 +83,6 @@ class SegmentFaults final : public ns3::ErrorModel {
   ns3::Time max_delay_;
   std::set<const ns3::Packet*> redelivered_;  // copies in flight back to the device: let through
   std::vector<ns3::Ptr<ns3::Packet>> held_;   // delay_past_next: waiting for the next frame
-  std::size_t pending_ = 0;
 };
 
 }  // namespace mtcpp::sim

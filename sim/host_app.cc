@@ -43,7 +43,9 @@ void HostApp::wake_at(std::int64_t at_us) {
   if (wake_.IsRunning() && wake_at_us_ <= at_us) return;
   wake_.Cancel();
   wake_at_us_ = at_us;
-  wake_ = ns3::Simulator::Schedule(ns3::MicroSeconds(at_us) - ns3::Simulator::Now(), [this] {
+  // Simulated time has nanoseconds: "now" in whole microseconds can lie just behind it.
+  const ns3::Time delay = std::max(ns3::MicroSeconds(at_us) - ns3::Simulator::Now(), ns3::Time(0));
+  wake_ = ns3::Simulator::Schedule(delay, [this] {
     wake_at_us_ = -1;
     on_wake();
   });
@@ -119,6 +121,7 @@ class MtcpApp final : public HostApp {
 
   void connect(Ipv4Addr to, std::uint16_t port, std::uint16_t local_port) override {
     new_connection();
+    last_read_.clear();
     conn_ = mtcp_socket(ctx_, AF_INET, SOCK_STREAM, 0);
     mtcp_setsock_nonblock(ctx_, conn_);
     apply_receive_buffer(conn_);  // before the SYN announces the window
@@ -242,7 +245,9 @@ class MtcpApp final : public HostApp {
         if (errno != EAGAIN) note("accept=" + result(c));
         return;
       }
+      if (conn_ >= 0) note("accept: the previous connection is still open");
       new_connection();
+      last_read_.clear();
       conn_ = c;
       mtcp_setsock_nonblock(ctx_, c);
       watch(c, MTCP_EPOLLIN | MTCP_EPOLLOUT | MTCP_EPOLLRDHUP);
@@ -254,7 +259,11 @@ class MtcpApp final : public HostApp {
 
   void on_events(std::uint32_t events) {
     epoll_seen_ |= events;
-    if (events & MTCP_EPOLLERR) {
+    // An application reading an established connection learns of an error from read (S25:
+    // "the read gives ECONNRESET"); one waiting for a nonblocking connect, from SO_ERROR.
+    if ((events & MTCP_EPOLLERR) && connected_ && reading_) {
+      read_all();
+    } else if (events & MTCP_EPOLLERR) {
       int e = 0;
       socklen_t len = sizeof e;
       mtcp_getsockopt(ctx_, conn_, SOL_SOCKET, SO_ERROR, &e, &len);
@@ -348,6 +357,7 @@ class Ns3App final : public HostApp {
   }
 
   void connect(Ipv4Addr to, std::uint16_t port, std::uint16_t local_port) override {
+    if (conn_) forget(conn_);
     new_connection();
     conn_ = make();
     if (on_socket_) on_socket_(conn_);
@@ -376,11 +386,13 @@ class Ns3App final : public HostApp {
   }
 
   void close() override {
-    const int r = conn_ ? conn_->Close() : -1;
-    note("close=" + std::to_string(r));
+    if (!conn_) return note("close: no connection");
+    note("close=" + std::to_string(conn_->Close()));
     closed_ = true;
+    forget(conn_);  // nothing it reports any more concerns the application
   }
   void shutdown(int how) override {
+    if (!conn_) return note("shutdown: no connection");
     int r = 0;
     if (how == SHUT_RD || how == SHUT_RDWR) r |= conn_->ShutdownRecv();
     if (how == SHUT_WR || how == SHUT_RDWR) r |= conn_->ShutdownSend();
@@ -389,9 +401,11 @@ class Ns3App final : public HostApp {
   // ns-3's sockets have no SO_LINGER: its TCP resets a connection closed with unread data.
   void abort() override { note("abort=unsupported"); }
   void close_listener() override {
+    if (!listener_) return note("close_listener: no listener");
     note("close_listener=" + std::to_string(listener_->Close()));
   }
   void read_now() override {
+    if (!conn_) return note("read: no connection");
     ns3::Ptr<ns3::Packet> p = conn_->Recv();
     note("read=" + std::to_string(p ? p->GetSize() : 0));
     if (p) take(p);
@@ -413,6 +427,7 @@ class Ns3App final : public HostApp {
 
   void accepted(ns3::Ptr<ns3::Socket> s) {
     if (accepts_left_ <= 0) return;
+    if (conn_) forget(conn_);
     new_connection();
     conn_ = s;
     if (on_socket_) on_socket_(s);

@@ -54,11 +54,9 @@ class HostApp {
   void set_reading(bool on) { reading_ = on; }
 
   // Script.
-  void then(std::function<void()> act) { add({nullptr, -1, std::move(act)}); }
   void when(std::function<bool()> cond, std::function<void()> act) { add({std::move(cond), -1, std::move(act)}); }
   void at_ms(std::int64_t ms, std::function<void()> act) { add({nullptr, ms * 1000, std::move(act)}); }
   void add(Step s);
-  bool script_done() const { return script_.empty(); }
   // Runs the steps whose time and condition have come.
   void advance();
 

@@ -68,7 +68,6 @@ void MtcppNode::poke() { run(); }
 void MtcppNode::run() {
   if (running_) return;  // a socket call in the app hook poked: the outer run reschedules
   running_ = true;
-  ++polls_;
   if (context_ != nullptr) {
     context_->clock().set(now());
     context_->poll();

@@ -56,9 +56,6 @@ class MtcppNode {
   void set_app(std::function<void()> app) { app_ = std::move(app); }
   // Polls now and reschedules: call after socket calls made from ns-3 events of your own.
   void poke();
-  // Time of the pending timer event, or kNever.
-  Instant scheduled() const { return scheduled_at_; }
-  std::uint64_t polls() const { return polls_; }
 
  private:
   MtcppNode() = default;
@@ -77,7 +74,6 @@ class MtcppNode {
   ns3::EventId timer_;
   ns3::EventId rx_event_;
   Instant scheduled_at_ = kNever;
-  std::uint64_t polls_ = 0;
   bool running_ = false;
 };
 

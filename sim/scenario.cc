@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <stdexcept>
 
 #include <ns3/boolean.h>
 #include <ns3/csma-helper.h>
@@ -101,8 +102,7 @@ World::World(const std::string& scenario, Peer p, const RunOptions& options, con
   rc.make_io = [this](int cpu) -> std::unique_ptr<PacketIo> { return std::make_unique<Ns3Device>(devs.Get(cpu)); };
   std::string error;
   if (api::init_runtime(rc, &error) != 0) {
-    check(false, "mTCP runtime: " + error);
-    return;
+    fail_setup("mTCP runtime: " + error);
   }
   ns3::Ptr<ns3::Node> ns3_host;
   if (peer == Peer::ns3) {
@@ -117,13 +117,11 @@ World::World(const std::string& scenario, Peer p, const RunOptions& options, con
     mctx_t ctx = mtcp_create_context(h);
     api::Context* context = ctx == nullptr ? nullptr : api::context_of(ctx);
     if (context == nullptr) {
-      check(false, "mtcp_create_context(" + std::to_string(h) + ") failed");
-      return;
+      fail_setup("mtcp_create_context(" + std::to_string(h) + ") failed");
     }
     auto made = MtcppNode::attach(*context);
     if (auto* e = std::get_if<std::string>(&made)) {
-      check(false, "node " + std::to_string(h) + ": " + *e);
-      return;
+      fail_setup("node " + std::to_string(h) + ": " + *e);
     }
     (h == 0 ? a : b) = std::move(std::get<std::unique_ptr<MtcppNode>>(made));
     observers_[h] = std::make_unique<Recorder>(states, h, [this, h](const Tcb& t) {
@@ -160,7 +158,14 @@ HostApp& World::add_app(int host) {
   return *apps_[host].back();
 }
 
-World::~World() {
+World::~World() { teardown(); }
+
+void World::fail_setup(const std::string& why) {
+  teardown();  // a constructor that throws gets no destructor
+  throw std::runtime_error(why);
+}
+
+void World::teardown() {
   pump_event_.Cancel();
   apps_[0].clear();
   apps_[1].clear();
@@ -236,7 +241,8 @@ void World::on_tx(int from, ns3::Ptr<const ns3::Packet> p) {
   s.dport = be16(tcp + 2);
   s.raw_seq = seq;
   // Sequence numbers relative to each side's ISS on this 4-tuple (two hosts: ports tell tuples
-  // apart); a new SYN starts a new incarnation.
+  // apart); a new SYN starts a new incarnation. Entries outlive their connection on purpose: an
+  // RST answered from CLOSED (S13, S20) is shown relative to the connection it answers.
   auto key = [](int host, std::uint16_t local, std::uint16_t remote) {
     return std::uint64_t(host) << 32 | std::uint64_t(local) << 16 | remote;
   };
@@ -274,7 +280,7 @@ void World::check_clean(int host) {
                                               std::to_string(n->device().pool().in_use()) +
                                               " frame buffers left at the end");
   // Each application's epoll instance is the one id it keeps.
-  const std::size_t ids = n->context()->ids_in_use() - apps_[host].size();
+  const auto ids = static_cast<long>(n->context()->ids_in_use()) - static_cast<long>(apps_[host].size());
   check(ids == 0, std::string(name) + ": " + std::to_string(ids) + " socket ids left open at the end");
 }
 

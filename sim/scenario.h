@@ -2,9 +2,9 @@
 // stack or ns-3's own TCP) on one CSMA link; a scenario drives both through their socket APIs,
 // records every TCP segment on the wire and every state change, and checks the outcome.
 //
-// Segments are captured from the CSMA devices' trace sources (PhyTxBegin for what each host puts
-// on the wire, PhyRxDrop for what the receive error model discarded), not from inside MtcppNode,
-// so the same capture works for both peers.
+// Segments are captured from the CSMA devices' PhyTxBegin trace (what each host puts on the
+// wire), not from inside MtcppNode, so the same capture works for both peers; the fault model
+// marks what it dropped, duplicated or held back.
 #pragma once
 #include <cstdint>
 #include <functional>

@@ -17,6 +17,7 @@ using namespace std::chrono_literals;
 enum class Role { client, server };
 
 inline const char* role_name(Role r) { return r == Role::client ? "client" : "server"; }
+inline const std::vector<Role> kBoth = {Role::client, Role::server};
 
 // The knobs of the scenarios' mtcpp stacks: short timers so runs stay short, RTO_min Linux-like.
 inline TcpConfig scenario_tcp() {
@@ -45,10 +46,6 @@ inline void connect_pair(World& w, Role a) {
 // `host`'s application logged `entry`.
 inline void expect_logged(World& w, int host, const std::string& entry) {
   w.check(w.app(host).logged(entry), "want '" + entry + "' in " + w.app(host).log_text());
-}
-
-inline void expect_not_logged(World& w, int host, const std::string& entry) {
-  w.check(!w.app(host).logged(entry), "did not want '" + entry + "' in " + w.app(host).log_text());
 }
 
 inline void expect_states(World& w, int host, const std::vector<std::string>& want) {
@@ -80,6 +77,17 @@ std::int64_t time_in(const World& w, int host, const std::string& state);
 
 // The times of the segments from `from` with all of `flags`, relative to the first one.
 std::vector<std::int64_t> offsets(const World& w, int from, const std::string& flags);
+
+// The FINs from `from`: `count` of them with the same SEQ (and ACK, unless the peer's FIN came in
+// between), each interval at least RTO_min and then twice the one before (10 ms of slack for the
+// timer tick and for CSMA, which can hold a frame back a little while the channel is busy).
+void expect_fin_backoff(World& w, int from, std::size_t count, bool same_ack = true);
+
+// Nothing from `from` in (start, end].
+void expect_silence(World& w, int from, std::int64_t start, std::int64_t end, const std::string& what);
+
+// How many times `host`'s application logged `entry`.
+int count_logged(const World& w, int host, const std::string& entry);
 
 // The FIN exchange on a clean link: one FIN each way, `first` closes first, the other's FIN
 // acknowledges it, the last segment is `first`'s ACK of it, no RST.

@@ -1,5 +1,6 @@
 // The registry of scenarios and the checks they share (sim/scenario_kit.h).
 #include <algorithm>
+#include <exception>
 
 #include "sim/scenario_kit.h"
 
@@ -18,9 +19,44 @@ std::int64_t time_in(const World& w, int host, const std::string& state) {
 }
 
 std::vector<std::int64_t> offsets(const World& w, int from, const std::string& flags) {
+  const auto sent = w.sent(from, flags);
   std::vector<std::int64_t> out;
-  for (const Segment* s : w.sent(from, flags)) out.push_back(s->time_us - w.sent(from, flags).front()->time_us);
+  for (const Segment* s : sent) out.push_back(s->time_us - sent.front()->time_us);
   return out;
+}
+
+void expect_fin_backoff(World& w, int from, std::size_t count, bool same_ack) {
+  const auto fins = w.sent(from, "F");
+  const std::string who = from == 0 ? "A" : "B";
+  w.check(fins.size() == count, who + " sent " + std::to_string(fins.size()) + " FINs, want " + std::to_string(count));
+  if (fins.size() < 2) return;
+  const std::int64_t r = fins[1]->time_us - fins[0]->time_us;
+  w.check(r >= us(w.tcp.rto_min) - 5000, who + "'s first FIN retransmission came " + std::to_string(r) + " us after the FIN");
+  std::int64_t want = r;
+  for (std::size_t i = 1; i < fins.size(); ++i) {
+    const std::int64_t d = fins[i]->time_us - fins[i - 1]->time_us;
+    w.check(d >= want - 10000 && d <= want + 10000, who + "'s FIN retransmission " + std::to_string(i) + " came " +
+                                                        std::to_string(d) + " us after the previous, want " +
+                                                        std::to_string(want) + " us");
+    w.check(fins[i]->seq == fins[0]->seq && (!same_ack || fins[i]->ack == fins[0]->ack) &&
+                fins[i]->flags == fins[0]->flags,
+            who + "'s retransmitted FIN differs from the first");
+    want = 2 * d;  // §5.5: each timeout doubles the last
+  }
+}
+
+void expect_silence(World& w, int from, std::int64_t start, std::int64_t end, const std::string& what) {
+  for (const auto& s : w.segments) {
+    if (s.from == from && s.time_us > start && s.time_us <= end)
+      w.check(false, std::string(from == 0 ? "A" : "B") + " sent " + s.flags + " at " + std::to_string(s.time_us) +
+                         " us " + what);
+  }
+}
+
+int count_logged(const World& w, int host, const std::string& entry) {
+  int n = 0;
+  for (const auto& e : const_cast<World&>(w).app(host).log()) n += e == entry ? 1 : 0;
+  return n;
 }
 
 void expect_fin_exchange(World& w, int first) {
@@ -59,7 +95,13 @@ void add_scenario(std::vector<Scenario>& out, const std::string& name, const std
                    [run, r, full](Peer p, const RunOptions& o) {
                      RunOptions named = o;
                      named.name = full;
-                     return run(p, r, named);
+                     try {
+                       return run(p, r, named);
+                     } catch (const std::exception& e) {  // the world could not be built
+                       Result failed;
+                       failed.differences = std::string("setup: ") + e.what() + "\n";
+                       return failed;
+                     }
                    }});
   }
 }

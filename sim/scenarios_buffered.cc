@@ -1,11 +1,13 @@
 // Close with buffered data, S15-S19: unread data, data after close, data in flight, data behind
 // a zero window, and the abortive close.
+#include <memory>
+
+#include <ns3/simulator.h>
+
 #include "sim/scenario_kit.h"
 
 namespace mtcpp::sim {
 namespace {
-
-const std::vector<Role> kBoth = {Role::client, Role::server};
 
 // B's application ends a reset connection by closing it.
 void close_on_error(HostApp& b) {
@@ -21,13 +23,26 @@ void expect_peer_reset(World& w) {
 
 const char* kNs3ResetNote = "ns-3's socket reports the RST as an ordinary close (no ECONNRESET)";
 
-// A's first RST has SEQ = `seq` (later ones answer B's segments still in flight, from CLOSED);
-// no FIN and no TIME_WAIT.
-void expect_reset(World& w, std::uint32_t seq) {
+// A's first RST has SEQ = `seq` and follows the close at `closed_at` at once: on the wire only
+// segments already handed to the device may go before it (CSMA sends a frame about every
+// millisecond), never a FIN or a retransmission; later RSTs answer B's segments still in flight, from CLOSED. No FIN,
+// no TIME_WAIT.
+void expect_reset(World& w, std::uint32_t seq, std::int64_t closed_at) {
   const auto rsts = w.sent(0, "R");
   w.check(!rsts.empty(), "A sent no RST");
-  if (!rsts.empty())
+  if (!rsts.empty()) {
     w.check(rsts[0]->seq == seq, "A's RST has SEQ " + std::to_string(rsts[0]->seq) + ", want " + std::to_string(seq));
+    w.check(rsts[0]->time_us - closed_at <= 20000, "A's RST left " + std::to_string(rsts[0]->time_us - closed_at) +
+                                                       " us after the close, want at once");
+    std::uint32_t next = 0;
+    for (const auto& s : w.segments) {
+      if (s.from != 0 || s.time_us < closed_at || &s == rsts[0]) continue;
+      if (s.time_us > rsts[0]->time_us) break;
+      w.check(!has(s, 'F') && s.seq >= next,
+              "A sent " + s.flags + " " + std::to_string(s.seq) + " between its close and its RST");
+      next = std::max(next, s.seq + s.len);
+    }
+  }
   expect_no_flag(w, 0, "F");
   w.check(w.entered(0, "TIME_WAIT") < 0, "A entered TIME_WAIT after a reset");
 }
@@ -55,7 +70,7 @@ Result s15(Peer peer, Role role, const RunOptions& o, bool fin_only) {
     w.check(w.sent(0, "F").size() == 1 && w.sent(0, "R").empty(), "A did not close with one FIN and no RST");
     expect_states(w, 0, {"CLOSE_WAIT", "LAST_ACK", "CLOSED"});
   } else {
-    expect_reset(w, 1);
+    expect_reset(w, 1, 200000);
     expect_states(w, 0, {"ESTABLISHED", "CLOSED"});
     expect_peer_reset(w);
   }
@@ -156,8 +171,10 @@ Result s19(Peer peer, Role role, const RunOptions& o) {
   connect_pair(w, role);
   HostApp& a = w.app(0);
   HostApp& b = w.app(1);
-  a.when([&a] { return a.connected(); }, [&a] {
+  auto closed_at = std::make_shared<std::int64_t>(0);
+  a.when([&a] { return a.connected(); }, [&a, closed_at] {
     a.write(3000);
+    *closed_at = ns3::Simulator::Now().GetMicroSeconds();
     a.abort();
   });
   close_on_error(b);
@@ -166,7 +183,8 @@ Result s19(Peer peer, Role role, const RunOptions& o) {
   expect_logged(w, 0, "close=0");
   std::uint32_t snd_nxt = 1;
   for (const Segment* s : w.sent(0, ".")) snd_nxt = std::max(snd_nxt, s->seq + s->len);
-  expect_reset(w, snd_nxt);
+  expect_reset(w, snd_nxt, *closed_at);
+  w.check(w.a->stack().stats().tcp_retransmissions == 0, "A retransmitted after the abort");
   expect_states(w, 0, {"ESTABLISHED", "CLOSED"});
   expect_peer_reset(w);
   expect_clean(w);

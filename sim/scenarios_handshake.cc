@@ -41,20 +41,21 @@ Result s21(Peer peer, Role, const RunOptions& o) {
   World w("s21-listener-close-embryonic", peer, o, scenario_tcp());
   w.faults_at(0).add(drop_rule([](const Segment& s) { return s.from == 1 && is_pure_ack(s); }, 1, 1));
   HostApp& a = w.app(0);
+  HostApp& a2 = w.add_app(0);
   HostApp& b = w.app(1);
   HostApp& b2 = w.add_app(1);
   a.listen(World::kPort);
   b.at_ms(10, [&w, &b] { b.connect(w.a_addr, World::kPort); });
-  a.when([&w] { return w.state(0) == "SYN_RCVD"; }, [&a] { a.close_listener(); });
+  a.when([&w] { return w.state(0) == "SYN_RCVD"; }, [&a, &a2] {
+    a.close_listener();
+    a2.listen(World::kPort, 0);  // the port is free at once...
+    a2.close_listener();         // ...and free again for B2's SYN below
+  });
   b.when([&b] { return b.error() != 0 || b.eof(); }, [&b] { b.close(); });
   b2.at_ms(500, [&w, &b2] { b2.connect(w.a_addr, World::kPort); });
   b2.when([&b2] { return b2.error() != 0 || b2.eof(); }, [&b2] { b2.close(); });
-  a.at_ms(1000, [&a] { a.listen(World::kPort, 0); });
-  a.at_ms(1100, [&a] { a.close_listener(); });
   w.run(ns3::Seconds(4));
-  int listens = 0;
-  for (const auto& e : a.log()) listens += e == "listen=0" ? 1 : 0;
-  w.check(listens == 2, "listening on the port again did not succeed at once: " + a.log_text());
+  w.check(a2.logged("listen=0"), "listening on the port again did not succeed at once: " + a2.log_text());
   expect_logged(w, 0, "close_listener=0");
   w.check(w.sent(0, "S.").size() == 1, "A sent " + std::to_string(w.sent(0, "S.").size()) + " SYN-ACKs, want 1");
   const auto rsts = w.sent(0, "R");
@@ -87,10 +88,10 @@ Result s22(Peer peer, Role, const RunOptions& o) {
   std::vector<std::uint32_t> acks;
   for (const Segment* r : rsts) {
     w.check(r->seq == 1, "a child's RST has SEQ " + std::to_string(r->seq) + ", want SND.NXT = 1");
-    acks.push_back(r->ack);
+    if (has(*r, '.')) acks.push_back(r->ack);  // a plain R is fine too
   }
   std::sort(acks.begin(), acks.end());
-  w.check(acks == std::vector<std::uint32_t>{1, 101}, "the children's RSTs do not acknowledge 1 and 101");
+  w.check(acks.empty() || acks == std::vector<std::uint32_t>{1, 101}, "the children's R. do not acknowledge 1 and 101");
   expect_no_flag(w, 0, "F");
   if (peer == Peer::mtcpp) {
     w.check(b1.error() == ECONNRESET && b2.error() == ECONNRESET, "B1 and B2 were not both reset");

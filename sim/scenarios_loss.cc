@@ -5,28 +5,9 @@
 namespace mtcpp::sim {
 namespace {
 
-const std::vector<Role> kBoth = {Role::client, Role::server};
-
-// The FINs from `from`: identical sequence and ACK numbers, sent at +0, +R, +3R, ... (RTO R of at
-// least RTO_min, doubling; 10 ms of slack per step for the timer tick and for CSMA, which can
-// hold a frame back a little while the channel is busy).
-void expect_fin_backoff(World& w, int from, std::size_t count) {
-  const auto fins = w.sent(from, "F");
-  const std::string who = from == 0 ? "A" : "B";
-  w.check(fins.size() == count, who + " sent " + std::to_string(fins.size()) + " FINs, want " + std::to_string(count));
-  if (fins.size() < 2) return;
-  const std::int64_t r = fins[1]->time_us - fins[0]->time_us;
-  w.check(r >= us(w.tcp.rto_min) - 5000, who + "'s first FIN retransmission came " + std::to_string(r) + " us after the FIN");
-  std::int64_t gap = r;
-  for (std::size_t i = 1; i < fins.size(); ++i) {
-    const std::int64_t d = fins[i]->time_us - fins[i - 1]->time_us;
-    w.check(d >= gap - 10000 && d <= gap + 10000, who + "'s FIN retransmission " + std::to_string(i) + " came " +
-                                                      std::to_string(d) + " us after the previous, want " +
-                                                      std::to_string(gap) + " us");
-    w.check(fins[i]->seq == fins[0]->seq && fins[i]->flags == fins[0]->flags,
-            who + "'s retransmitted FIN differs from the first");
-    gap *= 2;
-  }
+// From A's first FIN on, nothing from B reaches A.
+void cut_off_after_fin(World& w) {
+  w.faults_at(0).add(drop_rule([&w](const Segment& s) { return s.from == 1 && first_sent(w, 0, "F") != nullptr; }, 1, 0));
 }
 
 // S09: A's FIN and its first retransmission are lost; the second gets through.
@@ -71,9 +52,6 @@ Result s10_dup_fin(Peer peer, Role role, const RunOptions& o) {
   for (const Segment* s : w.sent(0, "."))
     acks += fin != nullptr && s->ack == fin->seq + 1 && s->len == 0 && !has(*s, 'F') ? 1 : 0;
   w.check(acks == 2, "A acknowledged B's FIN " + std::to_string(acks) + " times, want 2 (the original and the duplicate)");
-  int zeros = 0;
-  for (const auto& e : a.log()) zeros += e == "read=0" ? 1 : 0;
-  w.check(zeros == 1, "A saw the end of stream " + std::to_string(zeros) + " times");
   w.check(w.entered(0, "LAST_ACK") >= 500000, "A left CLOSE_WAIT before it closed");
   expect_states(w, 0, {"CLOSE_WAIT", "LAST_ACK", "CLOSED"});
   expect_no_flag(w, 0, "R");
@@ -140,7 +118,7 @@ Result s11_peer_vanishes(Peer peer, Role role, const RunOptions& o) {
   TcpConfig knobs = scenario_tcp();
   knobs.data_retries = 3;
   World w("s11-peer-vanishes", peer, o, knobs);
-  w.faults_at(0).add(drop_rule([&w](const Segment& s) { return s.from == 1 && first_sent(w, 0, "F") != nullptr; }, 1, 0));
+  cut_off_after_fin(w);
   connect_pair(w, role);
   HostApp& a = w.app(0);
   HostApp& b = w.app(1);
@@ -218,11 +196,12 @@ Result s13(Peer peer, Role role, const RunOptions& o) {
   expect_states(w, 0, {"FIN_WAIT_1", "FIN_WAIT_2", "CLOSED"});
   w.check(w.a->stack().stats().tcp_fin_wait_2_timeouts == 1, "the FIN_WAIT_2 timeout was not counted");
   const std::int64_t entered = w.entered(0, "FIN_WAIT_2");
-  for (const auto& s : w.segments)
-    w.check(!(s.from == 0 && s.time_us > entered && s.time_us < entered + fw2), "A sent a segment in FIN_WAIT_2");
   const Segment* b_fin = first_sent(w, 1, "F");
+  // Silent in FIN_WAIT_2 and when it ends: nothing until B's FIN.
+  expect_silence(w, 0, entered, b_fin != nullptr ? b_fin->time_us : entered + fw2, "in or at the end of FIN_WAIT_2");
   const auto rsts = w.sent(0, "R");
-  w.check(b_fin != nullptr && !rsts.empty() && rsts[0]->seq == b_fin->ack && !has(*rsts[0], '.'),
+  w.check(b_fin != nullptr && !rsts.empty() && rsts[0]->time_us > b_fin->time_us && rsts[0]->seq == b_fin->ack &&
+              !has(*rsts[0], '.'),
           "B's late FIN did not get R with SEQ = its ACK");
   expect_clean(w);
   return w.result("");
@@ -234,16 +213,20 @@ Result s14(Peer peer, Role role, const RunOptions& o) {
   TcpConfig knobs = scenario_tcp();
   knobs.data_retries = 3;
   World w("s14-fin-r2-timeout", peer, o, knobs);
-  w.faults_at(0).add(drop_rule([&w](const Segment& s) { return s.from == 1 && first_sent(w, 0, "F") != nullptr; }, 1, 0));
+  cut_off_after_fin(w);
   connect_pair(w, role);
   HostApp& a = w.app(0);
   HostApp& b = w.app(1);
   a.when([&a] { return a.connected(); }, [&a] { a.shutdown(SHUT_WR); });
-  a.when([&a] { return a.error() != 0; }, [&a] { a.close(); });
+  a.when([&a] { return a.error() != 0; }, [&a] {
+    a.write(10);
+    a.close();
+  });
   b.when([&b] { return b.eof(); }, [&b] { b.close(); });
   w.run(ns3::Seconds(20));
   expect_fin_backoff(w, 0, 1 + static_cast<std::size_t>(knobs.data_retries));
-  expect_logged(w, 0, "SO_ERROR=ETIMEDOUT");
+  expect_logged(w, 0, "read=-1 ETIMEDOUT");  // the error once (here to the read), then EPIPE
+  expect_logged(w, 0, "write=-1 EPIPE");
   w.check((a.epoll_seen() & 0x18) == 0x18, "A's epoll did not report ERR and HUP");
   expect_logged(w, 0, "close=0");
   expect_no_flag(w, 0, "R");

@@ -2,22 +2,22 @@
 // application closing with unread data, which both mtcpp and ns-3 turn into a reset. S26 (blind
 // RSTs and SYNs with chosen sequence numbers) and the RST variants of S23/S24 need a scripted
 // peer: the packet-level tests stage them.
+#include <limits>
+
 #include "sim/scenario_kit.h"
 
 namespace mtcpp::sim {
 namespace {
 
-const std::vector<Role> kBoth = {Role::client, Role::server};
-
-// After B's RST: A reported ECONNRESET once (SO_ERROR from epoll's ERR), then reads 0, writes fail
-// with EPIPE, close gives 0, and A sent nothing after the RST.
+// After B's RST: epoll reported IN|ERR|HUP|RDHUP, A's read gave ECONNRESET (the error is
+// reported once: the write after it gives EPIPE), close gave 0, and A sent nothing after the RST.
 void expect_reset_seen(World& w, std::int64_t rst_at) {
   HostApp& a = w.app(0);
-  expect_logged(w, 0, "SO_ERROR=ECONNRESET");
+  expect_logged(w, 0, "read=-1 ECONNRESET");
   w.check((a.epoll_seen() & 0x2019) == 0x2019, "A's epoll did not report IN, ERR, HUP and RDHUP");
   expect_logged(w, 0, "write=-1 EPIPE");
   expect_logged(w, 0, "close=0");
-  for (const auto& s : w.segments) w.check(!(s.from == 0 && s.time_us > rst_at), "A sent a segment after B's RST");
+  expect_silence(w, 0, rst_at, std::numeric_limits<std::int64_t>::max(), "after B's RST");
 }
 
 // B resets the connection: its application closes with A's bytes unread.
@@ -99,16 +99,12 @@ Result s29(Peer peer, Role, const RunOptions& o) {
   a.when([&a] { return a.connected(); }, [&a] { a.close(); });
   b.when([&b] { return b.connections() == 2 && b.eof(); }, [&b] { b.close(); });
   w.run(ns3::Seconds(6));
-  w.check(a.log().size() >= 4 && a.log()[3] == "bind=-1 EADDRINUSE",
-          "binding the TIME_WAIT port did not give EADDRINUSE: " + a.log_text());
-  int binds = 0;
-  for (const auto& e : a.log()) binds += e == "bind=0" ? 1 : 0;
-  w.check(binds == 2, "port 7000 was not usable before and after TIME_WAIT");
+  expect_logged(w, 0, "bind=-1 EADDRINUSE");  // at 1 s, in TIME_WAIT
+  w.check(count_logged(w, 0, "bind=0") == 2, "port 7000 was not usable before and after TIME_WAIT");
   expect_states(w, 0, {"TIME_WAIT", "CLOSED", "SYN_SENT", "ESTABLISHED", "TIME_WAIT", "CLOSED"});
   expect_time_wait(w, 0);
-  const std::int64_t tw = w.entered(0, "TIME_WAIT"), lasted = time_in(w, 0, "TIME_WAIT");
-  for (const auto& s : w.segments)
-    w.check(!(s.from == 0 && s.time_us > tw && s.time_us < tw + lasted), "A sent a segment during TIME_WAIT");
+  const std::int64_t tw = w.entered(0, "TIME_WAIT");
+  expect_silence(w, 0, tw, tw + time_in(w, 0, "TIME_WAIT"), "during TIME_WAIT");
   expect_clean(w);
   return w.result("");
 }
@@ -138,8 +134,13 @@ Result s30(Peer peer, Role, const RunOptions& o) {
   expect_states(w, 0, {"TIME_WAIT", "SYN_RCVD", "ESTABLISHED", "FIN_WAIT_1"});
   const auto syn_acks = w.sent(0, "S.");
   const auto fins = w.sent(0, "F");
-  w.check(syn_acks.size() == 2 && !fins.empty() && syn_acks[1]->raw_seq - (fins[0]->raw_seq + 1) < 0x80000000u,
-          "the new incarnation's ISS is not above the old SND.NXT");
+  if (syn_acks.size() == 2 && !fins.empty()) {
+    const std::uint32_t old_snd_nxt = fins[0]->raw_seq + fins[0]->len + 1;  // after the FIN
+    const std::uint32_t above = syn_acks[1]->raw_seq - old_snd_nxt;
+    w.check(above != 0 && above < 0x80000000u, "the new incarnation's ISS is not above the old SND.NXT");
+  } else {
+    w.check(false, "not two SYN-ACKs and a FIN from A");
+  }
   w.check(syn_acks.size() == 2 && syn_acks[1]->time_us < w.entered(0, "TIME_WAIT") + us(w.tcp.time_wait),
           "the new SYN was not accepted during TIME_WAIT");
   expect_no_flag(w, 0, "R");

@@ -31,6 +31,7 @@ namespace mtcpp::sim {
 class World {
  public:
   // tcp: the knobs of the mtcpp stacks.
+  // Throws std::runtime_error (having cleaned up) when the hosts cannot be built.
   World(const std::string& scenario, Peer peer, const RunOptions& options, const TcpConfig& tcp);
   ~World();
   World(const World&) = delete;
@@ -79,6 +80,8 @@ class World {
   std::vector<const Segment*> sent(int from, const std::string& flags) const;
 
  private:
+  [[noreturn]] void fail_setup(const std::string& why);
+  void teardown();
   void on_tx(int from, ns3::Ptr<const ns3::Packet> p);
   void track_freed(int host);
   void pump_all();
