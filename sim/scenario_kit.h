@@ -43,6 +43,15 @@ inline void connect_pair(World& w, Role a) {
   client.at_ms(10, [&client, to] { client.connect(to, World::kPort); });
 }
 
+// Once an error shows, the application tries one more write (which must fail: the error was
+// reported once, so EPIPE) and closes.
+inline void write_then_close_on_error(HostApp& x) {
+  x.when([&x] { return x.error() != 0; }, [&x] {
+    x.write(10);
+    x.close();
+  });
+}
+
 // `host`'s application logged `entry`.
 inline void expect_logged(World& w, int host, const std::string& entry) {
   w.check(w.app(host).logged(entry), "want '" + entry + "' in " + w.app(host).log_text());

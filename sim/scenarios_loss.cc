@@ -218,10 +218,7 @@ Result s14(Peer peer, Role role, const RunOptions& o) {
   HostApp& a = w.app(0);
   HostApp& b = w.app(1);
   a.when([&a] { return a.connected(); }, [&a] { a.shutdown(SHUT_WR); });
-  a.when([&a] { return a.error() != 0; }, [&a] {
-    a.write(10);
-    a.close();
-  });
+  write_then_close_on_error(a);
   b.when([&b] { return b.eof(); }, [&b] { b.close(); });
   w.run(ns3::Seconds(20));
   expect_fin_backoff(w, 0, 1 + static_cast<std::size_t>(knobs.data_retries));

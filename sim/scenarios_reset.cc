@@ -9,20 +9,18 @@
 namespace mtcpp::sim {
 namespace {
 
-// After B's RST: epoll reported IN|ERR|HUP|RDHUP, A's read gave ECONNRESET (the error is
-// reported once: the write after it gives EPIPE), close gave 0, and A sent nothing after the RST.
-void expect_reset_seen(World& w, std::int64_t rst_at) {
+// B resets the connection (its application closes with A's bytes unread). Then: epoll reported
+// IN|ERR|HUP|RDHUP, A's read gave ECONNRESET (the error is reported once: the write after it
+// gives EPIPE), close gave 0, and A sent nothing after the RST. Returns the RST's time, or -1.
+std::int64_t expect_reset_seen(World& w) {
+  const Segment* r = first_sent(w, 1, "R");
+  w.check(r != nullptr, "B sent no RST");
   HostApp& a = w.app(0);
   expect_logged(w, 0, "read=-1 ECONNRESET");
   w.check((a.epoll_seen() & 0x2019) == 0x2019, "A's epoll did not report IN, ERR, HUP and RDHUP");
   expect_logged(w, 0, "write=-1 EPIPE");
   expect_logged(w, 0, "close=0");
-  expect_silence(w, 0, rst_at, std::numeric_limits<std::int64_t>::max(), "after B's RST");
-}
-
-// B resets the connection: its application closes with A's bytes unread.
-std::int64_t first_rst(const World& w) {
-  const Segment* r = first_sent(w, 1, "R");
+  if (r != nullptr) expect_silence(w, 0, r->time_us, std::numeric_limits<std::int64_t>::max(), "after B's RST");
   return r != nullptr ? r->time_us : -1;
 }
 
@@ -36,14 +34,9 @@ Result s25(Peer peer, Role role, const RunOptions& o) {
   b.set_reading(false);
   a.when([&a] { return a.connected(); }, [&a] { a.write(100); });
   b.at_ms(200, [&b] { b.close(); });
-  a.when([&a] { return a.error() != 0; }, [&a] {
-    a.write(10);
-    a.close();
-  });
+  write_then_close_on_error(a);
   w.run(ns3::Seconds(3));
-  const std::int64_t rst = first_rst(w);
-  w.check(rst > 0, "B sent no RST");
-  expect_reset_seen(w, rst);
+  expect_reset_seen(w);
   expect_states(w, 0, {"ESTABLISHED", "CLOSED"});
   expect_clean(w);
   return w.result("");
@@ -66,14 +59,9 @@ Result s27(Peer peer, Role role, const RunOptions& o, bool close_wait) {
     });
   }
   b.at_ms(300, [&b] { b.close(); });
-  a.when([&a] { return a.error() != 0; }, [&a] {
-    a.write(10);
-    a.close();
-  });
+  write_then_close_on_error(a);
   w.run(ns3::Seconds(3));
-  const std::int64_t rst = first_rst(w);
-  w.check(rst > 0, "B sent no RST");
-  expect_reset_seen(w, rst);
+  const std::int64_t rst = expect_reset_seen(w);
   const std::string state = close_wait ? "CLOSE_WAIT" : "FIN_WAIT_2";
   expect_states(w, 0, {state, "CLOSED"});
   w.check(w.entered(0, state) < rst, "A was not in " + state + " when the RST came");
