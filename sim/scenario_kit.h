@@ -43,6 +43,11 @@ inline void connect_pair(World& w, Role a) {
   client.at_ms(10, [&client, to] { client.connect(to, World::kPort); });
 }
 
+// Once an error shows (a reset), the application closes.
+inline void close_on_error(HostApp& x) {
+  x.when([&x] { return x.error() != 0; }, [&x] { x.close(); });
+}
+
 // Once an error shows, the application tries one more write (which must fail: the error was
 // reported once, so EPIPE) and closes.
 inline void write_then_close_on_error(HostApp& x) {

@@ -9,11 +9,6 @@
 namespace mtcpp::sim {
 namespace {
 
-// B's application ends a reset connection by closing it.
-void close_on_error(HostApp& b) {
-  b.when([&b] { return b.error() != 0; }, [&b] { b.close(); });
-}
-
 // B's side of a reset: ECONNRESET through the mTCP API; ns-3's sockets report a reset as an
 // ordinary close (no error callback), so there the check is that B's TCP went to CLOSED.
 void expect_peer_reset(World& w) {

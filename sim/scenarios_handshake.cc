@@ -106,7 +106,7 @@ Result s24(Peer peer, Role, const RunOptions& o) {
   World w("s24-connect-refused", peer, o, scenario_tcp());
   HostApp& a = w.app(0);
   a.at_ms(10, [&w, &a] { a.connect(w.b_addr, 8081); });
-  a.when([&a] { return a.error() != 0; }, [&a] { a.close(); });
+  close_on_error(a);
   w.run(ns3::Seconds(3));
   expect_logged(w, 0, "connect=-1 EINPROGRESS");
   expect_logged(w, 0, "SO_ERROR=ECONNREFUSED");
@@ -126,7 +126,7 @@ Result s28(Peer peer, Role, const RunOptions& o) {
   World w("s28-closed-port", peer, o, scenario_tcp());
   HostApp& b = w.app(1);
   b.at_ms(10, [&w, &b] { b.connect(w.a_addr, 8081); });
-  b.when([&b] { return b.error() != 0; }, [&b] { b.close(); });
+  close_on_error(b);
   w.run(ns3::Seconds(3));
   const auto rsts = w.sent(0, "R");
   w.check(rsts.size() == 1 && rsts[0]->flags == "R." && rsts[0]->seq == 0 && rsts[0]->ack == 1,

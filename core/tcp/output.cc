@@ -33,7 +33,7 @@ TcpHeader Tcp::header_for(Tcb& t, SeqNum seq, std::uint8_t flags, Instant now) {
   }
   h.window = advertised_window(t);
   if (t.ts_enabled) h.options.timestamps = TcpTimestamps{tsval(t, now), t.ts_recent};
-  if (flags & tcp_flag::ack) {
+  if ((flags & tcp_flag::ack) && sack_due(t)) {
     SackRanges ranges;
     const std::size_t n = sack_blocks(t, ranges);
     for (std::size_t i = 0; i < n; ++i)
@@ -43,11 +43,10 @@ TcpHeader Tcp::header_for(Tcb& t, SeqNum seq, std::uint8_t flags, Instant now) {
 }
 
 std::size_t Tcp::sack_blocks(const Tcb& t, SackRanges& ranges) const {
-  // A FIN held beyond RCV.NXT occupies sequence space we hold too (S12: SACK 1001:1002).
-  const bool fin_ahead = t.fin_seq_received && *t.fin_seq_received > t.rcv_nxt;
-  if (!t.sack_enabled || !(t.rcv.has_out_of_order() || fin_ahead)) return 0;
+  if (!sack_due(t)) return 0;
   std::size_t n = t.rcv.ranges(ranges);
-  if (fin_ahead) {
+  // A FIN held beyond RCV.NXT occupies sequence space we hold too (S12: SACK 1001:1002).
+  if (t.fin_seq_received && *t.fin_seq_received > t.rcv_nxt) {
     // Joined to the data it ends, as Linux reports it; alone, it is the newest block.
     const auto fin = static_cast<std::uint32_t>(*t.fin_seq_received - t.rcv_nxt);
     bool joined = false;
@@ -67,6 +66,7 @@ std::size_t Tcp::sack_blocks(const Tcb& t, SackRanges& ranges) const {
 }
 
 std::uint32_t Tcp::segment_room(const Tcb& t) const {
+  if (!sack_due(t)) return t.snd_mss;  // every segment but those sent while holding a hole
   SackRanges ranges;
   const std::size_t blocks = sack_blocks(t, ranges);
   const std::uint32_t sack_bytes = blocks == 0 ? 0 : static_cast<std::uint32_t>(4 + 8 * blocks);  // NOP NOP kind len

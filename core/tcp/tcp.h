@@ -175,6 +175,11 @@ class Tcp {
   TcpHeader header_for(Tcb& t, SeqNum seq, std::uint8_t flags, Instant now);
   // The SACK blocks an ACK sent now carries (RFC 2018 §4), newest first, as offsets from RCV.NXT.
   using SackRanges = std::array<ReceiveBuffer::Range, ReceiveBuffer::kMaxRanges>;
+  // Whether an ACK sent now carries SACK blocks: cheap, so the common case costs one test.
+  static bool sack_due(const Tcb& t) {
+    const bool fin_ahead = t.fin_seq_received && *t.fin_seq_received > t.rcv_nxt;
+    return t.sack_enabled && (t.rcv.has_out_of_order() || fin_ahead);
+  }
   std::size_t sack_blocks(const Tcb& t, SackRanges& out) const;
   // Payload room of a data segment sent now: SND.MSS less the SACK option's bytes (§3.7.1's
   // Eff.snd.MSS counts every option; SND.MSS already leaves room for timestamps).
