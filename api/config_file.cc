@@ -267,8 +267,14 @@ constexpr Key kKeys[] = {
     {"tcp_initial_window", [](MtcpConfig& c, std::string_view v) {
        c.tcp.initial_window_segments = integer(v, 1, kIntMax);
      }},
-    {"tcp_syn_retries",
-     [](MtcpConfig& c, std::string_view v) { c.tcp.syn_retries = integer(v, 0, kIntMax); }},
+    {"tcp_syn_timeout_s",
+     [](MtcpConfig& c, std::string_view v) { c.tcp.syn_timeout = seconds(v, 1, kIntMax); }},
+    {"tcp_synack_retries",
+     [](MtcpConfig& c, std::string_view v) { c.tcp.synack_retries = integer(v, 0, kIntMax); }},
+    {"tcp_orphan_persist_timeout_s",
+     [](MtcpConfig& c, std::string_view v) { c.tcp.orphan_persist_timeout = seconds(v, 1, kIntMax); }},
+    {"arp_hold_frames",
+     [](MtcpConfig& c, std::string_view v) { c.arp_hold_frames = integer(v, 1, 65536); }},
     {"tcp_data_retries",
      [](MtcpConfig& c, std::string_view v) { c.tcp.data_retries = integer(v, 0, kIntMax); }},
 };
@@ -579,7 +585,10 @@ std::string describe(const MtcpConfig& c) {
   row("tcp_timestamps", t.timestamps ? 1 : 0);
   row("tcp_window_scaling", t.window_scaling ? 1 : 0);
   row("tcp_initial_window", t.initial_window_segments);
-  row("tcp_syn_retries", t.syn_retries);
+  row("tcp_syn_timeout_s", as_s(t.syn_timeout));
+  row("tcp_synack_retries", t.synack_retries);
+  row("tcp_orphan_persist_timeout_s", as_s(t.orphan_persist_timeout));
+  row("arp_hold_frames", c.arp_hold_frames);
   row("tcp_data_retries", t.data_retries);
 
   out << "Routes: " << c.routes.size() << '\n';

@@ -39,7 +39,9 @@
 //   tcp_rto_min_ms, tcp_rto_initial_ms, tcp_rto_max_ms     1.., with min <= initial <= max
 //   tcp_delayed_ack_ms 0..500    tcp_fin_wait_2_timeout_s 1..    tcp_keepalive_idle_s 1..
 //   tcp_nagle, tcp_sack, tcp_timestamps, tcp_window_scaling     0 | 1
-//   tcp_initial_window segments, 1..    tcp_syn_retries, tcp_data_retries  0..
+//   tcp_initial_window segments, 1..    tcp_synack_retries, tcp_data_retries  0..
+//   tcp_syn_timeout_s 1.. (connect gives up; default 180)    tcp_orphan_persist_timeout_s 1..
+//   arp_hold_frames  1..65536, frames held per neighbour being resolved (default 64)
 // The ranges are those StackConfig::validate enforces, so a file that parses builds a stack
 // (given an address).
 #pragma once
@@ -100,6 +102,7 @@ struct MtcpConfig {
   std::uint64_t seed = 1;
   ClockMode clock = ClockMode::real;
   std::string pcap;  // empty: no capture
+  std::size_t arp_hold_frames = ArpConfig{}.max_pending;
   // As written by parse_mtcp_conf (empty: not given); after load_mtcp_conf, the file actually
   // read, or empty when there was none.
   std::string arp_conf;

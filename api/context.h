@@ -75,6 +75,7 @@ class Context final : public SocketObserver {
   // Ids: FIFO reuse within [0, max_ids), as mTCP's free list does.
   int allocate(Kind kind);
   void release(int id);
+  bool can_allocate() const { return !free_ids_.empty() || entries_.size() < max_ids_; }
   Entry* entry(int id);
   std::size_t ids_in_use() const { return entries_.size() - free_ids_.size(); }
   // The id for a core socket, or -1.

@@ -53,6 +53,7 @@ bool runtime_config_from(const MtcpConfig& m, RuntimeConfig* out, std::string* e
   r.stack.seed = m.seed;
   r.stack.tcp = m.tcp;
   r.stack.static_arp = m.arp;
+  r.stack.arp.max_pending = m.arp_hold_frames;
   for (const RouteEntry& e : m.routes) r.stack.routes.push_back(Route{e.prefix, e.prefix_len, {}});
   *out = r;
   return true;

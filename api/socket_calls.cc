@@ -46,7 +46,7 @@ int endpoint_from(const sockaddr* addr, socklen_t len, Endpoint* out, int null_e
 
 int endpoint_to(const Endpoint& e, sockaddr* addr, socklen_t* len) {
   if (addr == nullptr || len == nullptr) return fail(EFAULT);
-  if (static_cast<int>(*len) <= 0) return fail(EINVAL);
+  if (static_cast<int>(*len) < 0) return fail(EINVAL);
   sockaddr_in sin{};
   sin.sin_family = AF_INET;
   sin.sin_port = htons(e.port);
@@ -121,9 +121,11 @@ int mtcp_accept(mctx_t mctx, int sockid, sockaddr* addr, socklen_t* addrlen) {
   Entry* e = socket_entry(*c, sockid);
   if (e == nullptr) return -1;
   if (e->kind != Kind::listener) return fail(EINVAL);
+  // Every argument is checked before a connection leaves the queue: once taken, it must get an
+  // id and be returned. A zero length is valid (the address is truncated to nothing, POSIX).
   if (addr != nullptr && addrlen == nullptr) return fail(EFAULT);
-  const int id = c->allocate(Kind::stream);  // first, so a full table never strands a connection
-  if (id < 0) return fail(ENFILE);
+  if (addr != nullptr && static_cast<int>(*addrlen) < 0) return fail(EINVAL);
+  if (!c->can_allocate()) return fail(ENFILE);  // a full table never strands a connection
   Endpoint peer;
   int tcp = c->stack().accept(e->tcp, &peer);
   if (tcp == -EAGAIN && !e->nonblocking) {
@@ -132,12 +134,14 @@ int mtcp_accept(mctx_t mctx, int sockid, sockaddr* addr, socklen_t* addrlen) {
                                  timeout_of(e->recv_timeout));
     if (r < 0) tcp = r;
   }
-  if (tcp < 0) {
-    c->release(id);
-    return fail(-tcp);
+  if (tcp < 0) return fail(-tcp);
+  const int id = c->allocate(Kind::stream);
+  if (id < 0) {  // the table filled while blocked: the connection must not be stranded
+    c->stack().abort(tcp, c->now());
+    return fail(ENFILE);
   }
   c->bind_tcp(id, tcp);
-  if (addr != nullptr && endpoint_to(peer, addr, addrlen) != 0) return -1;
+  if (addr != nullptr) endpoint_to(peer, addr, addrlen);
   return id;
 }
 
@@ -301,16 +305,16 @@ int mtcp_setsockopt(mctx_t mctx, int sockid, int level, int optname, const void*
         std::memcpy(&l, optval, sizeof l);
         // {1, 0} aborts on close; a positive linger time closes gracefully without blocking
         // (close never blocks here; see README).
-        return static_cast<int>(result(s.set_option(e->tcp, SocketOption::linger_abort, l.l_onoff != 0 && l.l_linger == 0)));
+        return static_cast<int>(result(s.set_option(e->tcp, SocketOption::linger_abort, l.l_onoff != 0 && l.l_linger == 0, c->now())));
       }
       case SO_KEEPALIVE:
-        return int_value(&v) ? static_cast<int>(result(s.set_option(e->tcp, SocketOption::keepalive, v))) : fail(EINVAL);
+        return int_value(&v) ? static_cast<int>(result(s.set_option(e->tcp, SocketOption::keepalive, v, c->now()))) : fail(EINVAL);
       case SO_REUSEADDR:
-        return int_value(&v) ? static_cast<int>(result(s.set_option(e->tcp, SocketOption::reuse_address, v))) : fail(EINVAL);
+        return int_value(&v) ? static_cast<int>(result(s.set_option(e->tcp, SocketOption::reuse_address, v, c->now()))) : fail(EINVAL);
       case SO_SNDBUF:
-        return int_value(&v) ? static_cast<int>(result(s.set_option(e->tcp, SocketOption::send_buffer, v))) : fail(EINVAL);
+        return int_value(&v) ? static_cast<int>(result(s.set_option(e->tcp, SocketOption::send_buffer, v, c->now()))) : fail(EINVAL);
       case SO_RCVBUF:
-        return int_value(&v) ? static_cast<int>(result(s.set_option(e->tcp, SocketOption::receive_buffer, v))) : fail(EINVAL);
+        return int_value(&v) ? static_cast<int>(result(s.set_option(e->tcp, SocketOption::receive_buffer, v, c->now()))) : fail(EINVAL);
       case SO_RCVTIMEO: case SO_SNDTIMEO: {
         if (optlen < static_cast<socklen_t>(sizeof(timeval))) return fail(EINVAL);
         timeval tv;
@@ -325,9 +329,9 @@ int mtcp_setsockopt(mctx_t mctx, int sockid, int level, int optname, const void*
   if (level == IPPROTO_TCP) {
     switch (optname) {
       case TCP_NODELAY:
-        return int_value(&v) ? static_cast<int>(result(s.set_option(e->tcp, SocketOption::nodelay, v))) : fail(EINVAL);
+        return int_value(&v) ? static_cast<int>(result(s.set_option(e->tcp, SocketOption::nodelay, v, c->now()))) : fail(EINVAL);
       case TCP_MAXSEG:
-        return int_value(&v) ? static_cast<int>(result(s.set_option(e->tcp, SocketOption::max_segment, v))) : fail(EINVAL);
+        return int_value(&v) ? static_cast<int>(result(s.set_option(e->tcp, SocketOption::max_segment, v, c->now()))) : fail(EINVAL);
       default: return fail(ENOPROTOOPT);
     }
   }

@@ -9,14 +9,20 @@ void ArpCache::add_static(Ipv4Addr ip, MacAddr mac) {
   e.mac = mac;
   e.resolved = true;
   e.is_static = true;
-  e.expires = kNever;
+  e.fresh_until = kNever;
 }
 
-const MacAddr* ArpCache::lookup(Ipv4Addr ip, Instant now) const {
+const MacAddr* ArpCache::lookup(Ipv4Addr ip, Instant now, bool* probe_now) {
+  *probe_now = false;
   auto it = entries_.find(ip.value);
   if (it == entries_.end() || !it->second.resolved) return nullptr;
-  if (!it->second.is_static && it->second.expires <= now) return nullptr;
-  return &it->second.mac;
+  Entry& e = it->second;
+  if (!e.is_static && now >= e.fresh_until && e.requests == 0) {
+    e.requests = 1;
+    e.retry_at = now + config_.retry_interval;
+    *probe_now = true;
+  }
+  return &e.mac;
 }
 
 std::vector<PacketBuffer*> ArpCache::learn(Ipv4Addr ip, MacAddr mac, Instant now) {
@@ -34,12 +40,23 @@ std::vector<PacketBuffer*> ArpCache::update(Ipv4Addr ip, MacAddr mac, Instant no
   return resolve(it->second, mac, now);
 }
 
+void ArpCache::confirm(Ipv4Addr ip, MacAddr mac, Instant now) {
+  auto it = entries_.find(ip.value);
+  if (it == entries_.end()) return;
+  Entry& e = it->second;
+  if (!e.resolved || e.is_static || e.mac != mac) return;
+  e.fresh_until = now + config_.entry_lifetime;
+  e.requests = 0;
+  e.retry_at = kNever;
+}
+
 std::vector<PacketBuffer*> ArpCache::resolve(Entry& e, MacAddr mac, Instant now) {
   if (e.is_static) return {};
   e.mac = mac;
   e.resolved = true;
   e.requests = 0;
-  e.expires = now + config_.entry_lifetime;
+  e.retry_at = kNever;
+  e.fresh_until = now + config_.entry_lifetime;
   std::vector<PacketBuffer*> ready;
   ready.swap(e.waiting);
   return ready;
@@ -55,16 +72,12 @@ bool ArpCache::hold(Ipv4Addr ip, PacketBuffer* frame, Instant now, bool* request
     it = entries_.emplace(ip.value, Entry{}).first;
   }
   Entry& e = it->second;
-  if (e.resolved) {  // stale: resolve again, keep using nothing until answered
-    e.resolved = false;
-    e.requests = 0;
-  }
   if (e.waiting.size() >= config_.max_pending) return false;
   if (e.waiting.capacity() == 0) e.waiting.reserve(config_.max_pending);
   e.waiting.push_back(frame);
   if (e.requests == 0) {
     e.requests = 1;
-    e.expires = now + config_.retry_interval;
+    e.retry_at = now + config_.retry_interval;
     *request_now = true;
   }
   return true;
@@ -74,41 +87,48 @@ ArpCache::Due ArpCache::expire(Instant now) {
   Due due;
   for (auto it = entries_.begin(); it != entries_.end();) {
     Entry& e = it->second;
-    if (e.is_static || e.expires > now) {
+    if (e.is_static) {
       ++it;
       continue;
     }
-    if (e.resolved) {  // aged out
-      it = entries_.erase(it);
+    if (e.resolved && e.requests == 0) {
+      // Not in use: a stale entry unused for another lifetime goes.
+      if (now >= e.fresh_until + config_.entry_lifetime) it = entries_.erase(it);
+      else ++it;
       continue;
     }
-    if (e.requests >= config_.max_requests) {
+    if (e.retry_at > now) {
+      ++it;
+      continue;
+    }
+    if (e.requests >= config_.max_requests) {  // unanswered: forget it
       due.give_up.insert(due.give_up.end(), e.waiting.begin(), e.waiting.end());
       it = entries_.erase(it);
       continue;
     }
     ++e.requests;
-    e.expires = now + config_.retry_interval;
-    due.retry.push_back(Ipv4Addr{it->first});
+    e.retry_at = now + config_.retry_interval;
+    if (e.resolved) due.confirm.emplace_back(Ipv4Addr{it->first}, e.mac);
+    else due.retry.push_back(Ipv4Addr{it->first});
     ++it;
   }
   return due;
 }
 
 bool ArpCache::make_room(Instant now, bool evict_fresh) {
-  // Aged-out entries are otherwise removed only by expire(), which runs only while some address
-  // is being resolved: they must not hold slots.
+  // Stale entries are otherwise removed only by expire(), which runs only while some address is
+  // being resolved or confirmed: they must not hold slots.
   const std::size_t before = entries_.size();
   std::erase_if(entries_, [&](const auto& kv) {
     const Entry& e = kv.second;
-    return e.resolved && !e.is_static && e.expires <= now;
+    return e.resolved && !e.is_static && e.requests == 0 && e.fresh_until <= now;
   });
   if (entries_.size() < before) return true;
   if (!evict_fresh) return false;
   auto victim = entries_.end();
   for (auto it = entries_.begin(); it != entries_.end(); ++it)
     if (it->second.resolved && !it->second.is_static &&
-        (victim == entries_.end() || it->second.expires < victim->second.expires))
+        (victim == entries_.end() || it->second.fresh_until < victim->second.fresh_until))
       victim = it;
   if (victim == entries_.end()) return false;
   entries_.erase(victim);
@@ -117,9 +137,9 @@ bool ArpCache::make_room(Instant now, bool evict_fresh) {
 
 Instant ArpCache::next_deadline() const {
   Instant next = kNever;
-  // Aging needs no wake-up of its own: a stale entry is noticed when it is next used.
+  // Going stale needs no wake-up of its own: a stale entry is noticed when it is next used.
   for (const auto& [ip, e] : entries_)
-    if (!e.resolved && !e.is_static) next = std::min(next, e.expires);
+    if (!e.is_static && e.requests > 0) next = std::min(next, e.retry_at);
   return next;
 }
 

@@ -15,6 +15,8 @@ std::optional<std::string> StackConfig::validate() const {
   if (arp.max_requests < 1) return "arp.max_requests: must be at least 1";
   if (arp.retry_interval <= Duration::zero()) return "arp.retry_interval: must be positive";
   if (arp.max_entries < 1) return "arp.max_entries: must be at least 1";
+  if (arp.max_pending < 1) return "arp.max_pending: must be at least 1";
+  if (arp.entry_lifetime <= Duration::zero()) return "arp.entry_lifetime: must be positive";
   const TcpConfig& t = tcp;
   if (t.send_buffer < 2048 || t.send_buffer > (1u << 30)) return "tcp.send_buffer: must be 2 KiB..1 GiB";
   if (t.receive_buffer < 2048 || t.receive_buffer > (1u << 30))
@@ -26,7 +28,8 @@ std::optional<std::string> StackConfig::validate() const {
   if (t.initial_window_segments < 1) return "tcp.initial_window_segments: must be at least 1";
   if (t.rto_min <= Duration::zero() || t.rto_initial < t.rto_min || t.rto_max < t.rto_initial)
     return "tcp.rto_*: need 0 < rto_min <= rto_initial <= rto_max";
-  if (t.syn_retries < 0 || t.data_retries < 0) return "tcp.*_retries: must not be negative";
+  if (t.synack_retries < 0 || t.data_retries < 0) return "tcp.*_retries: must not be negative";
+  if (t.syn_timeout <= Duration::zero()) return "tcp.syn_timeout: must be positive";
   if (t.delayed_ack < Duration::zero() || t.delayed_ack > 500ms)
     return "tcp.delayed_ack: must be 0..500 ms (RFC 9293 §3.8.6.3)";
   if (t.persist_min <= Duration::zero() || t.persist_max < t.persist_min)
@@ -35,6 +38,8 @@ std::optional<std::string> StackConfig::validate() const {
       t.keepalive_probes < 1)
     return "tcp.keepalive_*: must be positive";
   if (t.fin_wait_2_timeout <= Duration::zero()) return "tcp.fin_wait_2_timeout: must be positive";
+  if (t.orphan_persist_timeout <= Duration::zero()) return "tcp.orphan_persist_timeout: must be positive";
+  if (t.invalid_ack_interval < Duration::zero()) return "tcp.invalid_ack_interval: must not be negative";
   if (t.time_wait < Duration::zero()) return "tcp.time_wait: must not be negative";
   if (t.challenge_ack_limit < 1) return "tcp.challenge_ack_limit: must be at least 1";
   return std::nullopt;

@@ -25,10 +25,12 @@ struct StaticArpEntry {
 };
 
 struct ArpConfig {
-  Duration entry_lifetime = 60s;  // a learned entry is re-resolved after this
-  Duration retry_interval = 1s;   // between requests for an unresolved address
-  int max_requests = 3;           // then waiting packets are dropped, counted
-  std::size_t max_pending = 8;    // frames held per unresolved address
+  // A learned entry is confirmed for this long by ARP or by the neighbour's own frames; used after
+  // that, it keeps being used while unicast requests confirm it (RFC 1122 §2.3.2.1).
+  Duration entry_lifetime = 60s;
+  Duration retry_interval = 1s;   // between requests for an address being resolved or confirmed
+  int max_requests = 3;           // then waiting packets are dropped (counted) or the entry forgotten
+  std::size_t max_pending = 64;   // frames held per unresolved address
   std::size_t max_entries = 1024;
   bool gratuitous_at_start = true;
 };
@@ -52,8 +54,10 @@ struct TcpConfig {
   Duration rto_initial = 1s;
   Duration rto_min = 1s;
   Duration rto_max = 60s;
-  int syn_retries = 6;   // SYN or SYN-ACK retransmissions before giving up (R2 for SYN)
-  int data_retries = 15; // retransmissions of one segment before ETIMEDOUT (R2)
+  Duration syn_timeout = 180s;  // connect() gives up after this (R2 for a SYN, RFC 9293 MUST-23)
+  int synack_retries = 5;       // SYN-ACK retransmissions of a passive open before the embryo goes
+  int data_retries = 15;        // retransmissions of one segment, or unanswered zero-window probes,
+                                // before ETIMEDOUT (R2)
 
   Duration delayed_ack = 40ms;  // bounded by RFC 9293 §3.8.6.3's 0.5 s
   Duration persist_min = 200ms;
@@ -62,8 +66,13 @@ struct TcpConfig {
   Duration keepalive_interval = 75s;
   int keepalive_probes = 9;
   Duration fin_wait_2_timeout = 60s;  // orphaned connections only
+  Duration orphan_persist_timeout = 60s;  // an orphan facing a closed window is reset after this
   Duration time_wait = 60s;           // 2·MSL
   int challenge_ack_limit = 1000;     // per second, per stack (RFC 5961 §7)
+  // At most one ACK per connection in this interval answers an unacceptable segment without data
+  // (out of window, or failing PAWS), so two stacks cannot trade such ACKs without end (Linux's
+  // tcp_invalid_ratelimit).
+  Duration invalid_ack_interval = 500ms;
   bool rfc1337_ignore_rst_in_time_wait = false;
 };
 

@@ -131,13 +131,13 @@ void Stack::input(Bytes frame, Instant now) {
       // We accept only datagrams for our unicast address, so one that came as a link-layer
       // broadcast is discarded (RFC 1122 §3.3.6).
       if (eth->dst.is_broadcast()) ++stats_.frames_not_for_us;
-      else ipv4_input(payload, now);
+      else ipv4_input(payload, eth->src, now);
       break;
     default: ++stats_.frames_not_for_us; break;
   }
 }
 
-void Stack::ipv4_input(Bytes packet, Instant now) {
+void Stack::ipv4_input(Bytes packet, MacAddr from, Instant now) {
   const auto parsed = Ipv4Header::parse(packet, !caps_.rx_checksum_verified);
   if (!parsed.header) {
     if (parsed.error == Ipv4Header::Error::bad_checksum) ++stats_.ip_bad_checksum;
@@ -157,6 +157,8 @@ void Stack::ipv4_input(Bytes packet, Instant now) {
     ++stats_.ip_malformed;
     return;
   }
+  // The neighbour this came through still has the MAC we send to: its entry stays fresh.
+  if (Ipv4Addr hop; next_hop(ip.src, &hop)) arp_.confirm(hop, from, now);
   switch (ip.protocol) {
     case static_cast<std::uint8_t>(IpProto::tcp): {
       const auto tcp = TcpHeader::parse(parsed.payload, ip.src, ip.dst, !caps_.rx_checksum_verified);
@@ -283,10 +285,16 @@ void Stack::route_out(PacketBuffer* b, Ipv4Addr dst, Instant now) {
   EthernetHeader eth;
   eth.src = caps_.mac;
   eth.ethertype = static_cast<std::uint16_t>(EtherType::ipv4);
-  if (const MacAddr* mac = arp_.lookup(hop, now)) {
+  bool probe_now = false;
+  if (const MacAddr* mac = arp_.lookup(hop, now, &probe_now)) {
     eth.dst = *mac;
     eth.emit(frame);
     queue_tx(b, now);
+    if (probe_now) {  // stale but in use: confirm it by unicast while it keeps being used
+      send_arp(ArpOp::request, *mac, hop, MacAddr{}, now);
+      ++stats_.arp_confirm_probes;
+      arp_deadline_ = arp_.next_deadline();
+    }
     return;
   }
   eth.emit(frame);  // destination filled in when the address resolves

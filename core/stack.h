@@ -47,7 +47,11 @@ class Stack final : private SegmentSink {
   int shutdown(int s, Shutdown how, Instant now);
   int close(int s, Instant now);
   int abort(int s, Instant now);
-  int set_option(int s, SocketOption o, int v) { return tcp_.set_option(s, o, v); }
+  int set_option(int s, SocketOption o, int v, Instant now) {
+    const int r = tcp_.set_option(s, o, v, now);
+    flush_tx(now);
+    return r;
+  }
   int get_option(int s, SocketOption o, int* v) { return tcp_.get_option(s, o, v); }
   int local_endpoint(int s, Endpoint* e) const { return tcp_.local_endpoint(s, e); }
   int remote_endpoint(int s, Endpoint* e) const { return tcp_.remote_endpoint(s, e); }
@@ -66,7 +70,7 @@ class Stack final : private SegmentSink {
 
   // Input (stack.cc).
   void input(Bytes frame, Instant now);
-  void ipv4_input(Bytes packet, Instant now);
+  void ipv4_input(Bytes packet, MacAddr from, Instant now);
   void icmp_input(const Ipv4Header& ip, Bytes message, Instant now);
   // ARP (stack_arp.cc).
   void arp_input(Bytes payload, Instant now);

@@ -57,6 +57,10 @@ void Stack::send_arp(ArpOp op, MacAddr dst_mac, Ipv4Addr target_ip, MacAddr targ
 void Stack::run_arp_timers(Instant now) {
   ArpCache::Due due = arp_.expire(now);
   for (Ipv4Addr ip : due.retry) send_arp(ArpOp::request, MacAddr::broadcast(), ip, MacAddr{}, now);
+  for (const auto& [ip, mac] : due.confirm) {
+    send_arp(ArpOp::request, mac, ip, MacAddr{}, now);
+    ++stats_.arp_confirm_probes;
+  }
   for (PacketBuffer* b : due.give_up) {
     ++stats_.arp_unresolved_drops;
     io_.release(b);

@@ -16,6 +16,7 @@ struct StackStats {
   std::uint64_t arp_requests_sent = 0;
   std::uint64_t arp_replies_sent = 0;
   std::uint64_t arp_unresolved_drops = 0;  // frames dropped waiting for an address that never answered
+  std::uint64_t arp_confirm_probes = 0;    // unicast requests confirming an entry still in use
   std::uint64_t ip_malformed = 0;
   std::uint64_t ip_bad_checksum = 0;
   std::uint64_t ip_fragments_dropped = 0;
@@ -40,7 +41,9 @@ struct StackStats {
   std::uint64_t tcp_paws_drops = 0;
   std::uint64_t tcp_out_of_window = 0;
   std::uint64_t tcp_listen_overflows = 0;
+  std::uint64_t tcp_invalid_acks_suppressed = 0;  // ACKs not sent to unacceptable pure ACKs (rate limit)
   std::uint64_t tcp_fin_wait_2_timeouts = 0;
+  std::uint64_t tcp_orphan_persist_resets = 0;    // orphans reset after facing a closed window too long
   std::uint64_t tcp_active_opens = 0;
   std::uint64_t tcp_passive_opens = 0;
   std::uint64_t tcp_connections_in_use = 0;   // connection blocks allocated now

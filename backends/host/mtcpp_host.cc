@@ -110,6 +110,7 @@ constexpr NamedCounter kCounters[] = {
     MTCPP_COUNTER(arp_requests_sent),
     MTCPP_COUNTER(arp_replies_sent),
     MTCPP_COUNTER(arp_unresolved_drops),
+    MTCPP_COUNTER(arp_confirm_probes),
     MTCPP_COUNTER(ip_malformed),
     MTCPP_COUNTER(ip_bad_checksum),
     MTCPP_COUNTER(ip_fragments_dropped),
@@ -133,7 +134,9 @@ constexpr NamedCounter kCounters[] = {
     MTCPP_COUNTER(tcp_paws_drops),
     MTCPP_COUNTER(tcp_out_of_window),
     MTCPP_COUNTER(tcp_listen_overflows),
+    MTCPP_COUNTER(tcp_invalid_acks_suppressed),
     MTCPP_COUNTER(tcp_fin_wait_2_timeouts),
+    MTCPP_COUNTER(tcp_orphan_persist_resets),
     MTCPP_COUNTER(tcp_active_opens),
     MTCPP_COUNTER(tcp_passive_opens),
     MTCPP_COUNTER(tcp_connections_in_use),
@@ -322,7 +325,7 @@ int mtcpp_host_setsockopt(mtcpp_host* h, int s, int option, int value) noexcept 
   if (h == nullptr) return -EINVAL;
   const auto opt = mtcpp::to_option(option);
   if (const int* error = std::get_if<int>(&opt)) return *error;
-  return h->stack->set_option(s, std::get<mtcpp::SocketOption>(opt), value);
+  return h->stack->set_option(s, std::get<mtcpp::SocketOption>(opt), value, from_us(h->last_now_us));
 }
 
 int mtcpp_host_getsockopt(mtcpp_host* h, int s, int option, int* value) noexcept {

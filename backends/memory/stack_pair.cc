@@ -34,8 +34,14 @@ StackPair::StackPair(const Options& options) {
     pcap_a_ = std::move(opened.writer);
     io_a = pcap_a_.get();
   }
+  PacketIo* io_b = port_b_.get();
+  if (!options.b_faults.empty()) {
+    faults_b_ = std::make_unique<FaultInjector>(*port_b_);
+    for (const FaultRule& r : options.b_faults) faults_b_->add_rule(r);
+    io_b = faults_b_.get();
+  }
   a_ = make_stack(options.a, *io_a);
-  b_ = make_stack(options.b, *port_b_);
+  b_ = make_stack(options.b, *io_b);
   a_->start(now_);
   b_->start(now_);
 }
@@ -44,6 +50,7 @@ StackPair::~StackPair() {
   a_.reset();
   b_.reset();
   pcap_a_.reset();
+  faults_b_.reset();
   link_.reset();
 }
 

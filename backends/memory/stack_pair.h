@@ -6,6 +6,7 @@
 #include <string>
 
 #include "backends/memory/memory_link.h"
+#include "backends/wrappers/fault_injector.h"
 #include "backends/wrappers/pcap_writer.h"
 #include "core/stack.h"
 
@@ -19,6 +20,7 @@ class StackPair {
     LinkConditions link;
     std::size_t buffers_per_port = 4096;
     std::string pcap_a;  // when set, every frame A receives or sends is written there
+    std::vector<FaultRule> b_faults;  // when set, B's device is wrapped by a FaultInjector with them
   };
   // A is 10.0.0.1, B is 10.0.0.2 on one /24; ARP resolves them; 1 ms one-way delay.
   static Options default_options();
@@ -31,6 +33,7 @@ class StackPair {
   MemoryPort& port_a() { return *port_a_; }
   MemoryPort& port_b() { return *port_b_; }
   const MemoryLink& link() const { return *link_; }
+  const FaultInjector* faults_b() const { return faults_b_.get(); }
   Instant now() const { return now_; }
 
   // Polls both stacks at now, then moves time to the next event no later than `limit` and polls
@@ -53,6 +56,7 @@ class StackPair {
   std::unique_ptr<MemoryPort> port_b_;
   std::unique_ptr<MemoryLink> link_;
   std::unique_ptr<PcapWriter> pcap_a_;
+  std::unique_ptr<FaultInjector> faults_b_;
   std::unique_ptr<Stack> a_;
   std::unique_ptr<Stack> b_;
   Instant now_ = from_us(0);

@@ -4,8 +4,8 @@
 
 namespace mtcpp {
 
-NewReno::NewReno(std::uint32_t mss, std::uint32_t initial_window_segments)
-    : mss_(mss), cwnd_(initial_window_segments * mss) {}
+NewReno::NewReno(std::uint32_t mss, std::uint32_t initial_window_bytes)
+    : mss_(mss), cwnd_(initial_window_bytes) {}
 
 void NewReno::on_ack(std::uint32_t acked) {
   if (cwnd_ < ssthresh_) {
@@ -40,10 +40,12 @@ void NewReno::on_exit_recovery(std::uint32_t flight) {
   avoidance_credit_ = 0;
 }
 
-void NewReno::on_timeout(std::uint32_t flight) {
-  ssthresh_ = half_flight(flight);
+void NewReno::on_timeout(std::uint32_t flight, bool first_expiry) {
+  if (first_expiry) ssthresh_ = half_flight(flight);
   cwnd_ = mss_;  // loss window, one segment
   avoidance_credit_ = 0;
 }
+
+void NewReno::limit_cwnd(std::uint32_t bytes) { cwnd_ = std::min(cwnd_, bytes); }
 
 }  // namespace mtcpp

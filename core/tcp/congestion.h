@@ -21,14 +21,18 @@ class CongestionControl {
   virtual void on_partial_ack(std::uint32_t acked_bytes) = 0;
   // The full ACK that ends recovery (RFC 6582 §3.2 step 6).
   virtual void on_exit_recovery(std::uint32_t flight_size) = 0;
-  // The retransmission timer expired (RFC 5681 §3.1, equation 4).
-  virtual void on_timeout(std::uint32_t flight_size) = 0;
+  // The retransmission timer expired (RFC 5681 §3.1, equation 4). ssthresh is set on the first
+  // expiry of a segment's timer only: "held constant" on later ones (§3.1, note on equation 4).
+  virtual void on_timeout(std::uint32_t flight_size, bool first_expiry) = 0;
+  // cwnd = min(cwnd, bytes): the restart window after an idle period longer than the RTO
+  // (RFC 5681 §4.1), and the one-segment window after a lost SYN (§3.1).
+  virtual void limit_cwnd(std::uint32_t bytes) = 0;
 };
 
 // NewReno: RFC 5681 slow start and congestion avoidance, RFC 6582 recovery, RFC 6928 initial window.
 class NewReno final : public CongestionControl {
  public:
-  NewReno(std::uint32_t mss, std::uint32_t initial_window_segments);
+  NewReno(std::uint32_t mss, std::uint32_t initial_window_bytes);
   std::uint32_t cwnd() const override { return cwnd_; }
   std::uint32_t ssthresh() const override { return ssthresh_; }
   void on_ack(std::uint32_t acked_bytes) override;
@@ -36,7 +40,8 @@ class NewReno final : public CongestionControl {
   void on_dup_ack_in_recovery() override;
   void on_partial_ack(std::uint32_t acked_bytes) override;
   void on_exit_recovery(std::uint32_t flight_size) override;
-  void on_timeout(std::uint32_t flight_size) override;
+  void on_timeout(std::uint32_t flight_size, bool first_expiry) override;
+  void limit_cwnd(std::uint32_t bytes) override;
 
  private:
   std::uint32_t half_flight(std::uint32_t flight_size) const;

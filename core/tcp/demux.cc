@@ -10,11 +10,13 @@ void Tcp::segment_arrives(const SegmentIn& seg, Instant now) {
   ++stats_.tcp_segments_received;
   const Endpoint local{seg.dst, seg.h.dst_port};
   const Endpoint remote{seg.src, seg.h.src_port};
+  std::optional<SeqNum> reopened_after;  // SND.MAX of a TIME_WAIT incarnation this SYN replaces
   if (auto it = flows_.find(key_of(local, remote)); it != flows_.end()) {
     Tcb& t = *it->second;
     if (t.state == TcpState::time_wait && time_wait_reopen(t, seg)) {
       // A new incarnation (RFC 9293 §3.6.1, RFC 6191): the old one ends and the SYN falls through
       // to LISTEN. An id still open on the old one (shutdown, not close) keeps it, ended.
+      reopened_after = t.snd_max;
       if (t.socket >= 0) connection_lost(t, 0, now);
       else destroy(&t);
     } else {
@@ -25,7 +27,7 @@ void Tcp::segment_arrives(const SegmentIn& seg, Instant now) {
   }
   if (auto it = listeners_.find(local.port); it != listeners_.end() &&
       (it->second->local.addr.is_unspecified() || it->second->local.addr == local.addr)) {
-    listen_input(*it->second, seg, now);
+    listen_input(*it->second, seg, now, reopened_after);
     return;
   }
   closed_port_reply(seg, now);
@@ -68,18 +70,36 @@ void Tcp::negotiate_options(Tcb& t, const TcpOptions& peer) {
   t.sack_enabled = config_.sack && peer.sack_permitted;
   t.ts_enabled = config_.timestamps && peer.timestamps.has_value();
   if (t.ts_enabled) t.ts_recent = peer.timestamps->tsval;
-  // §3.7.1: without the option the peer's MSS is 536.
+  // §3.7.1: without the option the peer's MSS is 536. A tiny or zero MSS is raised to a floor
+  // before the options are taken off (in 32 bits: 8 - 12 must not wrap to 65,532).
+  constexpr std::uint32_t kMinPeerMss = 64;
   t.peer_mss = peer.mss.value_or(536);
-  const std::uint16_t our_max = static_cast<std::uint16_t>(out_.mtu() - 40);
-  const std::uint16_t user_cap = t.user_mss != 0 ? t.user_mss : our_max;
-  std::uint16_t mss = std::min({t.peer_mss, our_max, user_cap});
-  if (t.ts_enabled) mss = static_cast<std::uint16_t>(mss - 12);  // every segment carries 12 bytes of TS
-  t.snd_mss = std::max<std::uint16_t>(mss, 64);
-  t.cc = std::make_unique<NewReno>(t.snd_mss, config_.initial_window_segments);
+  const std::uint32_t our_max = out_.mtu() - 40u;
+  const std::uint32_t user_cap = t.user_mss != 0 ? t.user_mss : our_max;
+  std::uint32_t mss = std::max(std::min({std::uint32_t{t.peer_mss}, our_max, user_cap}), kMinPeerMss);
+  if (t.ts_enabled) mss -= 12;  // every segment carries 12 bytes of timestamps
+  t.snd_mss = static_cast<std::uint16_t>(mss);
+  t.cc = std::make_unique<NewReno>(t.snd_mss, initial_window(t));
+}
+
+std::uint32_t Tcp::initial_window(const Tcb& t) const {
+  // RFC 5681 §3.1 and RFC 6928 §2: one segment once the SYN (or SYN-ACK) had to be sent more than
+  // twice (Linux draws the line there too); else N segments, at most max(2 segments, N·1460 bytes)
+  // (14,600 bytes for IW10, whatever the MTU).
+  const std::uint32_t mss = t.snd_mss;
+  if (t.syn_retransmits > 1) return mss;
+  const std::uint32_t n = config_.initial_window_segments;
+  return std::min(n * mss, std::max(2 * mss, n * 1460));
+}
+
+void Tcp::handshake_complete(Tcb& t) {
+  // RFC 6298 §5.7: a SYN that timed out and no RTT measurement leave the RTO at 3 s.
+  if (t.syn_retransmits > 0 && !t.rtt.has_sample()) t.rtt.reinitialize(std::chrono::seconds(3));
+  t.cc->limit_cwnd(initial_window(t));  // counts the SYN-ACKs (or SYNs) retransmitted since
 }
 
 // §3.10.7.2: LISTEN.
-void Tcp::listen_input(Tcb& l, const SegmentIn& seg, Instant now) {
+void Tcp::listen_input(Tcb& l, const SegmentIn& seg, Instant now, std::optional<SeqNum> old_snd_max) {
   const TcpHeader& h = seg.h;
   if (h.has(tcp_flag::rst)) return;                    // first: ignore an RST
   if (h.has(tcp_flag::ack)) {                           // second: any ACK is bad
@@ -110,6 +130,9 @@ void Tcp::listen_input(Tcb& l, const SegmentIn& seg, Instant now) {
   c->rcv_nxt = c->irs + 1;
   c->rcv_adv = c->rcv_nxt;
   c->iss = isn_.isn(c->local, c->remote, now);
+  // Reopening from TIME_WAIT: the new ISS lies above anything the old incarnation sent (§3.6.1,
+  // MAY-2), a window beyond it as Linux does, so no old segment can be taken for a new one.
+  if (old_snd_max && c->iss <= *old_snd_max) c->iss = *old_snd_max + 65537;
   c->ts_offset = static_cast<std::uint32_t>(isn_.hash(c->remote, c->local));
   c->snd_una = c->iss;
   c->snd_nxt = c->iss;

@@ -41,6 +41,7 @@ void Tcp::syn_sent_input(Tcb& t, const SegmentIn& seg, Instant now) {
     t.snd_una = ack;
     t.retransmits = 0;
     t.rexmit_at = kNever;
+    handshake_complete(t);
     enter(t, TcpState::established, now);
     restart_keepalive(t, now);
     t.ack_now = true;
@@ -58,6 +59,12 @@ void Tcp::syn_sent_input(Tcb& t, const SegmentIn& seg, Instant now) {
 void Tcp::synchronized_input(Tcb& t, const SegmentIn& seg, Instant now) {
   // First: sequence number (and PAWS).
   if (!check_sequence(t, seg, now)) return;
+  // RFC 7323 §4.3: remember the timestamp of the segment the next ACK will cover, but only once
+  // the segment has passed every check below (RFC 5961 §5.2 ACK test included): a segment that is
+  // then dropped must not move TS.Recent, or genuine segments would fail PAWS afterwards.
+  const auto& ts = seg.h.options.timestamps;
+  const bool take_ts_recent = t.ts_enabled && ts && SeqNum{seg.h.seq} <= t.last_ack_sent &&
+                              static_cast<std::int32_t>(ts->tsval - t.ts_recent) >= 0;
   // Second: RST.
   if (seg.h.has(tcp_flag::rst)) {
     process_rst(t, seg, now);
@@ -72,6 +79,7 @@ void Tcp::synchronized_input(Tcb& t, const SegmentIn& seg, Instant now) {
   // Fifth: ACK. A segment without one is dropped.
   if (!seg.h.has(tcp_flag::ack)) return;
   if (!process_ack(t, seg, now)) return;
+  if (take_ts_recent) t.ts_recent = ts->tsval;
   restart_keepalive(t, now);
   // Sixth (URG) is not supported: the urgent pointer is ignored (RFC 6093 discourages its use).
   // Seventh: segment text.
@@ -89,8 +97,7 @@ bool Tcp::check_sequence(Tcb& t, const SegmentIn& seg, Instant now) {
   if (t.ts_enabled && h.options.timestamps && !h.has(tcp_flag::rst) &&
       static_cast<std::int32_t>(h.options.timestamps->tsval - t.ts_recent) < 0) {
     ++stats_.tcp_paws_drops;
-    t.ack_now = true;
-    output(t, now);
+    answer_unacceptable(t, seg, now);
     return false;
   }
   const std::uint32_t len = seg.len();
@@ -112,15 +119,27 @@ bool Tcp::check_sequence(Tcb& t, const SegmentIn& seg, Instant now) {
       t.close_at = now + config_.time_wait;
       rearm(t);
     }
-    t.ack_now = true;
-    output(t, now);
+    answer_unacceptable(t, seg, now);
     return false;
   }
-  // RFC 7323 §4.3: remember the timestamp of the segment that the next ACK will cover.
-  if (t.ts_enabled && h.options.timestamps && seq <= t.last_ack_sent &&
-      static_cast<std::int32_t>(h.options.timestamps->tsval - t.ts_recent) >= 0)
-    t.ts_recent = h.options.timestamps->tsval;
   return true;
+}
+
+void Tcp::answer_unacceptable(Tcb& t, const SegmentIn& seg, Instant now) {
+  // §3.10.7.4: an unacceptable segment is answered with an ACK. One without data is answered at
+  // most once per invalid_ack_interval: two stacks each finding the other's ACKs unacceptable
+  // would otherwise trade them without end. Data (or a FIN) is always answered, so a retransmission
+  // whose ACK was lost still draws one (Linux's tcp_oow_rate_limited draws the same line).
+  const bool carries_data = seg.len() > 0 && !seg.h.has(tcp_flag::syn);
+  if (!carries_data) {
+    if (now < t.next_invalid_ack) {
+      ++stats_.tcp_invalid_acks_suppressed;
+      return;
+    }
+    t.next_invalid_ack = now + config_.invalid_ack_interval;
+  }
+  t.ack_now = true;
+  output(t, now);
 }
 
 bool Tcp::process_rst(Tcb& t, const SegmentIn& seg, Instant now) {
@@ -181,6 +200,7 @@ bool Tcp::process_ack(Tcb& t, const SegmentIn& seg, Instant now) {
     t.max_snd_wnd = std::max(t.max_snd_wnd, t.snd_wnd);
     t.snd_wl1 = seq;
     t.snd_wl2 = ack;
+    handshake_complete(t);
     enter(t, t.fin_queued ? TcpState::fin_wait_1 : TcpState::established, now);
   }
   // RFC 5961 §5.2: acceptable only within [SND.UNA - MAX.SND.WND, SND.NXT].
@@ -192,6 +212,7 @@ bool Tcp::process_ack(Tcb& t, const SegmentIn& seg, Instant now) {
     challenge_ack(t, now);
     return false;
   }
+  t.probes_unanswered = 0;  // the peer is there
   const std::uint32_t wnd = static_cast<std::uint32_t>(h.window) << t.snd_wscale;
   if (ack > t.snd_una) {
     new_data_acked(t, seg, now);
@@ -199,8 +220,9 @@ bool Tcp::process_ack(Tcb& t, const SegmentIn& seg, Instant now) {
              t.flight_size() > 0 && !t.persisting) {  // answers to window probes are not duplicates
     duplicate_ack(t, now);  // RFC 5681 §2's definition of a duplicate ACK
   }
-  // Window update, guarded by SND.WL1/WL2 against old segments.
-  if (t.snd_wl1 < seq || (t.snd_wl1 == seq && t.snd_wl2 <= ack)) {
+  // Window update (§3.10.7.4, fifth step): only from an ACK in SND.UNA..SND.NXT (an older one
+  // carries an old window), guarded by SND.WL1/WL2 against reordered segments.
+  if (ack >= t.snd_una && (t.snd_wl1 < seq || (t.snd_wl1 == seq && t.snd_wl2 <= ack))) {
     t.snd_wnd = wnd;
     t.max_snd_wnd = std::max(t.max_snd_wnd, wnd);
     t.snd_wl1 = seq;
@@ -243,7 +265,6 @@ bool Tcp::process_ack(Tcb& t, const SegmentIn& seg, Instant now) {
 
 void Tcp::new_data_acked(Tcb& t, const SegmentIn& seg, Instant now) {
   const SeqNum ack{seg.h.ack};
-  const auto acked = static_cast<std::uint32_t>(ack - t.snd_una);
   // RTT sample: from the echoed timestamp (RFC 7323 §4.1), else the one timed segment (Karn).
   if (t.ts_enabled && seg.h.options.timestamps && seg.h.options.timestamps->tsecr != 0) {
     const auto ms = static_cast<std::int32_t>(tsval(t, now) - seg.h.options.timestamps->tsecr);
@@ -252,11 +273,12 @@ void Tcp::new_data_acked(Tcb& t, const SegmentIn& seg, Instant now) {
     t.rtt.sample(now - t.rtt_start);
     t.rtt_timing = false;
   }
-  // The SYN and FIN occupy sequence space but not the buffer.
+  // The SYN and FIN occupy sequence space but not the buffer; congestion control counts data.
+  std::uint32_t acked = 0;
   if (ack > t.snd_buf_seq) {
-    const auto n = std::min(static_cast<std::uint32_t>(ack - t.snd_buf_seq), t.snd.size());
-    t.snd.consume(n);
-    t.snd_buf_seq += n;
+    acked = std::min(static_cast<std::uint32_t>(ack - t.snd_buf_seq), t.snd.size());
+    t.snd.consume(acked);
+    t.snd_buf_seq += acked;
   }
   t.snd_una = ack;
   if (t.snd_nxt < t.snd_una) t.snd_nxt = t.snd_una;
@@ -276,6 +298,8 @@ void Tcp::new_data_acked(Tcb& t, const SegmentIn& seg, Instant now) {
   }
   t.dup_acks = 0;
   t.retransmits = 0;
+  // The probe octet was the last byte written: nothing is left to probe with.
+  if (t.persisting && t.unsent() == 0 && t.snd_una == t.snd_max) t.persisting = false;
   // RFC 6298 §5.2-5.3: stop the timer when all is acknowledged, else restart it.
   if (!t.persisting) t.rexmit_at = t.snd_una == t.snd_max ? kNever : now + t.rtt.rto();
   notify(t);
@@ -326,20 +350,18 @@ bool Tcp::process_text(Tcb& t, const SegmentIn& seg, Instant now) {
     destroy(&t);
     return false;
   }
-  if (t.shut_rd) {  // acknowledged and discarded (docs/close.md)
-    if (offset == 0) t.rcv_nxt += static_cast<std::uint32_t>(data.size());
-    t.ack_now = true;
-    return true;
-  }
   const bool had_holes = t.rcv.has_out_of_order();
   const std::uint32_t advance = t.rcv.insert(static_cast<std::uint32_t>(offset), data);
   if (advance > 0) {
     t.rcv_nxt += advance;
-    notify(t);
+    // After SHUT_RD, data is acknowledged and discarded (docs/close.md) once in order, so
+    // out-of-order data and its SACK blocks stay exact.
+    if (t.shut_rd) t.rcv.discard_readable();
+    else notify(t);
   }
   // RFC 5681 §4.2: out-of-order data and hole fills are ACKed at once; in-order data every
   // second full segment or after the delayed-ACK time (RFC 9293 §3.8.6.3).
-  if (offset > 0 || had_holes || advance == 0) {
+  if (t.shut_rd || offset > 0 || had_holes || advance == 0) {
     t.ack_now = true;
   } else if (++t.unacked_segments >= 2 || config_.delayed_ack == Duration::zero()) {
     t.ack_now = true;

@@ -10,9 +10,17 @@ std::uint32_t Tcp::tsval(const Tcb& t, Instant now) const {
   return static_cast<std::uint32_t>(to_us(now) / 1000) + t.ts_offset;  // 1 ms clock (RFC 7323 §5.4)
 }
 
+std::uint32_t Tcp::sws_threshold(const Tcb& t) {
+  return std::min<std::uint32_t>(t.rcv.capacity() / 2, t.rcv_mss);
+}
+
 std::uint16_t Tcp::advertised_window(Tcb& t) {
-  // Never move the right edge back (§3.8.6: "shrinking the window" is strongly discouraged).
-  const SeqNum right = seq_max(t.rcv_adv, t.rcv_nxt + t.rcv.window());
+  // Receiver silly window avoidance (§3.8.6.2.2, MUST-39): the right edge moves only by at least
+  // min(half the buffer, one MSS). It never moves back (§3.8.6: "shrinking the window" is
+  // strongly discouraged).
+  const SeqNum offered = t.rcv_nxt + t.rcv.window();
+  SeqNum right = seq_max(t.rcv_adv, t.rcv_nxt);
+  if (offered - right >= static_cast<std::int32_t>(sws_threshold(t))) right = offered;
   t.rcv_adv = right;
   const auto wnd = static_cast<std::uint32_t>(right - t.rcv_nxt);
   return static_cast<std::uint16_t>(std::min<std::uint32_t>(wnd >> t.rcv_wscale, 65535));
@@ -82,6 +90,7 @@ void Tcp::send_syn(Tcb& t, Instant now) {
   h.flags = tcp_flag::syn;
   const std::uint16_t mss = static_cast<std::uint16_t>(out_.mtu() - 40);
   h.options.mss = t.user_mss != 0 ? std::min(t.user_mss, mss) : mss;
+  t.rcv_mss = *h.options.mss;
   // A SYN offers what the configuration allows; a SYN-ACK only what the peer offered.
   if (syn_ack ? t.ws_enabled : config_.window_scaling) {
     t.rcv_wscale = window_shift_for(t.rcv.capacity());
@@ -100,6 +109,7 @@ void Tcp::send_syn(Tcb& t, Instant now) {
   out_.send_segment(t.local.addr, t.remote.addr, h, nullptr, 0, 0, now);
   if (t.snd_max > t.iss) {
     ++stats_.tcp_retransmissions;
+    ++t.syn_retransmits;
   } else {
     t.rtt_timing = true;
     t.rtt_seq = t.iss;
@@ -113,6 +123,9 @@ void Tcp::send_syn(Tcb& t, Instant now) {
 
 void Tcp::send_data(Tcb& t, SeqNum seq, std::uint32_t len, bool fin, Instant now) {
   const SeqNum data_end = t.snd_buf_seq + t.snd.size();
+  // Never an octet the buffer does not hold (a probe past the data would send stale memory).
+  const auto offset = static_cast<std::uint32_t>(seq - t.snd_buf_seq);
+  len = std::min(len, t.snd.available(offset));
   // SACK blocks (while out-of-order data is held) come out of the payload.
   const std::uint32_t room = segment_room(t);
   TcpHeader h = header_for(t, seq, tcp_flag::ack, now);
@@ -122,7 +135,8 @@ void Tcp::send_data(Tcb& t, SeqNum seq, std::uint32_t len, bool fin, Instant now
   }
   if (fin) h.flags |= tcp_flag::fin;
   if (len > 0 && seq + len == data_end) h.flags |= tcp_flag::psh;
-  out_.send_segment(t.local.addr, t.remote.addr, h, &t, static_cast<std::uint32_t>(seq - t.snd_buf_seq), len, now);
+  out_.send_segment(t.local.addr, t.remote.addr, h, &t, offset, len, now);
+  if (len > 0) t.last_data_sent = now;
   if (seq < t.snd_max) {
     ++stats_.tcp_retransmissions;
     if (t.rtt_timing && seq <= t.rtt_seq) t.rtt_timing = false;  // Karn: never time a retransmission
@@ -149,7 +163,10 @@ void Tcp::send_ack(Tcb& t, Instant now) {
   // retransmit, SND.NXT can lie below the peer's RCV.NXT, the peer finds such an ACK unacceptable
   // (§3.10.7.4) and drops it unread; two stacks doing that to each other trade ACKs forever. BSD
   // fills pure ACKs with snd_max for the same reason; Linux never rewinds snd_nxt.
-  const TcpHeader h = header_for(t, t.snd_max, tcp_flag::ack, now);
+  // While a closed window is probed, the probe octet is not counted (Tcb::control_seq): two
+  // stacks probing each other's closed windows would otherwise each find the other's ACKs beyond
+  // RCV.NXT, unacceptable, and answer them without end.
+  const TcpHeader h = header_for(t, t.control_seq(), tcp_flag::ack, now);
   out_.send_segment(t.local.addr, t.remote.addr, h, nullptr, 0, 0, now);
 }
 
@@ -164,7 +181,7 @@ void Tcp::send_rst(Tcb& t, Instant now) {
   // §3.10.5 ABORT: <SEQ=SND.NXT><CTL=RST>, with the ACK so stacks that insist on one take it,
   // and the timestamps if in use (RFC 7323 §3.2 SHOULD: ns-3's TCP, for one, drops an ACK
   // without them, reset or not).
-  TcpHeader h = header_for(t, t.snd_max, tcp_flag::rst | tcp_flag::ack, now);  // SND.MAX: see send_ack
+  TcpHeader h = header_for(t, t.control_seq(), tcp_flag::rst | tcp_flag::ack, now);  // see send_ack
   const auto timestamps = h.options.timestamps;
   h.options = {};
   h.options.timestamps = timestamps;
@@ -192,6 +209,9 @@ void Tcp::output(Tcb& t, Instant now) {
   const bool can_send_data = t.state == TcpState::established || t.state == TcpState::close_wait ||
                              t.state == TcpState::fin_wait_1 || t.state == TcpState::closing ||
                              t.state == TcpState::last_ack;
+  // RFC 5681 §4.1: after idling longer than the RTO, start again from at most the initial window.
+  if (t.cc && t.flight_size() == 0 && t.last_data_sent != kNever && now - t.last_data_sent > t.rtt.rto())
+    t.cc->limit_cwnd(initial_window(t));
   bool sent = false;
   while (can_send_data && t.cc) {
     const SeqNum data_end = t.snd_buf_seq + t.snd.size();
@@ -220,6 +240,7 @@ void Tcp::output(Tcb& t, Instant now) {
   // persist timer probes a zero window (§3.8.6.1) and is the override timeout for a small one
   // (§3.8.6.2.1).
   if (can_send_data && t.unsent() > 0 && t.flight_size() == 0 && t.rexmit_at == kNever) {
+    if (!t.persisting) t.persist_since = now;
     t.persisting = true;
     t.rexmit_at = now + std::min<Duration>(std::max(t.rtt.rto(), config_.persist_min), config_.persist_max);
   }

@@ -30,27 +30,38 @@ std::uint32_t ReceiveBuffer::insert(std::uint32_t offset, Bytes data) {
     ++last;
   }
   const std::size_t merged = last - first;
-  if (merged == 0 && range_count_ == kMaxRanges) return 0;  // no room to remember another hole
+  // A new hole needs a free range; data at RCV.NXT never does (§3.10.7.4, seventh step).
+  if (merged == 0 && range_count_ == kMaxRanges && r.begin != 0) return 0;
   copy_in(offset, data.first(len));
+  if (merged == 0 && r.begin == 0) {
+    // In order, touching nothing held: readable at once, every held range moves down.
+    readable_ += r.end;
+    for (std::size_t i = 0; i < range_count_; ++i) {
+      ranges_[i].begin -= r.end;
+      ranges_[i].end -= r.end;
+    }
+    return r.end;
+  }
   // Replace ranges [first, last) by r.
   if (merged == 0) {
-    std::copy_backward(ranges_.begin() + first, ranges_.begin() + range_count_,
-                       ranges_.begin() + range_count_ + 1);
+    std::copy_backward(ranges_.begin() + first, ranges_.begin() + range_count_, ranges_.begin() + range_count_ + 1);
+    std::copy_backward(changed_.begin() + first, changed_.begin() + range_count_, changed_.begin() + range_count_ + 1);
     ++range_count_;
   } else if (merged > 1) {
     std::copy(ranges_.begin() + last, ranges_.begin() + range_count_, ranges_.begin() + first + 1);
+    std::copy(changed_.begin() + last, changed_.begin() + range_count_, changed_.begin() + first + 1);
     range_count_ -= merged - 1;
   }
   ranges_[first] = r;
-  latest_ = first;
+  changed_[first] = ++inserts_;
 
   if (ranges_[0].begin != 0) return 0;
   // The front hole is filled: those bytes become readable and offsets shift down.
   const std::uint32_t advance = ranges_[0].end;
   readable_ += advance;
   std::copy(ranges_.begin() + 1, ranges_.begin() + range_count_, ranges_.begin());
+  std::copy(changed_.begin() + 1, changed_.begin() + range_count_, changed_.begin());
   --range_count_;
-  latest_ = latest_ > 0 ? latest_ - 1 : 0;
   for (std::size_t i = 0; i < range_count_; ++i) {
     ranges_[i].begin -= advance;
     ranges_[i].end -= advance;
@@ -76,12 +87,27 @@ void ReceiveBuffer::discard_readable() {
 }
 
 std::size_t ReceiveBuffer::ranges(std::array<Range, kMaxRanges>& out) const {
-  if (range_count_ == 0) return 0;
-  out[0] = ranges_[latest_];
-  std::size_t n = 1;
-  for (std::size_t i = 0; i < range_count_; ++i)
-    if (i != latest_) out[n++] = ranges_[i];
-  return n;
+  std::array<std::size_t, kMaxRanges> order;
+  for (std::size_t i = 0; i < range_count_; ++i) order[i] = i;
+  std::sort(order.begin(), order.begin() + range_count_,
+            [&](std::size_t a, std::size_t b) { return changed_[a] > changed_[b]; });
+  for (std::size_t i = 0; i < range_count_; ++i) out[i] = ranges_[order[i]];
+  return range_count_;
+}
+
+std::uint32_t ReceiveBuffer::resize(std::uint32_t capacity, std::uint32_t floor) {
+  const std::uint32_t held = readable_ + (range_count_ > 0 ? ranges_[range_count_ - 1].end : 0);
+  capacity = std::max({capacity, floor, held});
+  if (capacity == capacity_) return capacity_;
+  std::unique_ptr<std::uint8_t[]> bigger(new std::uint8_t[capacity]);
+  // Copy every byte from the front to the end of the last held range, holes included.
+  const std::uint32_t first = std::min(held, capacity_ - head_);
+  std::copy_n(buf_.get() + head_, first, bigger.get());
+  std::copy_n(buf_.get(), held - first, bigger.get() + first);
+  buf_ = std::move(bigger);
+  capacity_ = capacity;
+  head_ = 0;
+  return capacity_;
 }
 
 }  // namespace mtcpp

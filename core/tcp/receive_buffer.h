@@ -28,8 +28,9 @@ class ReceiveBuffer {
   bool has_out_of_order() const { return range_count_ > 0; }
 
   // Places data that starts `offset` bytes past RCV.NXT, clipped to the window. Returns how far
-  // RCV.NXT advances (0 while a hole remains before the data). Data that would need more than
-  // kMaxRanges holes is dropped; the sender will retransmit it.
+  // RCV.NXT advances (0 while a hole remains before the data). Out-of-order data that would need
+  // more than kMaxRanges holes is dropped (the sender will retransmit it); data at RCV.NXT is
+  // always taken, since it needs no range.
   std::uint32_t insert(std::uint32_t offset, Bytes data);
 
   // Copies up to out.size() in-order bytes; without peek they are removed.
@@ -37,8 +38,13 @@ class ReceiveBuffer {
   // Drops all readable bytes (SHUT_RD, abort).
   void discard_readable();
 
-  // Out-of-order ranges, the one most recently added to first (RFC 2018 §4).
+  // Out-of-order ranges, most recently changed first (RFC 2018 §4: the first SACK block holds the
+  // latest segment, the others repeat the most recently reported blocks).
   std::size_t ranges(std::array<Range, kMaxRanges>& out) const;
+
+  // Changes the capacity, keeping every byte held and every offset; never below `floor` (the
+  // bytes readable plus the window already promised to the peer). Returns the new capacity.
+  std::uint32_t resize(std::uint32_t capacity, std::uint32_t floor);
 
  private:
   void copy_in(std::uint32_t offset, Bytes data);
@@ -48,8 +54,9 @@ class ReceiveBuffer {
   std::uint32_t head_ = 0;
   std::uint32_t readable_ = 0;
   std::array<Range, kMaxRanges> ranges_{};  // sorted, disjoint, not touching
+  std::array<std::uint64_t, kMaxRanges> changed_{};  // per range: when it last took data
   std::size_t range_count_ = 0;
-  std::size_t latest_ = 0;  // index of the range that took the last insert
+  std::uint64_t inserts_ = 0;  // the clock of changed_
 };
 
 }  // namespace mtcpp

@@ -26,6 +26,9 @@ class RttEstimator {
     rto_ = std::clamp(srtt_ + std::max<Duration>(std::chrono::milliseconds(1), 4 * rttvar_), min_, max_);
   }
 
+  // §5.7: a fresh RTO when no measurement exists (3 s after a lost SYN), within [min, max].
+  void reinitialize(Duration rto) { rto_ = std::clamp(rto, min_, max_); }
+
   // §5.5: back off the timer after it expires.
   void back_off() { rto_ = std::min(rto_ * 2, max_); }
 

@@ -241,6 +241,7 @@ int Tcp::connect(int s, Endpoint remote, Instant now) {
     default: return -EISCONN;
   }
   if (t->so_error != 0 || t->last_error != 0) return -EINVAL;  // a failed socket is not reused
+  if (t->history_len > 0) return -EISCONN;  // it was connected, and ended in order (POSIX)
   if (remote.addr.is_unspecified() || remote.port == 0 || remote.addr.is_broadcast() ||
       remote.addr.is_multicast())
     return -EINVAL;
@@ -261,6 +262,7 @@ int Tcp::connect(int s, Endpoint remote, Instant now) {
   t->snd_max = t->iss;
   t->snd_buf_seq = t->iss + 1;
   t->recover = t->iss;  // RFC 6582 §3.2 step 1
+  t->syn_deadline = now + config_.syn_timeout;
   enter(*t, TcpState::syn_sent, now);
   flow_insert(*t);
   ++stats_.tcp_active_opens;
@@ -297,16 +299,8 @@ long Tcp::recv(int s, MutableBytes out, bool peek, Instant now) {
   if (t == nullptr) return -EBADF;
   if (t->state == TcpState::listen) return -ENOTCONN;
   if (t->rcv.readable() > 0 && !t->shut_rd) {
-    const std::uint32_t before = t->rcv.window();
     const std::uint32_t n = t->rcv.read(out, peek);
-    // Tell the peer when reading opened the window by two segments or half the buffer
-    // (receiver-side silly window avoidance, RFC 9293 §3.8.6.2.2).
-    const std::uint32_t opened = t->rcv.window() - before;
-    if (!peek && opened > 0 && is_synchronized(t->state) &&
-        (t->rcv_adv - t->rcv_nxt) < static_cast<std::int32_t>(std::min<std::uint32_t>(2 * t->snd_mss, t->rcv.capacity() / 2))) {
-      t->ack_now = true;
-      output(*t, now);
-    }
+    if (!peek) window_opened(*t, now);
     return n;
   }
   if (t->so_error != 0) {
@@ -322,6 +316,19 @@ long Tcp::recv(int s, MutableBytes out, bool peek, Instant now) {
     case TcpState::established: case TcpState::fin_wait_1: case TcpState::fin_wait_2: return -EAGAIN;
     default:  // the peer's FIN has been received: end of stream
       return 0;
+  }
+}
+
+void Tcp::window_opened(Tcb& t, Instant now) {
+  if (!is_synchronized(t.state)) return;
+  // Tell the peer when the window it knows is small (under two segments or half the buffer) and
+  // the right edge can move by the silly-window unit (RFC 9293 §3.8.6.2.2); otherwise the next
+  // ACK carries the larger window anyway.
+  const auto advertised = static_cast<std::uint32_t>(std::max<std::int32_t>(0, t.rcv_adv - t.rcv_nxt));
+  const std::uint32_t small = std::min<std::uint32_t>(2 * t.rcv_mss, t.rcv.capacity() / 2);
+  if (advertised < small && t.rcv.window() >= advertised + sws_threshold(t)) {
+    t.ack_now = true;
+    output(t, now);
   }
 }
 
@@ -395,6 +402,7 @@ int Tcp::close(int s, Instant now) {
     t->close_at = now + config_.fin_wait_2_timeout;
     rearm(*t);
   }
+  if (t->persisting) t->persist_since = now;  // orphan_persist_timeout counts from here
   queue_fin(*t, now);
   return 0;
 }
@@ -430,14 +438,15 @@ void Tcp::connection_lost(Tcb& t, int error, Instant now) {
   enter(t, TcpState::closed, now);
 }
 
-int Tcp::set_option(int s, SocketOption opt, int value) {
+int Tcp::set_option(int s, SocketOption opt, int value, Instant now) {
   Tcb* t = socket_tcb(s);
   if (t == nullptr) return -EBADF;
   switch (opt) {
     case SocketOption::nodelay: t->nodelay = value != 0; return 0;
     case SocketOption::keepalive:
       t->keepalive = value != 0;
-      t->keepalive_at = kNever;
+      restart_keepalive(*t, now);  // an idle connection is probed from now (RFC 1122 §4.2.3.6)
+      rearm(*t);
       return 0;
     case SocketOption::linger_abort: t->linger_abort = value != 0; return 0;
     case SocketOption::max_segment:
@@ -446,16 +455,19 @@ int Tcp::set_option(int s, SocketOption opt, int value) {
       return 0;
     case SocketOption::reuse_address: t->reuse_address = value != 0; return 0;
     case SocketOption::send_buffer: case SocketOption::receive_buffer: {
-      // Buffers are sized once, before the connection exists (listeners pass theirs to children).
-      if (t->state != TcpState::closed && t->state != TcpState::listen) return -EISCONN;
+      // Any time, as in Linux: applications size buffers after accept. Data held is kept, and a
+      // buffer never shrinks below it (nor below the window already advertised).
       const auto bytes = static_cast<std::uint32_t>(std::clamp(value, 2048, 1 << 30));
+      const std::uint64_t before = t->snd.capacity() + t->rcv.capacity();
       if (opt == SocketOption::send_buffer) {
-        stats_.tcp_buffer_bytes_in_use = stats_.tcp_buffer_bytes_in_use - t->snd.capacity() + bytes;
-        t->snd = SendBuffer(bytes);
+        t->snd.resize(bytes);
       } else {
-        stats_.tcp_buffer_bytes_in_use = stats_.tcp_buffer_bytes_in_use - t->rcv.capacity() + bytes;
-        t->rcv = ReceiveBuffer(bytes);
+        const auto promised = static_cast<std::uint32_t>(std::max<std::int32_t>(0, t->rcv_adv - t->rcv_nxt));
+        t->rcv.resize(bytes, t->rcv.readable() + (is_synchronized(t->state) ? promised : 0));
       }
+      stats_.tcp_buffer_bytes_in_use = stats_.tcp_buffer_bytes_in_use - before + t->snd.capacity() + t->rcv.capacity();
+      if (opt == SocketOption::receive_buffer) window_opened(*t, now);
+      notify(*t);
       return 0;
     }
     default: return -ENOPROTOOPT;

@@ -49,6 +49,7 @@ struct Tcb {
   SeqNum snd_wl1, snd_wl2;
   std::uint8_t snd_wscale = 0;
   std::uint16_t snd_mss = 536;            // payload bytes per segment (RFC 9293 §3.7.1 effective MSS)
+  std::uint16_t rcv_mss = 536;            // the MSS we announced: the receiver's SWS unit (§3.8.6.2.2)
   SeqNum snd_buf_seq;                     // sequence number of the send buffer's first byte
 
   // Receive sequence space.
@@ -86,6 +87,8 @@ struct Tcb {
   // Retransmission (RFC 6298) and RTT timing (Karn's rule when timestamps are off).
   RttEstimator rtt;
   int retransmits = 0;        // consecutive expiries of the current timer
+  int syn_retransmits = 0;    // of our SYN or SYN-ACK (RFC 6298 §5.7, RFC 6928 §2)
+  Instant syn_deadline = kNever;  // an active open gives up here (RFC 9293 MUST-23)
   bool rtt_timing = false;
   SeqNum rtt_seq;
   Instant rtt_start;
@@ -95,15 +98,19 @@ struct Tcb {
   int dup_acks = 0;
   bool in_recovery = false;
   SeqNum recover;
+  Instant last_data_sent = kNever;  // for the restart window after idle (RFC 5681 §4.1)
 
   // ACK policy (RFC 9293 §3.8.6.3; RFC 1122 §4.2.3.2).
   bool ack_now = false;
   int unacked_segments = 0;
+  Instant next_invalid_ack{};  // earliest time an unacceptable pure ACK may be answered again
 
   // Timers: one deadline per kind; the wheel holds the earliest.
   Instant rexmit_at = kNever;     // retransmission, or persist while the window is zero
   bool persisting = false;
   int persist_backoff = 0;
+  int probes_unanswered = 0;      // zero-window probes since the peer last sent an acceptable ACK
+  Instant persist_since = kNever; // when the window closed on us (or we were orphaned facing it)
   Instant delack_at = kNever;
   Instant keepalive_at = kNever;
   int keepalive_sent = 0;
@@ -116,6 +123,10 @@ struct Tcb {
 
   bool orphan() const { return socket < 0 && listener == nullptr; }
   std::uint32_t flight_size() const { return static_cast<std::uint32_t>(snd_nxt - snd_una); }
+  // The sequence number a segment without data carries: SND.MAX (see Tcp::send_ack), except while
+  // probing a closed window, where the probe octet is not in the peer's sequence space unless
+  // acknowledged: SND.UNA then, as BSD (whose SND.NXT falls back to SND.UNA) sends.
+  SeqNum control_seq() const { return persisting ? snd_una : snd_max; }
   // Bytes in the send buffer not yet sent once.
   std::uint32_t unsent() const {
     const auto sent_data = static_cast<std::uint32_t>(std::max<std::int32_t>(0, snd_nxt - snd_buf_seq));

@@ -97,7 +97,7 @@ class Tcp {
   int shutdown(int s, Shutdown how, Instant now);
   int close(int s, Instant now);
   int abort(int s, Instant now);
-  int set_option(int s, SocketOption opt, int value);
+  int set_option(int s, SocketOption opt, int value, Instant now);
   int get_option(int s, SocketOption opt, int* value);
   int local_endpoint(int s, Endpoint* out) const;
   int remote_endpoint(int s, Endpoint* out) const;
@@ -147,9 +147,13 @@ class Tcp {
 
   // Demultiplexing and the unsynchronized states (demux.cc).
   void closed_port_reply(const SegmentIn& seg, Instant now);
-  void listen_input(Tcb& l, const SegmentIn& seg, Instant now);
+  // old_snd_max: the SND.MAX of a TIME_WAIT incarnation the SYN reopens.
+  void listen_input(Tcb& l, const SegmentIn& seg, Instant now, std::optional<SeqNum> old_snd_max = {});
   bool time_wait_reopen(Tcb& t, const SegmentIn& seg) const;
   void negotiate_options(Tcb& t, const TcpOptions& peer);
+  // The handshake is over: the RTO after SYN loss, the congestion controller and its window.
+  void handshake_complete(Tcb& t);
+  std::uint32_t initial_window(const Tcb& t) const;
   static std::uint8_t window_shift_for(std::uint32_t buffer);
 
   // Per-connection input (input.cc).
@@ -163,6 +167,7 @@ class Tcp {
   bool process_text(Tcb& t, const SegmentIn& seg, Instant now);
   void process_fin(Tcb& t, Instant now);
   void challenge_ack(Tcb& t, Instant now);
+  void answer_unacceptable(Tcb& t, const SegmentIn& seg, Instant now);
 
   // Output (output.cc).
   void output(Tcb& t, Instant now);
@@ -185,6 +190,10 @@ class Tcp {
   // Eff.snd.MSS counts every option; SND.MSS already leaves room for timestamps).
   std::uint32_t segment_room(const Tcb& t) const;
   std::uint16_t advertised_window(Tcb& t);
+  // The receiver's silly-window unit: min(half the buffer, one MSS) (§3.8.6.2.2).
+  static std::uint32_t sws_threshold(const Tcb& t);
+  // After the application read or the buffer grew: a window update if the window opened enough.
+  void window_opened(Tcb& t, Instant now);
   std::uint32_t tsval(const Tcb& t, Instant now) const;
 
   // Timers (timers.cc).

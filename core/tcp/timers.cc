@@ -65,7 +65,13 @@ void Tcp::on_rexmit_timeout(Tcb& t, Instant now) {
     return;
   }
   ++t.retransmits;
-  if (t.retransmits > (handshake || syn_unacked ? config_.syn_retries : config_.data_retries)) {
+  // R2 (RFC 1122 §4.2.3.5): an active open's SYN is retried until its deadline (at least three
+  // minutes, RFC 9293 MUST-23); a passive open's SYN-ACK and data a number of times.
+  const bool syn_phase = handshake || syn_unacked;
+  const bool give_up = syn_phase && t.syn_deadline != kNever
+                           ? now >= t.syn_deadline
+                           : t.retransmits > (syn_phase ? config_.synack_retries : config_.data_retries);
+  if (give_up) {
     // R2 reached (RFC 1122 §4.2.3.5): give up, tell the user, send nothing.
     ++stats_.tcp_timeouts;
     if (t.state == TcpState::syn_received && t.listener != nullptr) destroy(&t);
@@ -74,17 +80,15 @@ void Tcp::on_rexmit_timeout(Tcb& t, Instant now) {
   }
   t.rtt.back_off();  // §5.5
   t.rtt_timing = false;
-  if (handshake) {
+  if (syn_phase) {
     send_syn(t, now);
-    return;
-  }
-  if (syn_unacked) {  // the SYN-ACK again, then the FIN behind it
-    send_syn(t, now);
-    output(t, now);
+    t.rexmit_at = std::min(t.rexmit_at, t.syn_deadline);  // give up at the deadline, not after it
+    if (syn_unacked) output(t, now);  // the SYN-ACK again, then the FIN behind it
+    rearm(t);
     return;
   }
   // §5.4 and RFC 5681 §3.1: resend the first unacknowledged segment with a one-segment window.
-  if (t.cc) t.cc->on_timeout(t.flight_size());
+  if (t.cc) t.cc->on_timeout(t.flight_size(), t.retransmits == 1);
   t.in_recovery = false;
   t.dup_acks = 0;
   t.recover = t.snd_max;
@@ -93,6 +97,26 @@ void Tcp::on_rexmit_timeout(Tcb& t, Instant now) {
 }
 
 void Tcp::on_persist_timeout(Tcb& t, Instant now) {
+  // Nothing left at SND.UNA to probe with (the last octet went as a probe and was acknowledged).
+  if (t.snd.available(static_cast<std::uint32_t>(t.snd_una - t.snd_buf_seq)) == 0) {
+    t.persisting = false;
+    t.persist_backoff = 0;
+    rearm(t);
+    return;
+  }
+  // An orphan facing a closed window holds its buffers for a peer that may never open it.
+  if (t.orphan() && now - t.persist_since >= config_.orphan_persist_timeout) {
+    ++stats_.tcp_orphan_persist_resets;
+    reset_and_destroy(t, now);
+    return;
+  }
+  // A peer that stopped answering probes is gone, as after R2 retransmissions (RFC 1122 §4.2.2.17
+  // keeps a connection open only while the receiver answers).
+  if (t.probes_unanswered >= config_.data_retries) {
+    ++stats_.tcp_timeouts;
+    connection_lost(t, ETIMEDOUT, now);
+    return;
+  }
   const auto unsent = static_cast<std::uint32_t>(t.unsent());
   if (t.snd_wnd > 0 && unsent > 0) {
     // Override timeout (§3.8.6.2.1): send what the small window allows.
@@ -103,12 +127,14 @@ void Tcp::on_persist_timeout(Tcb& t, Instant now) {
   }
   // Zero window: probe with one octet of data at SND.UNA, as BSD does (RFC 1122 §4.2.2.17).
   // Unlike an old-sequence empty segment, new data draws an ACK from every receiver (ns-3's TCP
-  // ignores the empty kind). It stays a probe: persist timing, no RTT sample, no R2 count.
+  // ignores the empty kind). It stays a probe: persist timing, no RTT sample, no retransmission
+  // count; unanswered probes count toward R2 above.
   const bool timing = t.rtt_timing;
   send_data(t, t.snd_una, 1, false, now);
   t.rtt_timing = timing;
   t.persisting = true;
   ++t.persist_backoff;
+  ++t.probes_unanswered;
   // The probe interval backs off like the RTO but the connection never times out while the peer
   // keeps answering (RFC 1122 §4.2.2.17).
   Duration interval = std::max(t.rtt.rto(), config_.persist_min);

@@ -100,11 +100,45 @@ TEST_F(ApiErrors, AddressArguments) {
   EXPECT_ERRNO(mtcp_connect(mctx_, t, nullptr, sizeof a), EFAULT);
   sockaddr_in r = remote_addr();
   EXPECT_ERRNO(mtcp_connect(mctx_, t, reinterpret_cast<sockaddr*>(&r), 4), EINVAL);
-  socklen_t len = 0;
+  socklen_t len = 0;  // valid: the address is truncated to nothing and the full length reported
+  EXPECT_EQ(mtcp_getsockname(mctx_, s, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  EXPECT_EQ(len, sizeof(sockaddr_in));
+  len = static_cast<socklen_t>(-1);
   EXPECT_ERRNO(mtcp_getsockname(mctx_, s, reinterpret_cast<sockaddr*>(&a), &len), EINVAL);
   EXPECT_ERRNO(mtcp_getsockname(mctx_, s, reinterpret_cast<sockaddr*>(&a), nullptr), EFAULT);
   len = sizeof a;
   EXPECT_ERRNO(mtcp_getpeername(mctx_, s, reinterpret_cast<sockaddr*>(&a), &len), ENOTCONN);
+}
+
+TEST_F(ApiErrors, AcceptWithZeroAddressLengthSucceedsAndLeaksNothing) {
+  api_listen();
+  EXPECT_EQ(mtcp_setsock_nonblock(mctx_, api_listen_id_), 0);
+  const int first = mtcp_socket(mctx_, AF_INET, SOCK_STREAM, 0);
+  EXPECT_EQ(mtcp_close(mctx_, first), 0);
+  sockaddr_in peer{};
+  socklen_t len = 0;
+  // Nothing queued: EAGAIN, and no id is used up: the next socket gets the next new id, as if the
+  // accept had not happened (the defect took one and queued it for reuse).
+  EXPECT_ERRNO(mtcp_accept(mctx_, api_listen_id_, reinterpret_cast<sockaddr*>(&peer), &len), EAGAIN);
+  const int second = mtcp_socket(mctx_, AF_INET, SOCK_STREAM, 0);
+  EXPECT_EQ(second, first + 1);
+  EXPECT_EQ(mtcp_close(mctx_, second), 0);
+  inject(seg(S, 0).with_options(syn_options()));
+  expect(seg(S | A, 0, 1));
+  inject(seg(A, 1, 1));
+  // A negative length is refused before the connection leaves the queue.
+  len = static_cast<socklen_t>(-1);
+  EXPECT_ERRNO(mtcp_accept(mctx_, api_listen_id_, reinterpret_cast<sockaddr*>(&peer), &len), EINVAL);
+  // Zero is valid (POSIX: the address is truncated): the connection is returned, with an id,
+  // nothing written, and the full length reported.
+  len = 0;
+  const int fd = mtcp_accept(mctx_, api_listen_id_, reinterpret_cast<sockaddr*>(&peer), &len);
+  ASSERT_GE(fd, 0);
+  EXPECT_EQ(len, sizeof(sockaddr_in));
+  EXPECT_EQ(peer.sin_port, 0);
+  // The connection is the application's: its close sends the FIN (the defect left P in FIN_WAIT_2).
+  EXPECT_EQ(mtcp_close(mctx_, fd), 0);
+  expect(seg(F | A, 1, 1));
 }
 
 TEST_F(ApiErrors, ListenArguments) {

@@ -99,7 +99,7 @@ TEST_F(CloseTable, StreamClosedAfterTimeout) {
   const int fd = api_syn_sent();
   watch(fd);
   const TcpConfig& k = stack().config().tcp;
-  advance(k.rto_max * (k.syn_retries + 2));  // every SYN retransmission, then R2
+  advance(k.syn_timeout + k.rto_max);  // every SYN retransmission, then R2
   drain();
   EXPECT_EQ(stack().stats().tcp_timeouts, 1u);
   EXPECT_EQ(tuple_state(), TcpState::closed);

@@ -100,7 +100,10 @@ TEST(ConfigFileMtcp, ParsesMtcppKeys) {
       "tcp_timestamps = 0\n"
       "tcp_window_scaling = 0\n"
       "tcp_initial_window = 4\n"
-      "tcp_syn_retries = 2\n"
+      "tcp_synack_retries = 2\n"
+      "tcp_syn_timeout_s = 240\n"
+      "tcp_orphan_persist_timeout_s = 30\n"
+      "arp_hold_frames = 200\n"
       "tcp_data_retries = 3\n"
       "multiprocess = 1\n"
       "onvm_serv = 1\n"
@@ -129,7 +132,10 @@ TEST(ConfigFileMtcp, ParsesMtcppKeys) {
   EXPECT_FALSE(c.tcp.timestamps);
   EXPECT_FALSE(c.tcp.window_scaling);
   EXPECT_EQ(c.tcp.initial_window_segments, 4u);
-  EXPECT_EQ(c.tcp.syn_retries, 2);
+  EXPECT_EQ(c.tcp.synack_retries, 2);
+  EXPECT_EQ(c.tcp.syn_timeout, std::chrono::seconds(240));
+  EXPECT_EQ(c.tcp.orphan_persist_timeout, std::chrono::seconds(30));
+  EXPECT_EQ(c.arp_hold_frames, 200u);
   EXPECT_EQ(c.tcp.data_retries, 3);
   EXPECT_TRUE(c.multiprocess);
   EXPECT_EQ(c.onvm_serv, 1);
@@ -203,7 +209,7 @@ TEST(ConfigFileMtcp, EdgeValuesPassStackConfigValidate) {
            "address = 10.0.0.1/24\nrcvbuf = 2048\nsndbuf = 1073741824\nmtu = 576\n"
            "tcp_timewait = 0\ntcp_delayed_ack_ms = 500\ntcp_rto_min_ms = 1\n"
            "tcp_rto_initial_ms = 1\ntcp_rto_max_ms = 1\ntcp_initial_window = 1\n"
-           "tcp_syn_retries = 0\ntcp_data_retries = 0\ntcp_keepalive_idle_s = 1\n"
+           "tcp_synack_retries = 0\ntcp_syn_timeout_s = 1\ntcp_data_retries = 0\ntcp_keepalive_idle_s = 1\n"
            "tcp_fin_wait_2_timeout_s = 1\nmax_concurrency = 1\n",
            "address = 10.0.0.1/0\ngateway = 192.168.0.1\nmtu = 9000\nrcvbuf = 1073741824\n"
            "tcp_delayed_ack_ms = 0\n"}) {
@@ -335,8 +341,12 @@ INSTANTIATE_TEST_SUITE_P(
         BadConf{"tcp_nagle = 2\n", "mtcp.conf:1: tcp_nagle = 2: must be 0 or 1"},
         BadConf{"tcp_initial_window = 0\n",
                 "mtcp.conf:1: tcp_initial_window = 0: must be an integer in 1.."},
-        BadConf{"tcp_syn_retries = -1\n",
-                "mtcp.conf:1: tcp_syn_retries = -1: must be an integer in 0.."},
+        BadConf{"tcp_synack_retries = -1\n",
+                "mtcp.conf:1: tcp_synack_retries = -1: must be an integer in 0.."},
+        BadConf{"tcp_syn_timeout_s = 0\n",
+                "mtcp.conf:1: tcp_syn_timeout_s = 0: must be an integer in 1.."},
+        BadConf{"arp_hold_frames = 0\n",
+                "mtcp.conf:1: arp_hold_frames = 0: must be an integer in 1..65536"},
         BadConf{"tcp_keepalive_idle_s = 0\n",
                 "mtcp.conf:1: tcp_keepalive_idle_s = 0: must be an integer in 1.."}));
 

@@ -274,7 +274,7 @@ TEST_F(NetworkArp, StaticEntriesAreUsedWithoutRequestsAndNotOverridden) {
   EXPECT_EQ(stats().arp_requests_sent, 0u);
 }
 
-TEST_F(NetworkArp, LearnedEntryIsReResolvedAfterItsLifetime) {
+TEST_F(NetworkArp, StaleEntryInUseKeepsSendingWhileAUnicastRequestConfirmsIt) {
   StackConfig c = unresolved_config();
   c.arp.entry_lifetime = 10s;
   configure(c);
@@ -286,18 +286,105 @@ TEST_F(NetworkArp, LearnedEntryIsReResolvedAfterItsLifetime) {
   auto all = pop_all();
   ASSERT_EQ(all.size(), 1u);
   expect_syn(all[0], 5001, remote_mac_, remote_);
+  // Stale: the SYN still goes at once to the known MAC, and a unicast request asks that MAC to
+  // confirm (RFC 1122 §2.3.2.1), instead of holding traffic for a broadcast re-resolution.
   advance_to(learned + c.arp.entry_lifetime);
+  expect_silence();
+  connect_from(5002, remote_);
+  all = pop_all();
+  ASSERT_EQ(all.size(), 2u);
+  expect_syn(all[0], 5002, remote_mac_, remote_);
+  expect_arp(all[1], ArpOp::request, remote_mac_, remote_.addr, MacAddr{}, local_.addr);
+  EXPECT_EQ(stats().arp_confirm_probes, 1u);
+  // The answer makes it fresh: a full lifetime without another request.
+  push(arp_reply(remote_.addr, remote_mac_));
+  connect_from(5003, remote_);
+  all = pop_all();
+  ASSERT_EQ(all.size(), 1u);
+  expect_syn(all[0], 5003, remote_mac_, remote_);
+  EXPECT_EQ(stats().arp_confirm_probes, 1u);
+}
+
+TEST_F(NetworkArp, UnansweredConfirmationForgetsTheEntryAndTheNextUseResolvesAgain) {
+  StackConfig c = unresolved_config();
+  c.arp.entry_lifetime = 10s;
+  configure(c);
+  push(arp_reply(remote_.addr, remote_mac_));
+  advance(c.arp.entry_lifetime);
+  connect_from(5001, remote_);
+  auto all = pop_all();
+  ASSERT_EQ(all.size(), 2u);  // the SYN, and the first unicast request
+  expect_arp(all[1], ArpOp::request, remote_mac_, remote_.addr, MacAddr{}, local_.addr);
+  // The peer moved to a new MAC: the unicast requests go unanswered, max_requests in all.
+  for (int i = 1; i < c.arp.max_requests; ++i) {
+    advance(c.arp.retry_interval);
+    all = pop_all();
+    ASSERT_EQ(all.size(), 1u);
+    expect_arp(all[0], ArpOp::request, remote_mac_, remote_.addr, MacAddr{}, local_.addr);
+  }
+  advance(c.arp.retry_interval);
   expect_silence();
   connect_from(5002, remote_);
   all = pop_all();
   ASSERT_EQ(all.size(), 1u);
   expect_request_for(all[0], remote_.addr);
-  // The peer moved to a new MAC in the meantime: the answer carries it, and the SYN goes there.
   const MacAddr moved{{0x02, 0, 0, 0, 0, 0x77}};
   push(arp_reply(remote_.addr, moved));
   all = pop_all();
   ASSERT_EQ(all.size(), 1u);
   expect_syn(all[0], 5002, moved, remote_);
+}
+
+TEST_F(NetworkArp, NeighboursOwnFramesKeepItsEntryFresh) {
+  StackConfig c = unresolved_config();
+  c.arp.entry_lifetime = 10s;
+  configure(c);
+  push(arp_reply(remote_.addr, remote_mac_));
+  const std::vector<std::uint8_t> body(8, 0);
+  // Every 5 s the neighbour sends us something (an ICMP echo here): three lifetimes pass with
+  // traffic both ways and no ARP request at all.
+  for (int i = 0; i < 6; ++i) {
+    advance(5s);
+    push(ip_frame(remote_.addr, local_.addr, 1, Bytes(icmp_message(8, 0, 0x00010000u + i, Bytes(body)))));
+    auto all = pop_all();
+    ASSERT_EQ(all.size(), 1u);
+    ASSERT_TRUE(all[0].is_ipv4());
+    EXPECT_EQ(all[0].eth.dst, remote_mac_);
+  }
+  EXPECT_EQ(stats().arp_requests_sent, 0u);
+  EXPECT_EQ(stats().arp_confirm_probes, 0u);
+  // A frame from the same address but another MAC confirms nothing.
+  advance(c.arp.entry_lifetime);
+  push(ip_frame(remote_.addr, local_.addr, 1, Bytes(icmp_message(8, 0, 0x00020000u, Bytes(body))),
+                MacAddr{{0x02, 0, 0, 0, 0, 0x66}}));
+  auto all = pop_all();
+  ASSERT_EQ(all.size(), 2u);  // the echo reply to the known MAC, and a unicast request
+  EXPECT_EQ(all[0].eth.dst, remote_mac_);
+  expect_arp(all[1], ArpOp::request, remote_mac_, remote_.addr, MacAddr{}, local_.addr);
+}
+
+TEST_F(NetworkArp, BurstAtExpiryIsAllSentNoneDropped) {
+  // 20 pings in one burst just as the entry goes stale: 20 replies (the issue saw 8, the rest
+  // dropped by a hold queue of 8 while the entry was re-resolved).
+  StackConfig c = unresolved_config();
+  c.arp.entry_lifetime = 10s;
+  configure(c);
+  push(arp_reply(remote_.addr, remote_mac_));
+  advance(c.arp.entry_lifetime);
+  const std::vector<std::uint8_t> body(8, 0);
+  // From another MAC, so that the pings themselves confirm nothing: only the stale entry serves.
+  const MacAddr other{{0x02, 0, 0, 0, 0, 0x66}};
+  for (std::uint32_t i = 0; i < 20; ++i) {
+    const Frame f = ip_frame(remote_.addr, local_.addr, 1, Bytes(icmp_message(8, 0, 0x00010000u + i, Bytes(body))), other);
+    ASSERT_TRUE(io_->push_rx(Bytes(f)));
+  }
+  poll();
+  auto all = pop_all();
+  int replies = 0;
+  for (const Sent& s : all) replies += s.is_ipv4() && s.eth.dst == remote_mac_;
+  EXPECT_EQ(replies, 20);
+  EXPECT_EQ(stats().arp_unresolved_drops, 0u);
+  EXPECT_EQ(stats().arp_confirm_probes, 1u);
 }
 
 TEST_F(NetworkArp, AnnouncementUpdatesAKnownNeighboursMac) {

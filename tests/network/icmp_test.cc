@@ -78,7 +78,7 @@ class NetworkIcmp : public NetworkFixture {
   StackConfig quick_timeout_config() const {
     StackConfig c = default_config();
     c.tcp.data_retries = 2;
-    c.tcp.syn_retries = 2;
+    c.tcp.syn_timeout = c.tcp.rto_initial * 7;  // SYNs at 0, 1 and 3 RTOs; given up at 7
     return c;
   }
 

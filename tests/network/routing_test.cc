@@ -150,7 +150,7 @@ TEST_F(NetworkRouting, OnLinkRouteResolvesTheDestinationItself) {
 
 TEST_F(NetworkRouting, NoRouteSendsNothingCountsAndTheConnectTimesOut) {
   StackConfig c = default_config();  // no gateway, no routes
-  c.tcp.syn_retries = 2;
+  c.tcp.syn_timeout = c.tcp.rto_initial * 7;  // SYNs at 0, 1 and 3 RTOs; given up at 7
   configure(c);
   const std::size_t baseline = io_->buffers_in_use();
   const int fd = stack().socket(now());

@@ -409,7 +409,7 @@ TEST_F(Close, S19_LingerZeroAborts) {
   while (next_sent()) {
   }
   inject(seg(A, 1, 1001));
-  EXPECT_EQ(stack().set_option(fd, SocketOption::linger_abort, 1), 0);
+  EXPECT_EQ(stack().set_option(fd, SocketOption::linger_abort, 1, now()), 0);
   ASSERT_EQ(stack().close(fd, now()), 0);
   expect(seg(R | A, 3001, 1));
   EXPECT_EQ(peer_tcb(), nullptr);

@@ -19,8 +19,8 @@ TEST_F(Options, WithoutMssThePeerGets536ByteSegments) {
 
 TEST_F(Options, UserMaxSegCapsTheMss) {
   const int fd0 = stack().socket(now());
-  EXPECT_EQ(stack().set_option(fd0, SocketOption::max_segment, 500), 0);
-  EXPECT_EQ(stack().set_option(fd0, SocketOption::max_segment, 10), -EINVAL);
+  EXPECT_EQ(stack().set_option(fd0, SocketOption::max_segment, 500, now()), 0);
+  EXPECT_EQ(stack().set_option(fd0, SocketOption::max_segment, 10, now()), -EINVAL);
   EXPECT_EQ(stack().bind(fd0, local_), 0);
   EXPECT_EQ(stack().connect(fd0, remote_, now()), -EINPROGRESS);
   auto syn = next_sent();
@@ -185,8 +185,8 @@ TEST_F(Options, ShrinkingABufferKeepsTheByteCount) {
   const std::uint64_t before = stack().stats().tcp_buffer_bytes_in_use;
   const int fd = stack().socket(now());
   const std::uint64_t one = stack().stats().tcp_buffer_bytes_in_use - before;
-  ASSERT_EQ(stack().set_option(fd, SocketOption::receive_buffer, 4096), 0);
-  ASSERT_EQ(stack().set_option(fd, SocketOption::send_buffer, 4096), 0);
+  ASSERT_EQ(stack().set_option(fd, SocketOption::receive_buffer, 4096, now()), 0);
+  ASSERT_EQ(stack().set_option(fd, SocketOption::send_buffer, 4096, now()), 0);
   EXPECT_EQ(stack().stats().tcp_buffer_bytes_in_use - before, 8192u) << "was " << one;
   ASSERT_EQ(stack().close(fd, now()), 0);
   EXPECT_EQ(stack().stats().tcp_buffer_bytes_in_use, before);

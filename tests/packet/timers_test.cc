@@ -50,7 +50,7 @@ TEST_F(Timers, NagleHoldsSmallWritesWhileDataIsUnacked) {
 
 TEST_F(Timers, NodelaySendsSmallWritesAtOnce) {
   const int fd = established();
-  EXPECT_EQ(stack().set_option(fd, SocketOption::nodelay, 1), 0);
+  EXPECT_EQ(stack().set_option(fd, SocketOption::nodelay, 1, now()), 0);
   EXPECT_EQ(stack().send(fd, bytes(10), now()), 10);
   EXPECT_EQ(stack().send(fd, bytes(10), now()), 10);
   expect(seg(P | A, 1, 1, 10));
@@ -64,7 +64,7 @@ TEST_F(Timers, KeepaliveProbesAnIdleConnectionAndGivesUp) {
   c.tcp.keepalive_probes = 3;
   configure(c);
   const int fd = established();
-  EXPECT_EQ(stack().set_option(fd, SocketOption::keepalive, 1), 0);
+  EXPECT_EQ(stack().set_option(fd, SocketOption::keepalive, 1, now()), 0);
   inject(seg(A, 1, 1));  // any segment (re)starts the idle clock
   advance(c.tcp.keepalive_idle - 1ms);
   expect_nothing();

@@ -41,9 +41,10 @@ StackConfig PacketTest::default_config() const {
   return c;
 }
 
-void PacketTest::configure(const StackConfig& config) {
+void PacketTest::configure(const StackConfig& config, std::uint16_t link_mtu) {
   own_stack_.reset();
-  own_io_ = std::make_unique<HostIo>(LinkCaps{local_mac_, 1500, false, false});
+  own_io_ = std::make_unique<HostIo>(LinkCaps{local_mac_, link_mtu, false, false}, 4096,
+                                     std::max<std::uint32_t>(PacketPool::kDefaultBufferSize, link_mtu + 14u));
   io_ = own_io_.get();
   auto made = Stack::create(config, *io_);
   ASSERT_TRUE(std::holds_alternative<std::unique_ptr<Stack>>(made)) << std::get<std::string>(made);

@@ -50,8 +50,9 @@ class PacketTest : public ::testing::Test {
   PacketTest();
   ~PacketTest() override;
 
-  // Rebuilds the stack with a changed configuration (call before anything else).
-  void configure(const StackConfig& config);
+  // Rebuilds the stack with a changed configuration (call before anything else), on a link of
+  // `link_mtu` bytes.
+  void configure(const StackConfig& config, std::uint16_t link_mtu = 1500);
   StackConfig default_config() const;
   Stack& stack() { return *stack_; }
   Instant now() const { return now_; }

@@ -1,0 +1,94 @@
+// What an arriving segment may change once it is found acceptable, and what an unacceptable one
+// draws: TS.Recent (RFC 7323 §4.3 with RFC 5961 §5.2), the send window (RFC 9293 §3.10.7.4, fifth
+// step), and the rate of ACKs answering unacceptable segments.
+#include "support/packet_test.h"
+
+namespace mtcpp::test {
+namespace {
+
+using namespace std::chrono_literals;
+using Acceptance = PacketTest;
+
+TcpOptions ts_syn() {
+  TcpOptions o;
+  o.mss = 1000;  // as PacketTest::syn_options()
+  o.timestamps = TcpTimestamps{0, 0};  // TSval filled in by the DSL (peer_ts_)
+  return o;
+}
+
+Seg with_ts(Seg s, std::uint32_t tsval) {
+  s.options.timestamps = TcpTimestamps{tsval, 0};
+  return s;
+}
+
+TEST_F(Acceptance, RefusedSegmentDoesNotMoveTsRecent) {
+  established(ts_syn());
+  // In window, but acknowledging data never sent: ACKed and dropped, its timestamp forgotten.
+  inject(with_ts(seg(F | A, 1, 9999), 200000));
+  auto ack = next_sent();
+  ASSERT_TRUE(ack && ack->options.timestamps);
+  EXPECT_EQ(ack->options.timestamps->tsecr, peer_ts_);
+  // The same through an in-window SYN (a challenge ACK).
+  inject(with_ts(seg(S, 1), 300000));
+  ack = next_sent();
+  ASSERT_TRUE(ack && ack->options.timestamps);
+  EXPECT_EQ(ack->options.timestamps->tsecr, peer_ts_);
+  // A genuine segment with the next timestamp passes PAWS and is acknowledged, echoing it.
+  inject(with_ts(seg(P | A, 1, 1, 1000), peer_ts_ + 1));
+  advance(stack().config().tcp.delayed_ack);
+  ack = next_sent();
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(describe(*ack), describe(seg(A, 1, 1001).with_win(65535 - 1000)));
+  ASSERT_TRUE(ack->options.timestamps);
+  EXPECT_EQ(ack->options.timestamps->tsecr, peer_ts_ + 1);
+  EXPECT_EQ(stack().stats().tcp_paws_drops, 0u);
+}
+
+TEST_F(Acceptance, WindowIsNotTakenFromAnAckBelowSndUna) {
+  const int fd = established();
+  ASSERT_EQ(stack().send(fd, std::vector<std::uint8_t>(3000, 'd'), now()), 3000);
+  while (next_sent()) {
+  }
+  inject(seg(A, 1, 3001));
+  // A reordered segment from P, newer by sequence number but acknowledging less: its window 0
+  // is old news (§3.10.7.4: the window is updated only when SND.UNA <= SEG.ACK <= SND.NXT).
+  inject(seg(A, 101, 2001, 100).with_win(0));
+  expect(seg(A, 3001, 1));  // out-of-order data: a duplicate ACK
+  ASSERT_EQ(stack().send(fd, std::vector<std::uint8_t>(500, 'e'), now()), 500);
+  expect(seg(P | A, 3001, 1, 500));
+}
+
+TEST_F(Acceptance, UnacceptablePureAcksDrawOneAckPerInterval) {
+  established();
+  const Duration interval = stack().config().tcp.invalid_ack_interval;
+  // 100 ACKs far outside the window at one instant: one answer, the rest counted.
+  for (int i = 0; i < 100; ++i) inject(seg(A, 1'000'000, 1));
+  expect(seg(A, 1, 1));
+  expect_nothing();
+  EXPECT_EQ(stack().stats().tcp_invalid_acks_suppressed, 99u);
+  advance(interval - 1ms);
+  inject(seg(A, 1'000'000, 1));
+  expect_nothing();
+  advance(1ms);
+  inject(seg(A, 1'000'000, 1));
+  expect(seg(A, 1, 1));
+  // Old data (a retransmission whose ACK was lost) is always answered.
+  inject(seg(P | A, 1, 1, 100));
+  advance(stack().config().tcp.delayed_ack);
+  expect(seg(A, 1, 101));
+  for (int i = 0; i < 3; ++i) {
+    inject(seg(P | A, 1, 1, 100));
+    expect(seg(A, 1, 101));
+  }
+}
+
+TEST_F(Acceptance, PawsRejectsDrawOneAckPerInterval) {
+  established(ts_syn());
+  for (int i = 0; i < 10; ++i) inject(with_ts(seg(A, 1, 1), peer_ts_ - 50));
+  expect(seg(A, 1, 1));
+  expect_nothing();
+  EXPECT_EQ(stack().stats().tcp_paws_drops, 10u);
+}
+
+}  // namespace
+}  // namespace mtcpp::test

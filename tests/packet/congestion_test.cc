@@ -1,0 +1,126 @@
+// The sender's windows and timers at the edges of a connection's life: the initial window
+// (RFC 5681 §3.1, RFC 6928), the RTO after a lost SYN (RFC 6298 §5.7), the restart window after
+// idle (RFC 5681 §4.1), ssthresh on repeated timeouts (§3.1), and how long connect() tries.
+#include "support/packet_test.h"
+
+namespace mtcpp::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::vector<std::uint8_t> bytes(std::size_t n) { return std::vector<std::uint8_t>(n, 'c'); }
+
+class CongestionTest : public PacketTest {
+ protected:
+  // Data segments L sent just now.
+  std::vector<Seg> burst() {
+    std::vector<Seg> out;
+    while (auto s = next_sent())
+      if (s->len > 0) out.push_back(*s);
+    return out;
+  }
+  // Acknowledges every segment of each burst one by one until `total` bytes are acknowledged.
+  void ack_all(std::uint32_t total) {
+    std::uint32_t acked = 0;
+    for (int round = 0; round < 100 && acked < total; ++round)
+      for (const Seg& s : burst()) {
+        acked = s.seq + s.len - 1;
+        inject(seg(A, 1, s.seq + s.len));
+      }
+    ASSERT_EQ(acked, total);
+  }
+  // A connect whose SYN went `retransmissions` more times before P's SYN-ACK arrived.
+  int connected_after_syn_loss(int retransmissions) {
+    const int fd = syn_sent();
+    Duration rto = stack().config().tcp.rto_initial;
+    for (int i = 0; i < retransmissions; ++i) {
+      advance(rto);
+      expect(seg(S, 0));
+      rto *= 2;
+    }
+    inject(seg(S | A, 0, 1).with_options(syn_options()));
+    expect(seg(A, 1, 1));
+    return fd;
+  }
+};
+
+TEST_F(CongestionTest, RtoIsThreeSecondsAfterALostSyn) {
+  const int fd = connected_after_syn_loss(1);
+  EXPECT_EQ(rto(fd), 3s);
+  // And the first data segment is retransmitted 3 s after it went.
+  ASSERT_EQ(stack().send(fd, bytes(100), now()), 100);
+  expect(seg(P | A, 1, 1, 100));
+  advance(3s - 1ms);
+  expect_nothing();
+  advance(1ms);
+  expect(seg(P | A, 1, 1, 100));
+}
+
+TEST_F(CongestionTest, InitialWindowIsOneSegmentAfterTwoSynRetransmissions) {
+  const int fd = connected_after_syn_loss(2);
+  ASSERT_EQ(stack().send(fd, bytes(20000), now()), 20000);
+  EXPECT_EQ(burst().size(), 1u);
+}
+
+TEST_F(CongestionTest, InitialWindowIsTenSegmentsAfterOneSynRetransmission) {
+  const int fd = connected_after_syn_loss(1);
+  ASSERT_EQ(stack().send(fd, bytes(20000), now()), 20000);
+  EXPECT_EQ(burst().size(), 10u);
+}
+
+TEST_F(CongestionTest, InitialWindowIsCappedAt14600BytesOnAJumboLink) {
+  configure(default_config(), 9000);
+  TcpOptions o;
+  o.mss = 8960;
+  const int fd = established(o);
+  ASSERT_EQ(stack().send(fd, bytes(60000), now()), 60000);
+  // min(10 MSS, max(2 MSS, 14,600 bytes)) = 2 segments of 8,960 (the defect sent 89,600 bytes).
+  const auto sent = burst();
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[0].len, 8960u);
+}
+
+TEST_F(CongestionTest, CwndRestartsFromTheInitialWindowAfterIdle) {
+  const int fd = established();
+  ASSERT_EQ(stack().send(fd, bytes(40000), now()), 40000);
+  ack_all(40000);  // slow start: cwnd has grown well past 10 segments
+  ASSERT_GT(stack().tcp().tcb(fd)->cc->cwnd(), 30000u);
+  advance(30s);  // idle far longer than the RTO
+  ASSERT_EQ(stack().send(fd, bytes(40000), now()), 40000);
+  EXPECT_EQ(burst().size(), 10u);  // the defect sent 40 back to back
+}
+
+TEST_F(CongestionTest, SsthreshIsHeldOnASecondTimeoutOfTheSameSegment) {
+  const int fd = established();
+  ASSERT_EQ(stack().send(fd, bytes(10000), now()), 10000);
+  EXPECT_EQ(burst().size(), 10u);
+  advance(rto(fd));
+  expect(seg(A, 1, 1, 1000));
+  const std::uint32_t ssthresh = stack().tcp().tcb(fd)->cc->ssthresh();
+  EXPECT_EQ(ssthresh, 5000u);  // FlightSize / 2
+  advance(rto(fd));
+  expect(seg(A, 1, 1, 1000));
+  EXPECT_EQ(stack().tcp().tcb(fd)->cc->ssthresh(), ssthresh);  // the defect cut it to 2 segments
+  EXPECT_EQ(stack().tcp().tcb(fd)->cc->cwnd(), 1000u);
+}
+
+TEST_F(CongestionTest, ConnectTriesForThreeMinutes) {
+  const int fd = syn_sent();
+  const Instant start = now();
+  int syns = 1;
+  while (now() < start + 180s - 1ms) {
+    advance_to(std::min(stack().next_deadline(), start + 180s - 1ms));
+    while (auto s = next_sent()) syns += s->flags == S;
+  }
+  EXPECT_EQ(state(fd), TcpState::syn_sent);  // the defect gave up after 123 s
+  EXPECT_EQ(syns, 8);  // at 0, 1, 3, 7, 15, 31, 63 and 123 s
+  advance(1ms);
+  expect_nothing();
+  EXPECT_EQ(state(fd), TcpState::closed);
+  int err = 0;
+  EXPECT_EQ(stack().get_option(fd, SocketOption::error, &err), 0);
+  EXPECT_EQ(err, ETIMEDOUT);
+}
+
+}  // namespace
+}  // namespace mtcpp::test

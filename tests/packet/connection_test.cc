@@ -1,0 +1,84 @@
+// A connection's parameters across its life: the MSS taken from a hostile SYN, SO_KEEPALIVE set
+// on a connection already idle, connect() on an id whose connection has ended, and the ISS of a
+// connection that reopens a TIME_WAIT tuple.
+#include "support/packet_test.h"
+
+namespace mtcpp::test {
+namespace {
+
+using namespace std::chrono_literals;
+using Connection = PacketTest;
+
+TEST_F(Connection, TinyPeerMssWithTimestampsGivesSmallSegmentsNotHugeOnes) {
+  TcpOptions o;
+  o.mss = 8;  // less than the 12 bytes of timestamps
+  o.timestamps = TcpTimestamps{0, 0};
+  const int fd = established(o);
+  EXPECT_EQ(stack().tcp().tcb(fd)->snd_mss, 64 - 12);  // the floor, less the options
+  ASSERT_EQ(stack().send(fd, std::vector<std::uint8_t>(100, 'm'), now()), 100);
+  expect(seg(A, 1, 1, 52));  // the defect wrapped the MSS to 65,532 and dropped every segment
+  EXPECT_EQ(stack().stats().tx_oversize, 0u);
+}
+
+TEST_F(Connection, KeepaliveSetOnAnIdleConnectionProbes) {
+  StackConfig c = default_config();
+  c.tcp.keepalive_idle = 10s;
+  c.tcp.keepalive_interval = 2s;
+  configure(c);
+  const int fd = established();
+  advance(5s);  // idle, no segment will come
+  ASSERT_EQ(stack().set_option(fd, SocketOption::keepalive, 1, now()), 0);
+  advance(c.tcp.keepalive_idle - 1ms);
+  expect_nothing();
+  advance(1ms);
+  expect(seg(A, 0, 1));
+  // Turned off, the probes stop.
+  inject(seg(A, 1, 1));
+  ASSERT_EQ(stack().set_option(fd, SocketOption::keepalive, 0, now()), 0);
+  advance(3 * c.tcp.keepalive_idle);
+  expect_nothing();
+}
+
+TEST_F(Connection, ConnectOnAnIdWhoseConnectionEndedInOrderIsEisconn) {
+  const int fd = established();
+  ASSERT_EQ(stack().shutdown(fd, Shutdown::write, now()), 0);
+  expect(seg(F | A, 1, 1));
+  inject(seg(A, 1, 2));
+  inject(seg(F | A, 1, 2));
+  expect(seg(A, 2, 2));
+  advance(stack().config().tcp.time_wait);
+  ASSERT_EQ(state(fd), TcpState::closed);
+  EXPECT_EQ(stack().connect(fd, remote_, now()), -EISCONN);
+  expect_nothing();
+  EXPECT_EQ(stack().close(fd, now()), 0);
+  EXPECT_EQ(stack().tcp().connection_count(), 1u);  // the listener
+}
+
+TEST_F(Connection, ReopenedTimeWaitTupleGetsAnIssAboveTheOldSndMax) {
+  const int fd = established();
+  ASSERT_EQ(stack().send(fd, std::vector<std::uint8_t>(30000, 'r'), now()), 30000);
+  std::uint32_t acked = 1;
+  for (int round = 0; round < 100 && acked < 30001; ++round)
+    while (auto s = next_sent())
+      if (s->len > 0) {
+        acked = s->seq + s->len;
+        inject(seg(A, 1, acked));
+      }
+  ASSERT_EQ(acked, 30001u);
+  ASSERT_EQ(stack().close(fd, now()), 0);
+  expect(seg(F | A, 30001, 1));
+  inject(seg(A, 1, 30002));
+  inject(seg(F | A, 1, 30002));
+  expect(seg(A, 30002, 2));
+  const std::uint32_t old_snd_max = our_iss_ + 30002;  // absolute
+  advance(10ms);
+  inject(seg(S, 100000).with_options(syn_options()));  // beyond RCV.NXT: a new incarnation
+  auto synack = next_sent();
+  ASSERT_TRUE(synack);
+  ASSERT_EQ(synack->flags, S | A);
+  EXPECT_GT(static_cast<std::int32_t>(our_iss_ - old_snd_max), 0)
+      << "new ISS " << our_iss_ << " is not above the old SND.MAX " << old_snd_max;
+}
+
+}  // namespace
+}  // namespace mtcpp::test

@@ -1,0 +1,164 @@
+// The receiving side: reassembly at its limit, SACK blocks (RFC 2018 §4), receiver silly window
+// avoidance (RFC 9293 §3.8.6.2.2), buffers resized on a connected socket, SHUT_RD.
+#include "support/packet_test.h"
+
+namespace mtcpp::test {
+namespace {
+
+using namespace std::chrono_literals;
+using Receive = PacketTest;
+
+TcpOptions sack_syn() {
+  TcpOptions o;
+  o.mss = 1000;  // as PacketTest::syn_options()
+  o.sack_permitted = true;
+  return o;
+}
+
+TEST_F(Receive, InOrderDataIsTakenWhileSixteenOutOfOrderRangesAreHeld) {
+  const int fd = established();
+  // 17 segments each beyond a hole: 16 ranges are held, the 17th is refused; each draws ack 1.
+  for (std::uint32_t i = 0; i < 17; ++i) {
+    inject(seg(A, 1 + 2000 * (i + 1), 1, 1000));
+    expect(seg(A, 1, 1));
+  }
+  // The segment at RCV.NXT needs no range: it is taken (the defect answered ack 1 forever).
+  inject(seg(A, 1, 1, 1000));
+  expect(seg(A, 1, 1001));
+  std::vector<std::uint8_t> in(4000);
+  EXPECT_EQ(stack().recv(fd, in, now()), 1000);
+  // Filling the next hole joins the first held range.
+  inject(seg(A, 1001, 1, 1000));
+  expect(seg(A, 1, 3001));
+  EXPECT_EQ(stack().recv(fd, in, now()), 2000);
+}
+
+TEST_F(Receive, SackBlocksStartWithTheLatestAndRepeatTheMostRecentlyReported) {
+  established(sack_syn());
+  const auto block = [&](std::uint32_t l, std::uint32_t r) { return SackBlock{peer_iss_ + l, peer_iss_ + r}; };
+  const auto expect_blocks = [&](std::initializer_list<SackBlock> want) {
+    auto ack = next_sent();
+    ASSERT_TRUE(ack);
+    EXPECT_EQ(ack->ack, 1u);
+    ASSERT_EQ(ack->options.sack_count, want.size()) << describe(*ack);
+    std::size_t i = 0;
+    for (const SackBlock& b : want) {
+      EXPECT_EQ(ack->options.sack[i].left, b.left) << "block " << i << ": " << describe(*ack);
+      EXPECT_EQ(ack->options.sack[i].right, b.right) << "block " << i << ": " << describe(*ack);
+      ++i;
+    }
+  };
+  inject(seg(A, 2001, 1, 1000));
+  expect_blocks({block(2001, 3001)});
+  inject(seg(A, 6001, 1, 1000));
+  expect_blocks({block(6001, 7001), block(2001, 3001)});
+  inject(seg(A, 4001, 1, 1000));
+  expect_blocks({block(4001, 5001), block(6001, 7001), block(2001, 3001)});
+  // A segment extending the oldest block makes it the first; the others keep their recency.
+  inject(seg(A, 3001, 1, 500));
+  expect_blocks({block(2001, 3501), block(4001, 5001), block(6001, 7001)});
+}
+
+TEST_F(Receive, SackAfterShutRdNamesOnlyDataReceived) {
+  const int fd = established(sack_syn());
+  ASSERT_EQ(stack().shutdown(fd, Shutdown::read, now()), 0);
+  inject(seg(A, 2001, 1, 1000));
+  auto ack = next_sent();
+  ASSERT_TRUE(ack);
+  ASSERT_EQ(ack->options.sack_count, 1u);
+  EXPECT_EQ(ack->options.sack[0].left, peer_iss_ + 2001);
+  // The hole fills and the data is discarded; the block still names 2001:3001, where the data is
+  // (the defect moved RCV.NXT without the held ranges and reported 3001:4001).
+  inject(seg(A, 1, 1, 1000));
+  ack = next_sent();
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->ack, 1001u);
+  ASSERT_EQ(ack->options.sack_count, 1u) << describe(*ack);
+  EXPECT_EQ(ack->options.sack[0].left, peer_iss_ + 2001);
+  EXPECT_EQ(ack->options.sack[0].right, peer_iss_ + 3001);
+  inject(seg(A, 1001, 1, 1000));
+  expect(seg(A, 1, 3001));
+  std::vector<std::uint8_t> in(100);
+  EXPECT_EQ(stack().recv(fd, in, now()), 0);  // discarded, end of stream for the reader
+}
+
+TEST_F(Receive, ReadingLessThanTheSillyWindowUnitAdvertisesNothing) {
+  StackConfig c = default_config();
+  c.tcp.receive_buffer = 4096;
+  configure(c);
+  const int fd = established();
+  for (std::uint32_t seq = 1; seq < 4097; seq += 1024) inject(seg(A, seq, 1, 1024));
+  while (next_sent()) {
+  }
+  ASSERT_EQ(stack().bytes_readable(fd), 4096);
+  std::vector<std::uint8_t> in(4096);
+  // One byte read: no "win 1" (the defect advertised it, MUST-39 forbids it).
+  EXPECT_EQ(stack().recv(fd, MutableBytes(in.data(), 1), now()), 1);
+  expect_nothing();
+  // The unit is min(half the buffer, one MSS) = min(2048, 1460): at 1460 bytes free, an update.
+  EXPECT_EQ(stack().recv(fd, MutableBytes(in.data(), 1458), now()), 1458);
+  expect_nothing();
+  EXPECT_EQ(stack().recv(fd, MutableBytes(in.data(), 1), now()), 1);
+  expect(seg(A, 1, 4097).with_win(1460), true);
+  // P's ACKs meanwhile still see the old edge, never a shrunk one.
+  inject(seg(A, 4097, 1, 100));
+  advance(c.tcp.delayed_ack);
+  expect(seg(A, 1, 4197).with_win(1360), true);
+}
+
+TEST_F(Receive, ReceiveBufferGrownAfterAcceptWidensTheWindow) {
+  TcpOptions o = syn_options();
+  o.window_scale = 7;
+  const int fd = established(o);
+  // 64 KiB: L's window scale is 1, so the largest window it can show is 65535 << 1.
+  ASSERT_EQ(stack().set_option(fd, SocketOption::receive_buffer, 1 << 20, now()), 0);  // was EISCONN
+  int v = 0;
+  ASSERT_EQ(stack().get_option(fd, SocketOption::receive_buffer, &v), 0);
+  EXPECT_EQ(v, 1 << 20);
+  inject(seg(P | A, 1, 1, 100));
+  advance(stack().config().tcp.delayed_ack);
+  expect(seg(A, 1, 101).with_win(65535), true);  // 64 KiB - 100 would show 32718
+  EXPECT_EQ(stack().stats().tcp_buffer_bytes_in_use, 64u * 1024 + (1u << 20) + 64u * 1024 + 64u * 1024);
+}
+
+TEST_F(Receive, BuffersResizedOnAConnectionKeepTheirData) {
+  const int fd = established();
+  for (std::uint32_t seq = 1; seq < 3001; seq += 1000) inject(seg(P | A, seq, 1, 1000));
+  inject(seg(P | A, 5001, 1, 1000));  // held out of order
+  while (next_sent()) {
+  }
+  // Shrinking keeps what is held and what was promised: the 64 KiB window already advertised.
+  ASSERT_EQ(stack().set_option(fd, SocketOption::receive_buffer, 2048, now()), 0);
+  int v = 0;
+  ASSERT_EQ(stack().get_option(fd, SocketOption::receive_buffer, &v), 0);
+  EXPECT_GE(v, 3000 + 65535 - 3000);
+  inject(seg(P | A, 3001, 1, 1000));
+  expect(seg(A, 1, 4001));
+  inject(seg(P | A, 4001, 1, 1000));  // fills the hole
+  expect(seg(A, 1, 6001));
+  std::vector<std::uint8_t> in(10000);
+  ASSERT_EQ(stack().recv(fd, in, now()), 6000);
+  for (std::uint32_t i = 0; i < 6000; ++i)
+    ASSERT_EQ(in[i], static_cast<std::uint8_t>('a' + (1 + i) % 26)) << "byte " << i;
+  // The send buffer too: shrunk below what is queued, it keeps the data.
+  std::vector<std::uint8_t> out(20000);
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<std::uint8_t>(i * 7);
+  ASSERT_EQ(stack().send(fd, out, now()), 20000);
+  ASSERT_EQ(stack().set_option(fd, SocketOption::send_buffer, 4096, now()), 0);
+  ASSERT_EQ(stack().get_option(fd, SocketOption::send_buffer, &v), 0);
+  EXPECT_EQ(v, 20000);
+  std::uint32_t next = 1;
+  for (int round = 0; round < 10 && next < 20001; ++round) {
+    while (auto s = next_sent()) {
+      if (s->len == 0) continue;
+      ASSERT_EQ(s->seq, next);
+      for (std::uint32_t i = 0; i < s->len; ++i) ASSERT_EQ(s->payload[i], out[next - 1 + i]);
+      next += s->len;
+    }
+    inject(seg(A, 6001, next));
+  }
+  EXPECT_EQ(next, 20001u);
+}
+
+}  // namespace
+}  // namespace mtcpp::test
