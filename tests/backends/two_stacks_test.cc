@@ -126,6 +126,7 @@ struct Endpoint {
   std::uint64_t written = 0;
   std::uint64_t received = 0;
   bool reading = false;
+  bool close_when_written = true;  // shutdown(SHUT_WR) once everything is written
   bool closed = false;
   bool eof = false;
   std::uint64_t first_wrong = ~0ull;  // offset of the first byte read that the peer never wrote
@@ -139,7 +140,7 @@ struct Endpoint {
       if (w <= 0) return;
       written += static_cast<std::uint64_t>(w);
     }
-    if (!closed) {
+    if (close_when_written && !closed) {
       EXPECT_EQ(stack.shutdown(fd, Shutdown::write, now), 0);
       closed = true;
     }
@@ -212,15 +213,19 @@ TEST(TwoStacks, ReceiverReadingThreeBytesIntoAClosedWindowGetsOnlyWrittenBytes) 
   StackPair net(StackPair::default_options());
   auto [s, c] = connected(net);
   Endpoint a{net.a(), s};                  // reads only
-  Endpoint b{net.b(), c, 256 * 1024 + 3};  // the window plus the three bytes read
+  // One byte more than A's window: it goes as a probe once A has read, and A takes it while
+  // still advertising a zero window (silly-window avoidance holds back a 3-byte update). B keeps
+  // the connection open, so no FIN ends the probing.
+  Endpoint b{net.b(), c, 256 * 1024 + 1};
+  b.close_when_written = false;
   net.run_until([&] { b.write_some(net.now()); return false; }, 5s);
   a.read_some(net.now(), 3);
   ASSERT_EQ(a.received, 3u);
   net.run_until([&] { b.write_some(net.now()); return false; }, 120s);
-  a.reading = true;
-  const bool done = net.run_until([&] { b.write_some(net.now()); a.read_some(net.now()); return a.eof; }, 600s);
-  ASSERT_TRUE(done) << "a read " << a.received;
-  EXPECT_EQ(a.received, b.total);  // the defect delivered more than was written
+  a.read_some(net.now());
+  net.run_for(120s);
+  a.read_some(net.now());
+  EXPECT_EQ(a.received, b.total);  // the defect delivered two more bytes, never written
   EXPECT_EQ(a.first_wrong, ~0ull) << "first byte never written at offset " << a.first_wrong;
 }
 
