@@ -1,5 +1,7 @@
 #include "api/context.h"
 
+#include <poll.h>
+
 #include <chrono>
 #include <stdexcept>
 #include <thread>
@@ -83,6 +85,17 @@ bool Context::wait_for_progress(Instant limit, unsigned idle_rounds) {
     return true;
   }
   constexpr unsigned kSpinRounds = 2000;
+  if (live_io_ != nullptr) {
+    // A live interface announces its frames: after a short spin, sleep until one arrives or the
+    // next deadline, whichever is first (at most 10 ms, so signals and other threads' work count).
+    if (idle_rounds < 64) return true;
+    const Instant t = now();
+    const Duration wait = std::min<Duration>(next > t ? next - t : Duration::zero(), std::chrono::milliseconds(10));
+    pollfd p{live_io_->selectable_fd(), POLLIN, 0};
+    const timespec ts{0, static_cast<long>(std::chrono::duration_cast<std::chrono::nanoseconds>(wait).count())};
+    ::ppoll(&p, 1, &ts, nullptr);
+    return true;
+  }
   if (idle_rounds < kSpinRounds) {
     std::this_thread::yield();
     return true;

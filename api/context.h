@@ -18,6 +18,7 @@
 #include "api/epoll.h"
 #include "api/pipe.h"
 #include "backends/host/host_io.h"
+#include "backends/pcap/pcap_live.h"
 #include "core/stack.h"
 
 struct mtcp_context {
@@ -69,6 +70,10 @@ class Context final : public SocketObserver {
   // The host device under any capture wrapper, when the context was built with `io = host`.
   HostIo* host_io() { return host_io_; }
   void set_host_io(HostIo* io) { host_io_ = io; }
+  // The live interface under any capture wrapper, when the context was built with `io = pcap`:
+  // idle waits sleep in poll() on its descriptor instead of spinning.
+  PcapLiveIo* live_io() { return live_io_; }
+  void set_live_io(PcapLiveIo* io) { live_io_ = io; }
   ContextClock& clock() { return clock_; }
   Instant now() const { return clock_.now(); }
 
@@ -112,6 +117,7 @@ class Context final : public SocketObserver {
   mtcp_context handle_;
   std::unique_ptr<PacketIo> io_;
   HostIo* host_io_ = nullptr;
+  PcapLiveIo* live_io_ = nullptr;
   ContextClock clock_;
   std::unique_ptr<Stack> stack_;
   std::deque<Entry> entries_;  // a deque: growing it never moves an Entry a caller holds

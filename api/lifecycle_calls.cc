@@ -4,9 +4,11 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 
 #include "api/config_file.h"
 #include "api/errors.h"
@@ -35,10 +37,17 @@ bool runtime_config_from(const MtcpConfig& m, RuntimeConfig* out, std::string* e
   RuntimeConfig r;
   if (m.io.empty() || m.io == "memory") r.io = IoKind::memory;
   else if (m.io == "host") r.io = IoKind::host;
+  else if (m.io == "pcap") r.io = IoKind::pcap;
   else {
-    *error = "io = " + m.io + ": this build supports io = memory and io = host";
+    *error = "io = " + m.io + ": this build supports io = memory, host and pcap";
     return false;
   }
+  if (r.io == IoKind::pcap && (m.all_ports || m.ports.empty())) {
+    *error = "io = pcap needs the interfaces named: port = IFNAME [IFNAME ...]";
+    return false;
+  }
+  r.ports = m.ports;
+  r.stat_print = m.stat_print;
   r.num_cores = m.num_cores.value_or(1);
   r.max_concurrency = static_cast<int>(m.tcp.max_connections);
   r.max_num_buffers = static_cast<int>(m.max_num_buffers);
@@ -198,6 +207,40 @@ int mtcpp_push_frame(mctx_t mctx, const void* frame, size_t len) {
   if (io == nullptr || frame == nullptr) return fail(EINVAL);
   if (len > io->frame_capacity()) return fail(EMSGSIZE);
   if (!io->push_rx(Bytes(static_cast<const std::uint8_t*>(frame), len))) return fail(ENOBUFS);
+  return 0;
+}
+
+int mtcpp_get_stats(mctx_t mctx, mtcpp_stats* out) {
+  Context* c = context_or_fail(mctx);
+  if (c == nullptr) return -1;
+  if (out == nullptr) return fail(EFAULT);
+  const StackStats& s = c->stack().stats();
+  *out = mtcpp_stats{};
+  out->rx_frames = s.frames_received;
+  out->rx_bytes = s.bytes_received;
+  out->rx_dropped = s.frames_malformed + s.ip_malformed + s.ip_bad_checksum + s.tcp_malformed + s.tcp_bad_checksum;
+  out->tx_frames = s.frames_sent;
+  out->tx_bytes = s.bytes_sent;
+  out->tx_dropped = s.tx_no_buffer + s.tx_ring_full;
+  out->flows = s.tcp_connections_in_use;
+  if (PcapLiveIo* live = c->live_io()) {
+    const PcapLiveCounters d = live->counters();
+    out->rx_dropped += d.rx_too_long + d.rx_no_buffer + d.kernel_drops + d.interface_drops;
+    out->tx_dropped += d.tx_errors;
+  }
+  return 0;
+}
+
+int mtcpp_port_info(mctx_t mctx, char* name, size_t cap, int* printed) {
+  Context* c = context_or_fail(mctx);
+  if (c == nullptr) return -1;
+  if (name == nullptr || printed == nullptr) return fail(EFAULT);
+  const RuntimeConfig& rc = runtime()->config();
+  std::string port = rc.io == IoKind::memory ? "memory" : rc.io == IoKind::host ? "host" : "external";
+  if (c->live_io() != nullptr) port = c->live_io()->interface();
+  if (port.size() + 1 > cap) return fail(ERANGE);
+  std::memcpy(name, port.c_str(), port.size() + 1);
+  *printed = std::find(rc.stat_print.begin(), rc.stat_print.end(), port) != rc.stat_print.end() ? 1 : 0;
   return 0;
 }
 

@@ -29,6 +29,22 @@ int64_t mtcpp_poll(mctx_t mctx);
 int mtcpp_push_frame(mctx_t mctx, const void *frame, size_t len);
 long mtcpp_pop_frame(mctx_t mctx, void *buf, size_t cap);
 
+/* One context's traffic, for statistics lines such as mTCP's per-second "[CPU n]" lines: frames
+ * and bytes (Ethernet, headers included) each way since the context was created, frames dropped
+ * on the way in (malformed, bad checksums, the device's own drops) and out (no buffer, device
+ * full or failing), and the connections in use now. Call it from the context's thread. */
+struct mtcpp_stats {
+  uint64_t rx_frames, rx_bytes, rx_dropped;
+  uint64_t tx_frames, tx_bytes, tx_dropped;
+  uint64_t flows;
+};
+int mtcpp_get_stats(mctx_t mctx, struct mtcpp_stats *out);
+
+/* The name of the port the context runs on (the interface of `port` for io = pcap; "memory" or
+ * "host" otherwise), NUL-terminated in name[cap], and in *printed whether mtcp.conf's stat_print
+ * names it. 0, or -1 with errno (ERANGE: cap too small). */
+int mtcpp_port_info(mctx_t mctx, char *name, size_t cap, int *printed);
+
 #ifdef __cplusplus
 }
 #endif

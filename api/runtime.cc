@@ -50,13 +50,40 @@ int init_runtime(const RuntimeConfig& config, std::string* error) {
     if (error) *error = *bad;
     return -EINVAL;
   }
-  g_runtime = std::make_unique<Runtime>(config);
+  // Live interfaces are opened now, so that mtcp_init reports what libpcap says of them.
+  std::vector<std::unique_ptr<PcapLiveIo>> devices;
+  if (config.io == IoKind::pcap) {
+    if (config.ports.size() < static_cast<std::size_t>(config.num_cores)) {
+      if (error)
+        *error = "io = pcap serves one context per interface: num_cores = " + std::to_string(config.num_cores) +
+                 " but " + std::to_string(config.ports.size()) + " port(s) named";
+      return -EINVAL;
+    }
+    for (int cpu = 0; cpu < config.num_cores; ++cpu) {
+      PcapLiveConfig live;
+      live.interface = config.ports[static_cast<std::size_t>(cpu)];
+      live.mac = config.mac;
+      live.mac.octets[5] = static_cast<std::uint8_t>(live.mac.octets[5] + cpu);
+      live.address = config.stack.address;
+      live.address.value += static_cast<std::uint32_t>(cpu);
+      live.mtu = config.stack.mtu.value_or(1500);
+      live.buffers = static_cast<std::size_t>(config.max_num_buffers);
+      auto opened = PcapLiveIo::open(live);
+      if (auto* why = std::get_if<std::string>(&opened)) {
+        if (error) *error = *why;
+        return -ENODEV;
+      }
+      devices.push_back(std::move(std::get<std::unique_ptr<PcapLiveIo>>(opened)));
+    }
+  }
+  g_runtime = std::make_unique<Runtime>(config, std::move(devices));
   return 0;
 }
 
 void destroy_runtime() { g_runtime.reset(); }
 
-Runtime::Runtime(const RuntimeConfig& config) : config_(config) {
+Runtime::Runtime(const RuntimeConfig& config, std::vector<std::unique_ptr<PcapLiveIo>> devices)
+    : config_(config), live_devices_(std::move(devices)) {
   contexts_.resize(static_cast<std::size_t>(config.num_cores));
   live_ = std::make_unique<std::atomic<Context*>[]>(static_cast<std::size_t>(config.num_cores));
   for (int i = 0; i < config.num_cores; ++i) live_[static_cast<std::size_t>(i)] = nullptr;
@@ -99,6 +126,12 @@ Context* Runtime::create_context(int cpu) {
     ports_.push_back(std::move(port));
   } else if (config_.io == IoKind::host) {
     io = std::make_unique<HostIo>(LinkCaps{mac, 1500, false, false}, buffers);
+  } else if (config_.io == IoKind::pcap) {
+    io = std::move(live_devices_.at(static_cast<std::size_t>(cpu)));
+    if (!io) {  // a context destroyed and created again: its interface was closed with it
+      errno = EEXIST;
+      return nullptr;
+    }
   } else {
     io = config_.make_io(cpu);
     if (!io) {
@@ -107,6 +140,7 @@ Context* Runtime::create_context(int cpu) {
     }
   }
   auto* host = dynamic_cast<HostIo*>(io.get());
+  auto* live = dynamic_cast<PcapLiveIo*>(io.get());
   // A capture path with %d names one file per context; without it, only context 0 is captured.
   const auto per_context = config_.pcap.find("%d");
   if (!config_.pcap.empty() && (per_context != std::string::npos || cpu == 0)) {
@@ -130,6 +164,7 @@ Context* Runtime::create_context(int cpu) {
     return nullptr;
   }
   contexts_[static_cast<std::size_t>(cpu)]->set_host_io(host);
+  contexts_[static_cast<std::size_t>(cpu)]->set_live_io(live);
   live_[static_cast<std::size_t>(cpu)] = contexts_[static_cast<std::size_t>(cpu)].get();
   return contexts_[static_cast<std::size_t>(cpu)].get();
 }

@@ -14,13 +14,15 @@
 #include "api/context.h"
 #include "backends/memory/locked_io.h"
 #include "backends/memory/memory_link.h"
+#include "backends/pcap/pcap_live.h"
 
 namespace mtcpp::api {
 
 // memory: every context of the process on one in-memory switch. host: frames go through
-// mtcpp_push_frame/mtcpp_pop_frame. external: an embedder (the ns-3 simulation) builds each
-// context's device itself; only reachable from C++ through init_runtime.
-enum class IoKind { memory, host, external };
+// mtcpp_push_frame/mtcpp_pop_frame. pcap: a live Linux interface per context, through libpcap
+// (`port = IFNAME ...`). external: an embedder (the ns-3 simulation) builds each context's device
+// itself; only reachable from C++ through init_runtime.
+enum class IoKind { memory, host, pcap, external };
 
 struct RuntimeConfig {
   IoKind io = IoKind::memory;
@@ -31,6 +33,8 @@ struct RuntimeConfig {
   bool manual_clock = false;
   MacAddr mac{{0x02, 0, 0, 0, 0, 0x01}};
   std::string pcap;              // capture file per context, "%d" = core; empty for none
+  std::vector<std::string> ports;  // IoKind::pcap: the interface of context i is ports[i]
+  std::vector<std::string> stat_print;  // ports whose statistics the applications print
   StackConfig stack;             // context 0's; context i adds i to the address, MAC and seed
   // IoKind::external: the device of context `cpu` (nullptr refuses the context with EINVAL).
   std::function<std::unique_ptr<PacketIo>(int cpu)> make_io;
@@ -38,7 +42,8 @@ struct RuntimeConfig {
 
 class Runtime {
  public:
-  explicit Runtime(const RuntimeConfig& config);
+  // IoKind::pcap: `devices` are the opened interfaces, one per context.
+  Runtime(const RuntimeConfig& config, std::vector<std::unique_ptr<PcapLiveIo>> devices = {});
   ~Runtime();
 
   RuntimeConfig& config() { return config_; }
@@ -60,6 +65,7 @@ class Runtime {
   std::mutex wire_mutex_;                 // the shared in-memory switch
   std::unique_ptr<MemorySwitch> switch_;
   std::vector<std::unique_ptr<MemoryPort>> ports_;
+  std::vector<std::unique_ptr<PcapLiveIo>> live_devices_;  // taken by create_context
   std::atomic<unsigned> interrupts_{0};
   std::int64_t clock_origin_ns_ = ContextClock::steady_now_ns();  // time 0 of every real clock
 };

@@ -115,6 +115,7 @@ int Stack::abort(int s, Instant now) {
 
 void Stack::input(Bytes frame, Instant now) {
   ++stats_.frames_received;
+  stats_.bytes_received += frame.size();
   const auto eth = EthernetHeader::parse(frame);
   if (!eth) {
     ++stats_.frames_malformed;
@@ -317,6 +318,7 @@ void Stack::flush_tx(Instant now) {
   if (tx_count_ == 0) return;
   const std::size_t sent = io_.tx_burst(std::span<PacketBuffer* const>(tx_.data(), tx_count_), now);
   stats_.frames_sent += sent;
+  for (std::size_t i = 0; i < sent; ++i) stats_.bytes_sent += tx_[i]->len;
   for (std::size_t i = sent; i < tx_count_; ++i) {
     ++stats_.tx_ring_full;
     io_.release(tx_[i]);

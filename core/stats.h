@@ -8,6 +8,8 @@ struct StackStats {
   // Link and network layers.
   std::uint64_t frames_received = 0;
   std::uint64_t frames_sent = 0;
+  std::uint64_t bytes_received = 0;        // Ethernet frames, headers included
+  std::uint64_t bytes_sent = 0;
   std::uint64_t frames_malformed = 0;      // too short for Ethernet, bad ARP
   std::uint64_t frames_not_for_us = 0;     // other MAC, unknown EtherType
   std::uint64_t tx_no_buffer = 0;          // the backend's pool was empty

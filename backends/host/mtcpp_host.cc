@@ -102,6 +102,8 @@ struct NamedCounter {
 constexpr NamedCounter kCounters[] = {
     MTCPP_COUNTER(frames_received),
     MTCPP_COUNTER(frames_sent),
+    MTCPP_COUNTER(bytes_received),
+    MTCPP_COUNTER(bytes_sent),
     MTCPP_COUNTER(frames_malformed),
     MTCPP_COUNTER(frames_not_for_us),
     MTCPP_COUNTER(tx_no_buffer),

@@ -1,0 +1,69 @@
+#include "apps/support/stats_board.h"
+
+#include <mtcpp_ext.h>
+
+namespace mtcpp::apps {
+
+StatsBoard::StatsBoard(int cores) : slots_(new Slot[static_cast<std::size_t>(cores)]), cores_(cores) {}
+
+void StatsBoard::attach(int core, mctx_t mctx) {
+  Slot& s = slots_[static_cast<std::size_t>(core)];
+  int printed = 0;
+  if (mtcpp_port_info(mctx, s.port, sizeof s.port, &printed) != 0) return;
+  s.printed = printed != 0;
+  s.attached.store(true, std::memory_order_release);
+}
+
+void StatsBoard::publish(int core, mctx_t mctx) {
+  mtcpp_stats st{};
+  if (mtcpp_get_stats(mctx, &st) != 0) return;
+  Slot& s = slots_[static_cast<std::size_t>(core)];
+  s.rx_frames = st.rx_frames;
+  s.rx_bytes = st.rx_bytes;
+  s.rx_dropped = st.rx_dropped;
+  s.tx_frames = st.tx_frames;
+  s.tx_bytes = st.tx_bytes;
+  s.flows = st.flows;
+}
+
+void StatsBoard::line(std::FILE* out, const char* who, const char* port, const Counters& d, std::uint64_t flows,
+                      double seconds) {
+  const double pps_rx = static_cast<double>(d.rx_frames) / seconds;
+  const double pps_tx = static_cast<double>(d.tx_frames) / seconds;
+  const double gbps_rx = static_cast<double>(d.rx_bytes) * 8 / seconds / 1e9;
+  const double gbps_tx = static_cast<double>(d.tx_bytes) * 8 / seconds / 1e9;
+  std::fprintf(out, "[%s] %-8s flows: %6llu, RX: %7.0f(pps) (err: %5llu), %5.2f(Gbps), TX: %7.0f(pps), %5.2f(Gbps)\n",
+               who, port, static_cast<unsigned long long>(flows), pps_rx,
+               static_cast<unsigned long long>(d.rx_dropped), gbps_rx, pps_tx, gbps_tx);
+}
+
+void StatsBoard::print(std::FILE* out, double seconds) {
+  if (seconds <= 0) return;
+  Counters total;
+  std::uint64_t total_flows = 0;
+  int printed = 0;
+  for (int i = 0; i < cores_; ++i) {
+    Slot& s = slots_[static_cast<std::size_t>(i)];
+    if (!s.attached.load(std::memory_order_acquire) || !s.printed) continue;
+    const Counters now{s.rx_frames, s.rx_bytes, s.rx_dropped, s.tx_frames, s.tx_bytes, s.flows};
+    const Counters d{now.rx_frames - s.last.rx_frames, now.rx_bytes - s.last.rx_bytes,
+                     now.rx_dropped - s.last.rx_dropped, now.tx_frames - s.last.tx_frames,
+                     now.tx_bytes - s.last.tx_bytes, 0};
+    s.last = now;
+    char who[16];
+    std::snprintf(who, sizeof who, "CPU %2d", i);
+    line(out, who, s.port, d, now.flows, seconds);
+    total.rx_frames += d.rx_frames;
+    total.rx_bytes += d.rx_bytes;
+    total.rx_dropped += d.rx_dropped;
+    total.tx_frames += d.tx_frames;
+    total.tx_bytes += d.tx_bytes;
+    total_flows += now.flows;
+    ++printed;
+  }
+  if (printed == 0) return;
+  line(out, " ALL  ", "", total, total_flows, seconds);
+  std::fflush(out);
+}
+
+}  // namespace mtcpp::apps

@@ -1,0 +1,72 @@
+# Sourced by the interop tests: a network namespace holding the Linux kernel's end of a veth pair,
+# and the other end left in this namespace, with no address, for mtcpp (io = pcap).
+#
+#   netns_require_root              exits 77 (CTest: skipped) with a message when not root
+#   netns_up TAG                    creates namespace mtcpp-TAG, veth mtTAGm (mtcpp) / mtTAGk
+#                                   (kernel, 10.77.0.2/24); removes all of it on exit, even on
+#                                   failure or a signal
+#   in_ns CMD...                    runs CMD inside the namespace
+#   mtcpp_conf FILE [KEY=VALUE...]  writes an mtcp.conf for mtcpp on the veth (10.77.0.1/24)
+#
+# TAG must be short (interface names have 15 characters at most) and unique among tests running
+# at the same time: the tests use their process id.
+# Segmentation and checksum offloads are turned off on both ends: the kernel would otherwise hand
+# mtcpp 64 KB segments and segments without checksums, which no wire carries.
+
+MTCPP_IP=10.77.0.1
+KERNEL_IP=10.77.0.2
+MTCPP_MAC=02:00:00:77:00:01
+
+netns_require_root() {
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "SKIPPED: needs root (network namespaces, veth pairs, live capture)"
+    exit 77
+  fi
+}
+
+netns_down() {
+  [[ -n ${NETNS_NAME:-} ]] || return 0
+  ip netns pids "$NETNS_NAME" 2>/dev/null | xargs -r kill 2>/dev/null || true
+  ip link del "$NETNS_IF_M" 2>/dev/null || true
+  ip netns del "$NETNS_NAME" 2>/dev/null || true
+  NETNS_NAME=
+}
+
+netns_up() {
+  local tag=$1
+  NETNS_NAME=mtcpp-$tag
+  NETNS_IF_M=mt${tag}m
+  NETNS_IF_K=mt${tag}k
+  netns_down_saved=$NETNS_NAME
+  trap 'netns_down' EXIT
+  trap 'exit 130' INT TERM
+  ip link del "$NETNS_IF_M" 2>/dev/null || true
+  ip netns del "$NETNS_NAME" 2>/dev/null || true
+  ip netns add "$NETNS_NAME"
+  ip link add "$NETNS_IF_M" type veth peer name "$NETNS_IF_K"
+  ip link set "$NETNS_IF_K" netns "$NETNS_NAME"
+  ip -n "$NETNS_NAME" link set lo up
+  ip -n "$NETNS_NAME" addr add "$KERNEL_IP/24" dev "$NETNS_IF_K"
+  ip netns exec "$NETNS_NAME" sysctl -q -w "net.ipv6.conf.$NETNS_IF_K.disable_ipv6=1"
+  ip netns exec "$NETNS_NAME" ethtool -K "$NETNS_IF_K" tx off rx off tso off gso off gro off >/dev/null 2>&1 || true
+  ip -n "$NETNS_NAME" link set "$NETNS_IF_K" up
+  sysctl -q -w "net.ipv6.conf.$NETNS_IF_M.disable_ipv6=1"
+  ethtool -K "$NETNS_IF_M" tx off rx off tso off gso off gro off >/dev/null 2>&1 || true
+  ip link set "$NETNS_IF_M" up promisc on
+}
+
+in_ns() { ip netns exec "$NETNS_NAME" "$@"; }
+
+mtcpp_conf() {
+  local file=$1
+  shift
+  {
+    echo "io = pcap"
+    echo "port = $NETNS_IF_M"
+    echo "num_cores = 1"
+    echo "address = $MTCPP_IP/24"
+    echo "mac = $MTCPP_MAC"
+    echo "stat_print = $NETNS_IF_M"
+    for kv in "$@"; do echo "${kv/=/ = }"; done
+  } >"$file"
+}
