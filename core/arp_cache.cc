@@ -59,6 +59,7 @@ std::vector<PacketBuffer*> ArpCache::resolve(Entry& e, MacAddr mac, Instant now)
   e.fresh_until = now + config_.entry_lifetime;
   std::vector<PacketBuffer*> ready;
   ready.swap(e.waiting);
+  held_ -= ready.size();
   return ready;
 }
 
@@ -72,9 +73,9 @@ bool ArpCache::hold(Ipv4Addr ip, PacketBuffer* frame, Instant now, bool* request
     it = entries_.emplace(ip.value, Entry{}).first;
   }
   Entry& e = it->second;
-  if (e.waiting.size() >= config_.max_pending) return false;
-  if (e.waiting.capacity() == 0) e.waiting.reserve(config_.max_pending);
+  if (e.waiting.size() >= config_.max_pending || held_ >= config_.max_pending_total) return false;
   e.waiting.push_back(frame);
+  ++held_;
   if (e.requests == 0) {
     e.requests = 1;
     e.retry_at = now + config_.retry_interval;
@@ -103,6 +104,7 @@ ArpCache::Due ArpCache::expire(Instant now) {
     }
     if (e.requests >= config_.max_requests) {  // unanswered: forget it
       due.give_up.insert(due.give_up.end(), e.waiting.begin(), e.waiting.end());
+      held_ -= e.waiting.size();
       it = entries_.erase(it);
       continue;
     }
@@ -147,6 +149,7 @@ std::vector<PacketBuffer*> ArpCache::drain() {
   std::vector<PacketBuffer*> all;
   for (auto& [ip, e] : entries_) all.insert(all.end(), e.waiting.begin(), e.waiting.end());
   entries_.clear();
+  held_ = 0;
   return all;
 }
 

@@ -67,6 +67,7 @@ class ArpCache {
 
   ArpConfig config_;
   std::unordered_map<std::uint32_t, Entry> entries_;
+  std::size_t held_ = 0;  // frames waiting in all entries (bounded by max_pending_total)
 };
 
 }  // namespace mtcpp

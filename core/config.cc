@@ -16,11 +16,14 @@ std::optional<std::string> StackConfig::validate() const {
   if (arp.retry_interval <= Duration::zero()) return "arp.retry_interval: must be positive";
   if (arp.max_entries < 1) return "arp.max_entries: must be at least 1";
   if (arp.max_pending < 1) return "arp.max_pending: must be at least 1";
+  if (arp.max_pending_total < arp.max_pending) return "arp.max_pending_total: must be at least arp.max_pending";
   if (arp.entry_lifetime <= Duration::zero()) return "arp.entry_lifetime: must be positive";
   const TcpConfig& t = tcp;
   if (t.send_buffer < 2048 || t.send_buffer > (1u << 30)) return "tcp.send_buffer: must be 2 KiB..1 GiB";
   if (t.receive_buffer < 2048 || t.receive_buffer > (1u << 30))
     return "tcp.receive_buffer: must be 2 KiB..1 GiB";
+  if (t.receive_buffer_max < 2048 || t.receive_buffer_max > (1u << 30))
+    return "tcp.receive_buffer_max: must be 2 KiB..1 GiB";
   if (t.max_connections < 1) return "tcp.max_connections: must be at least 1";
   if (t.max_backlog < 1) return "tcp.max_backlog: must be at least 1";
   if (t.ephemeral_port_first == 0 || t.ephemeral_port_first > t.ephemeral_port_last)

@@ -31,6 +31,7 @@ struct ArpConfig {
   Duration retry_interval = 1s;   // between requests for an address being resolved or confirmed
   int max_requests = 3;           // then waiting packets are dropped (counted) or the entry forgotten
   std::size_t max_pending = 64;   // frames held per unresolved address
+  std::size_t max_pending_total = 1024;  // frames held for all unresolved addresses together
   std::size_t max_entries = 1024;
   bool gratuitous_at_start = true;
 };
@@ -38,6 +39,9 @@ struct ArpConfig {
 struct TcpConfig {
   std::uint32_t send_buffer = 256 * 1024;
   std::uint32_t receive_buffer = 256 * 1024;
+  // The window scale offered in a SYN covers max(the buffer, this), so that SO_RCVBUF can widen
+  // the window after the handshake (Linux sizes it from tcp_rmem[2] the same way): 4 MiB, shift 7.
+  std::uint32_t receive_buffer_max = 4 * 1024 * 1024;
   std::size_t max_connections = 10000;  // connection blocks, listeners included
   int max_backlog = 4096;
   std::uint16_t ephemeral_port_first = 32768;

@@ -35,6 +35,7 @@ struct StackStats {
   std::uint64_t tcp_bad_checksum = 0;
   std::uint64_t tcp_retransmissions = 0;
   std::uint64_t tcp_fast_retransmits = 0;
+  std::uint64_t tcp_window_probes = 0;     // zero-window probes sent
   std::uint64_t tcp_timeouts = 0;          // connections aborted with ETIMEDOUT
   std::uint64_t tcp_resets_sent = 0;
   std::uint64_t tcp_resets_received = 0;

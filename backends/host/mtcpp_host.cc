@@ -128,6 +128,7 @@ constexpr NamedCounter kCounters[] = {
     MTCPP_COUNTER(tcp_bad_checksum),
     MTCPP_COUNTER(tcp_retransmissions),
     MTCPP_COUNTER(tcp_fast_retransmits),
+    MTCPP_COUNTER(tcp_window_probes),
     MTCPP_COUNTER(tcp_timeouts),
     MTCPP_COUNTER(tcp_resets_sent),
     MTCPP_COUNTER(tcp_resets_received),

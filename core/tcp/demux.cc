@@ -50,6 +50,10 @@ bool Tcp::time_wait_reopen(Tcb& t, const SegmentIn& seg) const {
   return SeqNum{seg.h.seq} > t.rcv_nxt;
 }
 
+std::uint8_t Tcp::offered_window_shift(const Tcb& t) const {
+  return window_shift_for(std::max(t.rcv.capacity(), config_.receive_buffer_max));
+}
+
 std::uint8_t Tcp::window_shift_for(std::uint32_t buffer) {
   std::uint8_t shift = 0;
   while (shift < 14 && (buffer >> shift) > 65535) ++shift;
@@ -62,7 +66,7 @@ void Tcp::negotiate_options(Tcb& t, const TcpOptions& peer) {
   t.ws_enabled = we_offer_ws && peer.window_scale.has_value();
   if (t.ws_enabled) {
     t.snd_wscale = std::min<std::uint8_t>(*peer.window_scale, 14);
-    t.rcv_wscale = window_shift_for(t.rcv.capacity());
+    // rcv_wscale stays what our SYN offers (set once, by connect() or listen_input()).
   } else {
     t.snd_wscale = 0;
     t.rcv_wscale = 0;
@@ -83,19 +87,22 @@ void Tcp::negotiate_options(Tcb& t, const TcpOptions& peer) {
 }
 
 std::uint32_t Tcp::initial_window(const Tcb& t) const {
-  // RFC 5681 §3.1 and RFC 6928 §2: one segment once the SYN (or SYN-ACK) had to be sent more than
-  // twice (Linux draws the line there too); else N segments, at most max(2 segments, N·1460 bytes)
-  // (14,600 bytes for IW10, whatever the MTU).
+  // RFC 6928 §2: N segments, at most max(2 segments, N·1460 bytes) (14,600 bytes for IW10,
+  // whatever the MTU). Also the restart window's bound after idle (RFC 5681 §4.1).
   const std::uint32_t mss = t.snd_mss;
-  if (t.syn_retransmits > 1) return mss;
   const std::uint32_t n = config_.initial_window_segments;
   return std::min(n * mss, std::max(2 * mss, n * 1460));
 }
 
 void Tcp::handshake_complete(Tcb& t) {
-  // RFC 6298 §5.7: a SYN that timed out and no RTT measurement leave the RTO at 3 s.
-  if (t.syn_retransmits > 0 && !t.rtt.has_sample()) t.rtt.reinitialize(std::chrono::seconds(3));
-  t.cc->limit_cwnd(initial_window(t));  // counts the SYN-ACKs (or SYNs) retransmitted since
+  // RFC 6298 §5.7: a SYN that timed out and no RTT measurement: the RTO starts again at 3 s (or
+  // the configured initial RTO, when that is longer), not at the backed-off value.
+  if (t.syn_retransmits > 0 && !t.rtt.has_sample())
+    t.rtt.reinitialize(std::max<Duration>(std::chrono::seconds(3), config_.rto_initial));
+  // RFC 5681 §3.1, RFC 6928 §2: one segment once our SYN (or SYN-ACK) timed out more than once
+  // (Linux draws the line there too). Counted here, as SYN-ACKs may be retransmitted after the
+  // controller was made.
+  t.cc->limit_cwnd(t.syn_retransmits > 1 ? t.snd_mss : initial_window(t));
 }
 
 // §3.10.7.2: LISTEN.
@@ -142,6 +149,7 @@ void Tcp::listen_input(Tcb& l, const SegmentIn& seg, Instant now, std::optional<
   c->snd_wnd = h.window;  // never scaled in a SYN (RFC 7323 §2.2)
   c->snd_wl1 = c->irs;
   c->snd_wl2 = c->iss;
+  c->rcv_wscale = offered_window_shift(*c);  // fixed here: the SYN-ACK carries it (RFC 7323 §2.2)
   negotiate_options(*c, h.options);
   c->max_snd_wnd = c->snd_wnd;
   (l.accept_tail != nullptr ? l.accept_tail->queue_next : l.accept_head) = c;

@@ -58,7 +58,12 @@ void Tcp::syn_sent_input(Tcb& t, const SegmentIn& seg, Instant now) {
 
 void Tcp::synchronized_input(Tcb& t, const SegmentIn& seg, Instant now) {
   // First: sequence number (and PAWS).
-  if (!check_sequence(t, seg, now)) return;
+  const SeqCheck check = check_sequence(t, seg, now);
+  if (check == SeqCheck::drop) return;
+  if (check == SeqCheck::old_ack) {
+    if (process_ack(t, seg, now, false)) answer_unacceptable(t, seg, now);
+    return;
+  }
   // RFC 7323 §4.3: remember the timestamp of the segment the next ACK will cover, but only once
   // the segment has passed every check below (RFC 5961 §5.2 ACK test included): a segment that is
   // then dropped must not move TS.Recent, or genuine segments would fail PAWS afterwards.
@@ -90,7 +95,7 @@ void Tcp::synchronized_input(Tcb& t, const SegmentIn& seg, Instant now) {
   rearm(t);
 }
 
-bool Tcp::check_sequence(Tcb& t, const SegmentIn& seg, Instant now) {
+Tcp::SeqCheck Tcp::check_sequence(Tcb& t, const SegmentIn& seg, Instant now) {
   const TcpHeader& h = seg.h;
   const SeqNum seq{h.seq};
   // RFC 7323 §5.3: PAWS rejects a segment whose timestamp is older than TS.Recent.
@@ -98,7 +103,7 @@ bool Tcp::check_sequence(Tcb& t, const SegmentIn& seg, Instant now) {
       static_cast<std::int32_t>(h.options.timestamps->tsval - t.ts_recent) < 0) {
     ++stats_.tcp_paws_drops;
     answer_unacceptable(t, seg, now);
-    return false;
+    return SeqCheck::drop;
   }
   const std::uint32_t len = seg.len();
   const auto wnd = static_cast<std::uint32_t>(std::max<std::int32_t>(0, t.rcv_adv - t.rcv_nxt));
@@ -111,18 +116,23 @@ bool Tcp::check_sequence(Tcb& t, const SegmentIn& seg, Instant now) {
   // A zero window still takes the segment that starts at RCV.NXT for its ACK, RST and FIN
   // (§3.10.7.4: "valid ACKs, URGs, and RSTs" must be processed).
   if (!acceptable && wnd == 0 && seq == t.rcv_nxt) acceptable = true;
-  if (!acceptable) {
-    ++stats_.tcp_out_of_window;
-    if (h.has(tcp_flag::rst)) return false;
-    // A retransmitted FIN in TIME_WAIT restarts the 2·MSL wait (§3.10.7.4, eighth step).
-    if (t.state == TcpState::time_wait && h.has(tcp_flag::fin)) {
-      t.close_at = now + config_.time_wait;
-      rearm(t);
-    }
-    answer_unacceptable(t, seg, now);
-    return false;
+  if (acceptable) return SeqCheck::accept;
+  ++stats_.tcp_out_of_window;
+  if (h.has(tcp_flag::rst)) return SeqCheck::drop;
+  // A retransmitted FIN in TIME_WAIT restarts the 2·MSL wait (§3.10.7.4, eighth step).
+  if (t.state == TcpState::time_wait && h.has(tcp_flag::fin)) {
+    t.close_at = now + config_.time_wait;
+    rearm(t);
   }
-  return true;
+  // A segment wholly before RCV.NXT still carries a current ACK: BSD answers it and goes on to
+  // process the ACK field ("keep on processing for RST or ACK"). It matters after a zero-window
+  // probe: when both sides probe, each may take the other's probe octet, and each one's next ACK
+  // (numbered SND.UNA, the probe not yet acknowledged) is then one octet old for the other. Dropped
+  // unread, neither would ever learn that its probe was taken or that the window opened.
+  if (is_synchronized(t.state) && h.has(tcp_flag::ack) && !h.has(tcp_flag::syn) && seq + len <= t.rcv_nxt)
+    return SeqCheck::old_ack;
+  answer_unacceptable(t, seg, now);
+  return SeqCheck::drop;
 }
 
 void Tcp::answer_unacceptable(Tcb& t, const SegmentIn& seg, Instant now) {
@@ -187,7 +197,7 @@ void Tcp::challenge_ack(Tcb& t, Instant now) {
   send_ack(t, now);
 }
 
-bool Tcp::process_ack(Tcb& t, const SegmentIn& seg, Instant now) {
+bool Tcp::process_ack(Tcb& t, const SegmentIn& seg, Instant now, bool in_window) {
   const TcpHeader& h = seg.h;
   const SeqNum seq{h.seq};
   const SeqNum ack{h.ack};
@@ -216,7 +226,7 @@ bool Tcp::process_ack(Tcb& t, const SegmentIn& seg, Instant now) {
   const std::uint32_t wnd = static_cast<std::uint32_t>(h.window) << t.snd_wscale;
   if (ack > t.snd_una) {
     new_data_acked(t, seg, now);
-  } else if (ack == t.snd_una && seg.payload.empty() && !h.has(tcp_flag::fin) && wnd == t.snd_wnd &&
+  } else if (in_window && ack == t.snd_una && seg.payload.empty() && !h.has(tcp_flag::fin) && wnd == t.snd_wnd &&
              t.flight_size() > 0 && !t.persisting) {  // answers to window probes are not duplicates
     duplicate_ack(t, now);  // RFC 5681 §2's definition of a duplicate ACK
   }

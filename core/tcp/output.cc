@@ -21,9 +21,11 @@ std::uint16_t Tcp::advertised_window(Tcb& t) {
   const SeqNum offered = t.rcv_nxt + t.rcv.window();
   SeqNum right = seq_max(t.rcv_adv, t.rcv_nxt);
   if (offered - right >= static_cast<std::int32_t>(sws_threshold(t))) right = offered;
-  t.rcv_adv = right;
-  const auto wnd = static_cast<std::uint32_t>(right - t.rcv_nxt);
-  return static_cast<std::uint16_t>(std::min<std::uint32_t>(wnd >> t.rcv_wscale, 65535));
+  const auto shown = static_cast<std::uint16_t>(
+      std::min<std::uint32_t>(static_cast<std::uint32_t>(right - t.rcv_nxt) >> t.rcv_wscale, 65535));
+  // The edge the peer learns is the scaled value it sees, rounded down (RFC 7323 §2.3).
+  t.rcv_adv = seq_max(t.rcv_adv, t.rcv_nxt + (std::uint32_t{shown} << t.rcv_wscale));
+  return shown;
 }
 
 TcpHeader Tcp::header_for(Tcb& t, SeqNum seq, std::uint8_t flags, Instant now) {
@@ -92,10 +94,7 @@ void Tcp::send_syn(Tcb& t, Instant now) {
   h.options.mss = t.user_mss != 0 ? std::min(t.user_mss, mss) : mss;
   t.rcv_mss = *h.options.mss;
   // A SYN offers what the configuration allows; a SYN-ACK only what the peer offered.
-  if (syn_ack ? t.ws_enabled : config_.window_scaling) {
-    t.rcv_wscale = window_shift_for(t.rcv.capacity());
-    h.options.window_scale = t.rcv_wscale;
-  }
+  if (syn_ack ? t.ws_enabled : config_.window_scaling) h.options.window_scale = t.rcv_wscale;
   h.options.sack_permitted = syn_ack ? t.sack_enabled : config_.sack;
   if (syn_ack ? t.ts_enabled : config_.timestamps)
     h.options.timestamps = TcpTimestamps{tsval(t, now), syn_ack ? t.ts_recent : 0};
@@ -109,7 +108,6 @@ void Tcp::send_syn(Tcb& t, Instant now) {
   out_.send_segment(t.local.addr, t.remote.addr, h, nullptr, 0, 0, now);
   if (t.snd_max > t.iss) {
     ++stats_.tcp_retransmissions;
-    ++t.syn_retransmits;
   } else {
     t.rtt_timing = true;
     t.rtt_seq = t.iss;

@@ -263,6 +263,7 @@ int Tcp::connect(int s, Endpoint remote, Instant now) {
   t->snd_buf_seq = t->iss + 1;
   t->recover = t->iss;  // RFC 6582 §3.2 step 1
   t->syn_deadline = now + config_.syn_timeout;
+  t->rcv_wscale = config_.window_scaling ? offered_window_shift(*t) : 0;  // fixed by the SYN (RFC 7323 §2.2)
   enter(*t, TcpState::syn_sent, now);
   flow_insert(*t);
   ++stats_.tcp_active_opens;
@@ -444,9 +445,13 @@ int Tcp::set_option(int s, SocketOption opt, int value, Instant now) {
   switch (opt) {
     case SocketOption::nodelay: t->nodelay = value != 0; return 0;
     case SocketOption::keepalive:
-      t->keepalive = value != 0;
-      restart_keepalive(*t, now);  // an idle connection is probed from now (RFC 1122 §4.2.3.6)
-      rearm(*t);
+      // Turned on, an idle connection is probed from now (RFC 1122 §4.2.3.6); set again while on,
+      // nothing restarts (a periodic setsockopt must not keep a dead peer's connection alive).
+      if ((value != 0) != t->keepalive) {
+        t->keepalive = value != 0;
+        restart_keepalive(*t, now);
+        rearm(*t);
+      }
       return 0;
     case SocketOption::linger_abort: t->linger_abort = value != 0; return 0;
     case SocketOption::max_segment:
@@ -462,8 +467,12 @@ int Tcp::set_option(int s, SocketOption opt, int value, Instant now) {
       if (opt == SocketOption::send_buffer) {
         t->snd.resize(bytes);
       } else {
-        const auto promised = static_cast<std::uint32_t>(std::max<std::int32_t>(0, t->rcv_adv - t->rcv_nxt));
-        t->rcv.resize(bytes, t->rcv.readable() + (is_synchronized(t->state) ? promised : 0));
+        // The window already offered stays: the advertised edge, or a SYN's unscaled window.
+        std::uint32_t promised = 0;
+        if (t->state == TcpState::syn_sent) promised = std::min<std::uint32_t>(t->rcv.capacity(), 65535);
+        else if (t->state != TcpState::closed && t->state != TcpState::listen)
+          promised = static_cast<std::uint32_t>(std::max<std::int32_t>(0, t->rcv_adv - t->rcv_nxt));
+        t->rcv.resize(bytes, t->rcv.readable() + promised);
       }
       stats_.tcp_buffer_bytes_in_use = stats_.tcp_buffer_bytes_in_use - before + t->snd.capacity() + t->rcv.capacity();
       if (opt == SocketOption::receive_buffer) window_opened(*t, now);

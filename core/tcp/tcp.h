@@ -155,13 +155,20 @@ class Tcp {
   void handshake_complete(Tcb& t);
   std::uint32_t initial_window(const Tcb& t) const;
   static std::uint8_t window_shift_for(std::uint32_t buffer);
+  // The window scale a SYN of t offers (see TcpConfig::receive_buffer_max).
+  std::uint8_t offered_window_shift(const Tcb& t) const;
 
   // Per-connection input (input.cc).
   void syn_sent_input(Tcb& t, const SegmentIn& seg, Instant now);
   void synchronized_input(Tcb& t, const SegmentIn& seg, Instant now);
-  bool check_sequence(Tcb& t, const SegmentIn& seg, Instant now);
+  // The first check of §3.10.7.4. `old_ack`: the segment lies wholly before RCV.NXT; it is answered
+  // and only its ACK is processed (BSD's rule, see check_sequence).
+  enum class SeqCheck { accept, old_ack, drop };
+  SeqCheck check_sequence(Tcb& t, const SegmentIn& seg, Instant now);
   bool process_rst(Tcb& t, const SegmentIn& seg, Instant now);
-  bool process_ack(Tcb& t, const SegmentIn& seg, Instant now);
+  // False when the segment is to be dropped (or t is gone). `in_window`: the segment passed the
+  // sequence check (only such a segment can be a duplicate ACK).
+  bool process_ack(Tcb& t, const SegmentIn& seg, Instant now, bool in_window = true);
   void new_data_acked(Tcb& t, const SegmentIn& seg, Instant now);
   void duplicate_ack(Tcb& t, Instant now);
   bool process_text(Tcb& t, const SegmentIn& seg, Instant now);

@@ -81,6 +81,7 @@ void Tcp::on_rexmit_timeout(Tcb& t, Instant now) {
   t.rtt.back_off();  // §5.5
   t.rtt_timing = false;
   if (syn_phase) {
+    ++t.syn_retransmits;  // a timeout, not a simultaneous open's SYN-ACK
     send_syn(t, now);
     t.rexmit_at = std::min(t.rexmit_at, t.syn_deadline);  // give up at the deadline, not after it
     if (syn_unacked) output(t, now);  // the SYN-ACK again, then the FIN behind it
@@ -135,6 +136,7 @@ void Tcp::on_persist_timeout(Tcb& t, Instant now) {
   t.persisting = true;
   ++t.persist_backoff;
   ++t.probes_unanswered;
+  ++stats_.tcp_window_probes;
   // The probe interval backs off like the RTO but the connection never times out while the peer
   // keeps answering (RFC 1122 §4.2.2.17).
   Duration interval = std::max(t.rtt.rto(), config_.persist_min);

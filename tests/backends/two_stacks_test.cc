@@ -222,6 +222,7 @@ TEST(TwoStacks, ReceiverReadingThreeBytesIntoAClosedWindowGetsOnlyWrittenBytes) 
   a.read_some(net.now(), 3);
   ASSERT_EQ(a.received, 3u);
   net.run_until([&] { b.write_some(net.now()); return false; }, 120s);
+  EXPECT_GT(net.b().stats().tcp_window_probes, 0u) << "the last byte must go as a zero-window probe";
   a.read_some(net.now());
   net.run_for(120s);
   a.read_some(net.now());

@@ -68,6 +68,34 @@ TEST_F(CongestionTest, InitialWindowIsTenSegmentsAfterOneSynRetransmission) {
   EXPECT_EQ(burst().size(), 10u);
 }
 
+TEST_F(CongestionTest, SimultaneousOpenSynAckIsNotCountedAsASynRetransmission) {
+  const int fd = syn_sent();
+  advance(stack().config().tcp.rto_initial);
+  expect(seg(S, 0));  // one SYN timeout
+  inject(seg(S, 0).with_options(syn_options()));  // P's SYN crosses ours
+  expect(seg(S | A, 0, 1));
+  inject(seg(A, 1, 1));
+  ASSERT_EQ(state(fd), TcpState::established);
+  ASSERT_EQ(stack().send(fd, bytes(20000), now()), 20000);
+  EXPECT_EQ(burst().size(), 10u);  // one SYN lost: IW stays 10 (the SYN-ACK was counted as a second)
+}
+
+TEST_F(CongestionTest, PassiveOpenAfterTwoSynAckTimeoutsHasRto3sAndOneSegment) {
+  listen_socket();
+  inject(seg(S, 0).with_options(syn_options()));
+  expect(seg(S | A, 0, 1));
+  advance(stack().config().tcp.rto_initial);
+  expect(seg(S | A, 0, 1));
+  advance(2 * stack().config().tcp.rto_initial);
+  expect(seg(S | A, 0, 1));
+  inject(seg(A, 1, 1));
+  const int fd = stack().accept(listen_fd_, nullptr);
+  ASSERT_GE(fd, 0);
+  EXPECT_EQ(rto(fd), 3s);
+  ASSERT_EQ(stack().send(fd, bytes(20000), now()), 20000);
+  EXPECT_EQ(burst().size(), 1u);
+}
+
 TEST_F(CongestionTest, InitialWindowIsCappedAt14600BytesOnAJumboLink) {
   configure(default_config(), 9000);
   TcpOptions o;

@@ -32,6 +32,10 @@ TEST_F(Connection, KeepaliveSetOnAnIdleConnectionProbes) {
   expect_nothing();
   advance(1ms);
   expect(seg(A, 0, 1));
+  // Set again while on, it restarts nothing: the next probe comes one interval later regardless.
+  ASSERT_EQ(stack().set_option(fd, SocketOption::keepalive, 1, now()), 0);
+  advance(c.tcp.keepalive_interval);
+  expect(seg(A, 0, 1));
   // Turned off, the probes stop.
   inject(seg(A, 1, 1));
   ASSERT_EQ(stack().set_option(fd, SocketOption::keepalive, 0, now()), 0);

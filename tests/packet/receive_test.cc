@@ -110,15 +110,38 @@ TEST_F(Receive, ReceiveBufferGrownAfterAcceptWidensTheWindow) {
   TcpOptions o = syn_options();
   o.window_scale = 7;
   const int fd = established(o);
-  // 64 KiB: L's window scale is 1, so the largest window it can show is 65535 << 1.
+  // L's window scale (7) was sized for tcp.receive_buffer_max, so 1 MiB can be shown in full.
   ASSERT_EQ(stack().set_option(fd, SocketOption::receive_buffer, 1 << 20, now()), 0);  // was EISCONN
   int v = 0;
   ASSERT_EQ(stack().get_option(fd, SocketOption::receive_buffer, &v), 0);
   EXPECT_EQ(v, 1 << 20);
   inject(seg(P | A, 1, 1, 100));
   advance(stack().config().tcp.delayed_ack);
-  expect(seg(A, 1, 101).with_win(65535), true);  // 64 KiB - 100 would show 32718
+  expect(seg(A, 1, 101).with_win(((1 << 20) - 100) >> 7), true);  // 64 KiB - 100 would show 511
   EXPECT_EQ(stack().stats().tcp_buffer_bytes_in_use, 64u * 1024 + (1u << 20) + 64u * 1024 + 64u * 1024);
+}
+
+TEST_F(Receive, ReceiveBufferShrunkInSynSentKeepsTheOfferedScaleAndWindow) {
+  const int fd = stack().socket(now());
+  ASSERT_EQ(stack().bind(fd, local_), 0);
+  ASSERT_EQ(stack().connect(fd, remote_, now()), -EINPROGRESS);
+  auto syn = next_sent();
+  ASSERT_TRUE(syn && syn->options.window_scale);
+  const std::uint8_t offered = *syn->options.window_scale;
+  ASSERT_EQ(stack().set_option(fd, SocketOption::receive_buffer, 2048, now()), 0);
+  int v = 0;
+  ASSERT_EQ(stack().get_option(fd, SocketOption::receive_buffer, &v), 0);
+  EXPECT_GE(v, 65535) << "the SYN offered 65535 bytes";
+  // A retransmitted SYN offers the same scale; the handshake keeps it.
+  advance(stack().config().tcp.rto_initial);
+  syn = next_sent();
+  ASSERT_TRUE(syn && syn->options.window_scale);
+  EXPECT_EQ(*syn->options.window_scale, offered);
+  TcpOptions o = syn_options();
+  o.window_scale = 2;
+  inject(seg(S | A, 0, 1).with_options(o));
+  expect(seg(A, 1, 1));
+  EXPECT_EQ(stack().tcp().tcb(fd)->rcv_wscale, offered);
 }
 
 TEST_F(Receive, BuffersResizedOnAConnectionKeepTheirData) {
