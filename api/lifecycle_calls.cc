@@ -222,7 +222,8 @@ int mtcpp_get_stats(mctx_t mctx, mtcpp_stats* out) {
   out->tx_frames = s.frames_sent;
   out->tx_bytes = s.bytes_sent;
   out->tx_dropped = s.tx_no_buffer + s.tx_ring_full;
-  out->flows = s.tcp_connections_in_use;
+  out->flows = s.tcp_connections_in_use - s.tcp_time_wait;
+  out->time_wait = s.tcp_time_wait;
   if (PcapLiveIo* live = c->live_io()) {
     const PcapLiveCounters d = live->counters();
     out->rx_dropped += d.rx_too_long + d.rx_no_buffer + d.kernel_drops + d.interface_drops;

@@ -32,11 +32,12 @@ long mtcpp_pop_frame(mctx_t mctx, void *buf, size_t cap);
 /* One context's traffic, for statistics lines such as mTCP's per-second "[CPU n]" lines: frames
  * and bytes (Ethernet, headers included) each way since the context was created, frames dropped
  * on the way in (malformed, bad checksums, the device's own drops) and out (no buffer, device
- * full or failing), and the connections in use now. Call it from the context's thread. */
+ * full or failing), the connections in use now other than those in TIME_WAIT (listeners count),
+ * and those in TIME_WAIT. Call it from the context's thread. */
 struct mtcpp_stats {
   uint64_t rx_frames, rx_bytes, rx_dropped;
   uint64_t tx_frames, tx_bytes, tx_dropped;
-  uint64_t flows;
+  uint64_t flows, time_wait;
 };
 int mtcpp_get_stats(mctx_t mctx, struct mtcpp_stats *out);
 

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <mtcp_api.h>
 #include <mtcp_epoll.h>
+#include <mtcpp_ext.h>
 #include <sys/stat.h>
 
 #include <atomic>
@@ -302,8 +303,12 @@ void serve(int core, const Options& o, const Files& files, mtcpp::apps::StatsBoa
   }
   for (auto& [id, c] : conns) mtcp_close(mctx, id);
   mtcp_close(mctx, listener);
-  // Let the FINs and their ACKs go before the context disappears.
-  mtcp_epoll_wait(mctx, ep, events.data(), kMaxEvents, 200);
+  // Closed connections live on until the peer has their FIN (a lost one is retransmitted): the
+  // stack keeps running until none is left but TIME_WAIT ones, 5 s at most.
+  const auto closing_since = std::chrono::steady_clock::now();
+  for (mtcpp_stats st{}; mtcpp_get_stats(mctx, &st) == 0 && st.flows > 0 &&
+                         std::chrono::steady_clock::now() - closing_since < std::chrono::seconds(5);)
+    mtcp_epoll_wait(mctx, ep, events.data(), kMaxEvents, 50);
   board.publish(core, mctx);
   mtcp_destroy_context(mctx);
 }
