@@ -137,6 +137,14 @@ std::uint64_t hex_mask(std::string_view v) {
   return mask;
 }
 
+double probability(std::string_view v) {
+  double p = -1;
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), p);
+  if (v.empty() || ec != std::errc{} || end != v.data() + v.size() || !(p >= 0 && p <= 1))
+    throw BadValue{"must be a probability in 0..1, e.g. 0.01"};
+  return p;
+}
+
 std::uint64_t unsigned64(std::string_view v) {
   std::uint64_t n = 0;
   const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
@@ -273,6 +281,11 @@ constexpr Key kKeys[] = {
      [](MtcpConfig& c, std::string_view v) { c.tcp.synack_retries = integer(v, 0, kIntMax); }},
     {"tcp_orphan_persist_timeout_s",
      [](MtcpConfig& c, std::string_view v) { c.tcp.orphan_persist_timeout = seconds(v, 1, kIntMax); }},
+    {"fault_drop", [](MtcpConfig& c, std::string_view v) { c.faults.drop = probability(v); }},
+    {"fault_duplicate", [](MtcpConfig& c, std::string_view v) { c.faults.duplicate = probability(v); }},
+    {"fault_reorder", [](MtcpConfig& c, std::string_view v) { c.faults.reorder = probability(v); }},
+    {"fault_corrupt", [](MtcpConfig& c, std::string_view v) { c.faults.corrupt = probability(v); }},
+    {"fault_seed", [](MtcpConfig& c, std::string_view v) { c.faults.seed = unsigned64(v); }},
     {"arp_hold_frames",
      [](MtcpConfig& c, std::string_view v) { c.arp_hold_frames = integer(v, 1, 65536); }},
     {"tcp_data_retries",
@@ -589,6 +602,11 @@ std::string describe(const MtcpConfig& c) {
   row("tcp_synack_retries", t.synack_retries);
   row("tcp_orphan_persist_timeout_s", as_s(t.orphan_persist_timeout));
   row("arp_hold_frames", c.arp_hold_frames);
+  row("fault_drop", c.faults.drop);
+  row("fault_duplicate", c.faults.duplicate);
+  row("fault_reorder", c.faults.reorder);
+  row("fault_corrupt", c.faults.corrupt);
+  row("fault_seed", c.faults.seed);
   row("tcp_data_retries", t.data_retries);
 
   out << "Routes: " << c.routes.size() << '\n';

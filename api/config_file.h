@@ -42,6 +42,9 @@
 //   tcp_initial_window segments, 1..    tcp_synack_retries, tcp_data_retries  0..
 //   tcp_syn_timeout_s 1.. (connect gives up; default 180)    tcp_orphan_persist_timeout_s 1..
 //   arp_hold_frames  1..65536, frames held per neighbour being resolved (default 64)
+//   fault_drop, fault_duplicate, fault_reorder, fault_corrupt   0..1, the chance that each frame
+//                    the context sends or receives is dropped, duplicated, held back past the
+//                    next one, or has a byte inverted (testing; default 0); fault_seed seeds them
 // The ranges are those StackConfig::validate enforces, so a file that parses builds a stack
 // (given an address).
 #pragma once
@@ -51,6 +54,7 @@
 #include <string_view>
 #include <vector>
 
+#include "backends/wrappers/fault_injector.h"
 #include "core/config.h"
 #include "core/time.h"
 #include "core/wire/addr.h"
@@ -103,6 +107,7 @@ struct MtcpConfig {
   ClockMode clock = ClockMode::real;
   std::string pcap;  // empty: no capture
   std::size_t arp_hold_frames = ArpConfig{}.max_pending;
+  FaultChances faults;  // all zero: no fault injector
   // As written by parse_mtcp_conf (empty: not given); after load_mtcp_conf, the file actually
   // read, or empty when there was none.
   std::string arp_conf;

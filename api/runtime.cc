@@ -12,22 +12,23 @@ namespace {
 // The process-wide runtime (see runtime.h for why it exists).
 std::unique_ptr<Runtime> g_runtime;
 
-// A capture wrapper that also owns the device it wraps, so a context holds one PacketIo.
+// A wrapper (capture, fault injector) that also owns the device it wraps, so a context holds one
+// PacketIo however many layers it has.
 class OwningIo final : public PacketIo {
  public:
-  OwningIo(std::unique_ptr<PacketIo> device, std::unique_ptr<PcapWriter> capture)
-      : device_(std::move(device)), capture_(std::move(capture)) {}
-  ~OwningIo() override { capture_.reset(); }
-  LinkCaps caps() const override { return capture_->caps(); }
-  std::size_t rx_burst(std::span<PacketBuffer*> out, Instant now) override { return capture_->rx_burst(out, now); }
-  PacketBuffer* tx_alloc() override { return capture_->tx_alloc(); }
-  std::size_t tx_burst(std::span<PacketBuffer* const> p, Instant now) override { return capture_->tx_burst(p, now); }
-  void release(PacketBuffer* p) override { capture_->release(p); }
-  Instant next_rx_time() const override { return capture_->next_rx_time(); }
+  OwningIo(std::unique_ptr<PacketIo> device, std::unique_ptr<PacketIo> wrapper)
+      : device_(std::move(device)), wrapper_(std::move(wrapper)) {}
+  ~OwningIo() override { wrapper_.reset(); }  // the wrapper first: it may hand frames back
+  LinkCaps caps() const override { return wrapper_->caps(); }
+  std::size_t rx_burst(std::span<PacketBuffer*> out, Instant now) override { return wrapper_->rx_burst(out, now); }
+  PacketBuffer* tx_alloc() override { return wrapper_->tx_alloc(); }
+  std::size_t tx_burst(std::span<PacketBuffer* const> p, Instant now) override { return wrapper_->tx_burst(p, now); }
+  void release(PacketBuffer* p) override { wrapper_->release(p); }
+  Instant next_rx_time() const override { return wrapper_->next_rx_time(); }
 
  private:
   std::unique_ptr<PacketIo> device_;
-  std::unique_ptr<PcapWriter> capture_;
+  std::unique_ptr<PacketIo> wrapper_;
 };
 }  // namespace
 
@@ -141,6 +142,13 @@ Context* Runtime::create_context(int cpu) {
   }
   auto* host = dynamic_cast<HostIo*>(io.get());
   auto* live = dynamic_cast<PcapLiveIo*>(io.get());
+  const FaultChances& f = config_.faults;
+  if (f.drop > 0 || f.duplicate > 0 || f.reorder > 0 || f.corrupt > 0) {
+    FaultChances per_context = f;
+    per_context.seed += static_cast<std::uint64_t>(cpu);
+    auto faults = std::make_unique<FaultInjector>(*io, per_context);
+    io = std::make_unique<OwningIo>(std::move(io), std::move(faults));
+  }
   // A capture path with %d names one file per context; without it, only context 0 is captured.
   const auto per_context = config_.pcap.find("%d");
   if (!config_.pcap.empty() && (per_context != std::string::npos || cpu == 0)) {

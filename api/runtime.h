@@ -15,6 +15,7 @@
 #include "backends/memory/locked_io.h"
 #include "backends/memory/memory_link.h"
 #include "backends/pcap/pcap_live.h"
+#include "backends/wrappers/fault_injector.h"
 
 namespace mtcpp::api {
 
@@ -35,6 +36,7 @@ struct RuntimeConfig {
   std::string pcap;              // capture file per context, "%d" = core; empty for none
   std::vector<std::string> ports;  // IoKind::pcap: the interface of context i is ports[i]
   std::vector<std::string> stat_print;  // ports whose statistics the applications print
+  FaultChances faults;           // any chance above zero: each context's device is wrapped
   StackConfig stack;             // context 0's; context i adds i to the address, MAC and seed
   // IoKind::external: the device of context `cpu` (nullptr refuses the context with EINVAL).
   std::function<std::unique_ptr<PacketIo>(int cpu)> make_io;

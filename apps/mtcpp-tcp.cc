@@ -21,9 +21,10 @@ void usage(std::FILE* out) {
                "  steps in order, printing each call and its result. Sockets are blocking, with a\n"
                "  10 s receive timeout.\n"
                "steps:\n"
-               "  write:N       write N bytes (a counting pattern)\n"
-               "  read:N        read until N bytes or the end of the stream or an error\n"
-               "  drain         read until the end of the stream or an error\n"
+               "  write:N       write N bytes of the stream pattern (byte i is i mod 251)\n"
+               "  read:N        read until N bytes or the end of the stream or an error, checking\n"
+               "                the pattern (a wrong byte prints \"MISMATCH at OFFSET\")\n"
+               "  drain         the same, until the end of the stream or an error\n"
                "  shutdown:wr|rd|rdwr\n"
                "  linger0       SO_LINGER {1, 0}: the next close aborts with RST\n"
                "  close         close the connection\n"
@@ -123,7 +124,9 @@ int main(int argc, char** argv) {
   }
   mtcp_setsockopt(mctx, s, SOL_SOCKET, SO_RCVTIMEO, &ten_seconds, sizeof ten_seconds);
   std::vector<char> buf(65536);
-  long long pattern = 0;
+  long long pattern = 0;     // offset of the next byte written
+  long long received = 0;    // offset of the next byte read
+  long long mismatch = -1;   // offset of the first byte read that is not the pattern's
   for (const std::string& step : steps) {
     const std::size_t colon = step.find(':');
     const std::string verb = step.substr(0, colon);
@@ -150,11 +153,15 @@ int main(int argc, char** argv) {
         const auto n = want < 0 ? buf.size() : static_cast<std::size_t>(std::min<long long>(want - got, static_cast<long long>(buf.size())));
         r = mtcp_read(mctx, s, buf.data(), n);
         if (r <= 0) break;
+        for (int i = 0; i < r && mismatch < 0; ++i)
+          if (static_cast<unsigned char>(buf[static_cast<std::size_t>(i)]) != (received + i) % 251) mismatch = received + i;
+        received += r;
         got += r;
       }
       if (r < 0) std::printf("read=%lld then -1 %s\n", got, errno_name(errno));
       else if (r == 0) std::printf("read=%lld then 0\n", got);
       else std::printf("read=%lld\n", got);
+      if (mismatch >= 0) std::printf("MISMATCH at %lld\n", mismatch);
     } else if (verb == "shutdown") {
       const int how = arg == "rd" ? SHUT_RD : arg == "wr" ? SHUT_WR : SHUT_RDWR;
       const int r = mtcp_shutdown(mctx, s, how);

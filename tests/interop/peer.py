@@ -11,6 +11,15 @@ import sys
 import time
 
 
+PERIOD = bytes(range(251)) * 262  # the stream pattern, a little over 64 KiB of it
+
+
+def pattern(offset, n):
+    """Bytes offset..offset+n of the stream: byte i is i % 251."""
+    start = offset % 251
+    return PERIOD[start:start + n] if n <= len(PERIOD) - 251 else bytes((offset + i) % 251 for i in range(n))
+
+
 def name(e):
     return errno.errorcode.get(e.errno, "E?") if isinstance(e, OSError) and e.errno else type(e).__name__
 
@@ -45,14 +54,16 @@ def main():
         print(__doc__)
         sys.exit(2)
     s.settimeout(10)
-    counter = 0
+    counter = 0  # offset of the next byte written; byte i of the stream is i % 251
+    received = 0  # offset of the next byte read
+    mismatch = None
     for step in steps:
         verb, _, arg = step.partition(":")
         if verb == "write":
             left, done = int(arg), 0
             try:
                 while left:
-                    chunk = bytes((counter + i) % 251 for i in range(min(left, 65536)))
+                    chunk = pattern(counter, min(left, 65536))
                     n = s.send(chunk)
                     counter, done, left = counter + n, done + n, left - n
                 print(f"write={done}")
@@ -67,11 +78,16 @@ def main():
                     if not data:
                         print(f"read={got} then 0")
                         break
+                    if mismatch is None and data != pattern(received, len(data)):
+                        mismatch = received + next(i for i, b in enumerate(data) if b != (received + i) % 251)
+                    received += len(data)
                     got += len(data)
                 else:
                     print(f"read={got}")
             except OSError as e:
                 print(f"read={got} then -1 {name(e)}")
+            if mismatch is not None:
+                print(f"MISMATCH at {mismatch}")
         elif verb == "shutdown":
             how = {"rd": socket.SHUT_RD, "wr": socket.SHUT_WR}.get(arg, socket.SHUT_RDWR)
             try:
