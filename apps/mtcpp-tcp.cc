@@ -6,6 +6,7 @@
 #include <mtcp_epoll.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -25,6 +26,7 @@ void usage(std::FILE* out) {
                "  read:N        read until N bytes or the end of the stream or an error, checking\n"
                "                the pattern (a wrong byte prints \"MISMATCH at OFFSET\")\n"
                "  drain         the same, until the end of the stream or an error\n"
+               "                (both also print read-seconds=S, the time the step took)\n"
                "  shutdown:wr|rd|rdwr\n"
                "  linger0       SO_LINGER {1, 0}: the next close aborts with RST\n"
                "  close         close the connection\n"
@@ -147,6 +149,7 @@ int main(int argc, char** argv) {
       else std::printf("write=%lld\n", done);
     } else if (verb == "read" || verb == "drain") {
       const long long want = verb == "read" ? std::atoll(arg.c_str()) : -1;
+      const auto started = std::chrono::steady_clock::now();
       long long got = 0;
       int r = 0;
       while (want < 0 || got < want) {
@@ -162,6 +165,7 @@ int main(int argc, char** argv) {
       else if (r == 0) std::printf("read=%lld then 0\n", got);
       else std::printf("read=%lld\n", got);
       if (mismatch >= 0) std::printf("MISMATCH at %lld\n", mismatch);
+      std::printf("read-seconds=%.6f\n", std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     } else if (verb == "shutdown") {
       const int how = arg == "rd" ? SHUT_RD : arg == "wr" ? SHUT_WR : SHUT_RDWR;
       const int r = mtcp_shutdown(mctx, s, how);

@@ -11,7 +11,7 @@ import sys
 import time
 
 
-PERIOD = bytes(range(251)) * 262  # the stream pattern, a little over 64 KiB of it
+PERIOD = bytes(range(251)) * 300  # the stream pattern: any 64 KiB of it is a slice
 
 
 def pattern(offset, n):
@@ -71,6 +71,7 @@ def main():
                 print(f"write={done} then -1 {name(e)}")
         elif verb in ("read", "drain"):
             want = int(arg) if verb == "read" else None
+            started = time.monotonic()
             got = 0
             try:
                 while want is None or got < want:
@@ -88,6 +89,7 @@ def main():
                 print(f"read={got} then -1 {name(e)}")
             if mismatch is not None:
                 print(f"MISMATCH at {mismatch}")
+            print(f"read-seconds={time.monotonic() - started:.6f}")
         elif verb == "shutdown":
             how = {"rd": socket.SHUT_RD, "wr": socket.SHUT_WR}.get(arg, socket.SHUT_RDWR)
             try:

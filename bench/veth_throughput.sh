@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# One bulk transfer each way between mtcpp (io = pcap on a veth, apps/mtcpp-tcp) and the Linux
+# kernel's TCP (tests/interop/peer.py in a namespace), and, in the same run over an identical veth
+# pair, the kernel to the kernel with the same program at both ends. Offloads are off on every
+# interface (as mtcpp's path needs), every byte is checked on the receiving side. Prints a table
+# and one JSON line per transfer.
+# Usage: bench/veth_throughput.sh [BUILD_DIR (default build)] [MIB (default 500)]   (as root)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+if [[ ${1:-} == -h || ${1:-} == --help ]]; then sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0; fi
+build=$(cd "${1:-$root/build}" && pwd)
+mib=${2:-500}
+bytes=$((mib * 1024 * 1024))
+source "$root/scripts/lib/netns.sh"
+netns_require_root
+netns_up "b$$"
+work=$(mktemp -d)
+la=mtcpp-b$$a lb=mtcpp-b$$b
+cleanup() { ip netns del "$la" 2>/dev/null || true; ip netns del "$lb" 2>/dev/null || true; netns_down; rm -rf "$work"; }
+trap cleanup EXIT
+peer="python3 $root/tests/interop/peer.py"
+mtcpp_conf "$work/mtcp.conf" rcvbuf=4194304 sndbuf=4194304
+# The kernel-to-kernel pair: two namespaces, one veth between them.
+ip netns add "$la"
+ip netns add "$lb"
+ip link add "vb$$a" netns "$la" type veth peer name "vb$$b" netns "$lb"
+ip -n "$la" addr add 10.78.0.1/24 dev "vb$$a"
+ip -n "$lb" addr add 10.78.0.2/24 dev "vb$$b"
+for ns in "$la:vb$$a" "$lb:vb$$b"; do
+  ip netns exec "${ns%%:*}" ethtool -K "${ns#*:}" tx off rx off tso off gso off gro off >/dev/null 2>&1 || true
+  ip -n "${ns%%:*}" link set "${ns#*:}" up
+done
+
+# run NAME RECEIVER_LOG SERVER_CMD... -- CLIENT_CMD...: the server listens and reports "listening";
+# the time is the receiver's (read-seconds).
+run() {
+  local name=$1 log=$2
+  shift 2
+  local server=() client=()
+  while [[ $1 != -- ]]; do server+=("$1"); shift; done
+  shift
+  client=("$@")
+  "${server[@]}" >"$work/server.log" 2>&1 &
+  local pid=$!
+  for _ in $(seq 50); do grep -q listening "$work/server.log" && break; sleep 0.1; done
+  "${client[@]}" >"$work/client.log" 2>&1
+  wait $pid
+  local got="$work/$log.log"
+  if ! grep -qx "read=$bytes then 0" "$got" || grep -q MISMATCH "$got"; then
+    echo "veth_throughput: $name: transfer incomplete or wrong:" >&2
+    cat "$work/server.log" "$work/client.log" >&2
+    exit 1
+  fi
+  # The receiver's own time from its first read to the end of the stream (no process start-up).
+  local s gbps
+  s=$(sed -n 's/^read-seconds=//p' "$got")
+  gbps=$(python3 -c "print(f'{$bytes * 8 / $s / 1e9:.2f}')")
+  printf '%-34s %8s MiB %8s s %8s Gbit/s\n' "$name" "$mib" "$s" "$gbps"
+  echo "{\"bench\":\"veth_throughput\",\"transfer\":\"$name\",\"bytes\":$bytes,\"seconds\":$s,\"gbit_per_s\":$gbps}" >>"$work/json"
+}
+
+printf '%-34s %12s %10s %15s\n' transfer size time throughput
+run "mtcpp -> linux (pcap, veth)" server in_ns $peer --listen "$KERNEL_IP:7400" drain close -- \
+  "$build/apps/mtcpp-tcp" -f "$work/mtcp.conf" --connect "$KERNEL_IP:7400" "write:$bytes" close
+run "linux -> mtcpp (pcap, veth)" client in_ns $peer --listen "$KERNEL_IP:7401" "write:$bytes" close -- \
+  "$build/apps/mtcpp-tcp" -f "$work/mtcp.conf" --connect "$KERNEL_IP:7401" drain close
+run "linux -> linux (veth)" server ip netns exec "$lb" $peer --listen 10.78.0.2:7402 drain close -- \
+  ip netns exec "$la" $peer --connect 10.78.0.2:7402 "write:$bytes" close
+cat "$work/json"
