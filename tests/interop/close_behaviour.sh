@@ -42,7 +42,7 @@ scenario() {
   if [[ ${#selected[@]} -gt 0 && ! " ${selected[*]} " == *" $name "* ]]; then return; fi
   port=$((port + 1))
   local cap=$work/$name.pcap mlog=$work/$name.mtcpp.log klog=$work/$name.kernel.log
-  in_ns tcpdump -i "$NETNS_IF_K" -nn -U -w "$cap" "tcp port $port" 2>"$work/$name.tcpdump.log" &
+  in_ns tcpdump -i "$NETNS_IF_K" -nn -U --immediate-mode -w "$cap" "tcp port $port" 2>"$work/$name.tcpdump.log" &
   local dump=$!
   for _ in $(seq 50); do grep -q "listening on" "$work/$name.tcpdump.log" && break; sleep 0.1; done
   # shellcheck disable=SC2086
