@@ -3,7 +3,9 @@
 # compares each report with the one committed beside the trace (NAME.as-server.txt,
 # NAME.as-client.txt): the replay is deterministic (trace time, seeded stack), so any difference is
 # a change in mtcpp's behaviour, shown as a diff. Then a divergence put on purpose into a copy of
-# a trace (one acknowledgement number changed) must be reported at that segment and nowhere else.
+# a trace (one acknowledgement number changed) must be reported at that segment and nowhere else,
+# and the same trace rewritten with VLAN tags, as a Linux cooked capture, with an ARP frame, and
+# truncated must give the same rows.
 # Usage: check.sh BUILD_DIR [--regen]     (--regen rewrites the committed reports; review the diff)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -54,5 +56,23 @@ if [[ $(wc -l <<<"$changed") -eq 1 && -n $row && $changed == *"ack"* ]]; then
 else
   echo "FAIL injected divergence: rows changed:"; echo "$changed"; failures=$((failures + 1))
 fi
+# The same conversation captured another way gives the same rows: with VLAN tags, as a Linux
+# cooked capture, with an ARP frame to skip, and cut to 90 bytes a frame (payload zero-filled: the
+# rows compare lengths and numbers, not bytes).
+rows() { grep -E '^ +[0-9]+  ' "$1"; }
+"$replay" "$traces/client-closes-first.pcap" --as "$server:8002" --mask "$masks" >"$work/plain" 2>&1 || true
+for how in "--vlan 42" --sll --arp "--snaplen 90"; do
+  # shellcheck disable=SC2086
+  python3 "$here/convert.py" "$traces/client-closes-first.pcap" "$work/converted.pcap" $how
+  "$replay" "$work/converted.pcap" --as "$server:8002" --mask "$masks" >"$work/converted" 2>&1 || true
+  if diff <(rows "$work/plain") <(rows "$work/converted") >/dev/null; then
+    echo "ok   converted ($how): same rows; $(head -1 "$work/converted" | sed 's/.*: //')"
+  else
+    echo "FAIL converted ($how): the rows differ"; diff <(rows "$work/plain") <(rows "$work/converted") | head; failures=$((failures + 1))
+  fi
+done
+grep -q "1 not IPv4 (skipped)" <(python3 "$here/convert.py" "$traces/client-closes-first.pcap" "$work/arp.pcap" --arp && "$replay" "$work/arp.pcap" --as "$server:8002" --list) ||
+  { echo "FAIL the ARP frame was not counted as skipped"; failures=$((failures + 1)); }
+
 [[ $failures -eq 0 ]] && echo "replay: every report as committed"
 exit $((failures > 0))
