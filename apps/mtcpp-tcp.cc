@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <mtcp_api.h>
 #include <mtcp_epoll.h>
+#include <mtcpp_ext.h>
 
 #include <cerrno>
 #include <chrono>
@@ -31,7 +32,8 @@ void usage(std::FILE* out) {
                "  linger0       SO_LINGER {1, 0}: the next close aborts with RST\n"
                "  close         close the connection\n"
                "  sleep:MS      let the stack run for MS milliseconds\n"
-               "At the end the stack runs 500 ms more, so the last segments go out.\n"
+               "At the end the stack runs until no connection is left but TIME_WAIT ones (60 s at\n"
+               "most), then 500 ms more, so everything written and the last segments go out.\n"
                "example: mtcpp-tcp -f mtcp.conf --listen 7000 write:10000 close\n");
 }
 
@@ -187,6 +189,12 @@ int main(int argc, char** argv) {
     }
     std::fflush(stdout);
   }
+  // A closed connection lives on until its data and FIN are acknowledged (and the peer's FIN has
+  // come): the stack runs until nothing but TIME_WAIT is left, 60 s at most, then 500 ms more.
+  const auto closing_since = std::chrono::steady_clock::now();
+  for (mtcpp_stats st{}; mtcpp_get_stats(mctx, &st) == 0 && st.flows > 0 &&
+                         std::chrono::steady_clock::now() - closing_since < std::chrono::seconds(60);)
+    run_for(mctx, ep, 50);
   run_for(mctx, ep, 500);
   mtcp_destroy();
   return 0;

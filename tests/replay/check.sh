@@ -17,15 +17,18 @@ traces=$root/traces/linux
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 server=10.79.0.2 client=10.79.0.1
-# The ports the server side listened on (scripts/make-traces).
+# The ports the server side listened on (scripts/make-traces); the lossy transfer crossed the relay
+# on its own subnet.
 declare -A port=([http-get]=80 [server-closes-first]=8001 [client-closes-first]=8002 [reset-unread-data]=8003
-                 [simultaneous-close]=8004 [bulk-transfer]=8005 [refused]=8006)
+                 [simultaneous-close]=8004 [bulk-transfer]=8005 [refused]=8006 [transfer-with-loss]=8007)
+declare -A subnet=([transfer-with-loss]=10.79.1)
 masks=window,option-order,timestamps
 failures=0
 for pcap in "$traces"/*.pcap; do
   name=$(basename "$pcap" .pcap)
   for role in server client; do
-    [[ $role == server ]] && as="$server:${port[$name]}" || as=$client
+    net=${subnet[$name]:-10.79.0}
+    [[ $role == server ]] && as="$net.2:${port[$name]}" || as=$net.1
     expected=$traces/$name.as-$role.txt
     status=0
     "$replay" "$pcap" --as "$as" --mask "$masks" >"$work/report" 2>&1 || status=$?

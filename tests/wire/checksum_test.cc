@@ -94,6 +94,28 @@ TEST(WireChecksum, ManyOddPiecesEqualWholeAgainstReference) {
   }
 }
 
+TEST(WireChecksum, LongPiecesAtEveryAlignmentAgainstReference) {
+  // Pieces long enough for the eight-bytes-at-a-time loop, starting at every offset of a buffer
+  // (so loads are misaligned), of every length parity.
+  Rng rng(1624);
+  std::vector<std::uint8_t> buffer(4096 + 16);
+  for (auto& b : buffer) b = static_cast<std::uint8_t>(rng.next());
+  for (int round = 0; round < 400; ++round) {
+    const std::size_t start = rng.below(16);
+    const std::size_t len = rng.below(4096);
+    const Bytes data = Bytes(buffer).subspan(start, len);
+    Checksum c;
+    std::size_t at = 0;
+    while (at < data.size()) {
+      const std::size_t n = std::min<std::size_t>(data.size() - at, 1 + rng.below(1500));
+      c.add(data.subspan(at, n));
+      at += n;
+    }
+    EXPECT_EQ(c.finish(), test::reference_checksum(std::vector<std::uint8_t>(data.begin(), data.end())))
+        << "round " << round << ", start " << start << ", length " << len;
+  }
+}
+
 TEST(WireChecksum, WordsAfterAnOddPieceLandAtTheRightOffsets) {
   // add16/add32 after an odd-length add must behave as if their bytes followed that piece.
   const auto data = hex("0a 1234 56789abc 0d");
