@@ -61,7 +61,10 @@ void Tcp::synchronized_input(Tcb& t, const SegmentIn& seg, Instant now) {
   const SeqCheck check = check_sequence(t, seg, now);
   if (check == SeqCheck::drop) return;
   if (check == SeqCheck::old_ack) {
-    if (process_ack(t, seg, now, false)) answer_unacceptable(t, seg, now);
+    if (!process_ack(t, seg, now, false)) return;
+    answer_unacceptable(t, seg, now);
+    output(t, now);  // what the ACK lets go
+    rearm(t);
     return;
   }
   // RFC 7323 §4.3: remember the timestamp of the segment the next ACK will cover, but only once

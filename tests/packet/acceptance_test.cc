@@ -58,6 +58,29 @@ TEST_F(Acceptance, WindowIsNotTakenFromAnAckBelowSndUna) {
   expect(seg(P | A, 3001, 1, 500));
 }
 
+TEST_F(Acceptance, OldSegmentsAckIsProcessedAndWhatItLetsGoIsSent) {
+  // BSD's rule: a segment wholly before RCV.NXT is answered and its ACK taken.
+  const int fd = established();
+  ASSERT_EQ(stack().send(fd, std::vector<std::uint8_t>(20000, 'o'), now()), 20000);
+  std::uint32_t sent = 0;
+  while (auto s = next_sent()) sent += s->len;
+  ASSERT_EQ(sent, 10000u);  // the initial window
+  inject(seg(P | A, 1, 1, 100));  // P's data
+  advance(stack().config().tcp.delayed_ack);
+  expect(seg(A, 10001, 101));
+  // Pure ACKs numbered before RCV.NXT (as a sender that went back after a timeout sends them):
+  // the first is answered, the second, 1 ms later, not (one answer per 500 ms), but what each
+  // acknowledges still lets data go at once.
+  for (std::uint32_t acked : {1001u, 2001u}) {
+    inject(seg(A, 1, acked));
+    std::uint32_t more = 0;
+    while (auto s = next_sent()) more += s->len;
+    EXPECT_GE(more, 1000u) << "after the old segment acknowledging " << acked;
+    EXPECT_EQ(stack().tcp().tcb(fd)->snd_una.v - our_iss_, acked);
+    advance(1ms);
+  }
+}
+
 TEST_F(Acceptance, UnacceptablePureAcksDrawOneAckPerInterval) {
   established();
   const Duration interval = stack().config().tcp.invalid_ack_interval;
