@@ -7,7 +7,6 @@
 #include <dirent.h>
 #include <mtcp_api.h>
 #include <mtcp_epoll.h>
-#include <mtcpp_ext.h>
 #include <sys/stat.h>
 
 #include <atomic>
@@ -23,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "apps/support/app_common.h"
 #include "apps/support/stats_board.h"
 
 namespace {
@@ -57,15 +57,6 @@ void usage(std::FILE* out) {
                "example: epserver -p www -f epserver.conf -N 1\n");
 }
 
-bool number(const char* text, long lo, long hi, long* out) {
-  char* end = nullptr;
-  errno = 0;
-  const long v = std::strtol(text, &end, 10);
-  if (errno != 0 || end == text || *end != '\0' || v < lo || v > hi) return false;
-  *out = v;
-  return true;
-}
-
 bool parse(int argc, char** argv, Options& o) {
   for (int i = 1; i < argc; ++i) {
     const std::string opt = argv[i];
@@ -78,19 +69,19 @@ bool parse(int argc, char** argv, Options& o) {
       return false;
     }
     const char* v = argv[++i];
-    long n = 0;
+    using mtcpp::apps::parse_long;
     if (opt == "-p") {
       o.dir = v;
     } else if (opt == "-f") {
       o.conf = v;
-    } else if (opt == "-N" && number(v, 1, 64, &n)) {
-      o.cores = static_cast<int>(n);
-    } else if (opt == "-c" && number(v, 0, 63, &n)) {
-      o.one_core = static_cast<int>(n);
-    } else if (opt == "-b" && number(v, 1, 1 << 20, &n)) {
-      o.backlog = static_cast<int>(n);
-    } else if (opt == "--port" && number(v, 1, 65535, &n)) {
-      o.port = static_cast<int>(n);
+    } else if (auto n = parse_long(v, 1, 64); opt == "-N" && n) {
+      o.cores = static_cast<int>(*n);
+    } else if (auto c = parse_long(v, 0, 63); opt == "-c" && c) {
+      o.one_core = static_cast<int>(*c);
+    } else if (auto b = parse_long(v, 1, 1 << 20); opt == "-b" && b) {
+      o.backlog = static_cast<int>(*b);
+    } else if (auto p = parse_long(v, 1, 65535); opt == "--port" && p) {
+      o.port = static_cast<int>(*p);
     } else if (opt == "--duration") {
       char* end = nullptr;
       o.duration = std::strtod(v, &end);
@@ -303,12 +294,7 @@ void serve(int core, const Options& o, const Files& files, mtcpp::apps::StatsBoa
   }
   for (auto& [id, c] : conns) mtcp_close(mctx, id);
   mtcp_close(mctx, listener);
-  // Closed connections live on until the peer has their FIN (a lost one is retransmitted): the
-  // stack keeps running until none is left but TIME_WAIT ones, 5 s at most.
-  const auto closing_since = std::chrono::steady_clock::now();
-  for (mtcpp_stats st{}; mtcpp_get_stats(mctx, &st) == 0 && st.flows > 0 &&
-                         std::chrono::steady_clock::now() - closing_since < std::chrono::seconds(5);)
-    mtcp_epoll_wait(mctx, ep, events.data(), kMaxEvents, 50);
+  mtcpp::apps::finish_closing(mctx, ep, std::chrono::seconds(5));
   board.publish(core, mctx);
   mtcp_destroy_context(mctx);
 }
@@ -326,21 +312,9 @@ int main(int argc, char** argv) {
   }
   mtcp_conf conf{};
   mtcp_getconf(&conf);
-  std::vector<int> cores;
-  if (o.one_core >= 0) {
-    if (o.one_core >= conf.num_cores) {
-      std::fprintf(stderr, "epserver: -c %d: the configuration has %d core(s)\n", o.one_core, conf.num_cores);
-      return 2;
-    }
-    cores.push_back(o.one_core);
-  } else {
-    const int n = o.cores > 0 ? o.cores : conf.num_cores;
-    if (n > conf.num_cores) {
-      std::fprintf(stderr, "epserver: -N %d: the configuration has num_cores = %d\n", n, conf.num_cores);
-      return 2;
-    }
-    for (int i = 0; i < n; ++i) cores.push_back(i);
-  }
+  const auto picked = mtcpp::apps::pick_cores("epserver", o.cores, o.one_core, "-N", "-c");
+  if (!picked) return 2;
+  const std::vector<int>& cores = *picked;
   mtcp_register_signal(SIGINT, on_signal);
   mtcp_register_signal(SIGTERM, on_signal);
   mtcpp::apps::StatsBoard board(conf.num_cores);

@@ -23,6 +23,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "apps/support/app_common.h"
 #include "apps/support/stats_board.h"
 
 namespace {
@@ -59,15 +60,6 @@ void usage(std::FILE* out) {
                "example: epwget 10.0.0.1/index.html 10000 -f epwget.conf -N 1 -c 100\n");
 }
 
-bool number(const char* text, long lo, long hi, long* out) {
-  char* end = nullptr;
-  errno = 0;
-  const long v = std::strtol(text, &end, 10);
-  if (errno != 0 || end == text || *end != '\0' || v < lo || v > hi) return false;
-  *out = v;
-  return true;
-}
-
 bool parse_url(const std::string& url, Options& o) {
   std::string rest = url;
   if (rest.rfind("http://", 0) == 0) rest.erase(0, 7);
@@ -75,9 +67,9 @@ bool parse_url(const std::string& url, Options& o) {
   std::string authority = rest.substr(0, slash);
   o.path = slash == std::string::npos ? "/" : rest.substr(slash);
   if (const std::size_t colon = authority.find(':'); colon != std::string::npos) {
-    long p = 0;
-    if (!number(authority.c_str() + colon + 1, 1, 65535, &p)) return false;
-    o.port = static_cast<std::uint16_t>(p);
+    const auto p = mtcpp::apps::parse_long(authority.c_str() + colon + 1, 1, 65535);
+    if (!p) return false;
+    o.port = static_cast<std::uint16_t>(*p);
     authority.resize(colon);
   }
   in_addr a{};
@@ -103,15 +95,15 @@ bool parse(int argc, char** argv, Options& o) {
       return false;
     }
     const char* v = argv[++i];
-    long n = 0;
+    using mtcpp::apps::parse_long;
     if (opt == "-f") {
       o.conf = v;
-    } else if (opt == "-N" && number(v, 1, 64, &n)) {
-      o.cores = static_cast<int>(n);
-    } else if (opt == "-n" && number(v, 0, 63, &n)) {
-      o.one_core = static_cast<int>(n);
-    } else if (opt == "-c" && number(v, 1, 1 << 20, &n)) {
-      o.concurrency = static_cast<int>(n);
+    } else if (auto n = parse_long(v, 1, 64); opt == "-N" && n) {
+      o.cores = static_cast<int>(*n);
+    } else if (auto c = parse_long(v, 0, 63); opt == "-n" && c) {
+      o.one_core = static_cast<int>(*c);
+    } else if (auto k = parse_long(v, 1, 1 << 20); opt == "-c" && k) {
+      o.concurrency = static_cast<int>(*k);
     } else if (opt == "-o") {
       o.out = v;
     } else if (opt == "--timeout") {
@@ -126,10 +118,12 @@ bool parse(int argc, char** argv, Options& o) {
       return false;
     }
   }
-  if (positional.size() != 2 || !parse_url(positional[0], o) || !number(positional[1].c_str(), 1, 1L << 40, &o.total)) {
+  const auto total = positional.size() == 2 ? mtcpp::apps::parse_long(positional[1].c_str(), 1, 1L << 40) : std::nullopt;
+  if (positional.size() != 2 || !parse_url(positional[0], o) || !total) {
     std::fprintf(stderr, "epwget: expected IP[:PORT][/PATH] TOTAL_REQUESTS (see --help)\n");
     return false;
   }
+  o.total = *total;
   return true;
 }
 
@@ -320,12 +314,7 @@ struct Worker {
       ++p.failures;
     }
     p.failures += share - started;
-    // Closed connections live on until the server has their FIN (a lost one is retransmitted):
-    // the stack keeps running until none is left but TIME_WAIT ones, 10 s at most.
-    const auto closing_since = Clock::now();
-    for (mtcpp_stats st{}; mtcpp_get_stats(mctx, &st) == 0 && st.flows > 0 &&
-                           Clock::now() - closing_since < std::chrono::seconds(10);)
-      mtcp_epoll_wait(mctx, ep, events.data(), kMaxEvents, 50);
+    mtcpp::apps::finish_closing(mctx, ep, std::chrono::seconds(10));
     board.publish(core, mctx);
     if (mtcpp_stats st{}; mtcpp_get_stats(mctx, &st) == 0 && (st.tx_dropped > 0 || st.rx_dropped > 0))
       std::fprintf(stderr, "epwget: core %d: %llu frame(s) dropped on the way out, %llu on the way in\n", core,
@@ -345,21 +334,9 @@ int main(int argc, char** argv) {
   }
   mtcp_conf conf{};
   mtcp_getconf(&conf);
-  std::vector<int> cores;
-  if (o.one_core >= 0) {
-    if (o.one_core >= conf.num_cores) {
-      std::fprintf(stderr, "epwget: -n %d: the configuration has %d core(s)\n", o.one_core, conf.num_cores);
-      return 2;
-    }
-    cores.push_back(o.one_core);
-  } else {
-    const int n = o.cores > 0 ? o.cores : conf.num_cores;
-    if (n > conf.num_cores) {
-      std::fprintf(stderr, "epwget: -N %d: the configuration has num_cores = %d\n", n, conf.num_cores);
-      return 2;
-    }
-    for (int i = 0; i < n; ++i) cores.push_back(i);
-  }
+  const auto picked = mtcpp::apps::pick_cores("epwget", o.cores, o.one_core, "-N", "-n");
+  if (!picked) return 2;
+  const std::vector<int>& cores = *picked;
   const int per_core = std::max(1, (o.concurrency > 0 ? o.concurrency : 100 * static_cast<int>(cores.size())) /
                                        static_cast<int>(cores.size()));
   mtcp_register_signal(SIGINT, on_signal);

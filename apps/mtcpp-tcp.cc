@@ -4,7 +4,6 @@
 #include <arpa/inet.h>
 #include <mtcp_api.h>
 #include <mtcp_epoll.h>
-#include <mtcpp_ext.h>
 
 #include <cerrno>
 #include <chrono>
@@ -13,6 +12,8 @@
 #include <cstring>
 #include <string>
 #include <vector>
+
+#include "apps/support/app_common.h"
 
 namespace {
 
@@ -189,12 +190,7 @@ int main(int argc, char** argv) {
     }
     std::fflush(stdout);
   }
-  // A closed connection lives on until its data and FIN are acknowledged (and the peer's FIN has
-  // come): the stack runs until nothing but TIME_WAIT is left, 60 s at most, then 500 ms more.
-  const auto closing_since = std::chrono::steady_clock::now();
-  for (mtcpp_stats st{}; mtcpp_get_stats(mctx, &st) == 0 && st.flows > 0 &&
-                         std::chrono::steady_clock::now() - closing_since < std::chrono::seconds(60);)
-    run_for(mctx, ep, 50);
+  mtcpp::apps::finish_closing(mctx, ep, std::chrono::seconds(60));
   run_for(mctx, ep, 500);
   mtcp_destroy();
   return 0;

@@ -25,6 +25,7 @@ cleanup() {
 }
 trap cleanup EXIT
 peer="python3 $root/tests/interop/peer.py"
+source "$root/scripts/lib/transfer.sh"
 off() { ethtool -K "$1" tx off rx off tso off gso off gro off >/dev/null 2>&1 || true; }
 # A: 10.80.0.1 in namespace LA behind veth ra$tag; B: 10.80.0.2 in LB behind rb$tag; the relay
 # joins ra$tag and rb$tag. mtcpp plays A on veth rm$tag, whose other end joins the relay instead.
@@ -61,29 +62,17 @@ start_relay() {  # the two interfaces it joins
 }
 stop_relay() { kill "$relay_pid"; wait "$relay_pid" 2>/dev/null || true; relay_pid=; }
 
-# run NAME RECEIVER_LOG SERVER_CMD... -- CLIENT_CMD...
+# run NAME RECEIVER(server|client) SERVER_CMD... -- CLIENT_CMD...
 run() {
-  local name=$1 log=$2
+  local name=$1 receiver=$2 s mbps
   shift 2
-  local server=() client=()
-  while [[ $1 != -- ]]; do server+=("$1"); shift; done
-  shift
-  client=("$@")
-  "${server[@]}" >"$work/server.log" 2>&1 &
-  local pid=$!
-  for _ in $(seq 50); do grep -q listening "$work/server.log" && break; sleep 0.1; done
-  timeout 600 "${client[@]}" >"$work/client.log" 2>&1 || true
-  wait $pid || true
-  local got="$work/$log.log" s gbps
-  if ! grep -qx "read=$bytes then 0" "$got" || grep -q MISMATCH "$got"; then
+  if ! s=$(transfer_seconds "$work" "$bytes" "$receiver" "$@"); then
     printf '%-28s %s\n' "$name" "FAILED: transfer incomplete or wrong"
-    cat "$work/server.log" "$work/client.log" | sed 's/^/    /'
     return
   fi
-  s=$(sed -n 's/^read-seconds=//p' "$got")
-  gbps=$(python3 -c "print(f'{$bytes * 8 / $s / 1e6:.1f}')")
-  printf '%-28s %6s MiB %10.3f s %10s Mbit/s\n' "$name" "$mib" "$s" "$gbps"
-  echo "{\"bench\":\"relay_loss\",\"transfer\":\"$name\",\"bytes\":$bytes,\"drop\":$drop,\"delay_ms\":$delay,\"reorder\":$reorder,\"seconds\":$s,\"mbit_per_s\":$gbps}" >>"$work/json"
+  mbps=$(python3 -c "print(f'{$bytes * 8 / $s / 1e6:.1f}')")
+  printf '%-28s %6s MiB %10.3f s %10s Mbit/s\n' "$name" "$mib" "$s" "$mbps"
+  echo "{\"bench\":\"relay_loss\",\"transfer\":\"$name\",\"bytes\":$bytes,\"drop\":$drop,\"delay_ms\":$delay,\"reorder\":$reorder,\"seconds\":$s,\"mbit_per_s\":$mbps}" >>"$work/json"
 }
 
 echo "relay: drop $drop, delay $delay ms, reorder $reorder, each direction"

@@ -12,6 +12,7 @@ build=$(cd "${1:-$root/build}" && pwd)
 mib=${2:-500}
 bytes=$((mib * 1024 * 1024))
 source "$root/scripts/lib/netns.sh"
+source "$root/scripts/lib/transfer.sh"
 netns_require_root
 netns_up "b$$"
 work=$(mktemp -d)
@@ -31,29 +32,14 @@ for ns in "$la:vb$$a" "$lb:vb$$b"; do
   ip -n "${ns%%:*}" link set "${ns#*:}" up
 done
 
-# run NAME RECEIVER_LOG SERVER_CMD... -- CLIENT_CMD...: the server listens and reports "listening";
-# the time is the receiver's (read-seconds).
+# run NAME RECEIVER(server|client) SERVER_CMD... -- CLIENT_CMD...
 run() {
-  local name=$1 log=$2
+  local name=$1 receiver=$2 s gbps
   shift 2
-  local server=() client=()
-  while [[ $1 != -- ]]; do server+=("$1"); shift; done
-  shift
-  client=("$@")
-  "${server[@]}" >"$work/server.log" 2>&1 &
-  local pid=$!
-  for _ in $(seq 50); do grep -q listening "$work/server.log" && break; sleep 0.1; done
-  "${client[@]}" >"$work/client.log" 2>&1
-  wait $pid
-  local got="$work/$log.log"
-  if ! grep -qx "read=$bytes then 0" "$got" || grep -q MISMATCH "$got"; then
-    echo "veth_throughput: $name: transfer incomplete or wrong:" >&2
-    cat "$work/server.log" "$work/client.log" >&2
+  if ! s=$(transfer_seconds "$work" "$bytes" "$receiver" "$@"); then
+    echo "veth_throughput: $name: transfer incomplete or wrong" >&2
     exit 1
   fi
-  # The receiver's own time from its first read to the end of the stream (no process start-up).
-  local s gbps
-  s=$(sed -n 's/^read-seconds=//p' "$got")
   gbps=$(python3 -c "print(f'{$bytes * 8 / $s / 1e9:.2f}')")
   printf '%-34s %8s MiB %8s s %8s Gbit/s\n' "$name" "$mib" "$s" "$gbps"
   echo "{\"bench\":\"veth_throughput\",\"transfer\":\"$name\",\"bytes\":$bytes,\"seconds\":$s,\"gbit_per_s\":$gbps}" >>"$work/json"
