@@ -10,8 +10,7 @@ using namespace std::chrono_literals;
 using Acceptance = PacketTest;
 
 TcpOptions ts_syn() {
-  TcpOptions o;
-  o.mss = 1000;  // as PacketTest::syn_options()
+  TcpOptions o = PacketTest::syn_options();
   o.timestamps = TcpTimestamps{0, 0};  // TSval filled in by the DSL (peer_ts_)
   return o;
 }

@@ -9,8 +9,7 @@ using namespace std::chrono_literals;
 using Receive = PacketTest;
 
 TcpOptions sack_syn() {
-  TcpOptions o;
-  o.mss = 1000;  // as PacketTest::syn_options()
+  TcpOptions o = PacketTest::syn_options();
   o.sack_permitted = true;
   return o;
 }

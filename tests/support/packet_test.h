@@ -46,6 +46,10 @@ inline Seg seg(std::uint8_t flags, std::uint32_t seq, std::uint32_t ack = 0, std
 std::string describe(const Seg& s);  // "FP. 1:1001(1000) ack 1 win 65535"
 
 class PacketTest : public ::testing::Test {
+ public:
+  // What P's SYN offers in E0: MSS 1000, nothing else.
+  static TcpOptions syn_options() { TcpOptions o; o.mss = 1000; return o; }
+
  protected:
   PacketTest();
   ~PacketTest() override;
@@ -99,7 +103,6 @@ class PacketTest : public ::testing::Test {
   int last_ack();                                  // ... then close(); L's FIN consumed
   int closing();                                   // FINs crossed; L's ACK consumed
   int time_wait();                                 // four-way close done; L's last ACK consumed
-  static TcpOptions syn_options() { TcpOptions o; o.mss = 1000; return o; }
 
   Endpoint local_{Ipv4Addr::of(10, 0, 0, 1), 8080};
   Endpoint remote_{Ipv4Addr::of(10, 0, 0, 2), 40000};
