@@ -6,10 +6,12 @@ namespace mtcpp {
 
 namespace {
 void make_empty(TimerNode& head) { head.prev = head.next = &head; }
+bool empty(const TimerNode& head) { return head.next == &head; }
 }  // namespace
 
 TimerWheel::TimerWheel() {
-  for (TimerNode& s : slots_) make_empty(s);
+  for (TimerNode& s : level1_) make_empty(s);
+  for (TimerNode& s : level2_) make_empty(s);
   make_empty(overflow_);
 }
 
@@ -26,10 +28,10 @@ void TimerWheel::unlink(TimerNode& node) {
   node.prev = node.next = nullptr;
 }
 
-void TimerWheel::mark(std::size_t slot, bool nonempty) {
+void TimerWheel::mark(Bitmap& bits, std::size_t slot, bool nonempty) {
   const std::uint64_t bit = std::uint64_t{1} << (slot % 64);
-  if (nonempty) nonempty_[slot / 64] |= bit;
-  else nonempty_[slot / 64] &= ~bit;
+  if (nonempty) bits[slot / 64] |= bit;
+  else bits[slot / 64] &= ~bit;
 }
 
 void TimerWheel::schedule(TimerNode& node, Instant when) {
@@ -38,71 +40,133 @@ void TimerWheel::schedule(TimerNode& node, Instant when) {
   ++size_;
   // A deadline already past goes in the current slot so the next expire() fires it.
   const std::int64_t tick = std::max(tick_of(when), current_tick_);
-  if (tick >= current_tick_ + static_cast<std::int64_t>(kSlots)) {
-    node.slot = kSlots;
-    link(overflow_, node);
-    overflow_min_ = std::min(overflow_min_, when);
+  if (tick < current_tick_ + static_cast<std::int64_t>(kSlots)) {
+    const std::size_t slot = static_cast<std::size_t>(tick) % kSlots;
+    node.slot = static_cast<std::uint32_t>(slot);
+    link(level1_[slot], node);
+    mark(occupied1_, slot, true);
     return;
   }
-  const std::size_t slot = static_cast<std::size_t>(tick) % kSlots;
-  node.slot = static_cast<std::uint32_t>(slot);
-  link(slots_[slot], node);
-  mark(slot, true);
+  const std::int64_t window = window_of(tick);
+  if (window - window_of(current_tick_) < static_cast<std::int64_t>(kSlots)) {
+    const std::size_t slot = static_cast<std::size_t>(window) % kSlots;
+    node.slot = kLevel2 + static_cast<std::uint32_t>(slot);
+    link(level2_[slot], node);
+    mark(occupied2_, slot, true);
+    return;
+  }
+  node.slot = kOverflow;
+  link(overflow_, node);
+  overflow_min_ = std::min(overflow_min_, when);
 }
 
 void TimerWheel::cancel(TimerNode& node) {
   if (!node.linked()) return;
   unlink(node);
   --size_;
-  if (node.slot < kSlots && slots_[node.slot].next == &slots_[node.slot]) mark(node.slot, false);
-  // overflow_min_ may now be early; that only costs one early wake-up.
+  if (node.slot < kLevel2) {
+    if (empty(level1_[node.slot])) mark(occupied1_, node.slot, false);
+  } else if (node.slot < kOverflow) {
+    const std::size_t slot = node.slot - kLevel2;
+    if (empty(level2_[slot])) mark(occupied2_, slot, false);
+  }
+  // overflow_min_ may now be early; that only costs one early look at the overflow list.
 }
 
 TimerNode* TimerWheel::pop_due(std::size_t slot, Instant now) {
-  TimerNode& head = slots_[slot];
+  TimerNode& head = level1_[slot];
   for (TimerNode* n = head.next; n != &head; n = n->next) {
     if (n->when <= now) {
       unlink(*n);
       --size_;
-      if (head.next == &head) mark(slot, false);
+      if (empty(head)) mark(occupied1_, slot, false);
       return n;
     }
   }
   return nullptr;
 }
 
-void TimerWheel::pull_in_overflow() {
+void TimerWheel::enter_window() {
+  const std::int64_t window = window_of(current_tick_);
+  TimerNode& bucket = level2_[static_cast<std::size_t>(window) % kSlots];
+  while (!empty(bucket)) {  // every entry here is of this window: it now fits level 1
+    TimerNode& n = *bucket.next;
+    unlink(n);
+    --size_;
+    schedule(n, n.when);
+  }
+  mark(occupied2_, static_cast<std::size_t>(window) % kSlots, false);
+  if (overflow_min_ == kNever || window_of(tick_of(overflow_min_)) - window >= static_cast<std::int64_t>(kSlots))
+    return;
   overflow_min_ = kNever;
-  const std::int64_t horizon = current_tick_ + static_cast<std::int64_t>(kSlots);
   for (TimerNode* n = overflow_.next; n != &overflow_;) {
     TimerNode* next = n->next;
-    if (tick_of(n->when) < horizon) {
-      unlink(*n);
-      --size_;
-      schedule(*n, n->when);
-    } else {
-      overflow_min_ = std::min(overflow_min_, n->when);
-    }
+    unlink(*n);
+    --size_;
+    schedule(*n, n->when);  // within reach now, or back on the list (setting overflow_min_)
     n = next;
   }
 }
 
+void TimerWheel::jump_to(std::int64_t target) {
+  TimerNode moved;  // every node, off the wheel, then placed anew from target
+  make_empty(moved);
+  const auto take_all = [&](TimerNode& head) {
+    while (!empty(head)) {
+      TimerNode& n = *head.next;
+      unlink(n);
+      link(moved, n);
+    }
+  };
+  for (TimerNode& s : level1_) take_all(s);
+  for (TimerNode& s : level2_) take_all(s);
+  take_all(overflow_);
+  occupied1_ = {};
+  occupied2_ = {};
+  overflow_min_ = kNever;
+  current_tick_ = target;
+  while (!empty(moved)) {
+    TimerNode& n = *moved.next;
+    unlink(n);
+    --size_;
+    schedule(n, n.when);  // a due one lands in the current slot
+  }
+}
+
+std::size_t TimerWheel::first_occupied(const Bitmap& bits, std::size_t from) {
+  constexpr std::size_t words = kSlots / 64;
+  for (std::size_t i = 0; i <= words; ++i) {
+    const std::size_t word = (from / 64 + i) % words;
+    std::uint64_t w = bits[word];
+    if (i == 0) w &= ~std::uint64_t{0} << (from % 64);              // at or after `from`
+    if (i == words) w &= (std::uint64_t{1} << (from % 64)) - 1;     // wrapped, before `from`
+    if (w != 0) return word * 64 + static_cast<std::size_t>(std::countr_zero(w));
+  }
+  return kSlots;
+}
+
+std::int64_t TimerWheel::next_occupied_tick() const {
+  const std::size_t from = static_cast<std::size_t>(current_tick_ + 1) % kSlots;
+  const std::size_t slot = first_occupied(occupied1_, from);
+  if (slot == kSlots) return -1;
+  // Level 1 holds one revolution from current_tick_: the slot's distance ahead is its tick's.
+  const std::size_t ahead = (slot + kSlots - static_cast<std::size_t>(current_tick_) % kSlots) % kSlots;
+  return ahead == 0 ? -1 : current_tick_ + static_cast<std::int64_t>(ahead);
+}
+
 Instant TimerWheel::next_deadline() const {
   Instant best = overflow_min_;
-  const std::size_t start = static_cast<std::size_t>(current_tick_) % kSlots;
-  const std::size_t words = kSlots / 64;
-  // Scan the occupancy bitmap in circular order from the current slot: the first occupied slot
-  // holds the earliest deadlines, because every wheel entry lies within one revolution.
-  for (std::size_t i = 0; i <= words; ++i) {
-    const std::size_t word = (start / 64 + i) % words;
-    std::uint64_t bits = nonempty_[word];
-    if (i == 0) bits &= ~std::uint64_t{0} << (start % 64);                       // at or after start
-    if (i == words) bits &= (std::uint64_t{1} << (start % 64)) - 1;             // wrapped, before start
-    if (bits == 0) continue;
-    const std::size_t slot = word * 64 + static_cast<std::size_t>(std::countr_zero(bits));
-    for (const TimerNode* n = slots_[slot].next; n != &slots_[slot]; n = n->next)
-      best = std::min(best, n->when);
-    return best;
+  // Level 1: the first occupied slot from the current tick holds its earliest deadlines.
+  const std::size_t slot = first_occupied(occupied1_, static_cast<std::size_t>(current_tick_) % kSlots);
+  if (slot != kSlots)
+    for (const TimerNode* n = level1_[slot].next; n != &level1_[slot]; n = n->next) best = std::min(best, n->when);
+  // Level 2: the start of the first occupied window, when its entries move down. Level 1 reaches
+  // into the next window too, so an entry waiting there can be earlier than level 1's first.
+  const std::int64_t window = window_of(current_tick_);
+  const std::size_t bucket = first_occupied(occupied2_, static_cast<std::size_t>(window + 1) % kSlots);
+  if (bucket != kSlots) {
+    const std::size_t ahead = (bucket + kSlots - static_cast<std::size_t>(window) % kSlots) % kSlots;
+    best = std::min(best, start_of((window + static_cast<std::int64_t>(ahead)) * static_cast<std::int64_t>(kSlots)));
   }
   return best;
 }
