@@ -582,7 +582,7 @@ std::string describe(const MtcpConfig& c) {
   row("gateway", c.gateway.is_unspecified() ? std::string("(not set)") : c.gateway.to_string());
   row("mac", c.mac.to_string());
   row("mtu", c.mtu ? std::to_string(*c.mtu) : "(the link's)");
-  row("seed", c.seed);
+  row("seed", c.seed ? std::to_string(*c.seed) : std::string("(none: secrets from the OS)"));
   row("clock", c.clock == ClockMode::real ? "real" : "manual");
   row("arp_conf", text_or(c.arp_conf, "(none)"));
   row("pcap", text_or(c.pcap, "(none)"));

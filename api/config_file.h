@@ -28,7 +28,9 @@
 //   gateway          IPv4 default gateway, inside address's subnet
 //   mac              the first context's MAC, 02:00:00:00:00:01 by default; not multicast or zero
 //   mtu              576..9000 (default: the link's)
-//   seed             0..2^64-1, seeds the stack's randomness (ISNs, ports) for reproducible runs
+//   seed             0..2^64-1, makes every random choice (ISNs, ports, timestamp offsets) follow
+//                    from it, for reproducible runs (and so predictable ones: tests, simulation,
+//                    replay); without it they are keyed by 128 bits from the OS (getrandom)
 //   clock            real | manual (the embedder advances time)
 //   pcap             write every frame of context 0 to this file; with "%d" in the name, every
 //                    context to its own file (e.g. run-%d.pcap); timestamps are the context's clock
@@ -103,7 +105,7 @@ struct MtcpConfig {
   Ipv4Addr gateway;  // unspecified: not given
   MacAddr mac{{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}};
   std::optional<std::uint16_t> mtu;
-  std::uint64_t seed = 1;
+  std::optional<std::uint64_t> seed;  // not given: secrets from the OS (see StackConfig::secret)
   ClockMode clock = ClockMode::real;
   std::string pcap;  // empty: no capture
   std::size_t arp_hold_frames = ArpConfig{}.max_pending;

@@ -2,6 +2,7 @@
 // configuration get/set, CPU affinity and signals; and mtcpp's embedding extensions.
 #include <pthread.h>
 #include <sched.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -60,7 +61,18 @@ bool runtime_config_from(const MtcpConfig& m, RuntimeConfig* out, std::string* e
   r.stack.prefix_len = m.prefix_len;
   r.stack.gateway = m.gateway;
   r.stack.mtu = m.mtu;
-  r.stack.seed = m.seed;
+  if (m.seed) {
+    r.stack.seed = *m.seed;
+  } else {
+    // Not reproducible, then secret (RFC 6528 §3): the key comes from the OS, never the core.
+    std::array<std::uint64_t, 3> random{};
+    if (getrandom(random.data(), sizeof random, 0) != static_cast<ssize_t>(sizeof random)) {
+      *error = std::string("no secret for ISNs and ports: getrandom: ") + std::strerror(errno);
+      return false;
+    }
+    r.stack.secret = std::array<std::uint64_t, 2>{random[0], random[1]};
+    r.stack.seed = random[2];
+  }
   r.stack.tcp = m.tcp;
   r.stack.static_arp = m.arp;
   r.stack.arp.max_pending = m.arp_hold_frames;

@@ -101,6 +101,7 @@ StackConfig Runtime::config_for(int cpu) const {
   StackConfig c = config_.stack;
   c.address.value += static_cast<std::uint32_t>(cpu);
   c.seed += static_cast<std::uint64_t>(cpu);
+  if (c.secret) (*c.secret)[1] += static_cast<std::uint64_t>(cpu);  // each context its own key
   c.tcp.max_connections = static_cast<std::size_t>(config_.max_concurrency);
   return c;
 }

@@ -1,6 +1,7 @@
 // A stack's configuration: a plain value, validated once, passed at construction. Every timer and
 // limit of the TCP core lives here so tests and scenarios can read expected times from the knobs.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -87,7 +88,13 @@ struct StackConfig {
   std::vector<Route> routes;
   std::vector<StaticArpEntry> static_arp;
   std::optional<std::uint16_t> mtu;  // defaults to the link's
+  // Randomness. With a secret (128 bits from the OS's random source, handed in by whoever owns the
+  // process; the core never reads one), ISNs and timestamp offsets are keyed by it and every other
+  // draw (ports, IP IDs) comes from it: nothing an outsider can compute (RFC 6528 §3). Without
+  // one, all of it comes from `seed`: reproducible, for simulation, tests and replay, and
+  // therefore predictable.
   std::uint64_t seed = 1;
+  std::optional<std::array<std::uint64_t, 2>> secret;
   ArpConfig arp;
   TcpConfig tcp;
 

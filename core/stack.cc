@@ -39,9 +39,9 @@ Stack::Stack(const StackConfig& config, PacketIo& io)
       io_(io),
       caps_(io.caps()),
       mtu_(std::min<std::uint16_t>(config.mtu.value_or(caps_.mtu), caps_.mtu)),
-      rng_(config.seed),
+      rng_(config.secret ? (*config.secret)[0] ^ ((*config.secret)[1] * 0x9e3779b97f4a7c15ull) : config.seed),
       arp_(config.arp),
-      tcp_(config.tcp, config.address, *this, rng_, stats_) {
+      tcp_(config.tcp, config.address, *this, rng_, config.secret, stats_) {
   for (const StaticArpEntry& e : config.static_arp) arp_.add_static(e.ip, e.mac);
   ip_id_ = static_cast<std::uint16_t>(rng_.next());
 }

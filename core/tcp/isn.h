@@ -1,6 +1,7 @@
 // Initial sequence numbers (RFC 6528): ISN = M + F(localip, localport, remoteip, remoteport, key),
 // with M a 4-microsecond clock taken from the `now` the caller passes and F SipHash-2-4 keyed by a
-// per-stack secret drawn from the stack's seeded generator.
+// per-stack 128-bit secret (StackConfig::secret), or drawn from the stack's seeded generator when
+// the stack is to be reproducible.
 #pragma once
 #include <cstdint>
 
@@ -14,6 +15,7 @@ namespace mtcpp {
 class IsnGenerator {
  public:
   explicit IsnGenerator(Rng& rng) : k0_(rng.next()), k1_(rng.next()) {}
+  IsnGenerator(std::uint64_t k0, std::uint64_t k1) : k0_(k0), k1_(k1) {}
   SeqNum isn(Endpoint local, Endpoint remote, Instant now) const;
   // The same keyed hash, for other per-connection secrets (timestamp offsets).
   std::uint64_t hash(Endpoint local, Endpoint remote) const;

@@ -7,8 +7,14 @@
 
 namespace mtcpp {
 
-Tcp::Tcp(const TcpConfig& config, Ipv4Addr local_address, SegmentSink& out, Rng& rng, StackStats& stats)
-    : config_(config), local_address_(local_address), out_(out), stats_(stats), isn_(rng), rng_(rng.next()) {
+Tcp::Tcp(const TcpConfig& config, Ipv4Addr local_address, SegmentSink& out, Rng& rng,
+         const std::optional<std::array<std::uint64_t, 2>>& secret, StackStats& stats)
+    : config_(config),
+      local_address_(local_address),
+      out_(out),
+      stats_(stats),
+      isn_(secret ? IsnGenerator((*secret)[0], (*secret)[1]) : IsnGenerator(rng)),
+      rng_(rng.next()) {
   flows_.reserve(config.max_connections);
   const std::uint32_t span = config.ephemeral_port_last - config.ephemeral_port_first + 1u;
   next_ephemeral_ = static_cast<std::uint16_t>(config.ephemeral_port_first + rng_.below(span));

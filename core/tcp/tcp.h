@@ -72,7 +72,9 @@ struct SegmentIn {
 
 class Tcp {
  public:
-  Tcp(const TcpConfig& config, Ipv4Addr local_address, SegmentSink& out, Rng& rng, StackStats& stats);
+  // `secret`, when given, keys the ISNs and timestamp offsets (else rng's draws do).
+  Tcp(const TcpConfig& config, Ipv4Addr local_address, SegmentSink& out, Rng& rng,
+      const std::optional<std::array<std::uint64_t, 2>>& secret, StackStats& stats);
   ~Tcp();
   Tcp(const Tcp&) = delete;
   Tcp& operator=(const Tcp&) = delete;
