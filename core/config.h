@@ -73,7 +73,11 @@ struct TcpConfig {
   Duration fin_wait_2_timeout = 60s;  // orphaned connections only
   Duration orphan_persist_timeout = 60s;  // an orphan facing a closed window is reset after this
   Duration time_wait = 60s;           // 2·MSL
-  int challenge_ack_limit = 1000;     // per second, per stack (RFC 5961 §7)
+  // RFC 5961 §7: at most one challenge ACK per connection per challenge_ack_interval, and per
+  // second across the stack a budget drawn at random from [limit/2, limit/2 + limit) (Linux's
+  // answer to CVE-2016-5696).
+  int challenge_ack_limit = 1000;
+  Duration challenge_ack_interval = 500ms;
   // At most one ACK per connection in this interval answers an unacceptable segment without data
   // (out of window, or failing PAWS), so two stacks cannot trade such ACKs without end (Linux's
   // tcp_invalid_ratelimit).

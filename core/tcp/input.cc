@@ -186,16 +186,26 @@ bool Tcp::process_rst(Tcb& t, const SegmentIn& seg, Instant now) {
 }
 
 void Tcp::challenge_ack(Tcb& t, Instant now) {
-  // RFC 5961 §7: at most challenge_ack_limit per second across the stack.
-  const std::int64_t second = to_us(now) / 1'000'000;
-  if (second != challenge_window_) {
-    challenge_window_ = second;
-    challenge_count_ = 0;
-  }
-  if (++challenge_count_ > config_.challenge_ack_limit) {
+  // RFC 5961 §7 limits challenge ACKs. A budget shared by every connection is a side channel
+  // (CVE-2016-5696: an off-path attacker spends it with spoofed RSTs on a victim's connection and
+  // counts the challenge ACKs left on its own), so, as Linux since: first a limit per connection,
+  // then a stack-wide budget per second drawn at random from [limit/2, limit/2 + limit).
+  if (now < t.next_challenge_ack) {
     ++stats_.tcp_challenge_acks_suppressed;
     return;
   }
+  const std::int64_t second = to_us(now) / 1'000'000;
+  if (second != challenge_window_) {
+    challenge_window_ = second;
+    const auto limit = static_cast<std::uint32_t>(config_.challenge_ack_limit);
+    challenge_budget_ = static_cast<int>((limit + 1) / 2 + rng_.below(limit));
+  }
+  if (challenge_budget_ <= 0) {
+    ++stats_.tcp_challenge_acks_suppressed;
+    return;
+  }
+  --challenge_budget_;
+  t.next_challenge_ack = now + config_.challenge_ack_interval;
   ++stats_.tcp_challenge_acks;
   send_ack(t, now);
 }

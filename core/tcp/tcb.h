@@ -104,6 +104,7 @@ struct Tcb {
   bool ack_now = false;
   int unacked_segments = 0;
   Instant next_invalid_ack{};  // earliest time an unacceptable pure ACK may be answered again
+  Instant next_challenge_ack{};  // earliest time another challenge ACK may go (RFC 5961 §7)
 
   // Timers: one deadline per kind; the wheel holds the earliest.
   Instant rexmit_at = kNever;     // retransmission, or persist while the window is zero

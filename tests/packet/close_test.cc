@@ -536,14 +536,17 @@ TEST_F(Close, S25_ExactRstInEstablished) {
 
 TEST_F(Close, S26_BlindAttackDefences) {
   const int fd = established();
+  const Duration apart = stack().config().tcp.challenge_ack_interval;  // one challenge ACK each
   inject(seg(R, 501));
   expect(seg(A, 1, 1));
   EXPECT_EQ(state(fd), TcpState::established);
   inject(seg(R, 70001));
   expect_nothing();
+  advance(apart);
   inject(seg(S, 12345));
   expect(seg(A, 1, 1));
   EXPECT_EQ(state(fd), TcpState::established);
+  advance(apart);
   inject(seg(F | A, 1, 5000));
   expect(seg(A, 1, 1));
   EXPECT_EQ(state(fd), TcpState::established) << "a FIN acknowledging unsent data is not processed";
@@ -552,18 +555,71 @@ TEST_F(Close, S26_BlindAttackDefences) {
 }
 
 TEST_F(Close, S26e_ChallengeAckRateLimit) {
+  // The stack-wide budget alone (no per-connection interval): a random 2..4 per second for a
+  // limit of 3 (CVE-2016-5696: a fixed budget is a side channel).
   StackConfig c = default_config();
   c.tcp.challenge_ack_limit = 3;
+  c.tcp.challenge_ack_interval = Duration::zero();
   configure(c);
   established();
   for (int i = 0; i < 5; ++i) inject(seg(R, 501));
   int acks = 0;
   while (next_sent()) ++acks;
-  EXPECT_EQ(acks, 3);
-  EXPECT_EQ(stack().stats().tcp_challenge_acks_suppressed, 2u);
+  EXPECT_GE(acks, 2);
+  EXPECT_LE(acks, 4);
+  EXPECT_EQ(stack().stats().tcp_challenge_acks_suppressed, static_cast<std::uint64_t>(5 - acks));
   advance(1s);
   inject(seg(R, 501));
   expect(seg(A, 1, 1));
+}
+
+TEST_F(Close, S26f_OneChallengeAckPerConnectionPerInterval) {
+  const int fd = established();
+  const Duration apart = stack().config().tcp.challenge_ack_interval;
+  for (int i = 0; i < 50; ++i) inject(seg(R, 501));
+  expect(seg(A, 1, 1));
+  expect_nothing();
+  EXPECT_EQ(stack().stats().tcp_challenge_acks_suppressed, 49u);
+  advance(apart - 1ms);
+  inject(seg(R, 501));
+  expect_nothing();
+  advance(1ms);
+  inject(seg(R, 501));
+  expect(seg(A, 1, 1));
+  EXPECT_EQ(state(fd), TcpState::established);
+}
+
+TEST_F(Close, S26g_SpoofedRstsOnOneConnectionLeaveAnothersChallengeAcksAlone) {
+  // CVE-2016-5696: an off-path attacker floods in-window RSTs spoofed on a victim's connection and
+  // counts the challenge ACKs its own connection still gets in that second. The answer must not
+  // depend on the flood.
+  const auto own_connection_acks = [&](bool flood) {
+    configure(default_config());
+    remote_.port = 40000;
+    established();  // the victim's connection
+    remote_.port = 40001;
+    listen_fd_ = -1;
+    inject(seg(S, 0).with_options(syn_options()));  // the attacker's own, on the same listener
+    auto synack = next_sent();
+    EXPECT_TRUE(synack && synack->flags == (S | A));
+    inject(seg(A, 1, 1));
+    while (next_sent()) {
+    }
+    if (flood) {
+      remote_.port = 40000;
+      for (int i = 0; i < 2000; ++i) inject(seg(R, 501));
+      while (next_sent()) {
+      }
+    }
+    remote_.port = 40001;
+    const std::uint64_t before = stack().stats().tcp_challenge_acks;
+    for (int i = 0; i < 20; ++i) inject(seg(R, 501));
+    return stack().stats().tcp_challenge_acks - before;
+  };
+  const std::uint64_t quiet = own_connection_acks(false);
+  const std::uint64_t flooded = own_connection_acks(true);
+  EXPECT_EQ(quiet, 1u);
+  EXPECT_EQ(flooded, quiet) << "the flood on another connection changed what the attacker sees";
 }
 
 TEST_F(Close, S27_ExactRstInFinWait1StopsRetransmission) {
