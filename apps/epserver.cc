@@ -9,6 +9,7 @@
 #include <mtcp_epoll.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -186,22 +187,26 @@ void watch(mctx_t mctx, int ep, int id, std::uint32_t events, int op) {
   mtcp_epoll_ctl(mctx, ep, op, id, &ev);
 }
 
-// Writes what the socket takes; true when the response is complete.
-bool write_some(mctx_t mctx, int id, Conn& c) {
+enum class Wrote { all, some, failed };
+
+// Writes what the socket takes: all of the response, some of it (the rest waits for EPOLLOUT), or
+// nothing more ever (the connection was reset or closed).
+Wrote write_some(mctx_t mctx, int id, Conn& c) {
   const std::size_t total = c.header.size() + (c.body != nullptr ? c.body->size() : 0);
   while (c.sent < total) {
     const bool in_header = c.sent < c.header.size();
     const char* p = in_header ? c.header.data() + c.sent : c.body->data() + (c.sent - c.header.size());
     const std::size_t left = in_header ? c.header.size() - c.sent : total - c.sent;
     const int w = mtcp_write(mctx, id, p, left);
-    if (w <= 0) return false;
+    if (w < 0 && errno != EAGAIN) return Wrote::failed;
+    if (w <= 0) return Wrote::some;
     c.sent += static_cast<std::size_t>(w);
   }
-  return true;
+  return Wrote::all;
 }
 
 void serve(int core, const Options& o, const Files& files, mtcpp::apps::StatsBoard& board, std::atomic<int>& failures) {
-  mtcp_core_affinitize(core % static_cast<int>(std::thread::hardware_concurrency()));
+  mtcp_core_affinitize(core % static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   mctx_t mctx = mtcp_create_context(core);
   if (mctx == nullptr) {
     std::fprintf(stderr, "epserver: core %d: mtcp_create_context: %s\n", core, std::strerror(errno));
@@ -270,7 +275,12 @@ void serve(int core, const Options& o, const Files& files, mtcpp::apps::StatsBoa
         c.responding = true;
         c.sent = 0;
       }
-      if (c.responding && write_some(mctx, id, c)) {
+      const Wrote wrote = c.responding ? write_some(mctx, id, c) : Wrote::some;
+      if (wrote == Wrote::failed) {  // reset or closed mid-response: nothing more can go
+        close_conn(id);
+        continue;
+      }
+      if (wrote == Wrote::all) {
         c.responding = false;
         if (!c.keep_alive) {
           close_conn(id);  // the server closes first, as mTCP's epserver does

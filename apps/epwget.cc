@@ -9,6 +9,7 @@
 #include <mtcp_epoll.h>
 #include <mtcpp_ext.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -350,7 +351,7 @@ int main(int argc, char** argv) {
     progress.push_back(std::make_unique<Progress>());
     const long share = o.total / static_cast<long>(cores.size()) + (static_cast<long>(i) < o.total % static_cast<long>(cores.size()) ? 1 : 0);
     threads.emplace_back([&, i, share] {
-      mtcp_core_affinitize(cores[i] % static_cast<int>(std::thread::hardware_concurrency()));
+      mtcp_core_affinitize(cores[i] % static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
       Worker{cores[i], share, per_core, o, *progress[i], shared, board}.run();
     });
   }

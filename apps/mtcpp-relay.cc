@@ -106,7 +106,10 @@ int main(int argc, char** argv) {
   for (int i = 0; i < 2; ++i) {
     sides[i].name = ifs[static_cast<std::size_t>(i)];
     sides[i].pcap = open(sides[i].name);
-    if (sides[i].pcap == nullptr) return 1;
+    if (sides[i].pcap == nullptr) {
+      if (i == 1) pcap_close(sides[0].pcap);
+      return 1;
+    }
   }
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
@@ -122,7 +125,8 @@ int main(int argc, char** argv) {
       Side& s = sides[i];
       pcap_pkthdr* h = nullptr;
       const unsigned char* data = nullptr;
-      while (pcap_next_ex(s.pcap, &h, &data) == 1) {
+      // At most 256 frames a pass, so a flood on one side cannot starve sending.
+      for (int taken = 0; taken < 256 && pcap_next_ex(s.pcap, &h, &data) == 1; ++taken) {
         ++s.read;
         if (rng[i].chance(drop)) {
           ++s.dropped;

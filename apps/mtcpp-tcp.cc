@@ -5,6 +5,7 @@
 #include <mtcp_api.h>
 #include <mtcp_epoll.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -128,6 +129,7 @@ int main(int argc, char** argv) {
     mtcp_close(mctx, l);
   }
   mtcp_setsockopt(mctx, s, SOL_SOCKET, SO_RCVTIMEO, &ten_seconds, sizeof ten_seconds);
+  mtcp_setsockopt(mctx, s, SOL_SOCKET, SO_SNDTIMEO, &ten_seconds, sizeof ten_seconds);
   std::vector<char> buf(65536);
   long long pattern = 0;     // offset of the next byte written
   long long received = 0;    // offset of the next byte read
@@ -182,7 +184,7 @@ int main(int argc, char** argv) {
       if (r < 0) std::printf("close=-1 %s\n", errno_name(errno));
       else std::printf("close=0\n");
     } else if (verb == "sleep") {
-      run_for(mctx, ep, std::atoi(arg.c_str()));
+      run_for(mctx, ep, std::max(0, std::atoi(arg.c_str())));
       std::printf("sleep=%s\n", arg.c_str());
     } else {
       std::fprintf(stderr, "mtcpp-tcp: unknown step %s (see --help)\n", step.c_str());

@@ -115,6 +115,7 @@ std::variant<std::vector<Connection>, std::string> read_connections(const std::s
     }
   }
   if (counters != nullptr) *counters = file.counters();
+  if (!file.error().empty()) return trace + ": read stopped early: " + file.error();
   return out;
 }
 
@@ -196,8 +197,8 @@ std::variant<std::vector<Call>, std::string> parse_calls(std::string_view script
     const std::size_t colon = word.find(':');
     char* end = nullptr;
     const double t = std::strtod(word.c_str(), &end);
-    if (colon == std::string::npos || end != word.c_str() + colon || t < 0)
-      return "--script: \"" + word + "\" is not TIME:CALL";
+    if (colon == std::string::npos || end != word.c_str() + colon || !(t >= 0 && t <= 1e6))
+      return "--script: \"" + word + "\" is not TIME:CALL (TIME in seconds, 0 to 1e6)";
     const std::string call = word.substr(colon + 1);
     Call k{start + Duration(static_cast<std::int64_t>(t * 1e6)), CallKind::listen, {}};
     if (call == "listen") k.kind = CallKind::listen;
@@ -205,11 +206,11 @@ std::variant<std::vector<Call>, std::string> parse_calls(std::string_view script
     else if (call == "shutdown") k.kind = CallKind::shutdown_write;
     else if (call == "close") k.kind = CallKind::close;
     else if (call == "abort") k.kind = CallKind::abort;
-    else if (call.rfind("write:", 0) == 0 && std::atol(call.c_str() + 6) > 0) {
+    else if (call.rfind("write:", 0) == 0 && std::atol(call.c_str() + 6) > 0 && std::atol(call.c_str() + 6) <= (1L << 30)) {
       k.kind = CallKind::write;
       k.data.assign(static_cast<std::size_t>(std::atol(call.c_str() + 6)), 'x');
     } else {
-      return "--script: unknown call \"" + call + "\" (listen, connect, write:N, shutdown, close, abort)";
+      return "--script: unknown call \"" + call + "\" (listen, connect, write:N with N up to 1 GiB, shutdown, close, abort)";
     }
     calls.push_back(std::move(k));
   }
@@ -520,12 +521,17 @@ std::vector<std::pair<const Segment*, const Segment*>> align(const std::vector<S
            (!pure_ack || x.ack == y.ack);
   };
   const std::size_t n = a.size(), m = b.size();
+  std::vector<std::pair<const Segment*, const Segment*>> rows;
+  constexpr std::size_t kMaxCells = 64u << 20;  // 256 MiB of table: a trace of some 8,000 segments a side
+  if ((n + 1) * (m + 1) > kMaxCells) {  // too long to align: rows in order
+    for (std::size_t i = 0; i < std::max(n, m); ++i) rows.emplace_back(i < n ? &a[i] : nullptr, i < m ? &b[i] : nullptr);
+    return rows;
+  }
   std::vector<std::uint32_t> lcs((n + 1) * (m + 1), 0);  // lcs[i][j]: of a[i..] and b[j..]
   const auto at = [&](std::size_t i, std::size_t j) -> std::uint32_t& { return lcs[i * (m + 1) + j]; };
   for (std::size_t i = n; i-- > 0;)
     for (std::size_t j = m; j-- > 0;)
       at(i, j) = same(a[i], b[j]) ? at(i + 1, j + 1) + 1 : std::max(at(i + 1, j), at(i, j + 1));
-  std::vector<std::pair<const Segment*, const Segment*>> rows;
   std::size_t i = 0, j = 0;
   while (i < n || j < m) {
     if (i < n && j < m && same(a[i], b[j])) {

@@ -46,7 +46,8 @@ std::optional<TracePacket> TraceFile::next() {
     pcap_pkthdr* header = nullptr;
     const std::uint8_t* data = nullptr;
     const int r = pcap_next_ex(handle_, &header, &data);
-    if (r != 1) return std::nullopt;  // the end (or an unreadable rest, which ends the trace too)
+    if (r == PCAP_ERROR) error_ = pcap_geterr(handle_);  // an unreadable rest ends the trace, said
+    if (r != 1) return std::nullopt;
     ++counters_.packets;
     TracePacket p;
     p.time = from_us(static_cast<std::int64_t>(header->ts.tv_sec) * 1'000'000 + header->ts.tv_usec);

@@ -43,12 +43,15 @@ class TraceFile {
   // The next IPv4 packet, or nothing at the end of the file.
   std::optional<TracePacket> next();
   const TraceCounters& counters() const { return counters_; }
+  // Why the file ended before its end (a damaged or unsupported record), or empty.
+  const std::string& error() const { return error_; }
 
  private:
   TraceFile(pcap* handle, int link_type) : handle_(handle), link_type_(link_type) {}
   pcap* handle_;
   int link_type_;
   TraceCounters counters_;
+  std::string error_;
 };
 
 }  // namespace mtcpp

@@ -132,7 +132,11 @@ Tcp::SeqCheck Tcp::check_sequence(Tcb& t, const SegmentIn& seg, Instant now) {
   // probe: when both sides probe, each may take the other's probe octet, and each one's next ACK
   // (numbered SND.UNA, the probe not yet acknowledged) is then one octet old for the other. Dropped
   // unread, neither would ever learn that its probe was taken or that the window opened.
-  if (is_synchronized(t.state) && h.has(tcp_flag::ack) && !h.has(tcp_flag::syn) && seq + len <= t.rcv_nxt)
+  // Only a segment at most a window old: farther back, only the ACK field would still have to be
+  // guessed right by a blind attacker (RFC 5961 §5 relies on both tests).
+  const auto age = static_cast<std::uint32_t>(t.rcv_nxt - (seq + len));
+  if (is_synchronized(t.state) && h.has(tcp_flag::ack) && !h.has(tcp_flag::syn) && seq + len <= t.rcv_nxt &&
+      age <= std::max<std::uint32_t>(t.rcv.capacity(), 65535))
     return SeqCheck::old_ack;
   answer_unacceptable(t, seg, now);
   return SeqCheck::drop;
@@ -198,7 +202,7 @@ void Tcp::challenge_ack(Tcb& t, Instant now) {
   if (second != challenge_window_) {
     challenge_window_ = second;
     const auto limit = static_cast<std::uint32_t>(config_.challenge_ack_limit);
-    challenge_budget_ = static_cast<int>((limit + 1) / 2 + rng_.below(limit));
+    challenge_budget_ = (std::int64_t{limit} + 1) / 2 + rng_.below(limit);
   }
   if (challenge_budget_ <= 0) {
     ++stats_.tcp_challenge_acks_suppressed;

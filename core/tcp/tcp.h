@@ -229,7 +229,7 @@ class Tcp {
   std::size_t connections_ = 0;
   std::uint16_t next_ephemeral_ = 0;
   std::int64_t challenge_window_ = -1;  // the second in which challenge ACKs are being counted
-  int challenge_budget_ = 0;            // what is left of that second's (random) budget
+  std::int64_t challenge_budget_ = 0;   // what is left of that second's (random) budget
 };
 
 }  // namespace mtcpp

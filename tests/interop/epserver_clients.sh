@@ -52,6 +52,21 @@ for f in empty one k64 m10; do check keepalive keepalive "$f"; done
 code=$(in_ns curl -s --max-time 10 -o /dev/null -w '%{http_code}' "$url/nothing-here" || true)
 [[ $code == 404 ]] || { echo "FAIL missing file: HTTP $code"; fail=1; }
 
+# A client that gives up on the 10 MiB file after 1,000 bytes and closes: its kernel resets the
+# connection, epserver's next write fails, and epserver must close the connection (it used to keep
+# it and spin on its events) and go on serving.
+in_ns python3 -c '
+import socket, sys
+s = socket.create_connection((sys.argv[1], 80), timeout=10)
+s.sendall(b"GET /m10 HTTP/1.1\r\nHost: x\r\n\r\n")
+s.recv(1000)
+s.close()' "$MTCPP_IP"
+sleep 2
+in_ns curl -sS --max-time 60 -o "$work/got-after-reset-one" "$url/one" || true
+check after-reset after-reset one
+flows=$(grep -E '^\[CPU  0\]' "$work/epserver.log" | tail -1 | sed -E 's/.*flows: +([0-9]+),.*/\1/')
+[[ $flows == 1 ]] || { echo "FAIL after the reset epserver holds $flows connection blocks (want 1: the listener)"; fail=1; }
+
 sleep 1
 leftover=$(in_ns ss -Htan state established state close-wait state fin-wait-1 state fin-wait-2 state last-ack state closing | wc -l)
 [[ $leftover -eq 0 ]] || { echo "FAIL the kernel still has $leftover connection(s) open:"; in_ns ss -tan; fail=1; }
