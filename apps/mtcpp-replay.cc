@@ -114,7 +114,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const auto& connections = std::get<std::vector<replay::Connection>>(read);
-  std::printf("trace %s: %llu packets, %llu not IPv4 (skipped), %llu truncated; %zu connection(s) of %s\n",
+  std::printf("trace %s: %llu packets, %llu not IPv4 (passed over), %llu truncated; %zu connection(s) of %s\n",
               trace.c_str(), static_cast<unsigned long long>(counters.packets),
               static_cast<unsigned long long>(counters.not_ipv4), static_cast<unsigned long long>(counters.truncated),
               connections.size(), as_text.c_str());
@@ -153,8 +153,7 @@ int main(int argc, char** argv) {
       }
       calls = std::get<std::vector<replay::Call>>(parsed);
     }
-    const Instant origin = std::min(c.from_e.empty() ? kNever : c.from_e.front().time,
-                                    c.from_o.empty() ? kNever : c.from_o.front().time);
+    const Instant origin = replay::start_of(c);
     std::printf("\nconnection %zu, calls (%s):", i + 1, script.empty() ? "inferred" : "script");
     for (const auto& k : calls) std::printf(" %s", replay::to_string(k, origin).c_str());
     std::printf("\n");

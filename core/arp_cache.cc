@@ -41,6 +41,7 @@ std::vector<PacketBuffer*> ArpCache::update(Ipv4Addr ip, MacAddr mac, Instant no
 }
 
 void ArpCache::confirm(Ipv4Addr ip, MacAddr mac, Instant now) {
+  if (ip.value == confirmed_ip_ && mac == confirmed_mac_ && now < confirmed_until_) return;
   auto it = entries_.find(ip.value);
   if (it == entries_.end()) return;
   Entry& e = it->second;
@@ -48,6 +49,9 @@ void ArpCache::confirm(Ipv4Addr ip, MacAddr mac, Instant now) {
   e.fresh_until = now + config_.entry_lifetime;
   e.requests = 0;
   e.retry_at = kNever;
+  confirmed_ip_ = ip.value;
+  confirmed_mac_ = mac;
+  confirmed_until_ = now + config_.entry_lifetime / 2;  // stale no earlier than this
 }
 
 std::vector<PacketBuffer*> ArpCache::resolve(Entry& e, MacAddr mac, Instant now) {

@@ -67,6 +67,11 @@ class ArpCache {
 
   ArpConfig config_;
   std::unordered_map<std::uint32_t, Entry> entries_;
+  // confirm() runs for every frame received: the neighbour it last confirmed, and until when that
+  // entry is surely fresh (half a lifetime), spare the lookup for a run of frames from one peer.
+  std::uint32_t confirmed_ip_ = 0;
+  MacAddr confirmed_mac_;
+  Instant confirmed_until_{};
   std::size_t held_ = 0;  // frames waiting in all entries (bounded by max_pending_total)
 };
 

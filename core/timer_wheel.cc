@@ -161,8 +161,10 @@ Instant TimerWheel::next_deadline() const {
   if (slot != kSlots)
     for (const TimerNode* n = level1_[slot].next; n != &level1_[slot]; n = n->next) best = std::min(best, n->when);
   // Level 2: the start of the first occupied window, when its entries move down. Level 1 reaches
-  // into the next window too, so an entry waiting there can be earlier than level 1's first.
+  // into the next window too, so an entry waiting there can be earlier than level 1's first; one
+  // before the next window starts cannot be beaten.
   const std::int64_t window = window_of(current_tick_);
+  if (best < start_of((window + 1) * static_cast<std::int64_t>(kSlots))) return best;
   const std::size_t bucket = first_occupied(occupied2_, static_cast<std::size_t>(window + 1) % kSlots);
   if (bucket != kSlots) {
     const std::size_t ahead = (bucket + kSlots - static_cast<std::size_t>(window) % kSlots) % kSlots;

@@ -70,16 +70,19 @@ std::uint16_t src_port(Bytes ip_payload) { return static_cast<std::uint16_t>((ip
 
 bool has(std::uint8_t flags, std::uint8_t f) { return (flags & f) != 0; }
 
-// Sequence space of each side, learned from the trace's SYNs.
-struct Isns {
-  std::optional<std::uint32_t> e, o;
-  explicit Isns(const Connection& c) {
-    for (const Segment& s : c.from_e)
-      if (has(s.flags, tcp_flag::syn)) e = s.seq;
-    for (const Segment& s : c.from_o)
-      if (has(s.flags, tcp_flag::syn)) o = s.seq;
-  }
-};
+// A side's ISN (its SYN's sequence number) and first TSval, the origins its numbers are shown
+// and translated from.
+std::optional<std::uint32_t> isn_of(const std::vector<Segment>& side) {
+  std::optional<std::uint32_t> isn;
+  for (const Segment& s : side)
+    if (has(s.flags, tcp_flag::syn)) isn = s.seq;
+  return isn;
+}
+std::optional<std::uint32_t> first_tsval(const std::vector<Segment>& side) {
+  for (const Segment& s : side)
+    if (s.options.timestamps) return s.options.timestamps->tsval;
+  return std::nullopt;
+}
 
 }  // namespace
 
@@ -119,6 +122,11 @@ std::variant<std::vector<Connection>, std::string> read_connections(const std::s
   return out;
 }
 
+Instant start_of(const Connection& c) {
+  return std::min(c.from_e.empty() ? kNever : c.from_e.front().time,
+                  c.from_o.empty() ? kNever : c.from_o.front().time);
+}
+
 std::string to_string(const Call& call, Instant origin) {
   static constexpr const char* names[] = {"listen", "connect", "write", "shutdown", "close", "abort"};
   char line[96];
@@ -135,8 +143,7 @@ std::vector<Call> infer_calls(const Connection& c) {
   // A port nobody listened on: E's first answer is a reset, and no call made it.
   if (!c.from_e.empty() && has(c.from_e.front().flags, tcp_flag::rst) && !has(c.from_e.front().flags, tcp_flag::syn))
     return calls;
-  const Instant start = std::min(c.from_e.empty() ? kNever : c.from_e.front().time,
-                                 c.from_o.empty() ? kNever : c.from_o.front().time);
+  const Instant start = start_of(c);
   const bool active = !c.from_e.empty() && has(c.from_e.front().flags, tcp_flag::syn) &&
                       !has(c.from_e.front().flags, tcp_flag::ack) &&
                       (c.from_o.empty() || c.from_e.front().time <= c.from_o.front().time);
@@ -189,8 +196,7 @@ std::vector<Call> infer_calls(const Connection& c) {
 }
 
 std::variant<std::vector<Call>, std::string> parse_calls(std::string_view script, const Connection& c) {
-  const Instant start = std::min(c.from_e.empty() ? kNever : c.from_e.front().time,
-                                 c.from_o.empty() ? kNever : c.from_o.front().time);
+  const Instant start = start_of(c);
   std::vector<Call> calls;
   std::istringstream words{std::string(script)};
   for (std::string word; words >> word;) {
@@ -244,13 +250,8 @@ class Player {
       dumper_ = pcap_dump_open(dead_, o.out_pcap.c_str());
       if (dumper_ == nullptr) out_.error = o.out_pcap + ": " + pcap_geterr(dead_);
     }
-    for (const Segment& s : c.from_e)
-      if (has(s.flags, tcp_flag::syn)) e_isn_ = s.seq;
-    for (const Segment& s : c.from_e)
-      if (s.options.timestamps) {
-        e_ts0_ = s.options.timestamps->tsval;
-        break;
-      }
+    e_isn_ = isn_of(c.from_e);
+    e_ts0_ = first_tsval(c.from_e);
   }
   ~Player() {
     if (dumper_ != nullptr) pcap_dump_close(dumper_);
@@ -553,23 +554,10 @@ Summary compare(const Connection& c, const Run& r, const CompareOptions& o, std:
   Summary sum;
   sum.recorded = c.from_e.size();
   sum.sent = r.sent.size();
-  const Isns isns(c);
-  std::uint32_t m_iss = 0, m_ts0 = 0, e_ts0 = 0;
-  for (const Segment& s : r.sent)
-    if (has(s.flags, tcp_flag::syn)) m_iss = s.seq;
-  for (const Segment& s : r.sent)
-    if (s.options.timestamps) {
-      m_ts0 = s.options.timestamps->tsval;
-      break;
-    }
-  for (const Segment& s : c.from_e)
-    if (s.options.timestamps) {
-      e_ts0 = s.options.timestamps->tsval;
-      break;
-    }
-  const std::uint32_t e_isn = isns.e.value_or(0), o_isn = isns.o.value_or(0);
-  const Instant origin = std::min(c.from_e.empty() ? kNever : c.from_e.front().time,
-                                  c.from_o.empty() ? kNever : c.from_o.front().time);
+  const std::uint32_t e_isn = isn_of(c.from_e).value_or(0), o_isn = isn_of(c.from_o).value_or(0);
+  const std::uint32_t m_iss = isn_of(r.sent).value_or(0);
+  const std::uint32_t e_ts0 = first_tsval(c.from_e).value_or(0), m_ts0 = first_tsval(r.sent).value_or(0);
+  const Instant origin = start_of(c);
   const auto ms = [&](Instant t) { return (to_us(t) - to_us(origin)) / 1000.0; };
   std::fprintf(out, "%4s  %10s  %-58s  %10s  %-58s  %s\n", "#", "time ms", "recorded (E)", "time ms", "mtcpp",
                "differs in");

@@ -42,6 +42,9 @@ struct Connection {
 std::variant<std::vector<Connection>, std::string> read_connections(const std::string& trace, Endpoint as,
                                                                     TraceCounters* counters);
 
+// The time of the connection's first segment, either way: the origin of every time shown.
+Instant start_of(const Connection& c);
+
 enum class CallKind { listen, connect, write, shutdown_write, close, abort };
 struct Call {
   Instant at;
