@@ -263,6 +263,8 @@ constexpr Key kKeys[] = {
      [](MtcpConfig& c, std::string_view v) { c.tcp.rto_max = milliseconds(v, 1, kIntMax); }},
     {"tcp_delayed_ack_ms",
      [](MtcpConfig& c, std::string_view v) { c.tcp.delayed_ack = milliseconds(v, 0, 500); }},
+    {"tcp_quick_acks",
+     [](MtcpConfig& c, std::string_view v) { c.tcp.quick_acks = static_cast<int>(integer(v, 0, 1000)); }},
     {"tcp_fin_wait_2_timeout_s",
      [](MtcpConfig& c, std::string_view v) { c.tcp.fin_wait_2_timeout = seconds(v, 1, kIntMax); }},
     {"tcp_keepalive_idle_s",
@@ -591,6 +593,7 @@ std::string describe(const MtcpConfig& c) {
   row("tcp_rto_initial_ms", as_ms(t.rto_initial));
   row("tcp_rto_max_ms", as_ms(t.rto_max));
   row("tcp_delayed_ack_ms", as_ms(t.delayed_ack));
+  row("tcp_quick_acks", std::to_string(t.quick_acks));
   row("tcp_fin_wait_2_timeout_s", as_s(t.fin_wait_2_timeout));
   row("tcp_keepalive_idle_s", as_s(t.keepalive_idle));
   row("tcp_nagle", t.nagle ? 1 : 0);

@@ -35,6 +35,7 @@ std::optional<std::string> StackConfig::validate() const {
   if (t.syn_timeout <= Duration::zero()) return "tcp.syn_timeout: must be positive";
   if (t.delayed_ack < Duration::zero() || t.delayed_ack > 500ms)
     return "tcp.delayed_ack: must be 0..500 ms (RFC 9293 §3.8.6.3)";
+  if (t.quick_acks < 0 || t.quick_acks > 1000) return "tcp.quick_acks: must be 0..1000";
   if (t.persist_min <= Duration::zero() || t.persist_max < t.persist_min)
     return "tcp.persist_*: need 0 < persist_min <= persist_max";
   if (t.keepalive_idle <= Duration::zero() || t.keepalive_interval <= Duration::zero() ||

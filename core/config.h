@@ -55,9 +55,11 @@ struct TcpConfig {
   bool nagle = true;  // default for new sockets; TCP_NODELAY turns it off per socket
   std::uint32_t initial_window_segments = 10;  // RFC 6928
 
-  // RFC 6298
+  // RFC 6298. The minimum RTO is Linux's 200 ms, not §2.4's conservative 1 s: with RACK-TLP
+  // repairing losses within a round trip or two, the RTO is the last resort, and a 1 s floor
+  // made every tail loss on a short path cost a second (see the README).
   Duration rto_initial = 1s;
-  Duration rto_min = 1s;
+  Duration rto_min = 200ms;
   Duration rto_max = 60s;
   Duration syn_timeout = 180s;  // connect() gives up after this (R2 for a SYN, RFC 9293 MUST-23)
   int synack_retries = 5;       // SYN-ACK retransmissions of a passive open before the embryo goes
@@ -65,6 +67,10 @@ struct TcpConfig {
                                 // before ETIMEDOUT (R2)
 
   Duration delayed_ack = 40ms;  // bounded by RFC 9293 §3.8.6.3's 0.5 s
+  // Quick-ACK mode (Linux's): at the start of a transfer, and when data comes after the receiver
+  // idled for longer than an RTO, up to this many segments are ACKed at once instead of every
+  // second one, so that the sender's slow start is not slowed by delayed ACKs. 0 turns it off.
+  int quick_acks = 16;
   Duration persist_min = 200ms;
   Duration persist_max = 60s;
   Duration keepalive_idle = 7200s;  // RFC 1122 §4.2.3.6 default

@@ -34,7 +34,12 @@ struct StackStats {
   std::uint64_t tcp_malformed = 0;        // truncated, bad data offset, bad option lengths
   std::uint64_t tcp_bad_checksum = 0;
   std::uint64_t tcp_retransmissions = 0;
-  std::uint64_t tcp_fast_retransmits = 0;
+  std::uint64_t tcp_fast_retransmits = 0;  // loss recoveries begun without an RTO
+  std::uint64_t tcp_loss_probes = 0;       // tail loss probes sent (RFC 8985 §7)
+  std::uint64_t tcp_loss_probe_recoveries = 0;  // losses a probe repaired (§7.4)
+  std::uint64_t tcp_dsacks_received = 0;   // duplicate-segment reports (RFC 2883)
+  std::uint64_t tcp_sack_blocks_ignored = 0;    // SACK blocks outside SND.UNA..SND.MAX
+  std::uint64_t tcp_disordered_acks = 0;   // reordered duplicate ACKs let past PAWS
   std::uint64_t tcp_window_probes = 0;     // zero-window probes sent
   std::uint64_t tcp_timeouts = 0;          // connections aborted with ETIMEDOUT
   std::uint64_t tcp_resets_sent = 0;

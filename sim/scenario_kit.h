@@ -95,7 +95,9 @@ std::vector<std::int64_t> offsets(const World& w, int from, const std::string& f
 // The FINs from `from`: `count` of them with the same SEQ (and ACK, unless the peer's FIN came in
 // between), each interval at least RTO_min and then twice the one before (10 ms of slack for the
 // timer tick and for CSMA, which can hold a frame back a little while the channel is busy).
-void expect_fin_backoff(World& w, int from, std::size_t count, bool same_ack = true);
+// `to_r2`: the sender retransmits until it gives up, so a tail loss probe, when it sends one, is
+// a FIN more than `count`.
+void expect_fin_backoff(World& w, int from, std::size_t count, bool same_ack = true, bool to_r2 = false);
 
 // Nothing from `from` in (start, end].
 void expect_silence(World& w, int from, std::int64_t start, std::int64_t end, const std::string& what);

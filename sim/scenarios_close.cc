@@ -101,7 +101,7 @@ Result s03(Peer peer, Role role, const RunOptions& o, bool lost_ack) {
   }
   // From CLOSING the retransmitted FIN also acknowledges B's FIN (F. 1:1(0) ack 2).
   expect_fin_backoff(w, 0, !lost_ack ? 1 : ns3_ignores_fin ? 1 + static_cast<std::size_t>(knobs.data_retries) : 2,
-                     false);
+                     false, ns3_ignores_fin);
   const auto b_fins = w.sent(1, "F");
   w.check(!b_fins.empty() && !acks_fin_of(w, 0, *b_fins[0]), "B's FIN acknowledges A's: the FINs did not cross");
   expect_clean(w);
@@ -231,10 +231,13 @@ Result s07(Peer peer, Role role, const RunOptions& o) {
           "A's half-closed FIN_WAIT_2 ended after " + std::to_string(time_in(w, 0, "FIN_WAIT_2")) +
               " us: the orphan timeout must not apply to an open socket");
   expect_no_flag(w, 0, "R");
-  expect_no_flag(w, 1, "R");
+  // ns-3's TCP, in LAST_ACK after sending its data and FIN in two segments, answers the ACK of
+  // both with an RST (a segment for a closed connection) when the first segment was acknowledged
+  // on its own, as A's quick ACK does: its quirk, not A's.
+  if (peer == Peer::mtcpp) expect_no_flag(w, 1, "R");
   w.check(w.sent(0, "F").size() == 1, "A sent more than one FIN");
   expect_clean(w);
-  return w.result("");
+  return w.result(peer == Peer::ns3 ? "ns-3's TCP resets A's final ACK after A acknowledged its first data segment at once" : "");
 }
 
 // S08: shutdown(SHUT_RD): read gives 0 at once, writing still works, B's data afterwards is

@@ -104,7 +104,7 @@ Result s11_last_ack(Peer peer, Role role, const RunOptions& o) {
   expect_logged(w, 0, "read=0");
   expect_logged(w, 0, "close=0");
   const bool gives_up = peer == Peer::ns3;
-  expect_fin_backoff(w, 0, gives_up ? 1 + static_cast<std::size_t>(knobs.data_retries) : 3);
+  expect_fin_backoff(w, 0, gives_up ? 1 + static_cast<std::size_t>(knobs.data_retries) : 3, true, gives_up);
   expect_states(w, 0, {"CLOSE_WAIT", "LAST_ACK", "CLOSED"});
   w.check(w.a->stack().stats().tcp_timeouts == (gives_up ? 1u : 0u), "A's R2 count is wrong");
   expect_no_flag(w, 0, "R");
@@ -125,7 +125,7 @@ Result s11_peer_vanishes(Peer peer, Role role, const RunOptions& o) {
   b.when([&b] { return b.connected(); }, [&b] { b.close(); });
   a.when([&a] { return a.eof(); }, [&a] { a.close(); });
   w.run(ns3::Seconds(10));
-  expect_fin_backoff(w, 0, 1 + static_cast<std::size_t>(knobs.data_retries));
+  expect_fin_backoff(w, 0, 1 + static_cast<std::size_t>(knobs.data_retries), true, true);
   expect_states(w, 0, {"CLOSE_WAIT", "LAST_ACK", "CLOSED"});
   w.check(w.a->stack().stats().tcp_timeouts == 1, "A's R2 abort was not counted");
   expect_no_flag(w, 0, "R");
@@ -221,7 +221,7 @@ Result s14(Peer peer, Role role, const RunOptions& o) {
   write_then_close_on_error(a);
   b.when([&b] { return b.eof(); }, [&b] { b.close(); });
   w.run(ns3::Seconds(20));
-  expect_fin_backoff(w, 0, 1 + static_cast<std::size_t>(knobs.data_retries));
+  expect_fin_backoff(w, 0, 1 + static_cast<std::size_t>(knobs.data_retries), true, true);
   expect_logged(w, 0, "read=-1 ETIMEDOUT");  // the error once (here to the read), then EPIPE
   expect_logged(w, 0, "write=-1 EPIPE");
   w.check((a.epoll_seen() & 0x18) == 0x18, "A's epoll did not report ERR and HUP");

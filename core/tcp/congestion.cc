@@ -29,6 +29,13 @@ void NewReno::on_enter_recovery(std::uint32_t flight) {
 
 void NewReno::on_dup_ack_in_recovery() { cwnd_ += mss_; }
 
+void NewReno::on_recovery_start(std::uint32_t flight) { ssthresh_ = half_flight(flight); }
+
+void NewReno::on_recovery_end() {
+  cwnd_ = ssthresh_;
+  avoidance_credit_ = 0;
+}
+
 void NewReno::on_partial_ack(std::uint32_t acked) {
   // Deflate by the amount acked, then add back one SMSS if at least that much was acked.
   cwnd_ = cwnd_ > acked ? cwnd_ - acked : mss_;

@@ -17,6 +17,11 @@ class CongestionControl {
   virtual void on_enter_recovery(std::uint32_t flight_size) = 0;
   // A further duplicate ACK in recovery inflates the window (step 4).
   virtual void on_dup_ack_in_recovery() = 0;
+  // SACK-based loss recovery begins (RFC 6675 §5 step 4.2): only ssthresh is set; PRR (prr.h)
+  // then decides what is sent until recovery ends.
+  virtual void on_recovery_start(std::uint32_t flight_size) = 0;
+  // SACK-based recovery ends: the window is ssthresh (RFC 6937 §3).
+  virtual void on_recovery_end() = 0;
   // A partial ACK in recovery (RFC 6582 §3.2 step 5).
   virtual void on_partial_ack(std::uint32_t acked_bytes) = 0;
   // The full ACK that ends recovery (RFC 6582 §3.2 step 6).
@@ -38,6 +43,8 @@ class NewReno final : public CongestionControl {
   void on_ack(std::uint32_t acked_bytes) override;
   void on_enter_recovery(std::uint32_t flight_size) override;
   void on_dup_ack_in_recovery() override;
+  void on_recovery_start(std::uint32_t flight_size) override;
+  void on_recovery_end() override;
   void on_partial_ack(std::uint32_t acked_bytes) override;
   void on_exit_recovery(std::uint32_t flight_size) override;
   void on_timeout(std::uint32_t flight_size, bool first_expiry) override;

@@ -2,7 +2,9 @@
 // checked in the RFC's order, with RFC 5961's defences and RFC 7323's PAWS.
 //   segment_arrives (demux.cc) → syn_sent_input | synchronized_input
 //     → check_sequence → process_rst → (SYN) → process_ack → process_text → process_fin → output
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 
 #include "core/tcp/tcp.h"
 
@@ -104,9 +106,12 @@ Tcp::SeqCheck Tcp::check_sequence(Tcb& t, const SegmentIn& seg, Instant now) {
   // RFC 7323 §5.3: PAWS rejects a segment whose timestamp is older than TS.Recent.
   if (t.ts_enabled && h.options.timestamps && !h.has(tcp_flag::rst) &&
       static_cast<std::int32_t>(h.options.timestamps->tsval - t.ts_recent) < 0) {
-    ++stats_.tcp_paws_drops;
-    answer_unacceptable(t, seg, now);
-    return SeqCheck::drop;
+    if (!disordered_ack(t, seg)) {
+      ++stats_.tcp_paws_drops;
+      answer_unacceptable(t, seg, now);
+      return SeqCheck::drop;
+    }
+    ++stats_.tcp_disordered_acks;
   }
   const std::uint32_t len = seg.len();
   const auto wnd = static_cast<std::uint32_t>(std::max<std::int32_t>(0, t.rcv_adv - t.rcv_nxt));
@@ -140,6 +145,21 @@ Tcp::SeqCheck Tcp::check_sequence(Tcb& t, const SegmentIn& seg, Instant now) {
     return SeqCheck::old_ack;
   answer_unacceptable(t, seg, now);
   return SeqCheck::drop;
+}
+
+bool Tcp::disordered_ack(const Tcb& t, const SegmentIn& seg) const {
+  // A duplicate ACK overtaken by a later one carries an older timestamp, yet nothing an old
+  // duplicate could harm: Linux lets it past PAWS (tcp_disordered_ack) and so does this, under
+  // the same conditions. It must be a pure ACK at RCV.NXT, acknowledge exactly SND.UNA, not be
+  // able to update the window, and be at most one RTO older than TS.Recent.
+  const TcpHeader& h = seg.h;
+  const SeqNum seq{h.seq};
+  const std::uint32_t wnd = static_cast<std::uint32_t>(h.window) << t.snd_wscale;
+  const bool may_update_window = seq > t.snd_wl1 || (seq == t.snd_wl1 && (wnd > t.snd_wnd || wnd == 0));
+  const auto age_ms = static_cast<std::int32_t>(t.ts_recent - h.options.timestamps->tsval);
+  const auto rto_ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.rtt.rto()).count();
+  return h.has(tcp_flag::ack) && seg.len() == 0 && seq == t.rcv_nxt && SeqNum{h.ack} == t.snd_una &&
+         !may_update_window && age_ms <= rto_ms;
 }
 
 void Tcp::answer_unacceptable(Tcb& t, const SegmentIn& seg, Instant now) {
@@ -241,12 +261,7 @@ bool Tcp::process_ack(Tcb& t, const SegmentIn& seg, Instant now, bool in_window)
   }
   t.probes_unanswered = 0;  // the peer is there
   const std::uint32_t wnd = static_cast<std::uint32_t>(h.window) << t.snd_wscale;
-  if (ack > t.snd_una) {
-    new_data_acked(t, seg, now);
-  } else if (in_window && ack == t.snd_una && seg.payload.empty() && !h.has(tcp_flag::fin) && wnd == t.snd_wnd &&
-             t.flight_size() > 0 && !t.persisting) {  // answers to window probes are not duplicates
-    duplicate_ack(t, now);  // RFC 5681 §2's definition of a duplicate ACK
-  }
+  sender_ack(t, seg, now, in_window, wnd == t.snd_wnd);  // recovery.cc
   // Window update (§3.10.7.4, fifth step): only from an ACK in SND.UNA..SND.NXT (an older one
   // carries an old window), guarded by SND.WL1/WL2 against reordered segments.
   if (ack >= t.snd_una && (t.snd_wl1 < seq || (t.snd_wl1 == seq && t.snd_wl2 <= ack))) {
@@ -290,67 +305,6 @@ bool Tcp::process_ack(Tcb& t, const SegmentIn& seg, Instant now, bool in_window)
   return true;
 }
 
-void Tcp::new_data_acked(Tcb& t, const SegmentIn& seg, Instant now) {
-  const SeqNum ack{seg.h.ack};
-  // RTT sample: from the echoed timestamp (RFC 7323 §4.1), else the one timed segment (Karn).
-  if (t.ts_enabled && seg.h.options.timestamps && seg.h.options.timestamps->tsecr != 0) {
-    const auto ms = static_cast<std::int32_t>(tsval(t, now) - seg.h.options.timestamps->tsecr);
-    if (ms >= 0) t.rtt.sample(std::chrono::milliseconds(ms));
-  } else if (t.rtt_timing && ack > t.rtt_seq) {
-    t.rtt.sample(now - t.rtt_start);
-    t.rtt_timing = false;
-  }
-  // The SYN and FIN occupy sequence space but not the buffer; congestion control counts data.
-  std::uint32_t acked = 0;
-  if (ack > t.snd_buf_seq) {
-    acked = std::min(static_cast<std::uint32_t>(ack - t.snd_buf_seq), t.snd.size());
-    t.snd.consume(acked);
-    t.snd_buf_seq += acked;
-  }
-  t.snd_una = ack;
-  if (t.snd_nxt < t.snd_una) t.snd_nxt = t.snd_una;
-  if (t.cc) {
-    if (t.in_recovery) {
-      if (ack >= t.recover) {  // RFC 6582 §3.2 step 6: full acknowledgment
-        t.in_recovery = false;
-        t.cc->on_exit_recovery(t.flight_size());
-      } else {  // step 5: partial acknowledgment, retransmit the next hole
-        t.cc->on_partial_ack(acked);
-        const std::uint32_t len = std::min<std::uint32_t>(t.snd_mss, t.snd.size());
-        if (len > 0) send_data(t, t.snd_una, len, false, now);
-      }
-    } else {
-      t.cc->on_ack(acked);
-    }
-  }
-  t.dup_acks = 0;
-  t.retransmits = 0;
-  // The probe octet was the last byte written: nothing is left to probe with.
-  if (t.persisting && t.unsent() == 0 && t.snd_una == t.snd_max) t.persisting = false;
-  // RFC 6298 §5.2-5.3: stop the timer when all is acknowledged, else restart it.
-  if (!t.persisting) t.rexmit_at = t.snd_una == t.snd_max ? kNever : now + t.rtt.rto();
-  notify(t);
-}
-
-void Tcp::duplicate_ack(Tcb& t, Instant now) {
-  if (!t.cc) return;
-  ++t.dup_acks;
-  if (t.in_recovery) {
-    t.cc->on_dup_ack_in_recovery();
-    return;
-  }
-  // RFC 6582 §3.2 step 2: enter recovery only if the loss is beyond the last recovery point.
-  if (t.dup_acks == 3 && t.snd_una > t.recover) {
-    t.in_recovery = true;
-    t.recover = t.snd_max;
-    t.cc->on_enter_recovery(t.flight_size());
-    ++stats_.tcp_fast_retransmits;
-    const std::uint32_t len = std::min<std::uint32_t>(t.snd_mss, t.snd.size());
-    const bool fin_only = len == 0 && t.fin_sent;
-    if (len > 0 || fin_only) send_data(t, t.snd_una, len, fin_only, now);
-  }
-}
-
 bool Tcp::process_text(Tcb& t, const SegmentIn& seg, Instant now) {
   const SeqNum seq{seg.h.seq};
   const bool data_states = t.state == TcpState::established || t.state == TcpState::fin_wait_1 ||
@@ -378,6 +332,13 @@ bool Tcp::process_text(Tcb& t, const SegmentIn& seg, Instant now) {
     return false;
   }
   const bool had_holes = t.rcv.has_out_of_order();
+  // Quick-ACK mode (as Linux's): at the start of a transfer, and when data comes again after
+  // the receiver idled for longer than an RTO, ACK every segment at once for a while, so the
+  // sender's slow start is not held back by delayed ACKs.
+  if (t.last_data_received == kNever || now - t.last_data_received > t.rtt.rto())
+    t.quick_acks = std::min(config_.quick_acks,
+                            static_cast<int>(std::max<std::uint32_t>(t.rcv.capacity() / (2 * t.rcv_mss), 2)));
+  t.last_data_received = now;
   const std::uint32_t advance = t.rcv.insert(static_cast<std::uint32_t>(offset), data);
   if (advance > 0) {
     t.rcv_nxt += advance;
@@ -389,6 +350,9 @@ bool Tcp::process_text(Tcb& t, const SegmentIn& seg, Instant now) {
   // RFC 5681 §4.2: out-of-order data and hole fills are ACKed at once; in-order data every
   // second full segment or after the delayed-ACK time (RFC 9293 §3.8.6.3).
   if (t.shut_rd || offset > 0 || had_holes || advance == 0) {
+    t.ack_now = true;
+  } else if (t.quick_acks > 0) {
+    --t.quick_acks;
     t.ack_now = true;
   } else if (++t.unacked_segments >= 2 || config_.delayed_ack == Duration::zero()) {
     t.ack_now = true;

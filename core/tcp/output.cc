@@ -144,6 +144,11 @@ void Tcp::send_data(Tcb& t, SeqNum seq, std::uint32_t len, bool fin, Instant now
     t.rtt_start = now;
   }
   const SeqNum end = seq + len + (fin ? 1 : 0);
+  if (t.sack_recovery() && end > seq) {
+    if (seq < t.snd_max) t.scoreboard.retransmitted(seq, seq_min(end, t.snd_max), now);
+    if (end > t.snd_max) t.scoreboard.sent(seq_max(seq, t.snd_max), end, now);
+    if (t.in_recovery) t.prr.sent(static_cast<std::uint32_t>(end - seq));
+  }
   t.snd_nxt = seq_max(t.snd_nxt, end);
   t.snd_max = seq_max(t.snd_max, end);
   if (fin) {
@@ -210,14 +215,29 @@ void Tcp::output(Tcb& t, Instant now) {
   // RFC 5681 §4.1: after idling longer than the RTO, start again from at most the initial window.
   if (t.cc && t.flight_size() == 0 && t.last_data_sent != kNever && now - t.last_data_sent > t.rtt.rto())
     t.cc->limit_cwnd(initial_window(t));
-  bool sent = false;
+  // Lost segments first (RFC 6675 NextSeg() rule 1), then new data.
+  bool sent = can_send_data && t.sack_recovery() && retransmit_lost(t, now);
+  bool sent_new = false;
   while (can_send_data && t.cc) {
     const SeqNum data_end = t.snd_buf_seq + t.snd.size();
     // Bytes from SND.NXT to the end of the buffer (0 once the FIN is out).
     const auto unsent = static_cast<std::uint32_t>(std::max<std::int32_t>(0, data_end - t.snd_nxt));
-    const std::uint32_t window = std::min(t.snd_wnd, t.cc->cwnd());
-    const std::uint32_t in_flight = t.flight_size();
-    const std::uint32_t usable = window > in_flight ? window - in_flight : 0;
+    // The receiver's window bounds the sequence space; the congestion window (or PRR, during a
+    // SACK recovery) bounds what the network holds.
+    const std::uint32_t flight = t.flight_size();
+    const std::uint32_t rwnd_room = t.snd_wnd > flight ? t.snd_wnd - flight : 0;
+    std::uint32_t cwnd_room;
+    if (t.in_recovery && t.sack_recovery()) {
+      cwnd_room = t.prr_budget > 0 ? std::max<std::uint32_t>(t.prr_budget, t.snd_mss) : 0;
+    } else {
+      // RFC 3042 limited transmit: each of the first two duplicate ACKs lets one more segment go.
+      const std::uint32_t limited =
+          t.in_recovery ? 0 : static_cast<std::uint32_t>(std::min(t.dup_acks, 2)) * t.snd_mss;
+      const std::uint32_t cwnd = t.cc->cwnd() + limited;
+      const std::uint32_t pipe = t.in_flight();
+      cwnd_room = cwnd > pipe ? cwnd - pipe : 0;
+    }
+    const std::uint32_t usable = std::min(rwnd_room, cwnd_room);
     const std::uint32_t mss = segment_room(t);
     const std::uint32_t len = std::min({unsent, mss, usable});
     const bool fin = t.fin_queued && t.snd_nxt + len == data_end && !(t.fin_sent && t.snd_nxt > t.fin_seq);
@@ -225,13 +245,18 @@ void Tcp::output(Tcb& t, Instant now) {
     if (len < unsent && len < mss) {
       // Window-limited runt: sender silly-window avoidance (§3.8.6.2.1).
       if (len == 0 || len < t.max_snd_wnd / 2) break;
-    } else if (len < mss && len > 0 && !t.nodelay && in_flight > 0 && !fin) {
+    } else if (len < mss && len > 0 && !t.nodelay && flight > 0 && !fin) {
       break;  // Nagle: one small segment in flight at a time (§3.7.4)
     }
+    const bool is_new = t.snd_nxt >= t.snd_max;
     send_data(t, t.snd_nxt, len, fin, now);
     sent = true;
+    sent_new = sent_new || is_new;
+    if (t.in_recovery && t.sack_recovery()) t.prr_budget -= std::min(t.prr_budget, len + (fin ? 1 : 0));
     if (fin) break;
   }
+  t.prr_budget = 0;  // PRR's allowance is for the ACK that granted it
+  if (sent_new) schedule_loss_probe(t, now, true);
   if (!sent && t.ack_now && t.state != TcpState::closed && t.state != TcpState::syn_sent) send_ack(t, now);
   // Data waiting, nothing in flight, and the window too small to send (zero, or a runt that
   // sender silly-window avoidance holds back): without a timer nothing would ever move it. The

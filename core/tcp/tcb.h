@@ -7,8 +7,11 @@
 #include <optional>
 
 #include "core/tcp/congestion.h"
+#include "core/tcp/prr.h"
+#include "core/tcp/rack.h"
 #include "core/tcp/receive_buffer.h"
 #include "core/tcp/rtt.h"
+#include "core/tcp/scoreboard.h"
 #include "core/tcp/send_buffer.h"
 #include "core/tcp/seq.h"
 #include "core/tcp/state.h"
@@ -93,16 +96,25 @@ struct Tcb {
   SeqNum rtt_seq;
   Instant rtt_start;
 
-  // Congestion control and fast retransmit (RFC 5681, RFC 6582).
+  // Congestion control and loss recovery: RFC 6675 with PRR and RACK-TLP when the peer SACKs
+  // (recovery.cc), RFC 6582's NewReno otherwise.
   std::unique_ptr<CongestionControl> cc;
   int dup_acks = 0;
-  bool in_recovery = false;
-  SeqNum recover;
+  bool in_recovery = false;   // fast recovery (RFC 6675 §5, RFC 6582 §3.2)
+  bool after_rto = false;     // an RTO's retransmissions are under way, until SND.UNA passes `recover`
+  SeqNum recover;             // RecoveryPoint
   Instant last_data_sent = kNever;  // for the restart window after idle (RFC 5681 §4.1)
+  Scoreboard scoreboard;      // with SACK only
+  Rack rack;
+  LossProbe tlp;
+  Prr prr;
+  std::uint32_t prr_budget = 0;  // what PRR lets go on the ACK being processed
 
   // ACK policy (RFC 9293 §3.8.6.3; RFC 1122 §4.2.3.2).
   bool ack_now = false;
   int unacked_segments = 0;
+  int quick_acks = 0;                  // data segments still to be ACKed at once (Linux's quick-ACK mode)
+  Instant last_data_received = kNever; // a receiver idle longer than the RTO quick-ACKs again
   Instant next_invalid_ack{};  // earliest time an unacceptable pure ACK may be answered again
   Instant next_challenge_ack{};  // earliest time another challenge ACK may go (RFC 5961 §7)
 
@@ -112,6 +124,8 @@ struct Tcb {
   int persist_backoff = 0;
   int probes_unanswered = 0;      // zero-window probes since the peer last sent an acceptable ACK
   Instant persist_since = kNever; // when the window closed on us (or we were orphaned facing it)
+  Instant reorder_at = kNever;    // RACK's reordering window runs out (RFC 8985 §6.2 step 5)
+  Instant probe_at = kNever;      // the tail loss probe's timeout (PTO, RFC 8985 §7.2)
   Instant delack_at = kNever;
   Instant keepalive_at = kNever;
   int keepalive_sent = 0;
@@ -124,6 +138,12 @@ struct Tcb {
 
   bool orphan() const { return socket < 0 && listener == nullptr; }
   std::uint32_t flight_size() const { return static_cast<std::uint32_t>(snd_nxt - snd_una); }
+  // Whether loss recovery follows RFC 6675/RACK-TLP (the scoreboard is kept) or RFC 6582.
+  bool sack_recovery() const { return sack_enabled && cc != nullptr; }
+  // The bytes the network holds: RFC 6675's pipe with SACK, FlightSize without.
+  std::uint32_t in_flight() const {
+    return sack_recovery() ? scoreboard.pipe(static_cast<std::uint32_t>(snd_max - snd_una)) : flight_size();
+  }
   // The sequence number a segment without data carries: SND.MAX (see Tcp::send_ack), except while
   // probing a closed window, where the probe octet is not in the peer's sequence space unless
   // acknowledged: SND.UNA then, as BSD (whose SND.NXT falls back to SND.UNA) sends.

@@ -4,6 +4,7 @@
 //   demux.cc    segment → connection lookup; CLOSED and LISTEN states (RFC 9293 §3.10.7.1-2)
 //   input.cc    SYN-SENT and the synchronized states (§3.10.7.3-4)
 //   output.cc   building segments from the send buffer, ACK and window policy (§3.8.6, §3.10.4)
+//   recovery.cc the sender's side of an ACK: SACK scoreboard, RACK-TLP, PRR, NewReno
 //   timers.cc   retransmission, persist, delayed ACK, keepalive, FIN_WAIT_2 and TIME_WAIT
 #pragma once
 #include <cstdint>
@@ -167,12 +168,34 @@ class Tcp {
   // and only its ACK is processed (BSD's rule, see check_sequence).
   enum class SeqCheck { accept, old_ack, drop };
   SeqCheck check_sequence(Tcb& t, const SegmentIn& seg, Instant now);
+  // A reordered duplicate ACK that PAWS lets through (RFC 7323 §5 leaves this to the sender).
+  bool disordered_ack(const Tcb& t, const SegmentIn& seg) const;
   bool process_rst(Tcb& t, const SegmentIn& seg, Instant now);
   // False when the segment is to be dropped (or t is gone). `in_window`: the segment passed the
   // sequence check (only such a segment can be a duplicate ACK).
   bool process_ack(Tcb& t, const SegmentIn& seg, Instant now, bool in_window = true);
-  void new_data_acked(Tcb& t, const SegmentIn& seg, Instant now);
-  void duplicate_ack(Tcb& t, Instant now);
+
+  // The sender's side of an ACK (recovery.cc). `window_unchanged`: the segment's window equals
+  // SND.WND (RFC 5681's duplicate-ACK test, used without SACK).
+  void sender_ack(Tcb& t, const SegmentIn& seg, Instant now, bool in_window, bool window_unchanged);
+  // SND.UNA advanced: returns the data bytes acknowledged; `delivered` gets the bytes that reached
+  // the receiver with this ACK for the first time (not SACKed before).
+  std::uint32_t new_data_acked(Tcb& t, const SegmentIn& seg, Instant now, std::uint32_t& delivered);
+  void rack_delivered(Tcb& t, const SegmentIn& seg, const SentSegment& s, Instant now);
+  // The segment's SACK blocks: returns the bytes newly SACKed; `dsack` tells of a D-SACK.
+  std::uint32_t sack_received(Tcb& t, const SegmentIn& seg, Instant now, bool& dsack);
+  void sack_ack(Tcb& t, const SegmentIn& seg, Instant now, std::uint32_t acked, std::uint32_t delivered,
+                bool advanced, std::uint32_t newly_sacked, bool dsack);
+  void newreno_ack(Tcb& t, Instant now, std::uint32_t acked, bool advanced, bool duplicate);
+  void start_recovery(Tcb& t);
+  void rack_detect_loss(Tcb& t, Instant now);
+  void loss_probe_acked(Tcb& t, const SegmentIn& seg, Instant now, bool advanced, std::uint32_t newly_sacked,
+                        bool dsack);
+  // Resends what the scoreboard holds lost, as the window or PRR allows; true if anything went.
+  bool retransmit_lost(Tcb& t, Instant now);
+  void schedule_loss_probe(Tcb& t, Instant now, bool restart);
+  void on_loss_probe(Tcb& t, Instant now);
+  void on_reorder_timeout(Tcb& t, Instant now);
   bool process_text(Tcb& t, const SegmentIn& seg, Instant now);
   void process_fin(Tcb& t, Instant now);
   void challenge_ack(Tcb& t, Instant now);

@@ -1,6 +1,7 @@
 // Connection timers. One deadline per kind lives in the TCB; the wheel holds the earliest, so
 // arming or cancelling one is O(1) and a connection is touched only when something is due.
 //   retransmission (RFC 6298 §5), persist (RFC 9293 §3.8.6.1), delayed ACK (§3.8.6.3),
+//   tail loss probe and RACK reordering window (RFC 8985; their handlers are in recovery.cc),
 //   keepalive (RFC 1122 §4.2.3.6), orphaned FIN_WAIT_2, TIME_WAIT (§3.6.1, 2·MSL)
 #include <algorithm>
 #include <cerrno>
@@ -10,7 +11,7 @@
 namespace mtcpp {
 
 void Tcp::rearm(Tcb& t) {
-  const Instant when = std::min({t.rexmit_at, t.delack_at, t.keepalive_at, t.close_at});
+  const Instant when = std::min({t.rexmit_at, t.delack_at, t.keepalive_at, t.close_at, t.probe_at, t.reorder_at});
   if (when == kNever) timers_.cancel(t.timer);
   else if (!t.timer.linked() || t.timer.when != when) timers_.schedule(t.timer, when);
 }
@@ -42,6 +43,14 @@ void Tcp::on_timer(Tcb& t, Instant now) {
     t.delack_at = kNever;
     t.ack_now = true;
     output(t, now);
+  }
+  if (t.probe_at <= now) {  // before the RTO: a probe due with it goes in its place
+    t.probe_at = kNever;
+    on_loss_probe(t, now);
+  }
+  if (t.reorder_at <= now) {
+    t.reorder_at = kNever;
+    on_reorder_timeout(t, now);
   }
   if (t.rexmit_at <= now) {
     t.rexmit_at = kNever;
@@ -91,9 +100,20 @@ void Tcp::on_rexmit_timeout(Tcb& t, Instant now) {
   // §5.4 and RFC 5681 §3.1: resend the first unacknowledged segment with a one-segment window.
   if (t.cc) t.cc->on_timeout(t.flight_size(), t.retransmits == 1);
   t.in_recovery = false;
+  t.after_rto = true;
   t.dup_acks = 0;
   t.recover = t.snd_max;
-  t.snd_nxt = t.snd_una;
+  if (t.sack_recovery()) {
+    // RFC 6675 §5.1, RFC 8985 §6.3: everything not SACKed is lost and goes again in order, as
+    // the window allows, around what the receiver holds. A receiver that SACKed the segment at
+    // SND.UNA and then timed us out has dropped what it SACKed (reneging, RFC 2018 §8).
+    t.tlp.end.reset();
+    t.probe_at = t.reorder_at = kNever;
+    if (!t.scoreboard.empty() && t.scoreboard[0].sacked) t.scoreboard.clear_sacks();
+    t.scoreboard.mark_all_lost();
+  } else {
+    t.snd_nxt = t.snd_una;  // go back N
+  }
   output(t, now);
 }
 

@@ -465,6 +465,7 @@ TEST_F(CloseTable, ListenerWithAcceptedChild) {
   EXPECT_EQ(blocks(), 1u);
   EXPECT_EQ(tuple_state(), TcpState::established);
   inject(seg(P | A, 1, 1, 10));
+  expect(seg(A, 1, 11));  // a quick ACK: the first data of the connection
   char b[16];
   EXPECT_EQ(mtcp_read(mctx_, fd, b, sizeof b), 10);
   EXPECT_EQ(mtcp_write(mctx_, fd, b, 10), 10);

@@ -532,7 +532,7 @@ TEST(ConfigFileDescribe, PrintsEffectiveSettingsRoutesAndArp) {
         "  tcp_timewait              0 s\n", "  stat_print                dpdk0 dpdk1\n",
         "  address                   (not set)\n",
         "  mac                       02:00:00:00:00:01\n",
-        "  tcp_rto_min_ms            1000\n", "Routes: 2\n  10.0.0.0/24 dev dpdk0\n",
+        "  tcp_rto_min_ms            200\n", "Routes: 2\n  10.0.0.0/24 dev dpdk0\n",
         "  default via 10.0.0.10 dev dpdk0\n",
         "Static ARP entries: 1\n  10.0.0.2 at 02:00:00:00:00:02\n"})
     EXPECT_NE(text.find(want), std::string::npos) << "missing: " << want << "\nin:\n" << text;

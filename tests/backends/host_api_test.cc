@@ -275,7 +275,7 @@ TEST(HostApiConfig, DefaultsAreTheCoreOnes) {
   EXPECT_EQ(cfg.address, 0u);
   EXPECT_EQ(cfg.prefix_len, 24);
   EXPECT_EQ(cfg.mtu, 1500);
-  EXPECT_EQ(cfg.rto_min_us, 1'000'000);
+  EXPECT_EQ(cfg.rto_min_us, 200'000);
   EXPECT_EQ(cfg.time_wait_us, 60'000'000);
   EXPECT_EQ(cfg.send_buffer, 256u * 1024);
   mtcpp_host_config_init(nullptr);  // ignored

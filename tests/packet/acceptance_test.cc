@@ -107,10 +107,37 @@ TEST_F(Acceptance, UnacceptablePureAcksDrawOneAckPerInterval) {
 
 TEST_F(Acceptance, PawsRejectsDrawOneAckPerInterval) {
   established(ts_syn());
-  for (int i = 0; i < 10; ++i) inject(with_ts(seg(A, 1, 1), peer_ts_ - 50));
+  // Older than TS.Recent by more than the RTO: not a merely reordered duplicate ACK.
+  for (int i = 0; i < 10; ++i) inject(with_ts(seg(A, 1, 1), peer_ts_ - 5000));
   expect(seg(A, 1, 1));
   expect_nothing();
   EXPECT_EQ(stack().stats().tcp_paws_drops, 10u);
+}
+
+TEST_F(Acceptance, ReorderedDuplicateAckPassesPawsAndItsSackCounts) {
+  // A receiver's duplicate ACKs overtaken by a later one carry older timestamps; PAWS dropped
+  // them, and their SACK blocks with them (Linux's tcp_disordered_ack lets them through).
+  TcpOptions o = ts_syn();
+  o.sack_permitted = true;
+  const int fd = established(o);
+  ASSERT_EQ(stack().send(fd, std::vector<std::uint8_t>(4000, 'p'), now()), 4000);
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(next_sent());
+  Seg newer = with_ts(seg(A, 1, 1), peer_ts_ + 10);
+  newer.options.sack[0] = {our_iss_ + 2001, our_iss_ + 3001};
+  newer.options.sack_count = 1;
+  inject(newer);
+  Seg older = with_ts(seg(A, 1, 1), peer_ts_ + 5);
+  older.options.sack[0] = {our_iss_ + 1001, our_iss_ + 2001};
+  older.options.sack_count = 1;
+  inject(older);
+  EXPECT_EQ(stack().stats().tcp_paws_drops, 0u);
+  EXPECT_EQ(stack().stats().tcp_disordered_acks, 1u);
+  EXPECT_EQ(stack().tcp().tcb(fd)->scoreboard.sacked_bytes(), 2000u);
+  // One that would open the window is not a mere duplicate: PAWS drops it.
+  inject(with_ts(seg(A, 1, 1), peer_ts_ + 20).with_win(30000));
+  inject(with_ts(seg(A, 1, 1), peer_ts_ + 15).with_win(40000));
+  EXPECT_EQ(stack().stats().tcp_paws_drops, 1u);
+  EXPECT_EQ(stack().tcp().tcb(fd)->snd_wnd, 30000u);
 }
 
 }  // namespace

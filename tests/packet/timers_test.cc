@@ -6,11 +6,20 @@ namespace mtcpp::test {
 namespace {
 
 using namespace std::chrono_literals;
-using Timers = PacketTest;
+class Timers : public PacketTest {
+ protected:
+  // Delayed ACKs as RFC 9293 §3.8.6.3 describes them, without the quick ACKs of a transfer's start.
+  void without_quick_acks() {
+    StackConfig c = default_config();
+    c.tcp.quick_acks = 0;
+    configure(c);
+  }
+};
 
 std::vector<std::uint8_t> bytes(std::size_t n) { return std::vector<std::uint8_t>(n, 't'); }
 
 TEST_F(Timers, OneSegmentIsAckedAfterTheDelayedAckTime) {
+  without_quick_acks();
   established();
   inject(seg(P | A, 1, 1, 100));
   const Duration d = stack().config().tcp.delayed_ack;
@@ -21,6 +30,7 @@ TEST_F(Timers, OneSegmentIsAckedAfterTheDelayedAckTime) {
 }
 
 TEST_F(Timers, EverySecondFullSegmentIsAckedAtOnce) {
+  without_quick_acks();
   established();
   inject(seg(A, 1, 1, 1000));
   expect_nothing();
@@ -29,12 +39,35 @@ TEST_F(Timers, EverySecondFullSegmentIsAckedAtOnce) {
 }
 
 TEST_F(Timers, DelayedAckRidesOnData) {
+  without_quick_acks();
   const int fd = established();
   inject(seg(P | A, 1, 1, 100));
   EXPECT_EQ(stack().send(fd, bytes(10), now()), 10);
   expect(seg(P | A, 1, 101, 10));
   advance(stack().config().tcp.delayed_ack);
   expect_nothing();
+}
+
+TEST_F(Timers, FirstSegmentsOfATransferAreAckedAtOnce) {
+  // Quick-ACK mode: min(quick_acks, window / (2 MSS)) segments ACKed at once, then every second.
+  StackConfig c = default_config();
+  c.tcp.quick_acks = 3;
+  configure(c);
+  const int fd = established();
+  std::uint32_t seq = 1;
+  for (int i = 0; i < 3; ++i, seq += 100) {
+    inject(seg(P | A, seq, 1, 100));
+    expect(seg(A, 1, seq + 100));
+  }
+  inject(seg(P | A, seq, 1, 100));
+  expect_nothing();
+  inject(seg(P | A, seq + 100, 1, 100));
+  expect(seg(A, 1, seq + 200));
+  seq += 200;
+  // Data again after the receiver idled for longer than the RTO: quick ACKs again.
+  advance(rto(fd) + 1ms);
+  inject(seg(P | A, seq, 1, 100));
+  expect(seg(A, 1, seq + 100));
 }
 
 TEST_F(Timers, NagleHoldsSmallWritesWhileDataIsUnacked) {

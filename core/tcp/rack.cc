@@ -1,0 +1,74 @@
+#include "core/tcp/rack.h"
+
+#include <algorithm>
+
+namespace mtcpp {
+
+namespace {
+// RACK.min_RTT is a windowed minimum (Linux keeps five minutes): a path that got longer must be
+// able to raise it.
+constexpr Duration kMinRttWindow = std::chrono::minutes(5);
+constexpr int kReoWndPersist = 16;  // recoveries a widened window lasts (§6.2 step 4)
+constexpr std::uint32_t kDupThresh = 3;
+}  // namespace
+
+void Rack::delivered(const SentSegment& s, Instant now, bool ambiguous) {
+  // Step 3, RACK_detect_reordering: delivered below the highest delivered, never resent.
+  if (!fack_set_ || s.end > fack_) {
+    fack_ = s.end;
+    fack_set_ = true;
+  } else if (s.end < fack_ && !s.ever_retransmitted) {
+    reordering_seen_ = true;
+  }
+  if (ambiguous) return;
+  // Step 2, RACK_update.
+  const Duration rtt = now - s.xmit;
+  if (rtt < min_rtt_ || now - min_rtt_at_ > kMinRttWindow) {
+    min_rtt_ = rtt;
+    min_rtt_at_ = now;
+  }
+  rtt_ = rtt;
+  if (s.xmit > xmit_ || (s.xmit == xmit_ && s.end > end_seq_)) {
+    xmit_ = s.xmit;
+    end_seq_ = s.end;
+    from_retransmission_ = s.ever_retransmitted;
+  }
+}
+
+void Rack::dsack_received(SeqNum snd_una, SeqNum snd_max) {
+  if (dsack_round_ && snd_una < *dsack_round_) return;  // already widened this round trip
+  dsack_round_ = snd_max;
+  reo_wnd_mult_ = std::min(reo_wnd_mult_ + 1, 64);
+  reo_wnd_persist_ = kReoWndPersist;
+}
+
+void Rack::recovery_ended() {
+  if (reo_wnd_persist_ > 0 && --reo_wnd_persist_ > 0) return;
+  reo_wnd_mult_ = 1;
+}
+
+Duration Rack::reo_wnd(bool in_recovery, std::uint32_t sacked_segments, Duration srtt) const {
+  if (!reordering_seen_ && (in_recovery || sacked_segments >= kDupThresh)) return Duration::zero();
+  if (min_rtt_ == Duration::max()) return Duration::zero();
+  return std::min(reo_wnd_mult_ * min_rtt_ / 4, srtt);
+}
+
+Duration Rack::detect_loss(Scoreboard& sb, Instant now, Duration reo_wnd) const {
+  if (!has_sample()) return Duration::zero();
+  Duration wait = Duration::zero();
+  for (std::size_t i = 0; i < sb.size(); ++i) {
+    const SentSegment& s = sb[i];
+    // First transmissions leave in sequence order, so when the reference segment was one, nothing
+    // beyond it can have been sent before it; a retransmission can be newer than anything.
+    if (!from_retransmission_ && s.begin >= end_seq_) break;
+    if (s.sacked || (s.lost && !s.retransmitted)) continue;  // delivered, or already to be resent
+    const bool sent_before = s.xmit < xmit_ || (s.xmit == xmit_ && s.end < end_seq_);
+    if (!sent_before) continue;
+    const Duration remaining = s.xmit + rtt_ + reo_wnd - now;
+    if (remaining <= Duration::zero()) sb.mark_lost(i);
+    else wait = std::max(wait, remaining);
+  }
+  return wait;
+}
+
+}  // namespace mtcpp

@@ -1,0 +1,133 @@
+#include "core/tcp/scoreboard.h"
+
+#include <algorithm>
+
+namespace mtcpp {
+
+void Scoreboard::sent(SeqNum begin, SeqNum end, Instant now) {
+  if (end <= begin) return;
+  segs_.push_back(SentSegment{begin, end, now});
+}
+
+void Scoreboard::retransmitted(SeqNum begin, SeqNum end, Instant now) {
+  std::size_t i = find(begin);
+  if (i == segs_.size()) return;
+  if (segs_[i].begin < begin) i = split(i, begin);
+  for (; i < segs_.size() && segs_[i].begin < end; ++i) {
+    if (segs_[i].end > end) split(i, end);
+    SentSegment& s = segs_[i];
+    s.xmit = now;
+    s.ever_retransmitted = true;
+    if (s.sacked) continue;  // go-back-N never resends these; a probe may
+    if (!s.lost) {           // resent before being deemed lost (a tail-loss probe): lost now
+      s.lost = true;
+      lost_bytes_ += s.len();
+    }
+    if (!s.retransmitted) {
+      s.retransmitted = true;
+      retransmitted_bytes_ += s.len();
+    }
+  }
+}
+
+void Scoreboard::mark_lost(std::size_t i) {
+  SentSegment& s = segs_[head_ + i];
+  if (s.sacked) return;
+  if (!s.lost) {
+    s.lost = true;
+    lost_bytes_ += s.len();
+  }
+  if (s.retransmitted) {
+    s.retransmitted = false;
+    retransmitted_bytes_ -= s.len();
+  }
+}
+
+void Scoreboard::mark_all_lost() {
+  for (std::size_t i = 0; i < size(); ++i) mark_lost(i);
+}
+
+void Scoreboard::clear_sacks() {
+  for (std::size_t i = head_; i < segs_.size(); ++i) {
+    SentSegment& s = segs_[i];
+    if (!s.sacked) continue;
+    unflag(s);
+    s.sacked = false;
+    s.lost = true;  // SACKed, then dropped by the receiver: it must go again
+    lost_bytes_ += s.len();
+  }
+}
+
+long Scoreboard::next_lost() const {
+  if (lost_bytes_ == retransmitted_bytes_) return -1;  // every lost record is already resent
+  for (std::size_t i = head_; i < segs_.size(); ++i)
+    if (segs_[i].lost && !segs_[i].retransmitted) return static_cast<long>(i - head_);
+  return -1;
+}
+
+long Scoreboard::sacked_at(SeqNum seq) const {
+  if (sacked_bytes_ == 0) return -1;
+  for (std::size_t i = find(seq); i < segs_.size(); ++i)
+    if (segs_[i].sacked) return static_cast<long>(i - head_);
+  return -1;
+}
+
+SeqNum Scoreboard::high_sacked(SeqNum una) const {
+  if (sacked_bytes_ == 0) return una;
+  for (std::size_t i = segs_.size(); i > head_; --i)
+    if (segs_[i - 1].sacked) return segs_[i - 1].end;
+  return una;
+}
+
+void Scoreboard::clear() {
+  segs_.clear();
+  head_ = 0;
+  sacked_bytes_ = sacked_segments_ = lost_bytes_ = retransmitted_bytes_ = 0;
+}
+
+std::size_t Scoreboard::split(std::size_t i, SeqNum at) {
+  SentSegment second = segs_[i];
+  second.begin = at;
+  segs_[i].end = at;
+  if (second.sacked) ++sacked_segments_;  // bytes are unchanged: both halves keep the flags
+  segs_.insert(segs_.begin() + static_cast<long>(i) + 1, second);
+  return i + 1;
+}
+
+std::size_t Scoreboard::find(SeqNum seq) const {
+  // Records tile SND.UNA..SND.MAX in order: the first whose end lies beyond seq holds it.
+  const auto it = std::partition_point(segs_.begin() + static_cast<long>(head_), segs_.end(),
+                                       [seq](const SentSegment& s) { return s.end <= seq; });
+  if (it == segs_.end() || it->begin > seq) return segs_.size();
+  return static_cast<std::size_t>(it - segs_.begin());
+}
+
+void Scoreboard::set_sacked(SentSegment& s) {
+  unflag(s);
+  s.sacked = true;
+  s.lost = s.retransmitted = false;
+  sacked_bytes_ += s.len();
+  ++sacked_segments_;
+}
+
+void Scoreboard::unflag(SentSegment& s) {
+  if (s.sacked) {
+    sacked_bytes_ -= s.len();
+    --sacked_segments_;
+  }
+  if (s.lost) lost_bytes_ -= s.len();
+  if (s.retransmitted) retransmitted_bytes_ -= s.len();
+}
+
+void Scoreboard::compact() {
+  // Erasing the acknowledged front now and then keeps acked() amortised O(1) per record.
+  if (head_ == segs_.size()) {
+    segs_.clear();
+    head_ = 0;
+  } else if (head_ >= 64 && head_ * 2 >= segs_.size()) {
+    segs_.erase(segs_.begin(), segs_.begin() + static_cast<long>(head_));
+    head_ = 0;
+  }
+}
+
+}  // namespace mtcpp
