@@ -245,6 +245,23 @@ int mtcpp_get_stats(mctx_t mctx, mtcpp_stats* out) {
   return 0;
 }
 
+int mtcpp_get_counter(mctx_t mctx, const char* name, uint64_t* value) {
+  Context* c = context_or_fail(mctx);
+  if (c == nullptr) return -1;
+  if (name == nullptr || value == nullptr) return fail(EFAULT);
+  for (const NamedCounter& counter : kStackCounters) {
+    if (std::string_view(counter.name) == name) {
+      *value = c->stack().stats().*counter.member;
+      return 0;
+    }
+  }
+  return fail(ENOENT);
+}
+
+const char* mtcpp_counter_name(size_t i) {
+  return i < std::size(kStackCounters) ? kStackCounters[i].name : nullptr;
+}
+
 int mtcpp_port_info(mctx_t mctx, char* name, size_t cap, int* printed) {
   Context* c = context_or_fail(mctx);
   if (c == nullptr) return -1;

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <mtcp_api.h>
 #include <mtcp_epoll.h>
+#include <mtcpp_ext.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -20,10 +21,11 @@ namespace {
 
 void usage(std::FILE* out) {
   std::fprintf(out,
-               "usage: mtcpp-tcp -f CONF (--connect IP:PORT | --listen PORT) [STEP ...]\n"
+               "usage: mtcpp-tcp -f CONF (--connect IP:PORT | --listen PORT) [--stats] [STEP ...]\n"
                "  Opens one connection on mtcpp (connects, or listens and accepts one), then runs the\n"
                "  steps in order, printing each call and its result. Sockets are blocking, with a\n"
-               "  10 s receive timeout.\n"
+               "  10 s receive timeout. --stats prints the stack's non-zero counters at the end, on\n"
+               "  one line: stats: NAME=VALUE ... (retransmissions, loss probes, drops by reason).\n"
                "steps:\n"
                "  write:N       write N bytes of the stream pattern (byte i is i mod 251)\n"
                "  read:N        read until N bytes or the end of the stream or an error, checking\n"
@@ -56,11 +58,16 @@ int main(int argc, char** argv) {
   std::string conf, connect_to;
   int listen_port = 0;
   std::vector<std::string> steps;
+  bool print_stats = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "-h" || a == "--help") {
       usage(stdout);
       return 0;
+    }
+    if (a == "--stats") {
+      print_stats = true;
+      continue;
     }
     if ((a == "-f" || a == "--connect" || a == "--listen") && i + 1 < argc) {
       const std::string v = argv[++i];
@@ -194,6 +201,14 @@ int main(int argc, char** argv) {
   }
   mtcpp::apps::finish_closing(mctx, ep, std::chrono::seconds(60));
   run_for(mctx, ep, 500);
+  if (print_stats) {
+    std::printf("stats:");
+    for (std::size_t i = 0; const char* name = mtcpp_counter_name(i); ++i) {
+      std::uint64_t v = 0;
+      if (mtcpp_get_counter(mctx, name, &v) == 0 && v != 0) std::printf(" %s=%llu", name, static_cast<unsigned long long>(v));
+    }
+    std::printf("\n");
+  }
   mtcp_destroy();
   return 0;
 }

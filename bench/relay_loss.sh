@@ -72,19 +72,27 @@ run() {
   fi
   mbps=$(python3 -c "print(f'{$bytes * 8 / $s / 1e6:.1f}')")
   printf '%-28s %6s MiB %10.3f s %10s Mbit/s\n' "$name" "$mib" "$s" "$mbps"
+  grep -h '^stats:' "$work/server.log" "$work/client.log" | sed 's/^/    mtcpp /' || true
   echo "{\"bench\":\"relay_loss\",\"transfer\":\"$name\",\"bytes\":$bytes,\"drop\":$drop,\"delay_ms\":$delay,\"reorder\":$reorder,\"seconds\":$s,\"mbit_per_s\":$mbps}" >>"$work/json"
 }
 
 echo "relay: drop $drop, delay $delay ms, reorder $reorder, each direction"
 printf '%-28s %10s %12s %17s\n' transfer size time throughput
 start_relay "ra$tag" "rb$tag"
-run "linux -> linux" server ip netns exec "$LB" $peer --listen 10.80.0.2:7500 drain close -- \
-  ip netns exec "$LA" $peer --connect 10.80.0.2:7500 "write:$bytes" close
+# The kernel's congestion control matters: BBR ignores random loss, a loss-based controller
+# (CUBIC, like mtcpp's) does not. Both, named; the sender's choice decides.
+default_cc=$(ip netns exec "$LA" sysctl -n net.ipv4.tcp_congestion_control)
+for cc in cubic "$default_cc"; do
+  [[ $cc == cubic && $default_cc == cubic && -n ${did_cubic:-} ]] && continue
+  did_cubic=1
+  run "linux -> linux ($cc)" server ip netns exec "$LB" $peer --listen 10.80.0.2:7500 drain close -- \
+    ip netns exec "$LA" $peer --cc "$cc" --connect 10.80.0.2:7500 "write:$bytes" close
+done
 stop_relay
 start_relay "rn$tag" "rb$tag"
 run "mtcpp -> linux" server ip netns exec "$LB" $peer --listen 10.80.0.2:7501 drain close -- \
-  "$build/apps/mtcpp-tcp" -f "$work/mtcp.conf" --connect 10.80.0.2:7501 "write:$bytes" close
-run "linux -> mtcpp" client ip netns exec "$LB" $peer --listen 10.80.0.2:7502 "write:$bytes" close -- \
-  "$build/apps/mtcpp-tcp" -f "$work/mtcp.conf" --connect 10.80.0.2:7502 drain close
+  "$build/apps/mtcpp-tcp" -f "$work/mtcp.conf" --stats --connect 10.80.0.2:7501 "write:$bytes" close
+run "linux (cubic) -> mtcpp" client ip netns exec "$LB" $peer --cc cubic --listen 10.80.0.2:7502 "write:$bytes" close -- \
+  "$build/apps/mtcpp-tcp" -f "$work/mtcp.conf" --stats --connect 10.80.0.2:7502 drain close
 stop_relay
 cat "$work/json"

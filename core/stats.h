@@ -59,4 +59,66 @@ struct StackStats {
   std::uint64_t tcp_buffer_bytes_in_use = 0;  // send plus receive buffer capacity allocated now
 };
 
+// Every counter by name, in declaration order, for the C APIs and the tools that print them.
+struct NamedCounter {
+  const char* name;
+  std::uint64_t StackStats::*member;
+};
+
+// Stringizing the member keeps each counter's name and field from drifting apart.
+#define MTCPP_COUNTER(field) NamedCounter{#field, &StackStats::field}
+inline constexpr NamedCounter kStackCounters[] = {
+    MTCPP_COUNTER(frames_received),
+    MTCPP_COUNTER(frames_sent),
+    MTCPP_COUNTER(bytes_received),
+    MTCPP_COUNTER(bytes_sent),
+    MTCPP_COUNTER(frames_malformed),
+    MTCPP_COUNTER(frames_not_for_us),
+    MTCPP_COUNTER(tx_no_buffer),
+    MTCPP_COUNTER(tx_ring_full),
+    MTCPP_COUNTER(tx_oversize),
+    MTCPP_COUNTER(arp_requests_sent),
+    MTCPP_COUNTER(arp_replies_sent),
+    MTCPP_COUNTER(arp_unresolved_drops),
+    MTCPP_COUNTER(arp_confirm_probes),
+    MTCPP_COUNTER(ip_malformed),
+    MTCPP_COUNTER(ip_bad_checksum),
+    MTCPP_COUNTER(ip_fragments_dropped),
+    MTCPP_COUNTER(ip_not_for_us),
+    MTCPP_COUNTER(ip_no_route),
+    MTCPP_COUNTER(ip_unknown_protocol),
+    MTCPP_COUNTER(icmp_malformed),
+    MTCPP_COUNTER(icmp_echo_replies),
+    MTCPP_COUNTER(icmp_unreachable_received),
+    MTCPP_COUNTER(tcp_segments_received),
+    MTCPP_COUNTER(tcp_segments_sent),
+    MTCPP_COUNTER(tcp_malformed),
+    MTCPP_COUNTER(tcp_bad_checksum),
+    MTCPP_COUNTER(tcp_retransmissions),
+    MTCPP_COUNTER(tcp_fast_retransmits),
+    MTCPP_COUNTER(tcp_loss_probes),
+    MTCPP_COUNTER(tcp_loss_probe_recoveries),
+    MTCPP_COUNTER(tcp_dsacks_received),
+    MTCPP_COUNTER(tcp_sack_blocks_ignored),
+    MTCPP_COUNTER(tcp_disordered_acks),
+    MTCPP_COUNTER(tcp_window_probes),
+    MTCPP_COUNTER(tcp_timeouts),
+    MTCPP_COUNTER(tcp_resets_sent),
+    MTCPP_COUNTER(tcp_resets_received),
+    MTCPP_COUNTER(tcp_challenge_acks),
+    MTCPP_COUNTER(tcp_challenge_acks_suppressed),
+    MTCPP_COUNTER(tcp_paws_drops),
+    MTCPP_COUNTER(tcp_out_of_window),
+    MTCPP_COUNTER(tcp_listen_overflows),
+    MTCPP_COUNTER(tcp_invalid_acks_suppressed),
+    MTCPP_COUNTER(tcp_fin_wait_2_timeouts),
+    MTCPP_COUNTER(tcp_orphan_persist_resets),
+    MTCPP_COUNTER(tcp_active_opens),
+    MTCPP_COUNTER(tcp_passive_opens),
+    MTCPP_COUNTER(tcp_connections_in_use),
+    MTCPP_COUNTER(tcp_time_wait),
+    MTCPP_COUNTER(tcp_buffer_bytes_in_use),
+};
+#undef MTCPP_COUNTER
+
 }  // namespace mtcpp

@@ -2,8 +2,9 @@
 """The Linux kernel's side of a scripted TCP conversation: the steps of apps/mtcpp-tcp, on
 ordinary sockets, printing each call and its result in the same words.
 
-usage: peer.py (--connect IP:PORT | --listen IP:PORT) [STEP ...]
-steps: write:N read:N drain shutdown:wr|rd|rdwr linger0 close sleep:MS"""
+usage: peer.py [--cc NAME] (--connect IP:PORT | --listen IP:PORT) [STEP ...]
+steps: write:N read:N drain shutdown:wr|rd|rdwr linger0 close sleep:MS
+--cc NAME: the kernel's congestion control for the connection (TCP_CONGESTION, e.g. cubic)"""
 import errno
 import socket
 import struct
@@ -29,10 +30,15 @@ def main():
     if not args or args[0] in ("-h", "--help") or len(args) < 2:
         print(__doc__)
         sys.exit(0 if args and args[0] in ("-h", "--help") else 2)
+    cc = None
+    if args[0] == "--cc" and len(args) >= 4:
+        cc, args = args[1].encode(), args[2:]
     mode, where, steps = args[0], args[1], args[2:]
     host, port = where.rsplit(":", 1)
     if mode == "--connect":
         s = socket.socket()
+        if cc:
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, cc)
         s.settimeout(10)
         try:
             s.connect((host, int(port)))
@@ -43,6 +49,8 @@ def main():
     elif mode == "--listen":
         l = socket.socket()
         l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if cc:
+            l.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, cc)  # accepted sockets inherit it
         l.bind((host, int(port)))
         l.listen(16)
         print(f"listening on {port}", flush=True)
