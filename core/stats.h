@@ -38,6 +38,7 @@ struct StackStats {
   std::uint64_t tcp_loss_probes = 0;       // tail loss probes sent (RFC 8985 §7)
   std::uint64_t tcp_loss_probe_recoveries = 0;  // losses a probe repaired (§7.4)
   std::uint64_t tcp_dsacks_received = 0;   // duplicate-segment reports (RFC 2883)
+  std::uint64_t tcp_spurious_undos = 0;    // window reductions undone: every retransmission was a duplicate
   std::uint64_t tcp_sack_blocks_ignored = 0;    // SACK blocks outside SND.UNA..SND.MAX
   std::uint64_t tcp_disordered_acks = 0;   // reordered duplicate ACKs let past PAWS
   std::uint64_t tcp_window_probes = 0;     // zero-window probes sent
@@ -99,6 +100,7 @@ inline constexpr NamedCounter kStackCounters[] = {
     MTCPP_COUNTER(tcp_loss_probes),
     MTCPP_COUNTER(tcp_loss_probe_recoveries),
     MTCPP_COUNTER(tcp_dsacks_received),
+    MTCPP_COUNTER(tcp_spurious_undos),
     MTCPP_COUNTER(tcp_sack_blocks_ignored),
     MTCPP_COUNTER(tcp_disordered_acks),
     MTCPP_COUNTER(tcp_window_probes),

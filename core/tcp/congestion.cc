@@ -31,6 +31,11 @@ void NewReno::on_dup_ack_in_recovery() { cwnd_ += mss_; }
 
 void NewReno::on_recovery_start(std::uint32_t flight) { ssthresh_ = half_flight(flight); }
 
+void NewReno::undo(std::uint32_t cwnd, std::uint32_t ssthresh) {
+  cwnd_ = std::max(cwnd_, cwnd);
+  ssthresh_ = std::max(ssthresh_, ssthresh);
+}
+
 void NewReno::on_recovery_end() {
   cwnd_ = ssthresh_;
   avoidance_credit_ = 0;

@@ -22,6 +22,9 @@ class CongestionControl {
   virtual void on_recovery_start(std::uint32_t flight_size) = 0;
   // SACK-based recovery ends: the window is ssthresh (RFC 6937 §3).
   virtual void on_recovery_end() = 0;
+  // The last reduction was spurious (every retransmission it made came back as a D-SACK): the
+  // window and ssthresh go back to at least what they were before it (RFC 3708 §4, RFC 4015).
+  virtual void undo(std::uint32_t cwnd, std::uint32_t ssthresh) = 0;
   // A partial ACK in recovery (RFC 6582 §3.2 step 5).
   virtual void on_partial_ack(std::uint32_t acked_bytes) = 0;
   // The full ACK that ends recovery (RFC 6582 §3.2 step 6).
@@ -45,6 +48,7 @@ class NewReno final : public CongestionControl {
   void on_dup_ack_in_recovery() override;
   void on_recovery_start(std::uint32_t flight_size) override;
   void on_recovery_end() override;
+  void undo(std::uint32_t cwnd, std::uint32_t ssthresh) override;
   void on_partial_ack(std::uint32_t acked_bytes) override;
   void on_exit_recovery(std::uint32_t flight_size) override;
   void on_timeout(std::uint32_t flight_size, bool first_expiry) override;

@@ -168,6 +168,11 @@ void Tcp::answer_unacceptable(Tcb& t, const SegmentIn& seg, Instant now) {
   // would otherwise trade them without end. Data (or a FIN) is always answered, so a retransmission
   // whose ACK was lost still draws one (Linux's tcp_oow_rate_limited draws the same line).
   const bool carries_data = seg.len() > 0 && !seg.h.has(tcp_flag::syn);
+  // Data wholly before RCV.NXT arrived twice: the ACK reports it (RFC 2883 D-SACK).
+  const SeqNum seq{seg.h.seq};
+  const auto bytes = static_cast<std::uint32_t>(seg.payload.size());
+  if (t.sack_enabled && bytes > 0 && seq + bytes <= t.rcv_nxt)
+    t.dsack = {seq, seq + bytes};
   if (!carries_data) {
     if (now < t.next_invalid_ack) {
       ++stats_.tcp_invalid_acks_suppressed;
@@ -274,6 +279,7 @@ bool Tcp::process_ack(Tcb& t, const SegmentIn& seg, Instant now, bool in_window)
       t.persist_backoff = 0;
       t.rexmit_at = kNever;
       t.snd_nxt = t.snd_una;  // an unaccepted probe octet goes again with the data after it
+      if (t.sack_recovery()) t.scoreboard.mark_all_lost();  // what the closed window refused
     }
   }
   const bool fin_acked = t.fin_sent && t.snd_una > t.fin_seq;
@@ -317,13 +323,19 @@ bool Tcp::process_text(Tcb& t, const SegmentIn& seg, Instant now) {
   // Trim what was already received.
   Bytes data = seg.payload;
   std::int32_t offset = seq - t.rcv_nxt;
+  // Bytes received twice are reported in a D-SACK block (RFC 2883 §4): it tells the sender its
+  // retransmission was spurious, so it can undo its window reduction and learn of reordering.
   if (offset < 0) {
-    if (static_cast<std::size_t>(-offset) >= data.size()) {
+    const auto dup = static_cast<std::uint32_t>(std::min<std::size_t>(static_cast<std::size_t>(-offset), data.size()));
+    if (t.sack_enabled) t.dsack = {seq, seq + dup};
+    if (dup == data.size()) {
       t.ack_now = true;  // a pure duplicate: ACK it so the peer stops retransmitting
       return true;
     }
-    data = data.subspan(static_cast<std::size_t>(-offset));
+    data = data.subspan(dup);
     offset = 0;
+  } else if (offset > 0 && t.sack_enabled && t.rcv.holds(static_cast<std::uint32_t>(offset), static_cast<std::uint32_t>(data.size()))) {
+    t.dsack = {seq, seq + static_cast<std::uint32_t>(data.size())};
   }
   // New data after the application closed: nobody will read it (§3.6.1, RFC 2525 §2.16, S16).
   if (t.orphan()) {

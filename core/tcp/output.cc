@@ -48,6 +48,7 @@ TcpHeader Tcp::header_for(Tcb& t, SeqNum seq, std::uint8_t flags, Instant now) {
     const std::size_t n = sack_blocks(t, ranges);
     for (std::size_t i = 0; i < n; ++i)
       h.options.sack[h.options.sack_count++] = {(t.rcv_nxt + ranges[i].begin).v, (t.rcv_nxt + ranges[i].end).v};
+    t.dsack.reset();
   }
   return h;
 }
@@ -70,6 +71,13 @@ std::size_t Tcp::sack_blocks(const Tcb& t, SackRanges& ranges) const {
       ranges[0] = {fin, fin + 1};
       ++n;
     }
+  }
+  // RFC 2883 §4: a D-SACK block, when there is one, comes first and is sent once.
+  if (t.dsack) {
+    n = std::min(n, ranges.size() - 1);
+    std::copy_backward(ranges.begin(), ranges.begin() + static_cast<long>(n), ranges.begin() + static_cast<long>(n) + 1);
+    ranges[0] = {static_cast<std::uint32_t>(t.dsack->first - t.rcv_nxt), static_cast<std::uint32_t>(t.dsack->second - t.rcv_nxt)};
+    ++n;
   }
   // 40 bytes of options: four blocks, or three beside timestamps (RFC 2018 §3).
   return std::min<std::size_t>(n, t.ts_enabled ? 3 : 4);
@@ -148,6 +156,7 @@ void Tcp::send_data(Tcb& t, SeqNum seq, std::uint32_t len, bool fin, Instant now
     if (seq < t.snd_max) t.scoreboard.retransmitted(seq, seq_min(end, t.snd_max), now);
     if (end > t.snd_max) t.scoreboard.sent(seq_max(seq, t.snd_max), end, now);
     if (t.in_recovery) t.prr.sent(static_cast<std::uint32_t>(end - seq));
+    if (seq < t.snd_max && t.undo_marker) ++t.undo_retrans;
   }
   t.snd_nxt = seq_max(t.snd_nxt, end);
   t.snd_max = seq_max(t.snd_max, end);
@@ -209,16 +218,14 @@ void Tcp::send_rst_for(const SegmentIn& seg, Instant now) {
 }
 
 void Tcp::output(Tcb& t, Instant now) {
-  const bool can_send_data = t.state == TcpState::established || t.state == TcpState::close_wait ||
-                             t.state == TcpState::fin_wait_1 || t.state == TcpState::closing ||
-                             t.state == TcpState::last_ack;
+  const bool data_ok = can_send_data(t);
   // RFC 5681 §4.1: after idling longer than the RTO, start again from at most the initial window.
   if (t.cc && t.flight_size() == 0 && t.last_data_sent != kNever && now - t.last_data_sent > t.rtt.rto())
     t.cc->limit_cwnd(initial_window(t));
   // Lost segments first (RFC 6675 NextSeg() rule 1), then new data.
-  bool sent = can_send_data && t.sack_recovery() && retransmit_lost(t, now);
+  bool sent = data_ok && t.sack_recovery() && retransmit_lost(t, now);
   bool sent_new = false;
-  while (can_send_data && t.cc) {
+  while (data_ok && t.cc) {
     const SeqNum data_end = t.snd_buf_seq + t.snd.size();
     // Bytes from SND.NXT to the end of the buffer (0 once the FIN is out).
     const auto unsent = static_cast<std::uint32_t>(std::max<std::int32_t>(0, data_end - t.snd_nxt));
@@ -262,7 +269,7 @@ void Tcp::output(Tcb& t, Instant now) {
   // sender silly-window avoidance holds back): without a timer nothing would ever move it. The
   // persist timer probes a zero window (§3.8.6.1) and is the override timeout for a small one
   // (§3.8.6.2.1).
-  if (can_send_data && t.unsent() > 0 && t.flight_size() == 0 && t.rexmit_at == kNever) {
+  if (data_ok && t.unsent() > 0 && t.flight_size() == 0 && t.rexmit_at == kNever) {
     if (!t.persisting) t.persist_since = now;
     t.persisting = true;
     t.rexmit_at = now + std::min<Duration>(std::max(t.rtt.rto(), config_.persist_min), config_.persist_max);

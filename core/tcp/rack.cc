@@ -27,8 +27,10 @@ void Rack::delivered(const SentSegment& s, Instant now, bool ambiguous) {
     min_rtt_ = rtt;
     min_rtt_at_ = now;
   }
-  rtt_ = rtt;
+  // RACK.rtt and RACK.xmit_ts come from the most recently sent segment delivered (the RFC
+  // walks them in order of sending; the last one's values are those that stay).
   if (s.xmit > xmit_ || (s.xmit == xmit_ && s.end > end_seq_)) {
+    rtt_ = rtt;
     xmit_ = s.xmit;
     end_seq_ = s.end;
     from_retransmission_ = s.ever_retransmitted;

@@ -26,6 +26,12 @@ class ReceiveBuffer {
   // Bytes beyond RCV.NXT the buffer can still hold: the receive window.
   std::uint32_t window() const { return capacity_ - readable_; }
   bool has_out_of_order() const { return range_count_ > 0; }
+  // Whether every byte of [offset, offset + len) past RCV.NXT is already held out of order.
+  bool holds(std::uint32_t offset, std::uint32_t len) const {
+    for (std::size_t i = 0; i < range_count_; ++i)
+      if (ranges_[i].begin <= offset && offset + len <= ranges_[i].end) return true;
+    return false;
+  }
 
   // Places data that starts `offset` bytes past RCV.NXT, clipped to the window. Returns how far
   // RCV.NXT advances (0 while a hole remains before the data). Out-of-order data that would need

@@ -30,8 +30,11 @@ void Tcp::sender_ack(Tcb& t, const SegmentIn& seg, Instant now, bool in_window, 
   if (!t.cc) return;
   if (t.sack_recovery()) {
     bool dsack = false;
-    const std::uint32_t sacked = sack_received(t, seg, now, dsack);
-    sack_ack(t, seg, now, acked, delivered + sacked, advanced, sacked, dsack);
+    SeqNum dsack_end;
+    const std::uint32_t sacked = sack_received(t, seg, now, dsack, dsack_end);
+    // A D-SACK of the probe's retransmission: the original arrived too (RFC 8985 §7.4).
+    const bool dsack_of_probe = dsack && t.tlp.end && dsack_end == *t.tlp.end;
+    sack_ack(t, seg, now, acked, delivered + sacked, advanced, sacked, dsack, dsack_of_probe);
     return;
   }
   // RFC 5681 §2: a duplicate ACK carries no data, no SYN or FIN, the same ACK and window, and
@@ -89,7 +92,7 @@ void Tcp::rack_delivered(Tcb& t, const SegmentIn& seg, const SentSegment& s, Ins
   t.rack.delivered(s, now, ambiguous);
 }
 
-std::uint32_t Tcp::sack_received(Tcb& t, const SegmentIn& seg, Instant now, bool& dsack) {
+std::uint32_t Tcp::sack_received(Tcb& t, const SegmentIn& seg, Instant now, bool& dsack, SeqNum& dsack_end) {
   const TcpOptions& o = seg.h.options;
   if (o.sack_count == 0) return 0;
   const SeqNum ack{seg.h.ack};
@@ -98,16 +101,27 @@ std::uint32_t Tcp::sack_received(Tcb& t, const SegmentIn& seg, Instant now, bool
   for (std::size_t i = 0; i < o.sack_count; ++i) {
     SeqNum begin{o.sack[i].left};
     SeqNum end{o.sack[i].right};
+    if (end <= begin) {
+      ++stats_.tcp_sack_blocks_ignored;
+      continue;
+    }
     // RFC 2883 §4: a first block below the cumulative ACK, or within the second block, reports
     // a segment received twice.
     if (i == 0 && (end <= ack || (o.sack_count > 1 && SeqNum{o.sack[1].left} <= begin &&
                                   end <= SeqNum{o.sack[1].right}))) {
       dsack = true;
+      dsack_end = end;
+      // One of the last reduction's retransmissions, if it lies where they were made.
+      if (t.undo_marker && begin >= *t.undo_marker && end <= t.snd_max)
+        t.undo_retrans -= std::max(1, static_cast<int>((end - begin + t.snd_mss - 1) / t.snd_mss));
       continue;
     }
     // Only what was sent and is not yet acknowledged can be SACKed; anything else is a
     // confused or forged block and changes nothing.
-    if (begin < t.snd_una) begin = t.snd_una;
+    if (begin < t.snd_una) {
+      ++stats_.tcp_sack_blocks_ignored;
+      continue;
+    }
     // A receiver may SACK a segment's data and leave out its FIN (ns-3's TCP does); the FIN
     // came with that data, so it is not lost.
     if (t.fin_sent && end == t.fin_seq && begin < end && t.scoreboard.same_segment(end - 1, end)) end = end + 1;
@@ -132,8 +146,9 @@ std::uint32_t Tcp::sack_received(Tcb& t, const SegmentIn& seg, Instant now, bool
 }
 
 void Tcp::sack_ack(Tcb& t, const SegmentIn& seg, Instant now, std::uint32_t acked, std::uint32_t delivered,
-                   bool advanced, std::uint32_t newly_sacked, bool dsack) {
-  loss_probe_acked(t, seg, now, advanced, newly_sacked, dsack);
+                   bool advanced, std::uint32_t newly_sacked, bool dsack, bool dsack_of_probe) {
+  loss_probe_acked(t, seg, now, advanced, newly_sacked, dsack_of_probe);
+  if (dsack && t.undo_marker && t.undo_retrans <= 0) undo_reduction(t);
   rack_detect_loss(t, now);
   bool ended = false;
   if (t.in_recovery && t.snd_una >= t.recover) {  // RFC 6675 §5: the RecoveryPoint is acknowledged
@@ -142,23 +157,40 @@ void Tcp::sack_ack(Tcb& t, const SegmentIn& seg, Instant now, std::uint32_t acke
     t.rack.recovery_ended();
     ended = true;
   }
-  bool started = false;
-  if (!t.in_recovery && !t.after_rto && t.scoreboard.lost_bytes() > 0) {
-    start_recovery(t);
-    started = true;
-  }
+  if (!t.in_recovery && !t.after_rto && lost_unrepaired(t)) start_recovery(t);
   if (t.in_recovery) {
     t.prr_budget = t.prr.on_ack(delivered, t.in_flight(), t.cc->ssthresh(), t.snd_mss);
-    if (started) t.prr_budget = std::max<std::uint32_t>(t.prr_budget, t.snd_mss);  // the fast retransmit
+    // The fast retransmit goes whatever PRR says (RFC 6675 §5 step 4.3).
+    if (t.prr.out() == 0) t.prr_budget = std::max<std::uint32_t>(t.prr_budget, t.snd_mss);
   } else if (acked > 0 && !ended) {
     t.cc->on_ack(acked);
   }
   schedule_loss_probe(t, now, advanced);
 }
 
+void Tcp::note_reduction(Tcb& t) {
+  t.undo_marker = t.snd_una;
+  t.undo_cwnd = t.cc->cwnd();
+  t.undo_ssthresh = t.cc->ssthresh();
+  t.undo_retrans = 0;
+}
+
+void Tcp::undo_reduction(Tcb& t) {
+  // Every retransmission of the last reduction came back as a duplicate: nothing was lost (the
+  // segments were reordered or delayed), so the window goes back (RFC 3708 §4's response).
+  t.cc->undo(t.undo_cwnd, t.undo_ssthresh);
+  t.undo_marker.reset();
+  ++stats_.tcp_spurious_undos;
+  if (t.in_recovery && t.scoreboard.lost_bytes() == t.scoreboard.retransmitted_bytes()) {
+    t.in_recovery = false;
+    t.rack.recovery_ended();
+  }
+}
+
 void Tcp::start_recovery(Tcb& t) {
   // RFC 6675 §5 step 4: RecoveryPoint = HighData; ssthresh from FlightSize (RFC 5681 eq. 4).
   const auto outstanding = static_cast<std::uint32_t>(t.snd_max - t.snd_una);
+  note_reduction(t);
   t.in_recovery = true;
   t.recover = t.snd_max;
   t.cc->on_recovery_start(outstanding);
@@ -179,11 +211,12 @@ void Tcp::rack_detect_loss(Tcb& t, Instant now) {
 void Tcp::on_reorder_timeout(Tcb& t, Instant now) {
   // RFC 8985 §6.3: the reordering window ran out; what is now deemed lost is repaired at once.
   rack_detect_loss(t, now);
-  if (t.scoreboard.lost_bytes() > 0) {
+  if (lost_unrepaired(t)) {
     if (!t.in_recovery && !t.after_rto) start_recovery(t);
     if (t.in_recovery) {
       t.prr_budget = t.prr.on_ack(0, t.in_flight(), t.cc->ssthresh(), t.snd_mss);
-      if (t.in_flight() == 0) t.prr_budget = std::max<std::uint32_t>(t.prr_budget, t.snd_mss);  // no ACK will come
+      // The fast retransmit, or the pipe is empty: no ACK will come to clock anything out.
+      if (t.prr.out() == 0 || t.in_flight() == 0) t.prr_budget = std::max<std::uint32_t>(t.prr_budget, t.snd_mss);
     }
   }
   output(t, now);
@@ -196,6 +229,7 @@ bool Tcp::retransmit_lost(Tcb& t, Instant now) {
   for (long i; (i = t.scoreboard.next_lost()) >= 0;) {
     if (t.in_recovery ? t.prr_budget == 0 : t.in_flight() >= t.cc->cwnd()) break;
     const SentSegment s = t.scoreboard[static_cast<std::size_t>(i)];
+    if (s.begin >= t.snd_una + t.snd_wnd) break;  // beyond what the receiver takes now
     const bool fin = t.fin_sent && s.end == t.fin_seq + 1;
     send_data(t, s.begin, s.len() - (fin ? 1 : 0), fin, now);
     if (!t.scoreboard[static_cast<std::size_t>(i)].retransmitted) break;  // nothing could go (no room)
@@ -207,10 +241,7 @@ bool Tcp::retransmit_lost(Tcb& t, Instant now) {
 
 void Tcp::schedule_loss_probe(Tcb& t, Instant now, bool restart) {
   // RFC 8985 §7.2: armed when new data goes out or an ACK advances SND.UNA, in the open state.
-  const bool data_states = t.state == TcpState::established || t.state == TcpState::close_wait ||
-                           t.state == TcpState::fin_wait_1 || t.state == TcpState::closing ||
-                           t.state == TcpState::last_ack;
-  if (!t.sack_recovery() || !data_states || t.in_recovery || t.after_rto || t.persisting ||
+  if (!t.sack_recovery() || !can_send_data(t) || t.in_recovery || t.after_rto || t.persisting ||
       t.snd_una == t.snd_max) {
     t.probe_at = kNever;
     return;
@@ -224,7 +255,7 @@ void Tcp::schedule_loss_probe(Tcb& t, Instant now, bool restart) {
 
 void Tcp::on_loss_probe(Tcb& t, Instant now) {
   // One probe at a time (§7.3), and only in the open state with data outstanding.
-  if (t.tlp.end || t.in_recovery || t.after_rto || t.persisting || t.snd_una == t.snd_max) {
+  if (t.tlp.end || !can_send_data(t) || t.in_recovery || t.after_rto || t.persisting || t.snd_una == t.snd_max) {
     rearm(t);
     return;
   }
@@ -252,10 +283,10 @@ void Tcp::on_loss_probe(Tcb& t, Instant now) {
 }
 
 void Tcp::loss_probe_acked(Tcb& t, const SegmentIn& seg, Instant now, bool advanced,
-                           std::uint32_t newly_sacked, bool dsack) {
+                           std::uint32_t newly_sacked, bool dsack_of_probe) {
   // RFC 8985 §7.4, in Linux's form: did the probe repair a loss?
   if (!t.tlp.end || SeqNum{seg.h.ack} < *t.tlp.end) return;
-  if (!t.tlp.retransmission || dsack) {  // new data, or the original and the probe both arrived
+  if (!t.tlp.retransmission || dsack_of_probe) {  // new data, or the original and the probe both arrived
     t.tlp.end.reset();
     return;
   }

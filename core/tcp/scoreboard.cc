@@ -18,12 +18,9 @@ void Scoreboard::retransmitted(SeqNum begin, SeqNum end, Instant now) {
     SentSegment& s = segs_[i];
     s.xmit = now;
     s.ever_retransmitted = true;
-    if (s.sacked) continue;  // go-back-N never resends these; a probe may
-    if (!s.lost) {           // resent before being deemed lost (a tail-loss probe): lost now
-      s.lost = true;
-      lost_bytes_ += s.len();
-    }
-    if (!s.retransmitted) {
+    // A lost segment's repair is in flight. A segment resent without being deemed lost (a tail
+    // loss probe, a window probe's octet) stays an ordinary one in flight: nothing was lost.
+    if (s.lost && !s.retransmitted) {
       s.retransmitted = true;
       retransmitted_bytes_ += s.len();
     }
@@ -83,6 +80,16 @@ void Scoreboard::clear() {
   segs_.clear();
   head_ = 0;
   sacked_bytes_ = sacked_segments_ = lost_bytes_ = retransmitted_bytes_ = 0;
+}
+
+std::uint32_t Scoreboard::trim_front(SeqNum una) {
+  SentSegment& s = segs_[head_];
+  const auto cut = static_cast<std::uint32_t>(una - s.begin);
+  if (s.sacked) sacked_bytes_ -= cut;
+  if (s.lost) lost_bytes_ -= cut;
+  if (s.retransmitted) retransmitted_bytes_ -= cut;
+  s.begin = una;
+  return s.sacked ? 0 : cut;
 }
 
 std::size_t Scoreboard::split(std::size_t i, SeqNum at) {

@@ -3,8 +3,10 @@
 //
 // Contract:
 //  - sent() appends a first transmission at the right edge; retransmitted() marks the records a
-//    retransmission covers (splitting a record when the retransmission covers part of it).
-//  - acked() drops what a cumulative ACK covers; sack() marks what a SACK block covers. Both call
+//    retransmission covers (splitting a record when our own retransmission covers part of it:
+//    the only split, so the peer cannot multiply records).
+//  - acked() drops what a cumulative ACK covers (trimming a record it covers in part); sack()
+//    marks the whole records a SACK block covers. Both call
 //    `delivered(segment)` once for each record that reaches the receiver for the first time, so
 //    that RACK (rack.h) can learn from it, and return the bytes newly delivered (RFC 6937's
 //    DeliveredData is their sum).
@@ -80,6 +82,9 @@ class Scoreboard {
   void clear();
 
  private:
+  // The head record is acknowledged up to `una` (inside it): its front is cut off in place.
+  // Returns the bytes newly delivered.
+  std::uint32_t trim_front(SeqNum una);
   // Cuts record i in two at seq (strictly inside it); returns the index of the second half.
   std::size_t split(std::size_t i, SeqNum at);
   // Index of the record holding seq, or size() when none does.
@@ -108,16 +113,7 @@ std::uint32_t Scoreboard::acked(SeqNum una, Delivered&& delivered) {
     unflag(s);
     ++head_;
   }
-  if (!empty() && segs_[head_].begin < una) {  // a record acknowledged in part
-    const std::size_t second = split(head_, una);
-    SentSegment& s = segs_[second - 1];
-    if (!s.sacked) {
-      newly += s.len();
-      delivered(static_cast<const SentSegment&>(s));
-    }
-    unflag(s);
-    ++head_;
-  }
+  if (!empty() && segs_[head_].begin < una) newly += trim_front(una);  // acknowledged in part
   compact();
   return newly;
 }
@@ -127,10 +123,10 @@ std::uint32_t Scoreboard::sack(SeqNum begin, SeqNum end, Delivered&& delivered) 
   std::uint32_t newly = 0;
   std::size_t i = find(begin);
   if (i == segs_.size()) return 0;
-  if (segs_[i].begin < begin) i = split(i, begin);
-  for (; i < segs_.size() && segs_[i].begin < end; ++i) {
-    if (segs_[i].sacked) continue;
-    if (segs_[i].end > end) split(i, end);
+  // Only whole segments: a block edge inside one (a resegmenting middlebox, or a peer cutting
+  // records to make every ACK cost more) marks nothing there.
+  for (; i < segs_.size() && segs_[i].end <= end; ++i) {
+    if (segs_[i].sacked || segs_[i].begin < begin) continue;
     SentSegment& s = segs_[i];
     newly += s.len();
     delivered(static_cast<const SentSegment&>(s));

@@ -431,7 +431,7 @@ int Tcp::abort(int s, Instant now) {
 void Tcp::connection_lost(Tcb& t, int error, Instant now) {
   flow_remove(t);
   timers_.cancel(t.timer);
-  t.rexmit_at = t.delack_at = t.keepalive_at = t.close_at = kNever;
+  t.rexmit_at = t.delack_at = t.keepalive_at = t.close_at = t.probe_at = t.reorder_at = kNever;
   t.so_error = error;
   t.last_error = error;
   if (t.orphan()) {

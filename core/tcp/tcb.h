@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <utility>
 
 #include "core/tcp/congestion.h"
 #include "core/tcp/prr.h"
@@ -61,6 +62,8 @@ struct Tcb {
   SeqNum rcv_adv;          // right edge of the window last advertised (never shrunk)
   SeqNum last_ack_sent;
   std::optional<SeqNum> fin_seq_received;  // a FIN seen beyond RCV.NXT (out of order)
+  // Bytes that arrived twice, reported in the next ACK's first SACK block (RFC 2883 D-SACK).
+  std::optional<std::pair<SeqNum, SeqNum>> dsack;
 
   // Options agreed in the handshake.
   bool ws_enabled = false;
@@ -109,6 +112,12 @@ struct Tcb {
   LossProbe tlp;
   Prr prr;
   std::uint32_t prr_budget = 0;  // what PRR lets go on the ACK being processed
+  // Undoing a reduction that D-SACKs prove spurious (RFC 3708's detection, Linux's undo): the
+  // window before the last reduction, and its retransmissions not yet reported as duplicates.
+  std::optional<SeqNum> undo_marker;  // SND.UNA when the reduction began; unset: nothing to undo
+  std::uint32_t undo_cwnd = 0;
+  std::uint32_t undo_ssthresh = 0;
+  int undo_retrans = 0;
 
   // ACK policy (RFC 9293 §3.8.6.3; RFC 1122 §4.2.3.2).
   bool ack_now = false;

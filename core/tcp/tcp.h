@@ -183,14 +183,26 @@ class Tcp {
   std::uint32_t new_data_acked(Tcb& t, const SegmentIn& seg, Instant now, std::uint32_t& delivered);
   void rack_delivered(Tcb& t, const SegmentIn& seg, const SentSegment& s, Instant now);
   // The segment's SACK blocks: returns the bytes newly SACKed; `dsack` tells of a D-SACK.
-  std::uint32_t sack_received(Tcb& t, const SegmentIn& seg, Instant now, bool& dsack);
+  std::uint32_t sack_received(Tcb& t, const SegmentIn& seg, Instant now, bool& dsack, SeqNum& dsack_end);
   void sack_ack(Tcb& t, const SegmentIn& seg, Instant now, std::uint32_t acked, std::uint32_t delivered,
-                bool advanced, std::uint32_t newly_sacked, bool dsack);
+                bool advanced, std::uint32_t newly_sacked, bool dsack, bool dsack_of_probe);
+  // Something is deemed lost and its repair has not been sent yet.
+  static bool lost_unrepaired(const Tcb& t) {
+    return t.scoreboard.lost_bytes() > t.scoreboard.retransmitted_bytes();
+  }
+  // States in which data (and a FIN) may be sent.
+  static bool can_send_data(const Tcb& t) {
+    return t.state == TcpState::established || t.state == TcpState::close_wait ||
+           t.state == TcpState::fin_wait_1 || t.state == TcpState::closing || t.state == TcpState::last_ack;
+  }
   void newreno_ack(Tcb& t, Instant now, std::uint32_t acked, bool advanced, bool duplicate);
   void start_recovery(Tcb& t);
+  // Remembers the window before a reduction, so D-SACKs can prove it spurious and undo it.
+  void note_reduction(Tcb& t);
+  void undo_reduction(Tcb& t);
   void rack_detect_loss(Tcb& t, Instant now);
   void loss_probe_acked(Tcb& t, const SegmentIn& seg, Instant now, bool advanced, std::uint32_t newly_sacked,
-                        bool dsack);
+                        bool dsack_of_probe);
   // Resends what the scoreboard holds lost, as the window or PRR allows; true if anything went.
   bool retransmit_lost(Tcb& t, Instant now);
   void schedule_loss_probe(Tcb& t, Instant now, bool restart);
@@ -210,12 +222,13 @@ class Tcp {
   void send_rst(Tcb& t, Instant now);
   void send_rst_for(const SegmentIn& seg, Instant now);
   TcpHeader header_for(Tcb& t, SeqNum seq, std::uint8_t flags, Instant now);
-  // The SACK blocks an ACK sent now carries (RFC 2018 §4), newest first, as offsets from RCV.NXT.
+  // The SACK blocks an ACK sent now carries (RFC 2018 §4), newest first, as offsets from RCV.NXT
+  // (modulo 2^32: a D-SACK block lies before it).
   using SackRanges = std::array<ReceiveBuffer::Range, ReceiveBuffer::kMaxRanges>;
   // Whether an ACK sent now carries SACK blocks: cheap, so the common case costs one test.
   static bool sack_due(const Tcb& t) {
     const bool fin_ahead = t.fin_seq_received && *t.fin_seq_received > t.rcv_nxt;
-    return t.sack_enabled && (t.rcv.has_out_of_order() || fin_ahead);
+    return t.sack_enabled && (t.rcv.has_out_of_order() || fin_ahead || t.dsack);
   }
   std::size_t sack_blocks(const Tcb& t, SackRanges& out) const;
   // Payload room of a data segment sent now: SND.MSS less the SACK option's bytes (§3.7.1's

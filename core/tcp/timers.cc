@@ -98,6 +98,7 @@ void Tcp::on_rexmit_timeout(Tcb& t, Instant now) {
     return;
   }
   // §5.4 and RFC 5681 §3.1: resend the first unacknowledged segment with a one-segment window.
+  if (t.cc && t.retransmits == 1) note_reduction(t);
   if (t.cc) t.cc->on_timeout(t.flight_size(), t.retransmits == 1);
   t.in_recovery = false;
   t.after_rto = true;
@@ -111,6 +112,9 @@ void Tcp::on_rexmit_timeout(Tcb& t, Instant now) {
     t.probe_at = t.reorder_at = kNever;
     if (!t.scoreboard.empty() && t.scoreboard[0].sacked) t.scoreboard.clear_sacks();
     t.scoreboard.mark_all_lost();
+    // A receiver that closed its window on data in flight: nothing may go but probes, so as
+    // without SACK the persist timer takes over (it never times out a peer that answers).
+    if (t.snd_wnd == 0) t.snd_nxt = t.snd_una;
   } else {
     t.snd_nxt = t.snd_una;  // go back N
   }

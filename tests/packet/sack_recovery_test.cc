@@ -208,12 +208,95 @@ TEST_F(SackRecovery, ASackedSegmentsFinIsNotLostThoughTheBlockLeavesItOut) {
   EXPECT_EQ(sent_data(), (std::vector<std::uint32_t>{1}));  // only the hole goes again
 }
 
+TEST_F(SackRecovery, DataReceivedTwiceIsReportedInADsackBlock) {
+  const int fd = established(sack_syn());
+  (void)fd;
+  const auto first_block = [&] {
+    auto ack = next_sent();
+    EXPECT_TRUE(ack && ack->options.sack_count > 0);
+    return ack && ack->options.sack_count > 0
+               ? std::pair{ack->options.sack[0].left - peer_iss_, ack->options.sack[0].right - peer_iss_}
+               : std::pair{0u, 0u};
+  };
+  inject(seg(P | A, 1, 1, 1000));
+  next_sent();
+  inject(seg(P | A, 1, 1, 1000));  // again: a spurious retransmission
+  EXPECT_EQ(first_block(), std::pair(1u, 1001u));  // RFC 2883 §4.1.1: below the cumulative ACK
+  // Out of order data received twice: the D-SACK block, then the block holding it (§4.1.2).
+  inject(seg(P | A, 2001, 1, 1000));
+  next_sent();
+  inject(seg(P | A, 2001, 1, 1000));
+  auto ack = next_sent();
+  ASSERT_TRUE(ack && ack->options.sack_count == 2);
+  EXPECT_EQ(ack->options.sack[0].left - peer_iss_, 2001u);
+  EXPECT_EQ(ack->options.sack[1].left - peer_iss_, 2001u);
+  // Sent once: the next ACK has only the ordinary block.
+  inject(seg(P | A, 4001, 1, 1000));
+  ack = next_sent();
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->options.sack[0].left - peer_iss_, 4001u);
+}
+
+TEST_F(SackRecovery, AReductionEveryRetransmissionOfWhichIsDsackedIsUndone) {
+  // Segment 1 was only delayed (reordered): its retransmission comes back as a D-SACK.
+  const int fd = burst_sent(10000);
+  inject(ack_with(1, {{1001, 2001}}));
+  inject(ack_with(1, {{1001, 3001}}));
+  inject(ack_with(1, {{1001, 4001}}));
+  expect(seg(A, 1, 1, 1000));
+  const std::uint32_t cwnd_before = 10000;
+  EXPECT_EQ(tcb(fd).cc->ssthresh(), 5000u);
+  inject(ack_with(10001, {}));  // the original arrived: recovery ends, the window is halved
+  EXPECT_EQ(tcb(fd).cc->cwnd(), 5000u);
+  advance(10ms);
+  inject(ack_with(10001, {{1, 1001}}));  // and the retransmission was a duplicate
+  EXPECT_EQ(stack().stats().tcp_spurious_undos, 1u);
+  EXPECT_GE(tcb(fd).cc->cwnd(), cwnd_before);
+  EXPECT_GT(tcb(fd).cc->ssthresh(), 5000u);
+}
+
+TEST_F(SackRecovery, ResendingAWindowProbesOctetIsNotALoss) {
+  const int fd = established(sack_syn());
+  ASSERT_EQ(stack().send(fd, bytes(1000), now()), 1000);
+  sent_data();
+  inject(seg(A, 1, 1001).with_win(0));  // all acknowledged, and the window closes
+  ASSERT_EQ(stack().send(fd, bytes(1000), now()), 1000);
+  for (int probe = 0; probe < 4; ++probe) {
+    advance(tcb(fd).rexmit_at - now());
+    expect(seg(A, 1001, 1, 1));  // the same octet each time
+    inject(seg(A, 1, 1001).with_win(0));
+  }
+  EXPECT_EQ(stack().stats().tcp_fast_retransmits, 0u);
+  EXPECT_FALSE(tcb(fd).in_recovery);
+  EXPECT_GE(tcb(fd).cc->cwnd(), 10000u);
+}
+
+TEST_F(SackRecovery, AWindowClosedOnDataInFlightIsProbedNotTimedOut) {
+  StackConfig c = default_config();
+  c.tcp.data_retries = 3;
+  configure(c);
+  const int fd = burst_sent(5000);
+  inject(ack_with(1, {}).with_win(0));  // the receiver shrank its window to nothing
+  for (int i = 0; i < 8; ++i) {
+    advance(std::max(tcb(fd).rexmit_at - now(), Duration(1ms)));
+    while (next_sent()) {
+    }
+    inject(ack_with(1, {}).with_win(0));  // it answers every probe
+  }
+  EXPECT_EQ(state(fd), TcpState::established);
+  inject(ack_with(1, {}));  // the window opens: the data goes again
+  EXPECT_EQ(sent_data().front(), 1u);
+}
+
 TEST_F(SackRecovery, BlocksOutsideWhatWasSentChangeNothing) {
   const int fd = burst_sent(4000);
   inject(ack_with(1, {{5001, 9001}}));         // beyond SND.MAX
   inject(ack_with(1, {{100001, 200001}}));     // far beyond
-  EXPECT_EQ(stack().stats().tcp_sack_blocks_ignored, 2u);
-  EXPECT_EQ(tcb(fd).scoreboard.sacked_bytes(), 0u);
+  inject(ack_with(1001, {{2001, 3001}, {1, 2001}}));  // a second block reaching below SND.UNA
+  inject(ack_with(1001, {{3001, 2001}}));      // empty
+  EXPECT_EQ(stack().stats().tcp_sack_blocks_ignored, 4u);
+  EXPECT_EQ(stack().stats().tcp_dsacks_received, 0u);
+  EXPECT_EQ(tcb(fd).scoreboard.sacked_bytes(), 1000u);  // only the good block of the third ACK
   EXPECT_FALSE(tcb(fd).in_recovery);
 }
 
