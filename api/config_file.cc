@@ -271,6 +271,9 @@ constexpr Key kKeys[] = {
      [](MtcpConfig& c, std::string_view v) { c.tcp.keepalive_idle = seconds(v, 1, kIntMax); }},
     {"tcp_nagle", [](MtcpConfig& c, std::string_view v) { c.tcp.nagle = flag(v); }},
     {"tcp_sack", [](MtcpConfig& c, std::string_view v) { c.tcp.sack = flag(v); }},
+    {"tcp_congestion", [](MtcpConfig& c, std::string_view v) {
+       c.tcp.congestion = *congestion_algorithm(one_of(v, {"cubic", "newreno", "reno"}));
+     }},
     {"tcp_timestamps", [](MtcpConfig& c, std::string_view v) { c.tcp.timestamps = flag(v); }},
     {"tcp_window_scaling",
      [](MtcpConfig& c, std::string_view v) { c.tcp.window_scaling = flag(v); }},
@@ -594,6 +597,7 @@ std::string describe(const MtcpConfig& c) {
   row("tcp_rto_max_ms", as_ms(t.rto_max));
   row("tcp_delayed_ack_ms", as_ms(t.delayed_ack));
   row("tcp_quick_acks", std::to_string(t.quick_acks));
+  row("tcp_congestion", std::string(congestion_name(t.congestion)));
   row("tcp_fin_wait_2_timeout_s", as_s(t.fin_wait_2_timeout));
   row("tcp_keepalive_idle_s", as_s(t.keepalive_idle));
   row("tcp_nagle", t.nagle ? 1 : 0);

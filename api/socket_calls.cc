@@ -332,6 +332,12 @@ int mtcp_setsockopt(mctx_t mctx, int sockid, int level, int optname, const void*
         return int_value(&v) ? static_cast<int>(result(s.set_option(e->tcp, SocketOption::nodelay, v, c->now()))) : fail(EINVAL);
       case TCP_MAXSEG:
         return int_value(&v) ? static_cast<int>(result(s.set_option(e->tcp, SocketOption::max_segment, v, c->now()))) : fail(EINVAL);
+      case TCP_CONGESTION: {  // a name, as Linux: "cubic" or "newreno" ("reno" too); ENOENT otherwise
+        const auto* chars = static_cast<const char*>(optval);
+        const auto a = congestion_algorithm(std::string_view(chars, strnlen(chars, static_cast<std::size_t>(optlen))));
+        if (!a) return fail(ENOENT);
+        return static_cast<int>(result(s.set_option(e->tcp, SocketOption::congestion, static_cast<int>(*a), c->now())));
+      }
       default: return fail(ENOPROTOOPT);
     }
   }
@@ -387,6 +393,18 @@ int mtcp_getsockopt(mctx_t mctx, int sockid, int level, int optname, void* optva
     switch (optname) {
       case TCP_NODELAY: return put_option(SocketOption::nodelay);
       case TCP_MAXSEG: return put_option(SocketOption::max_segment);
+      case TCP_CONGESTION: {  // the name, NUL-padded, cut to *optlen (as Linux)
+        int v = 0;
+        if (long r = c->stack().get_option(e->tcp, SocketOption::congestion, &v); r < 0) return static_cast<int>(result(r));
+        char name[16] = {};
+        const std::string_view n = congestion_name(static_cast<CongestionAlgorithm>(v));
+        std::memcpy(name, n.data(), n.size());
+        if (static_cast<int>(*optlen) < 0) return fail(EINVAL);
+        const auto len = std::min<socklen_t>(*optlen, sizeof name);
+        std::memcpy(optval, name, len);
+        *optlen = len;
+        return 0;
+      }
       default: return fail(ENOPROTOOPT);
     }
   }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/tcp/congestion.h"
 #include "core/time.h"
 #include "core/wire/addr.h"
 
@@ -54,6 +55,9 @@ struct TcpConfig {
   bool timestamps = true;
   bool nagle = true;  // default for new sockets; TCP_NODELAY turns it off per socket
   std::uint32_t initial_window_segments = 10;  // RFC 6928
+  // The congestion controller of new sockets (TCP_CONGESTION changes it per socket): CUBIC
+  // (RFC 9438) with HyStart++, as Linux, or NewReno (RFC 5681, RFC 6582).
+  CongestionAlgorithm congestion = CongestionAlgorithm::cubic;
 
   // RFC 6298. The minimum RTO is Linux's 200 ms, not §2.4's conservative 1 s: with RACK-TLP
   // repairing losses within a round trip or two, the RTO is the last resort, and a 1 s floor

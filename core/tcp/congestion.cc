@@ -2,12 +2,30 @@
 
 #include <algorithm>
 
+#include "core/tcp/cubic.h"
+
 namespace mtcpp {
+
+std::optional<CongestionAlgorithm> congestion_algorithm(std::string_view name) {
+  if (name == "newreno" || name == "reno") return CongestionAlgorithm::newreno;
+  if (name == "cubic") return CongestionAlgorithm::cubic;
+  return std::nullopt;
+}
+
+std::string_view congestion_name(CongestionAlgorithm a) {
+  return a == CongestionAlgorithm::cubic ? "cubic" : "newreno";
+}
+
+std::unique_ptr<CongestionControl> make_congestion_control(CongestionAlgorithm a, std::uint32_t mss,
+                                                           std::uint32_t initial_window_bytes) {
+  if (a == CongestionAlgorithm::cubic) return std::make_unique<Cubic>(mss, initial_window_bytes);
+  return std::make_unique<NewReno>(mss, initial_window_bytes);
+}
 
 NewReno::NewReno(std::uint32_t mss, std::uint32_t initial_window_bytes)
     : mss_(mss), cwnd_(initial_window_bytes) {}
 
-void NewReno::on_ack(std::uint32_t acked) {
+void NewReno::on_ack(std::uint32_t acked, const AckSample&) {
   if (cwnd_ < ssthresh_) {
     cwnd_ += std::min(acked, mss_);  // slow start, RFC 5681 equation 2 (with ABC's L = 1 SMSS)
     return;
@@ -20,16 +38,16 @@ void NewReno::on_ack(std::uint32_t acked) {
   }
 }
 
-std::uint32_t NewReno::half_flight(std::uint32_t flight) const { return std::max(flight / 2, 2 * mss_); }
+std::uint32_t NewReno::reduced_ssthresh(std::uint32_t flight) { return std::max(flight / 2, 2 * mss_); }
 
 void NewReno::on_enter_recovery(std::uint32_t flight) {
-  ssthresh_ = half_flight(flight);  // equation 4
+  ssthresh_ = reduced_ssthresh(flight);  // equation 4
   cwnd_ = ssthresh_ + 3 * mss_;
 }
 
 void NewReno::on_dup_ack_in_recovery() { cwnd_ += mss_; }
 
-void NewReno::on_recovery_start(std::uint32_t flight) { ssthresh_ = half_flight(flight); }
+void NewReno::on_recovery_start(std::uint32_t flight) { ssthresh_ = reduced_ssthresh(flight); }
 
 void NewReno::undo(std::uint32_t cwnd, std::uint32_t ssthresh) {
   cwnd_ = std::max(cwnd_, cwnd);
@@ -53,7 +71,7 @@ void NewReno::on_exit_recovery(std::uint32_t flight) {
 }
 
 void NewReno::on_timeout(std::uint32_t flight, bool first_expiry) {
-  if (first_expiry) ssthresh_ = half_flight(flight);
+  if (first_expiry) ssthresh_ = reduced_ssthresh(flight);
   cwnd_ = mss_;  // loss window, one segment
   avoidance_credit_ = 0;
 }

@@ -1,10 +1,30 @@
-// Congestion control behind a small interface (RFC 5681's variables), so CUBIC can follow NewReno.
-// The sender owns loss detection (duplicate ACKs, RTO, the recovery point of RFC 6582); the
-// controller owns only cwnd and ssthresh.
+// Congestion control behind a small interface (RFC 5681's variables): NewReno here, CUBIC in
+// cubic.h. The sender owns loss detection (duplicate ACKs, SACK, RACK, RTO, the recovery point);
+// the controller owns only cwnd and ssthresh.
 #pragma once
 #include <cstdint>
+#include <memory>
+#include <optional>
+#include <string_view>
+
+#include "core/tcp/seq.h"
+#include "core/time.h"
 
 namespace mtcpp {
+
+// What an ACK that acknowledged new data tells a controller besides the bytes.
+struct AckSample {
+  Instant now;
+  Duration rtt{-1};       // a round-trip sample this ACK gave (negative: none)
+  Duration min_rtt{-1};   // the connection's smallest so far (negative: none yet)
+  SeqNum ack;             // SEG.ACK
+  SeqNum snd_max;         // the highest sequence sent: where a round that starts now ends
+};
+
+enum class CongestionAlgorithm { newreno, cubic };
+// "newreno" or "cubic" (as Linux names them); nothing for another name.
+std::optional<CongestionAlgorithm> congestion_algorithm(std::string_view name);
+std::string_view congestion_name(CongestionAlgorithm a);
 
 class CongestionControl {
  public:
@@ -12,7 +32,7 @@ class CongestionControl {
   virtual std::uint32_t cwnd() const = 0;
   virtual std::uint32_t ssthresh() const = 0;
   // New data acknowledged outside recovery.
-  virtual void on_ack(std::uint32_t acked_bytes) = 0;
+  virtual void on_ack(std::uint32_t acked_bytes, const AckSample& sample) = 0;
   // Three duplicate ACKs: fast retransmit begins (RFC 5681 §3.2 steps 2-3).
   virtual void on_enter_recovery(std::uint32_t flight_size) = 0;
   // A further duplicate ACK in recovery inflates the window (step 4).
@@ -35,15 +55,19 @@ class CongestionControl {
   // cwnd = min(cwnd, bytes): the restart window after an idle period longer than the RTO
   // (RFC 5681 §4.1), and the one-segment window after a lost SYN (§3.1).
   virtual void limit_cwnd(std::uint32_t bytes) = 0;
+  // Takes over the window of the controller this one replaces (TCP_CONGESTION on an open
+  // connection).
+  virtual void adopt(std::uint32_t cwnd, std::uint32_t ssthresh) = 0;
 };
 
 // NewReno: RFC 5681 slow start and congestion avoidance, RFC 6582 recovery, RFC 6928 initial window.
-class NewReno final : public CongestionControl {
+// CUBIC reuses its recovery arithmetic and changes how the window grows and how far it falls.
+class NewReno : public CongestionControl {
  public:
   NewReno(std::uint32_t mss, std::uint32_t initial_window_bytes);
   std::uint32_t cwnd() const override { return cwnd_; }
   std::uint32_t ssthresh() const override { return ssthresh_; }
-  void on_ack(std::uint32_t acked_bytes) override;
+  void on_ack(std::uint32_t acked_bytes, const AckSample& sample) override;
   void on_enter_recovery(std::uint32_t flight_size) override;
   void on_dup_ack_in_recovery() override;
   void on_recovery_start(std::uint32_t flight_size) override;
@@ -53,13 +77,22 @@ class NewReno final : public CongestionControl {
   void on_exit_recovery(std::uint32_t flight_size) override;
   void on_timeout(std::uint32_t flight_size, bool first_expiry) override;
   void limit_cwnd(std::uint32_t bytes) override;
+  void adopt(std::uint32_t cwnd, std::uint32_t ssthresh) override {
+    cwnd_ = cwnd;
+    ssthresh_ = ssthresh;
+  }
 
- private:
-  std::uint32_t half_flight(std::uint32_t flight_size) const;
+ protected:
+  // ssthresh after a congestion event: RFC 5681 equation 4, max(FlightSize / 2, 2 SMSS).
+  virtual std::uint32_t reduced_ssthresh(std::uint32_t flight_size);
   std::uint32_t mss_;
   std::uint32_t cwnd_;
   std::uint32_t ssthresh_ = 0xffffffffu;  // "arbitrarily high" (RFC 5681 §3.1)
   std::uint32_t avoidance_credit_ = 0;    // bytes acked toward the next +1 MSS in avoidance
 };
+
+// The controller a connection starts with (cwnd = the initial window).
+std::unique_ptr<CongestionControl> make_congestion_control(CongestionAlgorithm a, std::uint32_t mss,
+                                                           std::uint32_t initial_window_bytes);
 
 }  // namespace mtcpp

@@ -83,7 +83,7 @@ void Tcp::negotiate_options(Tcb& t, const TcpOptions& peer) {
   std::uint32_t mss = std::max(std::min({std::uint32_t{t.peer_mss}, our_max, user_cap}), kMinPeerMss);
   if (t.ts_enabled) mss -= 12;  // every segment carries 12 bytes of timestamps
   t.snd_mss = static_cast<std::uint16_t>(mss);
-  t.cc = std::make_unique<NewReno>(t.snd_mss, initial_window(t));
+  t.cc = make_congestion_control(t.cc_algorithm, t.snd_mss, initial_window(t));
 }
 
 std::uint32_t Tcp::initial_window(const Tcb& t) const {
@@ -128,6 +128,7 @@ void Tcp::listen_input(Tcb& l, const SegmentIn& seg, Instant now, std::optional<
   c->remote = {seg.src, h.src_port};
   c->bound = true;
   c->listener = &l;
+  c->cc_algorithm = l.cc_algorithm;  // as Linux: the listener's TCP_CONGESTION
   c->passive_open = true;
   c->nodelay = l.nodelay;
   c->keepalive = l.keepalive;

@@ -41,18 +41,19 @@ void Tcp::sender_ack(Tcb& t, const SegmentIn& seg, Instant now, bool in_window, 
   // arrives while data is outstanding (answers to window probes are not duplicates).
   const bool duplicate = !advanced && in_window && ack == t.snd_una && seg.payload.empty() &&
                          !seg.h.has(tcp_flag::fin) && window_unchanged && t.flight_size() > 0 && !t.persisting;
-  newreno_ack(t, now, acked, advanced, duplicate);
+  newreno_ack(t, seg, now, acked, advanced, duplicate);
 }
 
 std::uint32_t Tcp::new_data_acked(Tcb& t, const SegmentIn& seg, Instant now, std::uint32_t& delivered) {
   const SeqNum ack{seg.h.ack};
   const auto& ts = seg.h.options.timestamps;
   // RTT sample: from the echoed timestamp (RFC 7323 §4.1), else the one timed segment (Karn).
+  t.ack_rtt = Duration(-1);
   if (t.ts_enabled && ts && ts->tsecr != 0) {
     const auto ms = static_cast<std::int32_t>(tsval(t, now) - ts->tsecr);
-    if (ms >= 0) t.rtt.sample(std::chrono::milliseconds(ms));
+    if (ms >= 0) t.rtt.sample(t.ack_rtt = std::chrono::milliseconds(ms));
   } else if (t.rtt_timing && ack > t.rtt_seq) {
-    t.rtt.sample(now - t.rtt_start);
+    t.rtt.sample(t.ack_rtt = now - t.rtt_start);
     t.rtt_timing = false;
   }
   // The SYN and FIN occupy sequence space but not the buffer; congestion control counts data.
@@ -90,6 +91,12 @@ void Tcp::rack_delivered(Tcb& t, const SegmentIn& seg, const SentSegment& s, Ins
     ambiguous = ambiguous || now - s.xmit < t.rack.min_rtt();
   }
   t.rack.delivered(s, now, ambiguous);
+  if (!ambiguous) t.ack_rtt = now - s.xmit;  // finer than the timestamps' milliseconds
+}
+
+AckSample Tcp::ack_sample(const Tcb& t, const SegmentIn& seg, Instant now) const {
+  const Duration min_rtt = t.rack.min_rtt() != Duration::max() ? t.rack.min_rtt() : Duration(-1);
+  return AckSample{now, t.ack_rtt, min_rtt, SeqNum{seg.h.ack}, t.snd_max};
 }
 
 std::uint32_t Tcp::sack_received(Tcb& t, const SegmentIn& seg, Instant now, bool& dsack, SeqNum& dsack_end) {
@@ -163,7 +170,7 @@ void Tcp::sack_ack(Tcb& t, const SegmentIn& seg, Instant now, std::uint32_t acke
     // The fast retransmit goes whatever PRR says (RFC 6675 §5 step 4.3).
     if (t.prr.out() == 0) t.prr_budget = std::max<std::uint32_t>(t.prr_budget, t.snd_mss);
   } else if (acked > 0 && !ended) {
-    t.cc->on_ack(acked);
+    t.cc->on_ack(acked, ack_sample(t, seg, now));
   }
   schedule_loss_probe(t, now, advanced);
 }
@@ -302,10 +309,11 @@ void Tcp::loss_probe_acked(Tcb& t, const SegmentIn& seg, Instant now, bool advan
   (void)now;
 }
 
-void Tcp::newreno_ack(Tcb& t, Instant now, std::uint32_t acked, bool advanced, bool duplicate) {
+void Tcp::newreno_ack(Tcb& t, const SegmentIn& seg, Instant now, std::uint32_t acked, bool advanced,
+                      bool duplicate) {
   if (advanced) {
     if (!t.in_recovery) {
-      t.cc->on_ack(acked);
+      t.cc->on_ack(acked, ack_sample(t, seg, now));
     } else if (t.snd_una >= t.recover) {  // RFC 6582 §3.2 step 6: full acknowledgment
       t.in_recovery = false;
       t.cc->on_exit_recovery(t.flight_size());

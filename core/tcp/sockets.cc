@@ -42,6 +42,7 @@ Tcb* Tcp::new_tcb(std::uint32_t send_buffer, std::uint32_t receive_buffer) {
   auto* t = new Tcb(send_buffer, receive_buffer, RttEstimator(config_.rto_initial, config_.rto_min, config_.rto_max));
   t->timer.owner = t;
   t->nodelay = !config_.nagle;
+  t->cc_algorithm = config_.congestion;
   ++connections_;
   stats_.tcp_connections_in_use = connections_;
   stats_.tcp_buffer_bytes_in_use += send_buffer + receive_buffer;
@@ -465,6 +466,17 @@ int Tcp::set_option(int s, SocketOption opt, int value, Instant now) {
       t->user_mss = static_cast<std::uint16_t>(value);
       return 0;
     case SocketOption::reuse_address: t->reuse_address = value != 0; return 0;
+    case SocketOption::congestion: {
+      if (value != static_cast<int>(CongestionAlgorithm::newreno) && value != static_cast<int>(CongestionAlgorithm::cubic))
+        return -EINVAL;
+      t->cc_algorithm = static_cast<CongestionAlgorithm>(value);
+      if (t->cc) {  // an open connection: the new controller goes on from the current window
+        auto next = make_congestion_control(t->cc_algorithm, t->snd_mss, t->cc->cwnd());
+        next->adopt(t->cc->cwnd(), t->cc->ssthresh());
+        t->cc = std::move(next);
+      }
+      return 0;
+    }
     case SocketOption::send_buffer: case SocketOption::receive_buffer: {
       // Any time, as in Linux: applications size buffers after accept. Data held is kept, and a
       // buffer never shrinks below it (nor below the window already advertised).
@@ -504,6 +516,7 @@ int Tcp::get_option(int s, SocketOption opt, int* value) {
     case SocketOption::receive_buffer: *value = static_cast<int>(t->rcv.capacity()); return 0;
     case SocketOption::max_segment: *value = t->snd_mss; return 0;
     case SocketOption::reuse_address: *value = t->reuse_address; return 0;
+    case SocketOption::congestion: *value = static_cast<int>(t->cc_algorithm); return 0;
   }
   return -ENOPROTOOPT;
 }

@@ -102,6 +102,8 @@ struct Tcb {
   // Congestion control and loss recovery: RFC 6675 with PRR and RACK-TLP when the peer SACKs
   // (recovery.cc), RFC 6582's NewReno otherwise.
   std::unique_ptr<CongestionControl> cc;
+  CongestionAlgorithm cc_algorithm = CongestionAlgorithm::cubic;
+  Duration ack_rtt{-1};       // the RTT sample the ACK being processed gave, if any
   int dup_acks = 0;
   bool in_recovery = false;   // fast recovery (RFC 6675 §5, RFC 6582 §3.2)
   bool after_rto = false;     // an RTO's retransmissions are under way, until SND.UNA passes `recover`

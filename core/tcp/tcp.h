@@ -57,6 +57,7 @@ enum class Shutdown { read, write, both };
 
 enum class SocketOption {
   nodelay, keepalive, linger_abort, error, send_buffer, receive_buffer, max_segment, reuse_address,
+  congestion,  // a CongestionAlgorithm's value (TCP_CONGESTION)
 };
 
 // A parsed incoming segment.
@@ -195,7 +196,8 @@ class Tcp {
     return t.state == TcpState::established || t.state == TcpState::close_wait ||
            t.state == TcpState::fin_wait_1 || t.state == TcpState::closing || t.state == TcpState::last_ack;
   }
-  void newreno_ack(Tcb& t, Instant now, std::uint32_t acked, bool advanced, bool duplicate);
+  void newreno_ack(Tcb& t, const SegmentIn& seg, Instant now, std::uint32_t acked, bool advanced, bool duplicate);
+  AckSample ack_sample(const Tcb& t, const SegmentIn& seg, Instant now) const;
   void start_recovery(Tcb& t);
   // Remembers the window before a reduction, so D-SACKs can prove it spurious and undo it.
   void note_reduction(Tcb& t);

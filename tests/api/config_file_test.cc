@@ -90,6 +90,8 @@ TEST(ConfigFileMtcp, ParsesMtcppKeys) {
       "arp_conf = tables/arp.conf\n"
       "route_conf = /etc/mtcp/route.conf\n"
       "tcp_rto_min_ms = 200\n"
+      "tcp_congestion = reno\n"
+      "tcp_quick_acks = 0\n"
       "tcp_rto_initial_ms = 500\n"
       "tcp_rto_max_ms = 10000\n"
       "tcp_delayed_ack_ms = 0\n"
@@ -122,6 +124,8 @@ TEST(ConfigFileMtcp, ParsesMtcppKeys) {
   EXPECT_EQ(c.arp_conf, "tables/arp.conf");
   EXPECT_EQ(c.route_conf, "/etc/mtcp/route.conf");
   EXPECT_EQ(c.tcp.rto_min, Duration(200ms));
+  EXPECT_EQ(c.tcp.congestion, CongestionAlgorithm::newreno);
+  EXPECT_EQ(c.tcp.quick_acks, 0);
   EXPECT_EQ(c.tcp.rto_initial, Duration(500ms));
   EXPECT_EQ(c.tcp.rto_max, Duration(10s));
   EXPECT_EQ(c.tcp.delayed_ack, Duration(0ms));
@@ -281,6 +285,10 @@ INSTANTIATE_TEST_SUITE_P(
     testing::Values(
         BadConf{"io = dpdk\n# ok so far\nmax_concurency = 10\n",
                 "mtcp.conf:3: unknown key 'max_concurency'"},
+        BadConf{"tcp_congestion = bbr\n",
+                "mtcp.conf:1: tcp_congestion = bbr: must be one of cubic, newreno, reno"},
+        BadConf{"tcp_quick_acks = -1\n",
+                "mtcp.conf:1: tcp_quick_acks = -1: must be an integer in 0..1000"},
         BadConf{"\n\njust some words\n",
                 "mtcp.conf:3: expected 'key = value', got 'just some words'"},
         BadConf{"= 5\n", "mtcp.conf:1: missing key before '='"},

@@ -119,6 +119,9 @@ TEST_F(CongestionTest, CwndRestartsFromTheInitialWindowAfterIdle) {
 }
 
 TEST_F(CongestionTest, SsthreshIsHeldOnASecondTimeoutOfTheSameSegment) {
+  StackConfig c = default_config();
+  c.tcp.congestion = CongestionAlgorithm::newreno;  // RFC 5681's arithmetic
+  configure(c);
   const int fd = established();
   ASSERT_EQ(stack().send(fd, bytes(10000), now()), 10000);
   EXPECT_EQ(burst().size(), 10u);

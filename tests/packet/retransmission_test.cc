@@ -102,6 +102,9 @@ TEST_F(Retransmission, KarnRuleIgnoresAckOfRetransmittedSegment) {
 }
 
 TEST_F(Retransmission, ThreeDuplicateAcksTriggerFastRetransmit) {
+  StackConfig c = default_config();
+  c.tcp.congestion = CongestionAlgorithm::newreno;  // RFC 5681's arithmetic
+  configure(c);
   const int fd = established();
   EXPECT_EQ(stack().send(fd, bytes(5000), now()), 5000);
   for (std::uint32_t s = 1; s < 5001; s += 1000) expect(seg(s == 4001 ? P | A : A, s, 1, 1000));

@@ -56,7 +56,7 @@ TEST_F(SackRecovery, LimitedTransmitSendsNewDataOnTheFirstTwoDuplicateAcks) {
   inject(seg(A, 1, 1));
   expect(seg(A, 1, 1, 1000));      // the third: fast retransmit
   EXPECT_TRUE(tcb(fd).in_recovery);
-  EXPECT_EQ(tcb(fd).cc->ssthresh(), 6000u);  // FlightSize 12000 / 2: limited transmit did not grow cwnd
+  EXPECT_EQ(tcb(fd).cc->ssthresh(), 7000u);  // CUBIC's 0.7 cwnd: limited transmit did not grow cwnd
 }
 
 TEST_F(SackRecovery, ThreeSackedSegmentsRepairTheHoleThoughTheWindowGrowsOnEveryAck) {
@@ -70,7 +70,7 @@ TEST_F(SackRecovery, ThreeSackedSegmentsRepairTheHoleThoughTheWindowGrowsOnEvery
   expect_nothing();
   EXPECT_TRUE(tcb(fd).in_recovery);
   EXPECT_EQ(stack().stats().tcp_fast_retransmits, 1u);
-  EXPECT_EQ(tcb(fd).cc->ssthresh(), 5000u);
+  EXPECT_EQ(tcb(fd).cc->ssthresh(), 7000u);  // CUBIC: β = 0.7 of cwnd
 }
 
 TEST_F(SackRecovery, OneSackedSegmentRepairsTheHoleAfterTheReorderingWindow) {
@@ -99,15 +99,15 @@ TEST_F(SackRecovery, TwoHolesAreRepairedInOneRoundTripAtPrrsPace) {
   inject(ack_with(1, {{3001, 5001}, {1001, 2001}}));
   // Three SACKed: both holes are lost; PRR lets the first retransmission go at once.
   EXPECT_EQ(sent_data(), (std::vector<std::uint32_t>{1}));
-  EXPECT_EQ(tcb(fd).cc->ssthresh(), 6000u);  // FlightSize 12000 / 2
+  EXPECT_EQ(tcb(fd).cc->ssthresh(), 7000u);  // CUBIC: 0.7 of cwnd 10000
   std::vector<std::uint32_t> out;
   std::uint32_t delivered = 3000;
   for (std::uint32_t right = 6001; right <= 10001; right += 1000, delivered += 1000) {
     inject(ack_with(1, {{3001, right}, {1001, 2001}}));
     for (std::uint32_t s : sent_data()) out.push_back(s);
-    // RFC 6937: never more than ssthresh / RecoverFS of what was delivered, plus the one
-    // segment the first ACK may send, while the pipe stays above ssthresh.
-    EXPECT_LE(tcb(fd).prr.out(), delivered / 2 + 1000) << "after SACK to " << right;
+    // RFC 6937: never more than ssthresh / RecoverFS (7000 / 12000) of what was delivered, plus
+    // the one segment the first ACK may send, while the pipe stays above ssthresh.
+    EXPECT_LE(tcb(fd).prr.out(), delivered * 7 / 12 + 1000) << "after SACK to " << right;
   }
   // The second hole went first (RFC 6675 NextSeg rule 1), then new data.
   ASSERT_GE(out.size(), 2u);
@@ -117,7 +117,7 @@ TEST_F(SackRecovery, TwoHolesAreRepairedInOneRoundTripAtPrrsPace) {
   advance(10ms);
   inject(ack_with(tcb(fd).snd_max.v - our_iss_, {}));
   EXPECT_FALSE(tcb(fd).in_recovery);
-  EXPECT_EQ(tcb(fd).cc->cwnd(), 6000u);
+  EXPECT_EQ(tcb(fd).cc->cwnd(), 7000u);
 }
 
 TEST_F(SackRecovery, ALostRetransmissionIsSentAgainWithoutWaitingForTheRto) {
@@ -245,14 +245,14 @@ TEST_F(SackRecovery, AReductionEveryRetransmissionOfWhichIsDsackedIsUndone) {
   inject(ack_with(1, {{1001, 4001}}));
   expect(seg(A, 1, 1, 1000));
   const std::uint32_t cwnd_before = 10000;
-  EXPECT_EQ(tcb(fd).cc->ssthresh(), 5000u);
-  inject(ack_with(10001, {}));  // the original arrived: recovery ends, the window is halved
-  EXPECT_EQ(tcb(fd).cc->cwnd(), 5000u);
+  EXPECT_EQ(tcb(fd).cc->ssthresh(), 7000u);
+  inject(ack_with(10001, {}));  // the original arrived: recovery ends, the window is cut
+  EXPECT_EQ(tcb(fd).cc->cwnd(), 7000u);
   advance(10ms);
   inject(ack_with(10001, {{1, 1001}}));  // and the retransmission was a duplicate
   EXPECT_EQ(stack().stats().tcp_spurious_undos, 1u);
   EXPECT_GE(tcb(fd).cc->cwnd(), cwnd_before);
-  EXPECT_GT(tcb(fd).cc->ssthresh(), 5000u);
+  EXPECT_GT(tcb(fd).cc->ssthresh(), 7000u);
 }
 
 TEST_F(SackRecovery, ResendingAWindowProbesOctetIsNotALoss) {

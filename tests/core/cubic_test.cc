@@ -1,0 +1,121 @@
+// CUBIC's window against RFC 9438's formulas, and HyStart++'s exit from slow start (RFC 9406),
+// driven by a simulated ACK clock: one ACK per segment, a window's worth per round trip.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "core/tcp/cubic.h"
+
+namespace mtcpp {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr std::uint32_t kMss = 1000;
+
+class CubicTest : public ::testing::Test {
+ protected:
+  Cubic cc{kMss, 10 * kMss};
+  Instant now = from_us(1'000'000);
+  SeqNum ack{1};
+
+  // One round trip of `rtt`: cwnd's worth of ACKs, each of one segment, each with that RTT.
+  void round_trip(Duration rtt) {
+    const std::uint32_t acks = cc.cwnd() / kMss;
+    const SeqNum snd_max = ack + cc.cwnd();
+    for (std::uint32_t i = 0; i < acks; ++i) {
+      now += rtt / acks;
+      ack += kMss;
+      cc.on_ack(kMss, AckSample{now, rtt, rtt, ack, snd_max});
+    }
+  }
+  // A loss with the window at `segments`: recovery begins and ends (as PRR leaves it).
+  void loss() {
+    cc.on_recovery_start(cc.cwnd());
+    cc.on_recovery_end();
+  }
+};
+
+TEST_F(CubicTest, TheWindowFollowsTheCubicCurveBackToWmax) {
+  while (cc.cwnd() < 100 * kMss) round_trip(100ms);  // slow start (HyStart++ sees no RTT growth)
+  cc.adopt(100 * kMss, 0xffffffffu);
+  loss();
+  // §4.6: ssthresh = cwnd = 0.7 W_max; §4.2: K = cbrt(W_max (1 - β) / C).
+  EXPECT_EQ(cc.cwnd(), 70 * kMss);
+  EXPECT_EQ(cc.ssthresh(), 70 * kMss);
+  EXPECT_DOUBLE_EQ(cc.w_max(), 100);
+  round_trip(100ms);  // the epoch begins
+  EXPECT_NEAR(cc.k(), std::cbrt(100 * 0.3 / 0.4), 0.05);
+  EXPECT_NEAR(cc.w_cubic(0), 70, 0.5);
+  EXPECT_NEAR(cc.w_cubic(cc.k()), 100, 1e-9);
+  // Round trips of 100 ms for K seconds: the window reaches W_max, and flattens around it.
+  const int rounds = static_cast<int>(cc.k() / 0.1);
+  for (int i = 1; i < rounds; ++i) round_trip(100ms);
+  EXPECT_NEAR(static_cast<double>(cc.cwnd()) / kMss, 100, 3);
+  const std::uint32_t at_plateau = cc.cwnd();
+  round_trip(100ms);
+  EXPECT_LE(cc.cwnd() - at_plateau, 2 * kMss);  // concave-convex: slowest near W_max
+  // Past K the curve steepens: 2 s later it is C (2)^3 = 3.2 segments above W_max, and more.
+  for (int i = 0; i < 30; ++i) round_trip(100ms);
+  EXPECT_GT(static_cast<double>(cc.cwnd()) / kMss, 100 + 0.4 * 8 * 0.9);
+}
+
+TEST_F(CubicTest, FastConvergenceLowersWmaxWhenLossComesBelowTheLastOne) {
+  cc.adopt(100 * kMss, 50 * kMss);
+  loss();
+  EXPECT_DOUBLE_EQ(cc.w_max(), 100);
+  cc.adopt(90 * kMss, 63 * kMss);  // the next loss comes at 90 segments, below W_max
+  loss();
+  EXPECT_DOUBLE_EQ(cc.w_max(), 90 * (1 + 0.7) / 2);  // §4.7
+  EXPECT_EQ(cc.cwnd(), 63 * kMss);
+}
+
+TEST_F(CubicTest, OnAShortPathTheRenoFriendlyWindowLeads) {
+  // 1 ms round trips: the cubic curve hardly moves in 40 of them, Reno's estimate grows by
+  // α = 3 (1 - β) / (1 + β) segments per round trip (§4.3), and the window follows it.
+  cc.adopt(100 * kMss, 50 * kMss);
+  loss();
+  for (int i = 0; i < 40; ++i) round_trip(1ms);
+  const double alpha = 3 * (1 - 0.7) / (1 + 0.7);
+  EXPECT_NEAR(static_cast<double>(cc.cwnd()) / kMss, 70 + 40 * alpha, 3);
+  EXPECT_LT(cc.w_cubic(0.041), 75);  // where the cubic curve alone would be
+}
+
+TEST_F(CubicTest, HyStartLeavesSlowStartWhenTheRoundTripGrows) {
+  round_trip(20ms);
+  round_trip(20ms);
+  EXPECT_EQ(cc.hystart().phase(), HyStart::Phase::slow_start);
+  // The queue builds: this round's minimum RTT is 20 ms + max(4 ms, 20 / 8) higher.
+  round_trip(30ms);
+  EXPECT_EQ(cc.hystart().phase(), HyStart::Phase::conservative);
+  // CSS grows a quarter as fast ...
+  const std::uint32_t before = cc.cwnd();
+  round_trip(30ms);
+  EXPECT_EQ(cc.cwnd() - before, before / kMss * (kMss / HyStart::kCssGrowthDivisor));
+  // ... and after CSS_ROUNDS rounds slow start is over: ssthresh = cwnd.
+  for (int i = 0; i < HyStart::kCssRounds; ++i) round_trip(30ms);
+  EXPECT_EQ(cc.hystart().phase(), HyStart::Phase::done);
+  EXPECT_LE(cc.ssthresh(), cc.cwnd());
+}
+
+TEST_F(CubicTest, HyStartReturnsToSlowStartWhenTheRoundTripFallsBack) {
+  round_trip(20ms);
+  round_trip(20ms);
+  round_trip(30ms);
+  ASSERT_EQ(cc.hystart().phase(), HyStart::Phase::conservative);
+  round_trip(20ms);  // below the baseline CSS started from: the increase was noise
+  EXPECT_EQ(cc.hystart().phase(), HyStart::Phase::slow_start);
+  EXPECT_EQ(cc.ssthresh(), 0xffffffffu);
+}
+
+TEST(CongestionNames, AreLinuxsAndUnknownOnesAreRefused) {
+  EXPECT_EQ(congestion_algorithm("cubic"), CongestionAlgorithm::cubic);
+  EXPECT_EQ(congestion_algorithm("reno"), CongestionAlgorithm::newreno);
+  EXPECT_EQ(congestion_algorithm("newreno"), CongestionAlgorithm::newreno);
+  EXPECT_FALSE(congestion_algorithm("bbr"));
+  EXPECT_FALSE(congestion_algorithm(""));
+  EXPECT_EQ(congestion_name(CongestionAlgorithm::cubic), "cubic");
+}
+
+}  // namespace
+}  // namespace mtcpp
