@@ -2,9 +2,12 @@
 //   mtcpp-sim list
 //   mtcpp-sim run <name|glob|all> [--peer mtcpp|ns3|both] [--seed N] [--pcap DIR] [--snaplen N]
 //                 [--ladder DIR]
+//   mtcpp-sim sweep [--loss LIST] [--seeds N] [--bytes N]
 #include <fnmatch.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -15,6 +18,7 @@
 
 #include "sim/ladder.h"
 #include "sim/scenario.h"
+#include "sim/sweep.h"
 
 namespace {
 
@@ -24,6 +28,7 @@ const char* kUsage =
     "usage: mtcpp-sim list\n"
     "       mtcpp-sim run <name|glob|all> [--peer mtcpp|ns3|both] [--seed N] [--pcap DIR] [--snaplen N]\n"
     "                     [--ladder DIR]\n"
+    "       mtcpp-sim sweep [--loss LIST] [--seeds N] [--bytes N]\n"
     "\n"
     "Runs TCP scenarios on an ns-3 simulated CSMA link (100 Mbit/s, 1 ms): host A (10.0.0.1) is mtcpp\n"
     "driven through mTCP's API, host B (10.0.0.2) is mtcpp again or ns-3's own TCP. A name ending in\n"
@@ -36,6 +41,12 @@ const char* kUsage =
     "                  DIR/<scenario>-<peer>.txt (a line per segment: flags, relative seq:end(len), ack)\n"
     "  --snaplen N     keep the first N bytes of each frame in the pcap (default: whole frames)\n"
     "  --ladder DIR    write SVG ladder diagrams DIR/<scenario>-<peer>.svg\n"
+    "  sweep           bulk transfers from A to B under seeded random loss, for mtcpp (NewReno, then\n"
+    "                  CUBIC) to mtcpp and mtcpp (CUBIC) to ns-3: per loss rate the median, fastest and\n"
+    "                  slowest transfer time over the seeds and the median's goodput, then JSON lines\n"
+    "  --loss LIST     loss rates per direction in percent, comma-separated (default 0,0.1,1,2,5,10)\n"
+    "  --seeds N       seeds 1..N for each rate (default 10)\n"
+    "  --bytes N       bytes per transfer (default 4194304)\n"
     "Prints a table (scenario, peer, verdict, segments, simulated time, wall time), what differed for\n"
     "each failure, and where ns-3's TCP behaved differently from mtcpp.\n"
     "Exit status: 0 if every run passed, 1 if one failed, 2 on bad arguments.\n";
@@ -50,6 +61,41 @@ bool wants_help(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) return true;
   }
   return false;
+}
+
+// Parses `mtcpp-sim sweep`'s options and runs it: 0 when every run passed its checks.
+int sweep(int argc, char** argv) {
+  mtcpp::sim::SweepOptions o;
+  for (int i = 2; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (i + 1 >= argc) return bad(a + " needs a value");
+    const std::string v = argv[++i];
+    char* end = nullptr;
+    errno = 0;
+    if (a == "--loss") {
+      o.losses.clear();
+      std::size_t at = 0;
+      while (at <= v.size()) {
+        const std::size_t comma = std::min(v.find(',', at), v.size());
+        const std::string item = v.substr(at, comma - at);
+        const double pct = std::strtod(item.c_str(), &end);
+        if (item.empty() || *end != '\0' || errno != 0 || !(pct >= 0 && pct < 100))
+          return bad("--loss: '" + item + "' is not a percentage from 0 to below 100");
+        o.losses.push_back(pct / 100);
+        at = comma + 1;
+      }
+    } else if (a == "--seeds" || a == "--bytes") {
+      const unsigned long long n = std::strtoull(v.c_str(), &end, 10);
+      const unsigned long long most = a == "--seeds" ? 1000 : (1ull << 30);
+      if (v.empty() || *end != '\0' || errno != 0 || v[0] == '-' || n < 1 || n > most)
+        return bad(a + ": '" + v + "' is not a number from 1 to " + std::to_string(most));
+      if (a == "--seeds") o.seeds = static_cast<int>(n);
+      else o.bytes = n;
+    } else {
+      return bad("sweep: unknown option '" + a + "'");
+    }
+  }
+  return mtcpp::sim::run_sweep(o, stdout) == 0 ? 0 : 1;
 }
 
 }  // namespace
@@ -67,6 +113,7 @@ int main(int argc, char** argv) {
     for (const auto& s : all) std::printf("%-34s %s\n", s.name.c_str(), s.description.c_str());
     return 0;
   }
+  if (cmd == "sweep") return sweep(argc, argv);
   if (cmd != "run") return bad("unknown command '" + cmd + "'");
   std::string pattern;
   std::vector<Peer> peers = {Peer::mtcpp, Peer::ns3};

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Bulk transfers across one impaired path: mtcpp-relay forwards frames between two veth pairs,
 # losing, delaying and reordering them by seeded chance in both directions (this kernel has no
-# netem). Over it, in one run: the Linux kernel to the Linux kernel, mtcpp (io = pcap) to Linux,
-# and Linux to mtcpp, each moving the same bytes, every byte checked by the receiver. Prints a
-# table and one JSON line per transfer.
+# netem). Over it, in one run: the Linux kernel to the Linux kernel (with CUBIC, and with the
+# kernel's default controller), mtcpp (io = pcap; CUBIC, then NewReno) to Linux, and Linux to
+# mtcpp, each moving the same bytes, every byte checked by the receiver. Prints a table, mtcpp's
+# non-zero counters, and one JSON line per transfer.
 # Usage: bench/relay_loss.sh [BUILD (default build)] [MIB (default 50)] [DROP (0.01)] [DELAY_MS (1)] [REORDER (0.05)]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-if [[ ${1:-} == -h || ${1:-} == --help ]]; then sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0; fi
+if [[ ${1:-} == -h || ${1:-} == --help ]]; then sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0; fi
 build=$(cd "${1:-$root/build}" && pwd)
 mib=${2:-50} drop=${3:-0.01} delay=${4:-1} reorder=${5:-0.05}
 bytes=$((mib * 1024 * 1024))
@@ -54,6 +55,7 @@ for dev in "rm$tag" "rn$tag"; do
 done
 printf 'io = pcap\nport = rm%s\nnum_cores = 1\naddress = 10.80.0.3/24\nmac = 02:00:00:80:00:03\ntcp_rto_min_ms = 200\nrcvbuf = 4194304\nsndbuf = 4194304\n' \
   "$tag" >"$work/mtcp.conf"
+sed 's/^tcp_rto_min_ms.*/&\ntcp_congestion = newreno/' "$work/mtcp.conf" >"$work/mtcp-newreno.conf"
 
 start_relay() {  # the two interfaces it joins
   "$build/apps/mtcpp-relay" "$1" "$2" --drop "$drop" --delay "$delay" --reorder "$reorder" --seed 7 >"$work/relay.log" 2>&1 &
@@ -90,8 +92,10 @@ for cc in cubic "$default_cc"; do
 done
 stop_relay
 start_relay "rn$tag" "rb$tag"
-run "mtcpp -> linux" server ip netns exec "$LB" $peer --listen 10.80.0.2:7501 drain close -- \
+run "mtcpp (cubic) -> linux" server ip netns exec "$LB" $peer --listen 10.80.0.2:7501 drain close -- \
   "$build/apps/mtcpp-tcp" -f "$work/mtcp.conf" --stats --connect 10.80.0.2:7501 "write:$bytes" close
+run "mtcpp (newreno) -> linux" server ip netns exec "$LB" $peer --listen 10.80.0.2:7503 drain close -- \
+  "$build/apps/mtcpp-tcp" -f "$work/mtcp-newreno.conf" --stats --connect 10.80.0.2:7503 "write:$bytes" close
 run "linux (cubic) -> mtcpp" client ip netns exec "$LB" $peer --cc cubic --listen 10.80.0.2:7502 "write:$bytes" close -- \
   "$build/apps/mtcpp-tcp" -f "$work/mtcp.conf" --stats --connect 10.80.0.2:7502 drain close
 stop_relay

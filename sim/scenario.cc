@@ -55,6 +55,7 @@ std::uint32_t be32(const std::uint8_t* p) {
 
 World::World(const std::string& scenario, Peer p, const RunOptions& options, const TcpConfig& knobs)
     : peer(p), tcp(knobs) {
+  if (options.congestion) tcp.congestion = *options.congestion;
   ns3::GlobalValue::Bind("ChecksumEnabled", ns3::BooleanValue(true));  // mtcpp drops zero checksums
   ns3::RngSeedManager::SetSeed(1);
   ns3::RngSeedManager::SetRun(options.seed);

@@ -8,9 +8,11 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "core/tcp/congestion.h"
 #include "sim/ladder.h"
 
 namespace mtcpp::sim {
@@ -47,6 +49,8 @@ struct RunOptions {
   std::string pcap_dir;
   std::uint32_t snaplen = 0;
   std::string name;      // the scenario's registered name (set by the registry; names the files)
+  // The mtcpp hosts' congestion controller, when not the stack's default (the sweep sets it).
+  std::optional<CongestionAlgorithm> congestion;
 };
 
 struct Result {
@@ -67,6 +71,10 @@ struct Scenario {
 
 // Every scenario, in a fixed order.
 const std::vector<Scenario>& scenarios();
+
+// One bulk transfer for the sweep (sim/sweep.h): `bytes` from A (the client) to B over the link
+// with seeded random loss `loss` each way; checked as the bulk-loss scenarios are.
+Result bulk_transfer(Peer peer, const RunOptions& options, double loss, std::uint64_t bytes);
 
 // Ladder diagram input for one run.
 LadderInput ladder_of(const Result& r, const std::string& scenario, Peer peer);

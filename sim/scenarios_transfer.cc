@@ -166,6 +166,10 @@ Result close_under_loss(Peer peer, Role role, const RunOptions& o) {
 
 }  // namespace
 
+Result bulk_transfer(Peer peer, const RunOptions& options, double loss, std::uint64_t bytes) {
+  return bulk(peer, Role::client, options, loss, false, "sweep", bytes);
+}
+
 void add_transfer_scenarios(std::vector<Scenario>& out) {
   add_scenario(out, "bulk-loss-0", "256 kB from A, no loss: intact, no retransmission, clean close", kBoth, loss0);
   add_scenario(out, "bulk-loss-1", "256 kB from A with 1 % seeded loss each way: intact, clean close", kBoth, loss1);
