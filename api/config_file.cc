@@ -263,6 +263,14 @@ constexpr Key kKeys[] = {
      [](MtcpConfig& c, std::string_view v) { c.tcp.rto_max = milliseconds(v, 1, kIntMax); }},
     {"tcp_delayed_ack_ms",
      [](MtcpConfig& c, std::string_view v) { c.tcp.delayed_ack = milliseconds(v, 0, 500); }},
+    {"tcp_rcvbuf_autotune", [](MtcpConfig& c, std::string_view v) { c.tcp.receive_autotune = flag(v); }},
+    {"tcp_rcvbuf_max", [](MtcpConfig& c, std::string_view v) {
+       c.tcp.receive_buffer_max = static_cast<std::uint32_t>(integer(v, 2048, kMaxBuffer));
+     }},
+    {"tcp_sndbuf_autotune", [](MtcpConfig& c, std::string_view v) { c.tcp.send_autotune = flag(v); }},
+    {"tcp_sndbuf_max", [](MtcpConfig& c, std::string_view v) {
+       c.tcp.send_buffer_max = static_cast<std::uint32_t>(integer(v, 2048, kMaxBuffer));
+     }},
     {"tcp_quick_acks",
      [](MtcpConfig& c, std::string_view v) { c.tcp.quick_acks = static_cast<int>(integer(v, 0, 1000)); }},
     {"tcp_fin_wait_2_timeout_s",
@@ -597,6 +605,10 @@ std::string describe(const MtcpConfig& c) {
   row("tcp_rto_max_ms", as_ms(t.rto_max));
   row("tcp_delayed_ack_ms", as_ms(t.delayed_ack));
   row("tcp_quick_acks", std::to_string(t.quick_acks));
+  row("tcp_rcvbuf_autotune", t.receive_autotune ? "1" : "0");
+  row("tcp_rcvbuf_max", std::to_string(t.receive_buffer_max));
+  row("tcp_sndbuf_autotune", t.send_autotune ? "1" : "0");
+  row("tcp_sndbuf_max", std::to_string(t.send_buffer_max));
   row("tcp_congestion", std::string(congestion_name(t.congestion)));
   row("tcp_fin_wait_2_timeout_s", as_s(t.fin_wait_2_timeout));
   row("tcp_keepalive_idle_s", as_s(t.keepalive_idle));

@@ -24,6 +24,7 @@ std::optional<std::string> StackConfig::validate() const {
     return "tcp.receive_buffer: must be 2 KiB..1 GiB";
   if (t.receive_buffer_max < 2048 || t.receive_buffer_max > (1u << 30))
     return "tcp.receive_buffer_max: must be 2 KiB..1 GiB";
+  if (t.send_buffer_max < 2048 || t.send_buffer_max > (1u << 30)) return "tcp.send_buffer_max: must be 2 KiB..1 GiB";
   if (t.max_connections < 1) return "tcp.max_connections: must be at least 1";
   if (t.max_backlog < 1) return "tcp.max_backlog: must be at least 1";
   if (t.ephemeral_port_first == 0 || t.ephemeral_port_first > t.ephemeral_port_last)

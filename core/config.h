@@ -44,6 +44,15 @@ struct TcpConfig {
   // The window scale offered in a SYN covers max(the buffer, this), so that SO_RCVBUF can widen
   // the window after the handshake (Linux sizes it from tcp_rmem[2] the same way): 4 MiB, shift 7.
   std::uint32_t receive_buffer_max = 4 * 1024 * 1024;
+  // Receive-buffer autotuning (Linux's tcp_moderate_rcvbuf): the buffer grows toward twice what
+  // the application reads per round trip, up to receive_buffer_max. SO_RCVBUF turns it off for
+  // the socket.
+  bool receive_autotune = true;
+  // Send-buffer autotuning (as Linux grows sk_sndbuf): the buffer follows twice the congestion
+  // window, up to send_buffer_max, so a small configured buffer (mTCP's 8 KB) does not cap the
+  // window and leave a lost retransmission nothing behind it to reveal it. SO_SNDBUF turns it off.
+  std::uint32_t send_buffer_max = 4 * 1024 * 1024;
+  bool send_autotune = true;
   std::size_t max_connections = 10000;  // connection blocks, listeners included
   int max_backlog = 4096;
   std::uint16_t ephemeral_port_first = 32768;

@@ -34,6 +34,7 @@ struct StackStats {
   std::uint64_t tcp_malformed = 0;        // truncated, bad data offset, bad option lengths
   std::uint64_t tcp_bad_checksum = 0;
   std::uint64_t tcp_retransmissions = 0;
+  std::uint64_t tcp_rto_expirations = 0;   // retransmission timeouts of established connections
   std::uint64_t tcp_fast_retransmits = 0;  // loss recoveries begun without an RTO
   std::uint64_t tcp_loss_probes = 0;       // tail loss probes sent (RFC 8985 §7)
   std::uint64_t tcp_loss_probe_recoveries = 0;  // losses a probe repaired (§7.4)
@@ -58,6 +59,8 @@ struct StackStats {
   std::uint64_t tcp_connections_in_use = 0;   // connection blocks allocated now
   std::uint64_t tcp_time_wait = 0;            // connections in TIME_WAIT now
   std::uint64_t tcp_buffer_bytes_in_use = 0;  // send plus receive buffer capacity allocated now
+  std::uint64_t tcp_receive_buffer_grown = 0; // receive buffers enlarged by autotuning
+  std::uint64_t tcp_send_buffer_grown = 0;    // send buffers enlarged by autotuning
 };
 
 // Every counter by name, in declaration order, for the C APIs and the tools that print them.
@@ -96,6 +99,7 @@ inline constexpr NamedCounter kStackCounters[] = {
     MTCPP_COUNTER(tcp_malformed),
     MTCPP_COUNTER(tcp_bad_checksum),
     MTCPP_COUNTER(tcp_retransmissions),
+    MTCPP_COUNTER(tcp_rto_expirations),
     MTCPP_COUNTER(tcp_fast_retransmits),
     MTCPP_COUNTER(tcp_loss_probes),
     MTCPP_COUNTER(tcp_loss_probe_recoveries),
@@ -120,6 +124,8 @@ inline constexpr NamedCounter kStackCounters[] = {
     MTCPP_COUNTER(tcp_connections_in_use),
     MTCPP_COUNTER(tcp_time_wait),
     MTCPP_COUNTER(tcp_buffer_bytes_in_use),
+    MTCPP_COUNTER(tcp_receive_buffer_grown),
+    MTCPP_COUNTER(tcp_send_buffer_grown),
 };
 #undef MTCPP_COUNTER
 

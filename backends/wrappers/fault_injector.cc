@@ -113,6 +113,7 @@ std::size_t FaultInjector::tx_burst(std::span<PacketBuffer* const> pkts, Instant
     }
     if (hold) {
       tx_.held = pkt;
+      tx_.held_at = now;
       ++counters.reordered;
     } else if (tx_.held != nullptr && send_one(tx_.held, now)) {
       tx_.held = nullptr;
@@ -121,7 +122,7 @@ std::size_t FaultInjector::tx_burst(std::span<PacketBuffer* const> pkts, Instant
   return pkts.size();
 }
 
-void FaultInjector::process_rx(PacketBuffer* pkt) {
+void FaultInjector::process_rx(PacketBuffer* pkt, Instant now) {
   FaultCounters& counters = rx_.counters;
   const Decision d = decide(Direction::rx, Bytes(pkt->data, pkt->len));
   commit(Direction::rx, d);
@@ -138,6 +139,7 @@ void FaultInjector::process_rx(PacketBuffer* pkt) {
   const bool hold = d.reorder && rx_.held == nullptr;
   if (hold) {
     rx_.held = pkt;
+    rx_.held_at = now;
     ++counters.reordered;
   } else {
     rx_ready_.push_back(pkt);
@@ -158,8 +160,14 @@ std::size_t FaultInjector::rx_burst(std::span<PacketBuffer*> out, Instant now) {
   if (rx_ready_.size() < out.size()) {
     rx_scratch_.resize(out.size() - rx_ready_.size());
     const std::size_t got = inner_.rx_burst(rx_scratch_, now);
-    for (std::size_t i = 0; i < got; ++i) process_rx(rx_scratch_[i]);
+    for (std::size_t i = 0; i < got; ++i) process_rx(rx_scratch_[i], now);
   }
+  // Frames held past max_hold go now, whatever comes next.
+  if (rx_.held != nullptr && now - rx_.held_at >= chances_.max_hold) {
+    rx_ready_.push_back(rx_.held);
+    rx_.held = nullptr;
+  }
+  if (tx_.held != nullptr && now - tx_.held_at >= chances_.max_hold && send_one(tx_.held, now)) tx_.held = nullptr;
   std::size_t n = 0;
   while (n < out.size() && !rx_ready_.empty()) {
     out[n++] = rx_ready_.front();
@@ -169,7 +177,12 @@ std::size_t FaultInjector::rx_burst(std::span<PacketBuffer*> out, Instant now) {
 }
 
 Instant FaultInjector::next_rx_time() const {
-  return rx_ready_.empty() ? inner_.next_rx_time() : Instant::min();
+  if (!rx_ready_.empty()) return Instant::min();
+  Instant next = inner_.next_rx_time();
+  // rx_burst lets a held frame go (either way) once it has waited max_hold.
+  for (const Side* s : {&rx_, &tx_})
+    if (s->held != nullptr) next = std::min(next, s->held_at + chances_.max_hold);
+  return next;
 }
 
 void FaultInjector::release_held(Instant now) {

@@ -20,7 +20,8 @@ enum class Direction { tx, rx };  // tx: frames the wrapped stack sends; rx: fra
 enum class FaultAction {
   drop,
   duplicate,  // a copy follows the frame
-  reorder,    // the frame is held back and goes right after the next one (one held at a time)
+  reorder,    // the frame is held back and goes right after the next one, or after max_hold if
+              // no other comes (one held at a time)
   corrupt,    // one byte past the Ethernet header is inverted, at a seeded position
 };
 
@@ -40,6 +41,9 @@ struct FaultChances {
   double reorder = 0;
   double corrupt = 0;
   std::uint64_t seed = 1;
+  // A reordered frame waits for the next one at most this long: the last frame of a burst is
+  // late, not lost (without a bound it waited for whatever came next, seconds after a tail).
+  Duration max_hold = std::chrono::milliseconds(1);
 };
 
 struct FaultCounters {
@@ -85,6 +89,7 @@ class FaultInjector final : public PacketIo {
     Rng rng;
     FaultCounters counters;
     PacketBuffer* held = nullptr;
+    Instant held_at{};
   };
   // What to do with one frame. Computed without side effects, then committed, so a frame the
   // inner device refuses can be offered again and be judged afresh.
@@ -103,7 +108,7 @@ class FaultInjector final : public PacketIo {
   void commit(Direction dir, const Decision& d);
   PacketBuffer* copy_of(const PacketBuffer& pkt);
   bool send_one(PacketBuffer* pkt, Instant now);
-  void process_rx(PacketBuffer* pkt);
+  void process_rx(PacketBuffer* pkt, Instant now);
 
   PacketIo& inner_;
   FaultChances chances_;

@@ -129,6 +129,8 @@ void Tcp::listen_input(Tcb& l, const SegmentIn& seg, Instant now, std::optional<
   c->bound = true;
   c->listener = &l;
   c->cc_algorithm = l.cc_algorithm;  // as Linux: the listener's TCP_CONGESTION
+  c->rcvbuf_locked = l.rcvbuf_locked;  // and its SO_RCVBUF, SO_SNDBUF
+  c->sndbuf_locked = l.sndbuf_locked;
   c->passive_open = true;
   c->nodelay = l.nodelay;
   c->keepalive = l.keepalive;

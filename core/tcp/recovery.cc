@@ -35,13 +35,14 @@ void Tcp::sender_ack(Tcb& t, const SegmentIn& seg, Instant now, bool in_window, 
     // A D-SACK of the probe's retransmission: the original arrived too (RFC 8985 §7.4).
     const bool dsack_of_probe = dsack && t.tlp.end && dsack_end == *t.tlp.end;
     sack_ack(t, seg, now, acked, delivered + sacked, advanced, sacked, dsack, dsack_of_probe);
-    return;
+  } else {
+    // RFC 5681 §2: a duplicate ACK carries no data, no SYN or FIN, the same ACK and window, and
+    // arrives while data is outstanding (answers to window probes are not duplicates).
+    const bool duplicate = !advanced && in_window && ack == t.snd_una && seg.payload.empty() &&
+                           !seg.h.has(tcp_flag::fin) && window_unchanged && t.flight_size() > 0 && !t.persisting;
+    newreno_ack(t, seg, now, acked, advanced, duplicate);
   }
-  // RFC 5681 §2: a duplicate ACK carries no data, no SYN or FIN, the same ACK and window, and
-  // arrives while data is outstanding (answers to window probes are not duplicates).
-  const bool duplicate = !advanced && in_window && ack == t.snd_una && seg.payload.empty() &&
-                         !seg.h.has(tcp_flag::fin) && window_unchanged && t.flight_size() > 0 && !t.persisting;
-  newreno_ack(t, seg, now, acked, advanced, duplicate);
+  if (advanced) autotune_send_buffer(t);
 }
 
 std::uint32_t Tcp::new_data_acked(Tcb& t, const SegmentIn& seg, Instant now, std::uint32_t& delivered) {

@@ -308,7 +308,10 @@ long Tcp::recv(int s, MutableBytes out, bool peek, Instant now) {
   if (t->state == TcpState::listen) return -ENOTCONN;
   if (t->rcv.readable() > 0 && !t->shut_rd) {
     const std::uint32_t n = t->rcv.read(out, peek);
-    if (!peek) window_opened(*t, now);
+    if (!peek) {
+      autotune_receive_buffer(*t, n, now);
+      window_opened(*t, now);
+    }
     return n;
   }
   if (t->so_error != 0) {
@@ -325,6 +328,58 @@ long Tcp::recv(int s, MutableBytes out, bool peek, Instant now) {
     default:  // the peer's FIN has been received: end of stream
       return 0;
   }
+}
+
+void Tcp::resize_receive_buffer(Tcb& t, std::uint32_t bytes, Instant now) {
+  // Data held is kept, and the window already offered stays: the advertised edge, or a SYN's
+  // unscaled window.
+  std::uint32_t promised = 0;
+  if (t.state == TcpState::syn_sent) promised = std::min<std::uint32_t>(t.rcv.capacity(), 65535);
+  else if (t.state != TcpState::closed && t.state != TcpState::listen)
+    promised = static_cast<std::uint32_t>(std::max<std::int32_t>(0, t.rcv_adv - t.rcv_nxt));
+  const std::uint32_t before = t.rcv.capacity();
+  t.rcv.resize(bytes, t.rcv.readable() + promised);
+  stats_.tcp_buffer_bytes_in_use = stats_.tcp_buffer_bytes_in_use - before + t.rcv.capacity();
+  window_opened(t, now);
+}
+
+void Tcp::autotune_receive_buffer(Tcb& t, std::uint32_t copied, Instant now) {
+  // Dynamic right-sizing (Linux's tcp_rcv_space_adjust): once per round trip the buffer may grow
+  // to twice what the application read in the last one, up to receive_buffer_max, so that the
+  // window keeps up with the bandwidth-delay product and a bulk flow is not window-limited.
+  if (!config_.receive_autotune || t.rcvbuf_locked) return;
+  t.rcv_space_copied += copied;
+  if (t.rcv_space_start == kNever) {
+    t.rcv_space_start = now;
+    return;
+  }
+  const Duration rtt = t.rtt.has_sample() ? std::max<Duration>(t.rtt.srtt(), std::chrono::milliseconds(1))
+                                          : config_.rto_initial;
+  if (now - t.rcv_space_start < rtt) return;
+  const std::uint64_t want = std::min<std::uint64_t>(2ull * t.rcv_space_copied, config_.receive_buffer_max);
+  t.rcv_space_start = now;
+  t.rcv_space_copied = 0;
+  if (want > t.rcv.capacity()) {
+    ++stats_.tcp_receive_buffer_grown;
+    resize_receive_buffer(t, static_cast<std::uint32_t>(want), now);
+  }
+}
+
+void Tcp::resize_send_buffer(Tcb& t, std::uint32_t bytes) {
+  const std::uint32_t before = t.snd.capacity();
+  t.snd.resize(bytes);
+  stats_.tcp_buffer_bytes_in_use = stats_.tcp_buffer_bytes_in_use - before + t.snd.capacity();
+}
+
+void Tcp::autotune_send_buffer(Tcb& t) {
+  // Twice the congestion window: one window in flight, one being written (Linux's
+  // tcp_sndbuf_expand). Grown by half again at least, so it is reallocated a few times at most.
+  if (!config_.send_autotune || t.sndbuf_locked || !t.cc) return;
+  const std::uint64_t want = std::min<std::uint64_t>(2ull * t.cc->cwnd(), config_.send_buffer_max);
+  if (want < t.snd.capacity() + t.snd.capacity() / 2) return;
+  ++stats_.tcp_send_buffer_grown;
+  resize_send_buffer(t, static_cast<std::uint32_t>(want));
+  notify(t);  // room to write
 }
 
 void Tcp::window_opened(Tcb& t, Instant now) {
@@ -481,19 +536,13 @@ int Tcp::set_option(int s, SocketOption opt, int value, Instant now) {
       // Any time, as in Linux: applications size buffers after accept. Data held is kept, and a
       // buffer never shrinks below it (nor below the window already advertised).
       const auto bytes = static_cast<std::uint32_t>(std::clamp(value, 2048, 1 << 30));
-      const std::uint64_t before = t->snd.capacity() + t->rcv.capacity();
       if (opt == SocketOption::send_buffer) {
-        t->snd.resize(bytes);
+        t->sndbuf_locked = true;  // the application chose: no autotuning (as Linux's SO_SNDBUF)
+        resize_send_buffer(*t, bytes);
       } else {
-        // The window already offered stays: the advertised edge, or a SYN's unscaled window.
-        std::uint32_t promised = 0;
-        if (t->state == TcpState::syn_sent) promised = std::min<std::uint32_t>(t->rcv.capacity(), 65535);
-        else if (t->state != TcpState::closed && t->state != TcpState::listen)
-          promised = static_cast<std::uint32_t>(std::max<std::int32_t>(0, t->rcv_adv - t->rcv_nxt));
-        t->rcv.resize(bytes, t->rcv.readable() + promised);
+        t->rcvbuf_locked = true;  // the application chose: no autotuning (as Linux's SO_RCVBUF)
+        resize_receive_buffer(*t, bytes, now);
       }
-      stats_.tcp_buffer_bytes_in_use = stats_.tcp_buffer_bytes_in_use - before + t->snd.capacity() + t->rcv.capacity();
-      if (opt == SocketOption::receive_buffer) window_opened(*t, now);
       notify(*t);
       return 0;
     }

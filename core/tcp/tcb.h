@@ -87,6 +87,10 @@ struct Tcb {
   bool keepalive = false;
   bool linger_abort = false;  // SO_LINGER {1, 0}
   bool reuse_address = false; // SO_REUSEADDR: bind may take a port held only by TIME_WAIT
+  bool rcvbuf_locked = false; // SO_RCVBUF was set: the receive buffer is not autotuned
+  bool sndbuf_locked = false; // SO_SNDBUF was set: the send buffer is not autotuned
+  Instant rcv_space_start = kNever;    // the round trip the autotuner is measuring began here
+  std::uint32_t rcv_space_copied = 0;  // bytes the application read since then
   int so_error = 0;           // pending error (errno value), cleared by SO_ERROR
   int last_error = 0;         // sticky reason the connection ended, for read/write after SO_ERROR
 

@@ -241,6 +241,13 @@ class Tcp {
   static std::uint32_t sws_threshold(const Tcb& t);
   // After the application read or the buffer grew: a window update if the window opened enough.
   void window_opened(Tcb& t, Instant now);
+  // SO_RCVBUF and autotuning: a new receive buffer size (never below what is held or promised).
+  void resize_receive_buffer(Tcb& t, std::uint32_t bytes, Instant now);
+  void resize_send_buffer(Tcb& t, std::uint32_t bytes);
+  // The send buffer follows the congestion window (after an ACK let it grow).
+  void autotune_send_buffer(Tcb& t);
+  // The application read `copied` bytes: the buffer follows what it reads per round trip.
+  void autotune_receive_buffer(Tcb& t, std::uint32_t copied, Instant now);
   std::uint32_t tsval(const Tcb& t, Instant now) const;
 
   // Timers (timers.cc).

@@ -158,11 +158,26 @@ TEST(FaultInjector, ReleaseHeldLetsALastHeldFrameGo) {
   net.faults.add_rule({.dir = Direction::rx, .nth = 1, .action = FaultAction::reorder});
   EXPECT_TRUE(net.send_through({data_frame(1)}).empty());
   EXPECT_TRUE(net.receive_through({data_frame(2)}).empty());
-  EXPECT_EQ(net.faults.next_rx_time(), kNever);
+  EXPECT_EQ(net.faults.next_rx_time(), kNow + FaultChances{}.max_hold);  // held at most that long
   net.faults.release_held(kNow);
   EXPECT_EQ(net.faults.next_rx_time(), Instant::min());
   EXPECT_EQ(test::seqs_of(test::receive(net.b, kNow)), (std::vector<std::uint32_t>{1}));
   EXPECT_EQ(test::seqs_of(test::receive(net.faults, kNow)), (std::vector<std::uint32_t>{2}));
+  net.expect_no_leaks();
+}
+
+TEST(FaultInjector, AHeldFrameGoesAfterMaxHoldWhenNoOtherComes) {
+  // The last frame of a burst, reordered, is late, not lost.
+  Net net;
+  net.faults.add_rule({.dir = Direction::tx, .nth = 1, .action = FaultAction::reorder});
+  net.faults.add_rule({.dir = Direction::rx, .nth = 1, .action = FaultAction::reorder});
+  EXPECT_TRUE(net.send_through({data_frame(1)}).empty());
+  EXPECT_TRUE(net.receive_through({data_frame(2)}).empty());
+  const Duration hold = FaultChances{}.max_hold;
+  EXPECT_TRUE(test::receive(net.faults, kNow + hold - std::chrono::microseconds(1)).empty());
+  EXPECT_EQ(test::seqs_of(test::receive(net.faults, kNow + hold)), (std::vector<std::uint32_t>{2}));
+  EXPECT_EQ(test::seqs_of(test::receive(net.b, kNow + hold)), (std::vector<std::uint32_t>{1}));
+  EXPECT_EQ(net.faults.next_rx_time(), kNever);
   net.expect_no_leaks();
 }
 

@@ -155,3 +155,51 @@ TEST_F(CongestionTest, ConnectTriesForThreeMinutes) {
 
 }  // namespace
 }  // namespace mtcpp::test
+
+namespace mtcpp::test {
+namespace {
+
+class SendAutotune : public PacketTest {
+ protected:
+  int small_send_buffer(bool lock) {
+    StackConfig c = default_config();
+    c.tcp.send_buffer = 8192;
+    c.tcp.send_buffer_max = 65536;
+    configure(c);
+    const int fd = established();
+    if (lock) EXPECT_EQ(stack().set_option(fd, SocketOption::send_buffer, 8192, now()), 0);
+    return fd;
+  }
+  // Writes what fits, then acknowledges everything sent, `rounds` times.
+  void rounds(int fd, int n) {
+    for (int i = 0; i < n; ++i) {
+      std::vector<std::uint8_t> data(1 << 16, 'w');
+      stack().send(fd, data, now());
+      std::uint32_t end = 0;
+      while (auto s = next_sent()) end = std::max(end, s->seq + s->len);
+      advance(std::chrono::milliseconds(10));
+      if (end > 0) inject(seg(A, 1, end));
+    }
+  }
+};
+
+TEST_F(SendAutotune, TheSendBufferFollowsTwiceTheCongestionWindow) {
+  const int fd = small_send_buffer(false);
+  rounds(fd, 4);
+  const Tcb& t = *stack().tcp().tcb(fd);
+  EXPECT_GT(t.snd.capacity(), 8192u);
+  EXPECT_LE(t.snd.capacity(), 65536u);
+  EXPECT_GE(t.snd.capacity(), std::min<std::uint32_t>(2 * t.cc->cwnd(), 65536) * 2 / 3);
+  EXPECT_GE(stack().stats().tcp_send_buffer_grown, 1u);
+}
+
+TEST_F(SendAutotune, SoSndbufKeepsTheBufferAsItIs) {
+  const int fd = small_send_buffer(true);
+  const std::uint64_t grown = stack().stats().tcp_send_buffer_grown;  // at the handshake, before the option
+  rounds(fd, 4);
+  EXPECT_EQ(stack().tcp().tcb(fd)->snd.capacity(), 8192u);
+  EXPECT_EQ(stack().stats().tcp_send_buffer_grown, grown);
+}
+
+}  // namespace
+}  // namespace mtcpp::test

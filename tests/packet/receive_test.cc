@@ -184,3 +184,65 @@ TEST_F(Receive, BuffersResizedOnAConnectionKeepTheirData) {
 
 }  // namespace
 }  // namespace mtcpp::test
+
+namespace mtcpp::test {
+namespace {
+
+class Autotune : public PacketTest {
+ protected:
+  // An 8 KB receive buffer (mTCP's default) that may grow to 64 KB; P's segments are 1000 bytes.
+  int small_buffer_connection(bool autotune = true) {
+    StackConfig c = default_config();
+    c.tcp.receive_buffer = 8192;
+    c.tcp.receive_buffer_max = 65536;
+    c.tcp.receive_autotune = autotune;
+    configure(c);
+    return established();
+  }
+  // P fills the window it was last offered, L's application reads it all: one round trip (10 ms).
+  std::uint32_t round_trip(int fd, std::uint32_t& seq) {
+    const std::uint32_t window = stack().tcp().tcb(fd)->rcv.window();
+    for (std::uint32_t sent = 0; sent + 1000 <= window; sent += 1000, seq += 1000) inject(seg(A, seq, 1, 1000));
+    std::vector<std::uint8_t> in(1 << 20);
+    const long n = stack().recv(fd, in, now());
+    while (next_sent()) {
+    }
+    advance(10ms);
+    return static_cast<std::uint32_t>(std::max(0L, n));
+  }
+};
+
+TEST_F(Autotune, TheBufferGrowsWithWhatTheApplicationReadsPerRoundTrip) {
+  const int fd = small_buffer_connection();
+  std::uint32_t seq = 1;
+  std::vector<std::uint32_t> capacities;
+  for (int i = 0; i < 5; ++i) {
+    round_trip(fd, seq);
+    capacities.push_back(stack().tcp().tcb(fd)->rcv.capacity());
+  }
+  // Twice what was read per round trip: doubling like the sender's slow start, up to the cap.
+  EXPECT_EQ(capacities.front(), 8192u);
+  EXPECT_GT(capacities[2], 8192u);
+  EXPECT_EQ(capacities.back(), 65536u);
+  EXPECT_GE(stack().stats().tcp_receive_buffer_grown, 2u);
+  // The larger window is what P is told.
+  inject(seg(A, seq, 1, 1000));
+  advance(stack().config().tcp.delayed_ack);
+  auto ack = next_sent();
+  ASSERT_TRUE(ack);
+  EXPECT_GT(std::uint32_t{ack->win} << stack().tcp().tcb(fd)->rcv_wscale, 8192u);
+}
+
+TEST_F(Autotune, SoRcvbufOrTheKnobKeepsTheBufferAsItIs) {
+  for (bool knob : {true, false}) {
+    const int fd = small_buffer_connection(knob);
+    if (knob) ASSERT_EQ(stack().set_option(fd, SocketOption::receive_buffer, 8192, now()), 0);
+    std::uint32_t seq = 1;
+    for (int i = 0; i < 4; ++i) round_trip(fd, seq);
+    EXPECT_EQ(stack().tcp().tcb(fd)->rcv.capacity(), 8192u);
+    EXPECT_EQ(stack().stats().tcp_receive_buffer_grown, 0u);
+  }
+}
+
+}  // namespace
+}  // namespace mtcpp::test
