@@ -211,6 +211,14 @@ void Stack::icmp_input(const Ipv4Header& ip, Bytes message, Instant now) {
     if (ihl < kIp || quoted.size() < ihl + 4 || quoted[9] != static_cast<std::uint8_t>(IpProto::tcp)) return;
     const Endpoint local{Ipv4Addr{load_be32(quoted, 12)}, load_be16(quoted, ihl)};
     const Endpoint remote{Ipv4Addr{load_be32(quoted, 16)}, load_be16(quoted, ihl + 2)};
+    // Fragmentation needed (RFC 1191): everything is sent with DF, so a smaller link on the path
+    // says so here, with its MTU in the header's last 16 bits (0 from pre-RFC 1191 routers).
+    if (icmp->code == 4) {
+      if (quoted.size() >= ihl + 8)
+        tcp_.path_mtu_reduced(local, remote, SeqNum{load_be32(quoted, ihl + 4)},
+                              static_cast<std::uint16_t>(icmp->rest & 0xffff), now);
+      return;
+    }
     // Soft errors (RFC 1122 §4.2.3.9): remembered, reported only if the connection then fails.
     const int error = icmp->code == 2 || icmp->code == 3 ? ECONNREFUSED
                       : icmp->code == 4                  ? EMSGSIZE

@@ -42,6 +42,8 @@ struct StackStats {
   std::uint64_t tcp_spurious_undos = 0;    // window reductions undone: every retransmission was a duplicate
   std::uint64_t tcp_sack_blocks_ignored = 0;    // SACK blocks outside SND.UNA..SND.MAX
   std::uint64_t tcp_disordered_acks = 0;   // reordered duplicate ACKs let past PAWS
+  std::uint64_t tcp_pmtu_reductions = 0;   // segment sizes lowered by ICMP fragmentation-needed
+  std::uint64_t tcp_pmtu_ignored = 0;      // such ICMP quoting nothing in flight (RFC 5927)
   std::uint64_t tcp_window_probes = 0;     // zero-window probes sent
   std::uint64_t tcp_timeouts = 0;          // connections aborted with ETIMEDOUT
   std::uint64_t tcp_resets_sent = 0;
@@ -107,6 +109,8 @@ inline constexpr NamedCounter kStackCounters[] = {
     MTCPP_COUNTER(tcp_spurious_undos),
     MTCPP_COUNTER(tcp_sack_blocks_ignored),
     MTCPP_COUNTER(tcp_disordered_acks),
+    MTCPP_COUNTER(tcp_pmtu_reductions),
+    MTCPP_COUNTER(tcp_pmtu_ignored),
     MTCPP_COUNTER(tcp_window_probes),
     MTCPP_COUNTER(tcp_timeouts),
     MTCPP_COUNTER(tcp_resets_sent),

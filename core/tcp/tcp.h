@@ -87,6 +87,9 @@ class Tcp {
   void segment_arrives(const SegmentIn& seg, Instant now);
   // A soft error from ICMP destination-unreachable for this 4-tuple (RFC 1122 §4.2.3.9).
   void soft_error(Endpoint local, Endpoint remote, int error);
+  // ICMP "fragmentation needed" (RFC 1191) quoting `quoted_seq` of this 4-tuple, with the next
+  // hop's MTU (0: not given).
+  void path_mtu_reduced(Endpoint local, Endpoint remote, SeqNum quoted_seq, std::uint16_t mtu, Instant now);
   void run_timers(Instant now);
   Instant next_deadline() const { return timers_.next_deadline(); }
 

@@ -260,3 +260,76 @@ TEST_F(NetworkIcmp, TruncatedOrBogusQuotesAreIgnored) {
 
 }  // namespace
 }  // namespace mtcpp::test
+
+namespace mtcpp::test {
+namespace {
+
+class NetworkPathMtu : public NetworkFixture {
+ protected:
+  // Fragmentation needed from a router, for L's packet `s`, with the next hop's MTU; the quoted
+  // TCP sequence number replaced by `seq` when given.
+  void inject_frag_needed(const Sent& s, std::uint16_t mtu, std::optional<std::uint32_t> seq = {}) {
+    Bytes ip = Bytes(s.bytes).subspan(kEth);
+    std::vector<std::uint8_t> quote(ip.begin(), ip.begin() + kIp + 8);
+    if (seq) store_be32(MutableBytes(quote), kIp + 4, *seq);
+    push(ip_frame(Ipv4Addr::of(10, 0, 0, 254), local_.addr, 1, icmp_message(IcmpHeader::kDestUnreachable, 4, mtu, quote)));
+  }
+  // L's data segments among `all`.
+  static std::vector<const Sent*> data_of(const std::vector<Sent>& all) {
+    std::vector<const Sent*> out;
+    for (const Sent& s : all)
+      if (s.tcp && !s.tcp_payload.empty()) out.push_back(&s);
+    return out;
+  }
+};
+
+TEST_F(NetworkPathMtu, FragmentationNeededLowersTheSegmentSizeAndResendsWhatNoLongerFits) {
+  const int fd = established();
+  pop_all();
+  const std::uint16_t mss = stack().tcp().tcb(fd)->snd_mss;
+  std::vector<std::uint8_t> data(3 * mss, 'p');
+  ASSERT_EQ(stack().send(fd, data, now()), static_cast<long>(data.size()));
+  const auto first = pop_all();
+  const auto sent = data_of(first);
+  ASSERT_EQ(sent.size(), 3u);
+  inject_frag_needed(*sent[0], 800);  // P's MSS is 1000: a smaller link on the way
+  const Tcb& t = *stack().tcp().tcb(fd);
+  const std::uint32_t overhead = 40 + (t.ts_enabled ? 12 : 0);
+  EXPECT_EQ(t.snd_mss, 800 - overhead);
+  EXPECT_EQ(stats().tcp_pmtu_reductions, 1u);
+  // Everything in flight went again at once, in packets of at most 800 bytes, from SND.UNA.
+  const auto again = pop_all();
+  const auto resent = data_of(again);
+  ASSERT_FALSE(resent.empty());
+  EXPECT_EQ(resent[0]->tcp->seq, sent[0]->tcp->seq);
+  std::size_t bytes = 0;
+  for (const Sent* s : resent) {
+    EXPECT_LE(s->ip->total_length, 800u);
+    bytes += s->tcp_payload.size();
+  }
+  EXPECT_GE(bytes, std::min<std::size_t>(data.size(), 2 * (800 - overhead)));
+  // Not a congestion signal: the window did not shrink.
+  EXPECT_GE(t.cc->cwnd(), 10u * mss);
+}
+
+TEST_F(NetworkPathMtu, AnIcmpQuotingNothingInFlightOrATinyMtuChangesLittle) {
+  const int fd = established();
+  pop_all();
+  const std::uint16_t mss = stack().tcp().tcb(fd)->snd_mss;
+  std::vector<std::uint8_t> data(mss, 'p');
+  ASSERT_EQ(stack().send(fd, data, now()), static_cast<long>(data.size()));
+  const auto first = pop_all();
+  const auto sent = data_of(first);
+  ASSERT_EQ(sent.size(), 1u);
+  // RFC 5927: a sequence number outside SND.UNA..SND.MAX is a blind guess; ignored.
+  inject_frag_needed(*sent[0], 1280, sent[0]->tcp->seq + 100000);
+  EXPECT_EQ(stack().tcp().tcb(fd)->snd_mss, mss);
+  EXPECT_EQ(stats().tcp_pmtu_ignored, 1u);
+  // An MTU of 68 is taken as the 552-byte floor, not below.
+  inject_frag_needed(*sent[0], 68);
+  const Tcb& t = *stack().tcp().tcb(fd);
+  EXPECT_EQ(t.snd_mss, 552 - 40 - (t.ts_enabled ? 12 : 0));
+}
+
+}  // namespace
+}  // namespace mtcpp::test
