@@ -221,7 +221,6 @@ void Stack::icmp_input(const Ipv4Header& ip, Bytes message, Instant now) {
     }
     // Soft errors (RFC 1122 §4.2.3.9): remembered, reported only if the connection then fails.
     const int error = icmp->code == 2 || icmp->code == 3 ? ECONNREFUSED
-                      : icmp->code == 4                  ? EMSGSIZE
                       : icmp->code == 0                  ? ENETUNREACH
                                                          : EHOSTUNREACH;
     tcp_.soft_error(local, remote, error);
