@@ -2,6 +2,9 @@
 // connections, and both sides closing at once under loss.
 #include <ns3/simulator.h>
 
+#include <algorithm>
+#include <memory>
+
 #include "sim/scenario_kit.h"
 
 namespace mtcpp::sim {
@@ -164,6 +167,49 @@ Result close_under_loss(Peer peer, Role role, const RunOptions& o) {
   return w.result(note);
 }
 
+// The last two segments of A's first burst are lost on the way to B, and nothing follows them:
+// no duplicate ACK will ever come. A tail loss probe (RFC 8985 §7) resends the last one after
+// about two round trips; B's SACK of it shows RACK the other hole, repaired at once. An RTO
+// would have taken 200 ms at least.
+Result tail_loss(Peer peer, Role role, const RunOptions& o) {
+  World w("tail-loss-probe", peer, o, scenario_tcp());
+  constexpr std::uint64_t kBytes = 8000;  // a few segments, all in the initial window
+  // Data segments from A, counted on the wire: the last two of the burst (whatever B's MSS).
+  auto tail = std::make_shared<std::vector<std::uint32_t>>();
+  w.faults_at(1).add(drop_rule(
+      [tail](const Segment& s) {
+        if (s.from != 0 || s.len == 0 || !(s.seq + s.len >= 1 + kBytes - 2 * 524)) return false;
+        // the first time each of the last segments is seen (their retransmissions get through)
+        if (std::find(tail->begin(), tail->end(), s.seq) != tail->end()) return false;
+        tail->push_back(s.seq);
+        return true;
+      },
+      1, 0));
+  connect_pair(w, role);
+  HostApp& a = w.app(0);
+  HostApp& b = w.app(1);
+  a.when([&a] { return a.connected(); }, [&a] { a.write(kBytes); });
+  a.when([&b] { return b.got() == kBytes; }, [&a] { a.close(); });
+  b.when([&b] { return b.eof(); }, [&b] { b.close(); });
+  w.run(ns3::Seconds(10));
+  expect_bytes(w);
+  w.check(b.got() == kBytes, "B read " + std::to_string(b.got()) + " of " + std::to_string(kBytes) + " bytes");
+  w.check(tail->size() >= 2, "the fault model dropped " + std::to_string(tail->size()) + " tail segments, want 2");
+  // Every byte at B well before an RTO (200 ms) could have fired after the burst.
+  std::int64_t burst_end = -1, repaired = -1;
+  for (const auto& s : w.segments) {
+    if (s.from == 0 && s.len > 0 && burst_end < 0 && s.seq + s.len == 1 + kBytes) burst_end = s.time_us;
+    if (s.from == 1 && s.ack >= 1 + kBytes && repaired < 0) repaired = s.time_us;
+  }
+  w.check(burst_end >= 0 && repaired > burst_end, "no ACK covered the whole burst");
+  w.check(repaired - burst_end < us(w.tcp.rto_min) / 2,
+          "the tail was repaired " + std::to_string(repaired - burst_end) + " us after the burst, want well under RTO_min (" +
+              std::to_string(us(w.tcp.rto_min)) + " us): a probe, not a timeout");
+  expect_no_flag(w, 0, "R");
+  expect_clean(w);
+  return w.result(peer == Peer::ns3 ? "ns-3's TCP sends no MSS option: A uses 536 bytes (524 of payload beside timestamps)" : "");
+}
+
 }  // namespace
 
 Result bulk_transfer(Peer peer, const RunOptions& options, double loss, std::uint64_t bytes) {
@@ -179,6 +225,9 @@ void add_transfer_scenarios(std::vector<Scenario>& out) {
   add_scenario(out, "bulk-reorder", "256 kB from A, 1 % loss and 5 % of frames held up to 5 ms (reordering)", kBoth,
                reorder);
   add_scenario(out, "bulk-1mb-loss-2", "1 MB from A with 2 % seeded loss each way", {Role::server}, big);
+  add_scenario(out, "tail-loss-probe",
+               "the last two segments of a burst lost: repaired by a tail loss probe and RACK, not an RTO", kBoth,
+               tail_loss);
   add_scenario(out, "short-connections",
                "20 connections in a row, 100 bytes each way, the server closes first: nothing left", kBoth,
                short_connections);

@@ -149,6 +149,7 @@ void Tcp::listen_input(Tcb& l, const SegmentIn& seg, Instant now, std::optional<
   c->snd_max = c->iss;
   c->snd_buf_seq = c->iss + 1;
   c->recover = c->iss;  // RFC 6582 §3.2 step 1
+  c->snd_sml = c->iss;
   c->snd_wnd = h.window;  // never scaled in a SYN (RFC 7323 §2.2)
   c->snd_wl1 = c->irs;
   c->snd_wl2 = c->iss;

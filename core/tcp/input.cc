@@ -38,7 +38,10 @@ void Tcp::syn_sent_input(Tcb& t, const SegmentIn& seg, Instant now) {
   t.snd_wl1 = t.irs;
   t.snd_wl2 = ack;
   if (h.has(tcp_flag::ack)) {
-    if (t.rtt_timing && t.retransmits == 0) t.rtt.sample(now - t.rtt_start);
+    if (t.rtt_timing && t.retransmits == 0) {
+      t.rtt.sample(now - t.rtt_start);
+      t.rack.rtt_sample(now - t.rtt_start, now);
+    }
     t.rtt_timing = false;
     t.snd_una = ack;
     t.retransmits = 0;

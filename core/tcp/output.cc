@@ -143,6 +143,7 @@ void Tcp::send_data(Tcb& t, SeqNum seq, std::uint32_t len, bool fin, Instant now
   if (len > 0 && seq + len == data_end) h.flags |= tcp_flag::psh;
   out_.send_segment(t.local.addr, t.remote.addr, h, &t, offset, len, now);
   if (len > 0) t.last_data_sent = now;
+  if (len > 0 && len < t.snd_mss) t.snd_sml = seq_max(t.snd_sml, seq + len);
   if (seq < t.snd_max) {
     ++stats_.tcp_retransmissions;
     if (t.rtt_timing && seq <= t.rtt_seq) t.rtt_timing = false;  // Karn: never time a retransmission
@@ -252,8 +253,12 @@ void Tcp::output(Tcb& t, Instant now) {
     if (len < unsent && len < mss) {
       // Window-limited runt: sender silly-window avoidance (§3.8.6.2.1).
       if (len == 0 || len < t.max_snd_wnd / 2) break;
-    } else if (len < mss && len > 0 && !t.nodelay && flight > 0 && !fin) {
-      break;  // Nagle: one small segment in flight at a time (§3.7.4)
+    } else if (len < mss && len > 0 && !t.nodelay && t.snd_sml > t.snd_una && t.snd_nxt >= t.snd_max && !fin) {
+      // Nagle (§3.7.4) with Minshall's refinement, as Linux: one small segment unacknowledged
+      // at a time. Full segments in flight do not hold back the small one that ends a write, so
+      // a tail is not left waiting for an ACK (or, if that is lost, for a timer). Only new data
+      // waits: a retransmission (going back after a timeout) never does.
+      break;
     }
     const bool is_new = t.snd_nxt >= t.snd_max;
     send_data(t, t.snd_nxt, len, fin, now);

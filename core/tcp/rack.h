@@ -23,6 +23,14 @@ class Rack {
   // and the ACK may answer an earlier transmission (its TSecr predates the last one, or the RTT
   // would be below the minimum), so it tells nothing about time.
   void delivered(const SentSegment& s, Instant now, bool ambiguous);
+  // An RTT measured otherwise (the handshake, a timed segment): RACK.min_RTT takes it too, so
+  // that it starts from a sample no queue inflated.
+  void rtt_sample(Duration rtt, Instant now) {
+    if (rtt >= Duration::zero() && (rtt < min_rtt_ || now - min_rtt_at_ > std::chrono::minutes(5))) {
+      min_rtt_ = rtt;
+      min_rtt_at_ = now;
+    }
+  }
   // A D-SACK arrived (§6.2 step 4): widen the reordering window, at most once per round trip.
   void dsack_received(SeqNum snd_una, SeqNum snd_max);
   // A loss recovery ended: after 16 of them without a D-SACK the window narrows again.

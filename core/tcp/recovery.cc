@@ -50,12 +50,19 @@ std::uint32_t Tcp::new_data_acked(Tcb& t, const SegmentIn& seg, Instant now, std
   const auto& ts = seg.h.options.timestamps;
   // RTT sample: from the echoed timestamp (RFC 7323 §4.1), else the one timed segment (Karn).
   t.ack_rtt = Duration(-1);
+  // The one timed segment (Karn), in microseconds: RACK's minimum takes it whatever the
+  // estimator uses.
+  std::optional<Duration> timed;
+  if (t.rtt_timing && ack > t.rtt_seq) {
+    timed = now - t.rtt_start;
+    t.rtt_timing = false;
+    t.rack.rtt_sample(*timed, now);
+  }
   if (t.ts_enabled && ts && ts->tsecr != 0) {
     const auto ms = static_cast<std::int32_t>(tsval(t, now) - ts->tsecr);
     if (ms >= 0) t.rtt.sample(t.ack_rtt = std::chrono::milliseconds(ms));
-  } else if (t.rtt_timing && ack > t.rtt_seq) {
-    t.rtt.sample(t.ack_rtt = now - t.rtt_start);
-    t.rtt_timing = false;
+  } else if (timed) {
+    t.rtt.sample(t.ack_rtt = *timed);
   }
   // The SYN and FIN occupy sequence space but not the buffer; congestion control counts data.
   std::uint32_t acked = 0;
@@ -81,16 +88,19 @@ std::uint32_t Tcp::new_data_acked(Tcb& t, const SegmentIn& seg, Instant now, std
 }
 
 void Tcp::rack_delivered(Tcb& t, const SegmentIn& seg, const SentSegment& s, Instant now) {
-  // RFC 8985 §6.2 step 2: a retransmitted segment's ACK may answer an earlier transmission. The
-  // echoed timestamp tells (it predates the last transmission); without one, an RTT below the
-  // minimum does.
-  bool ambiguous = false;
-  if (s.ever_retransmitted) {
-    const auto& ts = seg.h.options.timestamps;
-    if (t.ts_enabled && ts && ts->tsecr != 0)
-      ambiguous = static_cast<std::int32_t>(ts->tsecr - tsval(t, s.xmit)) < 0;
-    ambiguous = ambiguous || now - s.xmit < t.rack.min_rtt();
-  }
+  // RFC 8985 §6.2 step 2: a retransmitted segment's ACK may answer an earlier transmission; an
+  // RTT clearly below the minimum says so (below three quarters of it: a path's jitter puts
+  // genuine samples a little under the minimum, and a probe's SACK taken for ambiguous would
+  // leave the hole before it to the RTO). The RFC's other test, an echoed timestamp older than
+  // the retransmission, is not used (nor by Linux): a receiver echoes TS.Recent, which an
+  // out-of-order segment does not move (RFC 7323 §4.3), so every SACKed retransmission of a
+  // tail would look ambiguous. A tail loss probe's segment is never ambiguous: its original went
+  // out a PTO (two round trips) before it, and §7.4 judges the probe by D-SACK; taken for
+  // ambiguous, its SACK would leave the hole before it to the RTO.
+  const bool probe = t.tlp.end && t.tlp.retransmission && s.end == *t.tlp.end;
+  const bool ambiguous = s.ever_retransmitted && !probe && t.rack.min_rtt() != Duration::max() &&
+                         (now - s.xmit) * 4 < t.rack.min_rtt() * 3;
+  (void)seg;
   t.rack.delivered(s, now, ambiguous);
   if (!ambiguous) t.ack_rtt = now - s.xmit;  // finer than the timestamps' milliseconds
 }

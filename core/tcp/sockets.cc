@@ -269,6 +269,7 @@ int Tcp::connect(int s, Endpoint remote, Instant now) {
   t->snd_max = t->iss;
   t->snd_buf_seq = t->iss + 1;
   t->recover = t->iss;  // RFC 6582 §3.2 step 1
+  t->snd_sml = t->iss;
   t->syn_deadline = now + config_.syn_timeout;
   t->rcv_wscale = config_.window_scaling ? offered_window_shift(*t) : 0;  // fixed by the SYN (RFC 7323 §2.2)
   enter(*t, TcpState::syn_sent, now);

@@ -55,6 +55,7 @@ struct Tcb {
   std::uint16_t snd_mss = 536;            // payload bytes per segment (RFC 9293 §3.7.1 effective MSS)
   std::uint16_t rcv_mss = 536;            // the MSS we announced: the receiver's SWS unit (§3.8.6.2.2)
   SeqNum snd_buf_seq;                     // sequence number of the send buffer's first byte
+  SeqNum snd_sml;                         // end of the last segment sent shorter than SND.MSS (Nagle)
 
   // Receive sequence space.
   SeqNum irs, rcv_nxt;

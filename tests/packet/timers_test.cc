@@ -81,6 +81,18 @@ TEST_F(Timers, NagleHoldsSmallWritesWhileDataIsUnacked) {
   expect(seg(P | A, 11, 1, 20));  // the held bytes go out together
 }
 
+TEST_F(Timers, NagleLetsAWritesSmallTailGoBehindFullSegments) {
+  // Minshall's refinement (as Linux): only an unacknowledged small segment holds the next one.
+  const int fd = established();
+  EXPECT_EQ(stack().send(fd, bytes(1500), now()), 1500);
+  expect(seg(A, 1, 1, 1000));
+  expect(seg(P | A, 1001, 1, 500));  // classic Nagle held this until the ACK of 1:1001
+  EXPECT_EQ(stack().send(fd, bytes(10), now()), 10);
+  expect_nothing();  // a small segment is unacknowledged
+  inject(seg(A, 1, 1501));
+  expect(seg(P | A, 1501, 1, 10));
+}
+
 TEST_F(Timers, NodelaySendsSmallWritesAtOnce) {
   const int fd = established();
   EXPECT_EQ(stack().set_option(fd, SocketOption::nodelay, 1, now()), 0);
