@@ -40,9 +40,9 @@ void Cubic::on_ack(std::uint32_t acked, const AckSample& s) {
   w_est_ += alpha * segments(acked) / cwnd;
   if (w_est_ > target) target = w_est_;
   // Each acknowledged segment adds (target - cwnd) / cwnd segments.
-  growth_credit_ += (target - cwnd) / cwnd * acked;
-  const double whole = std::floor(growth_credit_);
-  cwnd_ += static_cast<std::uint32_t>(whole);
+  growth_credit_ += (target - cwnd) / cwnd * acked;  // never negative: target >= cwnd
+  const auto whole = static_cast<std::uint32_t>(growth_credit_);
+  cwnd_ += whole;
   growth_credit_ -= whole;
 }
 

@@ -16,8 +16,7 @@ Tcp::Tcp(const TcpConfig& config, Ipv4Addr local_address, SegmentSink& out, Rng&
       isn_(secret ? IsnGenerator((*secret)[0], (*secret)[1]) : IsnGenerator(rng)),
       rng_(rng.next()) {
   flows_.reserve(config.max_connections);
-  const std::uint32_t span = config.ephemeral_port_last - config.ephemeral_port_first + 1u;
-  next_ephemeral_ = static_cast<std::uint16_t>(config.ephemeral_port_first + rng_.below(span));
+  next_ephemeral_ = static_cast<std::uint32_t>(rng_.next());
 }
 
 Tcp::~Tcp() {
@@ -155,11 +154,13 @@ bool Tcp::port_in_use(Ipv4Addr addr, std::uint16_t port, const Tcb* except) cons
 }
 
 int Tcp::pick_ephemeral_port(Endpoint remote, std::uint16_t* port) {
+  // RFC 6056 §3.3.3, Algorithm 3 (simple hash-based): each destination sees its own keyed offset
+  // into the range, stepped by a stack-wide counter. Ports to one peer say nothing of the ports
+  // used with another, and do not repeat soon for the same one.
   const std::uint32_t span = config_.ephemeral_port_last - config_.ephemeral_port_first + 1u;
+  const auto offset = static_cast<std::uint32_t>(isn_.hash({local_address_, 0}, remote));
   for (std::uint32_t i = 0; i < span; ++i) {
-    std::uint16_t p = next_ephemeral_;
-    next_ephemeral_ = p >= config_.ephemeral_port_last ? config_.ephemeral_port_first
-                                                       : static_cast<std::uint16_t>(p + 1);
+    const auto p = static_cast<std::uint16_t>(config_.ephemeral_port_first + (next_ephemeral_++ + offset) % span);
     // A tuple still in TIME_WAIT (or otherwise alive) is skipped, S29.
     if (flows_.count(key_of({local_address_, p}, remote)) != 0) continue;
     if (listeners_.count(p) != 0) continue;

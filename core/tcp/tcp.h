@@ -275,7 +275,7 @@ class Tcp {
   std::vector<Tcb*> sockets_;        // id → TCB
   std::deque<int> free_ids_;         // FIFO of ids to reuse (mTCP's order: an id rests before reuse)
   std::size_t connections_ = 0;
-  std::uint16_t next_ephemeral_ = 0;
+  std::uint32_t next_ephemeral_ = 0;  // RFC 6056's next_ephemeral counter (random start)
   std::int64_t challenge_window_ = -1;  // the second in which challenge ACKs are being counted
   std::int64_t challenge_budget_ = 0;   // what is left of that second's (random) budget
 };

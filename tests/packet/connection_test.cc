@@ -86,3 +86,44 @@ TEST_F(Connection, ReopenedTimeWaitTupleGetsAnIssAboveTheOldSndMax) {
 
 }  // namespace
 }  // namespace mtcpp::test
+
+namespace mtcpp::test {
+namespace {
+
+using EphemeralPorts = PacketTest;
+
+TEST_F(EphemeralPorts, EachDestinationHasItsOwnKeyedOffsetRfc6056) {
+  const auto port_to = [&](Endpoint remote) {
+    const int fd = stack().socket(now());
+    EXPECT_EQ(stack().connect(fd, remote, now()), -EINPROGRESS);
+    Endpoint local;
+    EXPECT_EQ(stack().tcp().local_endpoint(fd, &local), 0);
+    while (next_sent()) {
+    }
+    return local.port;
+  };
+  const TcpConfig& c = stack().config().tcp;
+  const std::uint32_t span = c.ephemeral_port_last - c.ephemeral_port_first + 1u;
+  const auto step = [&](std::uint16_t from, std::uint16_t to) {
+    return (to + span - from) % span;
+  };
+  const Endpoint r1 = remote_;
+  const Endpoint r2{remote_.addr, static_cast<std::uint16_t>(remote_.port + 1)};
+  const std::uint16_t a = port_to(r1);
+  const std::uint16_t b = port_to(r1);
+  const std::uint16_t x = port_to(r2);
+  const std::uint16_t d = port_to(r1);
+  for (std::uint16_t p : {a, b, x, d}) {
+    EXPECT_GE(p, c.ephemeral_port_first);
+    EXPECT_LE(p, c.ephemeral_port_last);
+  }
+  // To one destination the counter steps by one per connection (Algorithm 3) ...
+  EXPECT_EQ(step(a, b), 1u);
+  EXPECT_EQ(step(b, d), 2u);  // the connection to r2 took one step of the shared counter
+  // ... and another destination sees the same counter through another offset: its port says
+  // nothing of r1's (the offsets differ but for a 1-in-28,232 chance; the seed is fixed).
+  EXPECT_NE(step(b, x), 1u);
+}
+
+}  // namespace
+}  // namespace mtcpp::test
