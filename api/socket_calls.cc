@@ -333,8 +333,11 @@ int mtcp_setsockopt(mctx_t mctx, int sockid, int level, int optname, const void*
       case TCP_MAXSEG:
         return int_value(&v) ? static_cast<int>(result(s.set_option(e->tcp, SocketOption::max_segment, v, c->now()))) : fail(EINVAL);
       case TCP_CONGESTION: {  // a name, as Linux: "cubic" or "newreno" ("reno" too); ENOENT otherwise
+        if (static_cast<int>(optlen) < 1) return fail(EINVAL);
         const auto* chars = static_cast<const char*>(optval);
-        const auto a = congestion_algorithm(std::string_view(chars, strnlen(chars, static_cast<std::size_t>(optlen))));
+        constexpr std::size_t kNameMax = 15;  // Linux's TCP_CA_NAME_MAX less the NUL
+        const auto a = congestion_algorithm(
+            std::string_view(chars, strnlen(chars, std::min<std::size_t>(static_cast<std::size_t>(optlen), kNameMax))));
         if (!a) return fail(ENOENT);
         return static_cast<int>(result(s.set_option(e->tcp, SocketOption::congestion, static_cast<int>(*a), c->now())));
       }

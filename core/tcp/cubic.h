@@ -18,6 +18,12 @@ class Cubic final : public NewReno {
   void on_ack(std::uint32_t acked_bytes, const AckSample& sample) override;
   void on_timeout(std::uint32_t flight_size, bool first_expiry) override;
   void undo(std::uint32_t cwnd, std::uint32_t ssthresh) override;
+  // After idle (RFC 5681 §4.1): the curve's time must not count the idle period (RFC 9438 §5.8),
+  // so the next epoch starts afresh.
+  void limit_cwnd(std::uint32_t bytes) override {
+    NewReno::limit_cwnd(bytes);
+    epoch_started_ = false;
+  }
 
   // §4.2's W_cubic(t), in segments, t seconds into the current epoch (for tests).
   double w_cubic(double t) const { return kC * (t - k_) * (t - k_) * (t - k_) + w_max_; }

@@ -253,7 +253,8 @@ void Tcp::output(Tcb& t, Instant now) {
     if (len < unsent && len < mss) {
       // Window-limited runt: sender silly-window avoidance (§3.8.6.2.1).
       if (len == 0 || len < t.max_snd_wnd / 2) break;
-    } else if (len < mss && len > 0 && !t.nodelay && t.snd_sml > t.snd_una && t.snd_nxt >= t.snd_max && !fin) {
+    } else if (len < mss && len > 0 && !t.nodelay && t.snd_sml > t.snd_una && t.snd_sml <= t.snd_nxt &&
+               t.snd_nxt >= t.snd_max && !fin) {
       // Nagle (§3.7.4) with Minshall's refinement, as Linux: one small segment unacknowledged
       // at a time. Full segments in flight do not hold back the small one that ends a write, so
       // a tail is not left waiting for an ACK (or, if that is lost, for a timer). Only new data

@@ -12,7 +12,7 @@ constexpr int kReoWndPersist = 16;  // recoveries a widened window lasts (§6.2 
 constexpr std::uint32_t kDupThresh = 3;
 }  // namespace
 
-void Rack::delivered(const SentSegment& s, Instant now, bool ambiguous) {
+void Rack::delivered(const SentSegment& s, Instant now, bool ambiguous, bool trusted_rtt) {
   // Step 3, RACK_detect_reordering: delivered below the highest delivered, never resent.
   if (!fack_set_ || s.end > fack_) {
     fack_ = s.end;
@@ -23,7 +23,7 @@ void Rack::delivered(const SentSegment& s, Instant now, bool ambiguous) {
   if (ambiguous) return;
   // Step 2, RACK_update.
   const Duration rtt = now - s.xmit;
-  if (rtt < min_rtt_ || now - min_rtt_at_ > kMinRttWindow) {
+  if (trusted_rtt && (rtt < min_rtt_ || now - min_rtt_at_ > kMinRttWindow)) {
     min_rtt_ = rtt;
     min_rtt_at_ = now;
   }

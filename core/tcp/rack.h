@@ -22,7 +22,9 @@ class Rack {
   // RFC 8985 §6.2 steps 2-3 for one newly delivered segment. `ambiguous`: it was retransmitted
   // and the ACK may answer an earlier transmission (its TSecr predates the last one, or the RTT
   // would be below the minimum), so it tells nothing about time.
-  void delivered(const SentSegment& s, Instant now, bool ambiguous);
+  // `trusted_rtt`: the sample may lower RACK.min_RTT (not so for a probe's SACK arriving
+  // suspiciously fast, which still counts for loss marking).
+  void delivered(const SentSegment& s, Instant now, bool ambiguous, bool trusted_rtt = true);
   // An RTT measured otherwise (the handshake, a timed segment): RACK.min_RTT takes it too, so
   // that it starts from a sample no queue inflated.
   void rtt_sample(Duration rtt, Instant now) {

@@ -97,12 +97,14 @@ void Tcp::rack_delivered(Tcb& t, const SegmentIn& seg, const SentSegment& s, Ins
   // tail would look ambiguous. A tail loss probe's segment is never ambiguous: its original went
   // out a PTO (two round trips) before it, and §7.4 judges the probe by D-SACK; taken for
   // ambiguous, its SACK would leave the hole before it to the RTO.
+  // Its sample still does not lower the minimum when it is suspiciously fast (the original may
+  // have been answered just after the probe left).
   const bool probe = t.tlp.end && t.tlp.retransmission && s.end == *t.tlp.end;
-  const bool ambiguous = s.ever_retransmitted && !probe && t.rack.min_rtt() != Duration::max() &&
-                         (now - s.xmit) * 4 < t.rack.min_rtt() * 3;
+  const bool too_fast = s.ever_retransmitted && t.rack.min_rtt() != Duration::max() &&
+                        (now - s.xmit) * 4 < t.rack.min_rtt() * 3;
   (void)seg;
-  t.rack.delivered(s, now, ambiguous);
-  if (!ambiguous) t.ack_rtt = now - s.xmit;  // finer than the timestamps' milliseconds
+  t.rack.delivered(s, now, too_fast && !probe, !too_fast);
+  if (!too_fast) t.ack_rtt = now - s.xmit;  // finer than the timestamps' milliseconds
 }
 
 AckSample Tcp::ack_sample(const Tcb& t, const SegmentIn& seg, Instant now) const {

@@ -299,6 +299,7 @@ long Tcp::send(int s, Bytes data, Instant now) {
   if (t->fin_queued) return -EPIPE;
   if (data.empty()) return 0;
   const std::uint32_t n = t->snd.append(data);
+  if (n < data.size()) t->snd_blocked = true;  // the buffer held the writer back (autotuning)
   if (n == 0) return -EAGAIN;
   output(*t, now);
   return n;
@@ -376,10 +377,14 @@ void Tcp::resize_send_buffer(Tcb& t, std::uint32_t bytes) {
 void Tcp::autotune_send_buffer(Tcb& t) {
   // Twice the congestion window: one window in flight, one being written (Linux's
   // tcp_sndbuf_expand). Grown by half again at least, so it is reallocated a few times at most.
-  if (!config_.send_autotune || t.sndbuf_locked || !t.cc) return;
+  // Only for a writer the buffer held back (a write found it full since the last growth, as
+  // Linux's SOCK_NOSPACE): a connection sending less than its window allows keeps its buffer,
+  // however large cwnd has grown.
+  if (!config_.send_autotune || t.sndbuf_locked || !t.cc || !t.snd_blocked) return;
   const std::uint64_t want = std::min<std::uint64_t>(2ull * t.cc->cwnd(), config_.send_buffer_max);
   if (want < t.snd.capacity() + t.snd.capacity() / 2) return;
   ++stats_.tcp_send_buffer_grown;
+  t.snd_blocked = false;
   resize_send_buffer(t, static_cast<std::uint32_t>(want));
   notify(t);  // room to write
 }
@@ -526,6 +531,7 @@ int Tcp::set_option(int s, SocketOption opt, int value, Instant now) {
     case SocketOption::congestion: {
       if (value != static_cast<int>(CongestionAlgorithm::newreno) && value != static_cast<int>(CongestionAlgorithm::cubic))
         return -EINVAL;
+      if (static_cast<CongestionAlgorithm>(value) == t->cc_algorithm) return 0;  // as Linux: nothing restarts
       t->cc_algorithm = static_cast<CongestionAlgorithm>(value);
       if (t->cc) {  // an open connection: the new controller goes on from the current window
         auto next = make_congestion_control(t->cc_algorithm, t->snd_mss, t->cc->cwnd());

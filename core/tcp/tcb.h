@@ -90,6 +90,7 @@ struct Tcb {
   bool reuse_address = false; // SO_REUSEADDR: bind may take a port held only by TIME_WAIT
   bool rcvbuf_locked = false; // SO_RCVBUF was set: the receive buffer is not autotuned
   bool sndbuf_locked = false; // SO_SNDBUF was set: the send buffer is not autotuned
+  bool snd_blocked = false;   // a write found the send buffer full since it last grew
   Instant rcv_space_start = kNever;    // the round trip the autotuner is measuring began here
   std::uint32_t rcv_space_copied = 0;  // bytes the application read since then
   int so_error = 0;           // pending error (errno value), cleared by SO_ERROR

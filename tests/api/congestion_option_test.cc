@@ -28,6 +28,8 @@ TEST_F(ApiCongestion, CubicByDefaultAndChangedByName) {
   EXPECT_EQ(stack().tcp().tcb(fd)->cc_algorithm, CongestionAlgorithm::newreno);
   EXPECT_ERRNO(mtcp_setsockopt(mctx_, fd, IPPROTO_TCP, TCP_CONGESTION, "bbr", 4), ENOENT);
   EXPECT_ERRNO(mtcp_setsockopt(mctx_, fd, IPPROTO_TCP, TCP_CONGESTION, nullptr, 4), EFAULT);
+  EXPECT_ERRNO(mtcp_setsockopt(mctx_, fd, IPPROTO_TCP, TCP_CONGESTION, "cubic", 0), EINVAL);
+  EXPECT_ERRNO(mtcp_setsockopt(mctx_, fd, IPPROTO_TCP, TCP_CONGESTION, "cubic", static_cast<socklen_t>(-1)), EINVAL);
   EXPECT_ERRNO(mtcp_setsockopt(mctx_, 999, IPPROTO_TCP, TCP_CONGESTION, "cubic", 6), EBADF);
   // A short buffer gets the name cut, as Linux does.
   char two[2];

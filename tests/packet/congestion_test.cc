@@ -193,6 +193,23 @@ TEST_F(SendAutotune, TheSendBufferFollowsTwiceTheCongestionWindow) {
   EXPECT_GE(stack().stats().tcp_send_buffer_grown, 1u);
 }
 
+TEST_F(SendAutotune, AWriterThatNeverFillsTheBufferKeepsIt) {
+  // cwnd grows with every ACK, but a sender writing less than its window is not held back by
+  // its buffer: growing it would only pin memory.
+  const int fd = small_send_buffer(false);
+  const std::uint32_t before = stack().tcp().tcb(fd)->snd.capacity();
+  for (int i = 0; i < 20; ++i) {
+    std::vector<std::uint8_t> data(1000, 'w');
+    ASSERT_EQ(stack().send(fd, data, now()), 1000);
+    std::uint32_t end = 0;
+    while (auto s = next_sent()) end = std::max(end, s->seq + s->len);
+    advance(std::chrono::milliseconds(10));
+    inject(seg(A, 1, end));
+  }
+  EXPECT_GT(stack().tcp().tcb(fd)->cc->cwnd(), 20000u);
+  EXPECT_EQ(stack().tcp().tcb(fd)->snd.capacity(), before);
+}
+
 TEST_F(SendAutotune, SoSndbufKeepsTheBufferAsItIs) {
   const int fd = small_send_buffer(true);
   const std::uint64_t grown = stack().stats().tcp_send_buffer_grown;  // at the handshake, before the option
