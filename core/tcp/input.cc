@@ -432,14 +432,14 @@ void Tcp::path_mtu_reduced(Endpoint local, Endpoint remote, SeqNum quoted, std::
   ++stats_.tcp_pmtu_reductions;
   // The segments in flight that no longer fit were dropped at the small link: they go again now,
   // cut to the new size. Not a congestion signal: the window stays (as Linux's
-  // tcp_simple_retransmit), and fast recovery waits until they are acknowledged.
+  // tcp_simple_retransmit), and fast recovery waits until they are acknowledged (`resending`).
   if (t.sack_recovery()) {
     for (std::size_t i = 0; i < t.scoreboard.size(); ++i)
       if (t.scoreboard[i].len() > t.snd_mss) t.scoreboard.mark_lost(i);
   } else {
     t.snd_nxt = t.snd_una;
   }
-  t.after_rto = true;
+  t.resending = true;
   t.recover = t.snd_max;
   output(t, now);
 }

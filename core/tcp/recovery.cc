@@ -76,7 +76,7 @@ std::uint32_t Tcp::new_data_acked(Tcb& t, const SegmentIn& seg, Instant now, std
     delivered = t.scoreboard.acked(ack, [&](const SentSegment& s) { rack_delivered(t, seg, s, now); });
   t.snd_una = ack;
   if (t.snd_nxt < t.snd_una) t.snd_nxt = t.snd_una;
-  if (t.after_rto && t.snd_una >= t.recover) t.after_rto = false;
+  if (t.resending && t.snd_una >= t.recover) t.resending = false;
   t.dup_acks = 0;
   t.retransmits = 0;
   // The probe octet was the last byte written: nothing is left to probe with.
@@ -177,7 +177,7 @@ void Tcp::sack_ack(Tcb& t, const SegmentIn& seg, Instant now, std::uint32_t acke
     t.rack.recovery_ended();
     ended = true;
   }
-  if (!t.in_recovery && !t.after_rto && lost_unrepaired(t)) start_recovery(t);
+  if (!t.in_recovery && !t.resending && lost_unrepaired(t)) start_recovery(t);
   if (t.in_recovery) {
     t.prr_budget = t.prr.on_ack(delivered, t.in_flight(), t.cc->ssthresh(), t.snd_mss);
     // The fast retransmit goes whatever PRR says (RFC 6675 §5 step 4.3).
@@ -201,7 +201,7 @@ void Tcp::undo_reduction(Tcb& t) {
   t.cc->undo(t.undo_cwnd, t.undo_ssthresh);
   t.undo_marker.reset();
   ++stats_.tcp_spurious_undos;
-  if (t.in_recovery && t.scoreboard.lost_bytes() == t.scoreboard.retransmitted_bytes()) {
+  if (t.in_recovery && !lost_unrepaired(t)) {
     t.in_recovery = false;
     t.rack.recovery_ended();
   }
@@ -223,7 +223,7 @@ void Tcp::rack_detect_loss(Tcb& t, Instant now) {
   t.reorder_at = kNever;
   if (t.scoreboard.empty()) return;
   const Duration reo_wnd =
-      t.rack.reo_wnd(t.in_recovery || t.after_rto, t.scoreboard.sacked_segments(), t.rtt.srtt());
+      t.rack.reo_wnd(t.in_recovery || t.resending, t.scoreboard.sacked_segments(), t.rtt.srtt());
   const Duration wait = t.rack.detect_loss(t.scoreboard, now, reo_wnd);
   if (wait > Duration::zero()) t.reorder_at = now + wait;
 }
@@ -232,7 +232,7 @@ void Tcp::on_reorder_timeout(Tcb& t, Instant now) {
   // RFC 8985 §6.3: the reordering window ran out; what is now deemed lost is repaired at once.
   rack_detect_loss(t, now);
   if (lost_unrepaired(t)) {
-    if (!t.in_recovery && !t.after_rto) start_recovery(t);
+    if (!t.in_recovery && !t.resending) start_recovery(t);
     if (t.in_recovery) {
       t.prr_budget = t.prr.on_ack(0, t.in_flight(), t.cc->ssthresh(), t.snd_mss);
       // The fast retransmit, or the pipe is empty: no ACK will come to clock anything out.
@@ -246,7 +246,7 @@ bool Tcp::retransmit_lost(Tcb& t, Instant now) {
   // RFC 6675 NextSeg() rule 1: the first segment deemed lost and not yet resent; in recovery as
   // PRR allows, otherwise (after an RTO) as the congestion window does.
   bool sent = false;
-  for (long i; (i = t.scoreboard.next_lost()) >= 0;) {
+  for (long i = 0; (i = t.scoreboard.next_lost(static_cast<std::size_t>(i))) >= 0;) {
     if (t.in_recovery ? t.prr_budget == 0 : t.in_flight() >= t.cc->cwnd()) break;
     const SentSegment s = t.scoreboard[static_cast<std::size_t>(i)];
     if (s.begin >= t.snd_una + t.snd_wnd) break;  // beyond what the receiver takes now
@@ -259,10 +259,15 @@ bool Tcp::retransmit_lost(Tcb& t, Instant now) {
   return sent;
 }
 
+bool Tcp::probe_may_go(const Tcb& t) {
+  // Only with SACK, in the open state, with data outstanding and a window to send into.
+  return t.sack_recovery() && can_send_data(t) && !t.in_recovery && !t.resending && !t.persisting &&
+         t.snd_una != t.snd_max;
+}
+
 void Tcp::schedule_loss_probe(Tcb& t, Instant now, bool restart) {
   // RFC 8985 §7.2: armed when new data goes out or an ACK advances SND.UNA, in the open state.
-  if (!t.sack_recovery() || !can_send_data(t) || t.in_recovery || t.after_rto || t.persisting ||
-      t.snd_una == t.snd_max) {
+  if (!probe_may_go(t)) {
     t.probe_at = kNever;
     return;
   }
@@ -274,8 +279,7 @@ void Tcp::schedule_loss_probe(Tcb& t, Instant now, bool restart) {
 }
 
 void Tcp::on_loss_probe(Tcb& t, Instant now) {
-  // One probe at a time (§7.3), and only in the open state with data outstanding.
-  if (t.tlp.end || !can_send_data(t) || t.in_recovery || t.after_rto || t.persisting || t.snd_una == t.snd_max) {
+  if (t.tlp.end || !probe_may_go(t)) {  // one probe at a time (§7.3)
     rearm(t);
     return;
   }

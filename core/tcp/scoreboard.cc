@@ -55,31 +55,11 @@ void Scoreboard::clear_sacks() {
   }
 }
 
-long Scoreboard::next_lost() const {
+long Scoreboard::next_lost(std::size_t from) const {
   if (lost_bytes_ == retransmitted_bytes_) return -1;  // every lost record is already resent
-  for (std::size_t i = head_; i < segs_.size(); ++i)
+  for (std::size_t i = head_ + from; i < segs_.size(); ++i)
     if (segs_[i].lost && !segs_[i].retransmitted) return static_cast<long>(i - head_);
   return -1;
-}
-
-long Scoreboard::sacked_at(SeqNum seq) const {
-  if (sacked_bytes_ == 0) return -1;
-  for (std::size_t i = find(seq); i < segs_.size(); ++i)
-    if (segs_[i].sacked) return static_cast<long>(i - head_);
-  return -1;
-}
-
-SeqNum Scoreboard::high_sacked(SeqNum una) const {
-  if (sacked_bytes_ == 0) return una;
-  for (std::size_t i = segs_.size(); i > head_; --i)
-    if (segs_[i - 1].sacked) return segs_[i - 1].end;
-  return una;
-}
-
-void Scoreboard::clear() {
-  segs_.clear();
-  head_ = 0;
-  sacked_bytes_ = sacked_segments_ = lost_bytes_ = retransmitted_bytes_ = 0;
 }
 
 std::uint32_t Scoreboard::trim_front(SeqNum una) {

@@ -59,10 +59,9 @@ class Scoreboard {
   void mark_all_lost();
   // The receiver dropped data it had SACKed (RFC 2018 §8: SACK is advisory): forget every SACK.
   void clear_sacks();
-  // The first record lost and not yet retransmitted (RFC 6675's NextSeg() rule 1), or -1.
-  long next_lost() const;
-  // The first SACKed record at or after `seq`, or -1 (for go-back-N after an RTO to skip them).
-  long sacked_at(SeqNum seq) const;
+  // The first record from index `from` on lost and not yet retransmitted (RFC 6675's NextSeg()
+  // rule 1), or -1.
+  long next_lost(std::size_t from = 0) const;
 
   // RFC 6675 SetPipe(): bytes the network holds, outstanding = SND.MAX - SND.UNA.
   std::uint32_t pipe(std::uint32_t outstanding) const {
@@ -77,9 +76,6 @@ class Scoreboard {
     const std::size_t i = find(a);
     return i != segs_.size() && i == find(b);
   }
-  // The highest sequence number SACKed (RFC 6675 HighSACK's end), or `una` when nothing is.
-  SeqNum high_sacked(SeqNum una) const;
-  void clear();
 
  private:
   // The head record is acknowledged up to `una` (inside it): its front is cut off in place.

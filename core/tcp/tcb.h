@@ -112,7 +112,9 @@ struct Tcb {
   Duration ack_rtt{-1};       // the RTT sample the ACK being processed gave, if any
   int dup_acks = 0;
   bool in_recovery = false;   // fast recovery (RFC 6675 §5, RFC 6582 §3.2)
-  bool after_rto = false;     // an RTO's retransmissions are under way, until SND.UNA passes `recover`
+  // Everything deemed lost is being sent again after an RTO or a path MTU drop (Linux's
+  // CA_Loss), until SND.UNA passes `recover`: no fast recovery, no loss probe meanwhile.
+  bool resending = false;
   SeqNum recover;             // RecoveryPoint
   Instant last_data_sent = kNever;  // for the restart window after idle (RFC 5681 §4.1)
   Scoreboard scoreboard;      // with SACK only

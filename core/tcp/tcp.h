@@ -210,6 +210,7 @@ class Tcp {
                         bool dsack_of_probe);
   // Resends what the scoreboard holds lost, as the window or PRR allows; true if anything went.
   bool retransmit_lost(Tcb& t, Instant now);
+  static bool probe_may_go(const Tcb& t);
   void schedule_loss_probe(Tcb& t, Instant now, bool restart);
   void on_loss_probe(Tcb& t, Instant now);
   void on_reorder_timeout(Tcb& t, Instant now);

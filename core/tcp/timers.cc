@@ -102,7 +102,7 @@ void Tcp::on_rexmit_timeout(Tcb& t, Instant now) {
   if (t.cc && t.retransmits == 1) note_reduction(t);
   if (t.cc) t.cc->on_timeout(t.flight_size(), t.retransmits == 1);
   t.in_recovery = false;
-  t.after_rto = true;
+  t.resending = true;
   t.dup_acks = 0;
   t.recover = t.snd_max;
   if (t.sack_recovery()) {

@@ -183,7 +183,7 @@ TEST_F(SackRecovery, AfterAnRtoSackedDataIsNotSentAgain) {
   inject(ack_with(1001, {{2001, 3001}, {4001, 5001}}));
   EXPECT_EQ(sent_data(), (std::vector<std::uint32_t>{1001, 3001}));
   inject(ack_with(5001, {}));
-  EXPECT_FALSE(tcb(fd).after_rto);
+  EXPECT_FALSE(tcb(fd).resending);
 }
 
 TEST_F(SackRecovery, DsackIsCountedAndWidensTheReorderingWindow) {
