@@ -246,6 +246,7 @@ constexpr Key kKeys[] = {
        const MacAddr mac = mac_address(v);
        if (mac.is_multicast() || mac.is_zero()) throw BadValue{"must be a unicast, non-zero MAC"};
        c.mac = mac;
+       c.mac_given = true;
      }},
     {"mtu", [](MtcpConfig& c, std::string_view v) { c.mtu = integer(v, 576, 9000); }},
     {"seed", [](MtcpConfig& c, std::string_view v) { c.seed = unsigned64(v); }},
@@ -294,6 +295,10 @@ constexpr Key kKeys[] = {
      [](MtcpConfig& c, std::string_view v) { c.tcp.synack_retries = integer(v, 0, kIntMax); }},
     {"tcp_orphan_persist_timeout_s",
      [](MtcpConfig& c, std::string_view v) { c.tcp.orphan_persist_timeout = seconds(v, 1, kIntMax); }},
+    {"dpdk_args", [](MtcpConfig& c, std::string_view v) {
+       for (std::string_view arg : split_words(v)) c.dpdk_args.emplace_back(arg);
+     }},
+    {"dpdk_checksum_offload", [](MtcpConfig& c, std::string_view v) { c.dpdk_checksum_offload = flag(v); }},
     {"fault_drop", [](MtcpConfig& c, std::string_view v) { c.faults.drop = probability(v); }},
     {"fault_duplicate", [](MtcpConfig& c, std::string_view v) { c.faults.duplicate = probability(v); }},
     {"fault_reorder", [](MtcpConfig& c, std::string_view v) { c.faults.reorder = probability(v); }},
@@ -593,7 +598,7 @@ std::string describe(const MtcpConfig& c) {
                      ? std::string("(not set)")
                      : c.address.to_string() + "/" + std::to_string(c.prefix_len));
   row("gateway", c.gateway.is_unspecified() ? std::string("(not set)") : c.gateway.to_string());
-  row("mac", c.mac.to_string());
+  row("mac", c.mac_given ? c.mac.to_string() : c.mac.to_string() + " (default; io = dpdk: the port's)");
   row("mtu", c.mtu ? std::to_string(*c.mtu) : "(the link's)");
   row("seed", c.seed ? std::to_string(*c.seed) : std::string("(none: secrets from the OS)"));
   row("clock", c.clock == ClockMode::real ? "real" : "manual");
@@ -621,6 +626,8 @@ std::string describe(const MtcpConfig& c) {
   row("tcp_synack_retries", t.synack_retries);
   row("tcp_orphan_persist_timeout_s", as_s(t.orphan_persist_timeout));
   row("arp_hold_frames", c.arp_hold_frames);
+  row("dpdk_args", text_or(joined(c.dpdk_args), "(none)"));
+  row("dpdk_checksum_offload", c.dpdk_checksum_offload ? 1 : 0);
   row("fault_drop", c.faults.drop);
   row("fault_duplicate", c.faults.duplicate);
   row("fault_reorder", c.faults.reorder);

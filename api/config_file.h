@@ -7,7 +7,7 @@
 // mtcp.conf format: one `key = value` per line; `#` starts a comment (whole-line or trailing, so
 // no value can hold a #); blank lines and whitespace around tokens are ignored; CRLF line endings
 // are accepted. An unknown key is an error, as in mTCP. A key given twice: the later line wins,
-// except `stat_print`, whose lines add up (mTCP's sample config enables one NIC per line).
+// except `stat_print` and `dpdk_args`, whose lines add up (mTCP's sample config enables one NIC per line).
 //
 // mTCP's keys (see the reference, section 3):
 //   io               dpdk | psio | netmap | onvm, or mtcpp's memory | host | pcap
@@ -44,6 +44,10 @@
 //   tcp_initial_window segments, 1..    tcp_synack_retries, tcp_data_retries  0..
 //   tcp_syn_timeout_s 1.. (connect gives up; default 180)    tcp_orphan_persist_timeout_s 1..
 //   arp_hold_frames  1..65536, frames held per neighbour being resolved (default 64)
+//   dpdk_args        DPDK EAL arguments, passed through (io = dpdk), e.g. --no-huge --no-pci
+//                    --vdev=net_tap0,iface=mt0; lines add up. mtcpp adds -l (from core_mask),
+//                    -n (num_mem_ch) and a private runtime unless given (backends/dpdk)
+//   dpdk_checksum_offload 0 | 1, use the PMD's checksum offloads where it has them (default 1)
 //   fault_drop, fault_duplicate, fault_reorder, fault_corrupt   0..1, the chance that each frame
 //                    the context sends or receives is dropped, duplicated, held back past the
 //                    next one, or has a byte inverted (testing; default 0); fault_seed seeds them
@@ -104,12 +108,15 @@ struct MtcpConfig {
   int prefix_len = 24;
   Ipv4Addr gateway;  // unspecified: not given
   MacAddr mac{{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}};
+  bool mac_given = false;  // io = dpdk takes the port's own MAC unless mac is given
   std::optional<std::uint16_t> mtu;
   std::optional<std::uint64_t> seed;  // not given: secrets from the OS (see StackConfig::secret)
   ClockMode clock = ClockMode::real;
   std::string pcap;  // empty: no capture
   std::size_t arp_hold_frames = ArpConfig{}.max_pending;
   FaultChances faults;  // all zero: no fault injector
+  std::vector<std::string> dpdk_args;  // EAL arguments, as written (lines add up)
+  bool dpdk_checksum_offload = true;
   // As written by parse_mtcp_conf (empty: not given); after load_mtcp_conf, the file actually
   // read, or empty when there was none.
   std::string arp_conf;

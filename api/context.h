@@ -17,6 +17,7 @@
 
 #include "api/epoll.h"
 #include "api/pipe.h"
+#include "backends/dpdk/dpdk_port.h"
 #include "backends/host/host_io.h"
 #include "backends/pcap/pcap_live.h"
 #include "core/stack.h"
@@ -74,6 +75,9 @@ class Context final : public SocketObserver {
   // idle waits sleep in poll() on its descriptor instead of spinning.
   PcapLiveIo* live_io() { return live_io_; }
   void set_live_io(PcapLiveIo* io) { live_io_ = io; }
+  // The DPDK queue under any wrapper, when the context was built with `io = dpdk`.
+  DpdkQueueIo* dpdk_io() { return dpdk_io_; }
+  void set_dpdk_io(DpdkQueueIo* io) { dpdk_io_ = io; }
   ContextClock& clock() { return clock_; }
   Instant now() const { return clock_.now(); }
 
@@ -118,6 +122,7 @@ class Context final : public SocketObserver {
   std::unique_ptr<PacketIo> io_;
   HostIo* host_io_ = nullptr;
   PcapLiveIo* live_io_ = nullptr;
+  DpdkQueueIo* dpdk_io_ = nullptr;
   ContextClock clock_;
   std::unique_ptr<Stack> stack_;
   std::deque<Entry> entries_;  // a deque: growing it never moves an Entry a caller holds

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -39,13 +40,34 @@ bool runtime_config_from(const MtcpConfig& m, RuntimeConfig* out, std::string* e
   if (m.io.empty() || m.io == "memory") r.io = IoKind::memory;
   else if (m.io == "host") r.io = IoKind::host;
   else if (m.io == "pcap") r.io = IoKind::pcap;
+  else if (m.io == "dpdk") r.io = IoKind::dpdk;
   else {
-    *error = "io = " + m.io + ": this build supports io = memory, host and pcap";
+    *error = "io = " + m.io + ": this build supports io = memory, host, pcap and dpdk";
     return false;
   }
   if (r.io == IoKind::pcap && (m.all_ports || m.ports.empty())) {
     *error = "io = pcap needs the interfaces named: port = IFNAME [IFNAME ...]";
     return false;
+  }
+  if (r.io == IoKind::dpdk) {
+    // A stack has one interface: one port per process here, its queues shared out to the cores.
+    if (m.all_ports || m.ports.size() != 1) {
+      *error = "io = dpdk needs exactly one port named (port = dpdk0, or a DPDK device name); this build "
+               "serves one port per process" +
+               (m.ports.size() > 1 ? std::string(", and ") + std::to_string(m.ports.size()) + " are named" : "");
+      return false;
+    }
+    if (m.num_cores.value_or(1) > 1) {
+      *error = "io = dpdk: num_cores = " + std::to_string(*m.num_cores) +
+               " needs flows steered to their cores (RSS), which this build does not do yet; use num_cores = 1";
+      return false;
+    }
+    r.dpdk.port = m.ports[0];
+    r.dpdk.eal_args = m.dpdk_args;
+    if (m.core_mask) r.dpdk.main_lcore = std::countr_zero(*m.core_mask);
+    r.dpdk.memory_channels = m.num_mem_ch;
+    if (m.mac_given) r.dpdk.mac = m.mac;
+    r.dpdk.checksum_offload = m.dpdk_checksum_offload;
   }
   r.ports = m.ports;
   r.stat_print = m.stat_print;
@@ -242,6 +264,16 @@ int mtcpp_get_stats(mctx_t mctx, mtcpp_stats* out) {
     out->rx_dropped += d.rx_too_long + d.rx_no_buffer + d.kernel_drops + d.interface_drops;
     out->tx_dropped += d.tx_errors;
   }
+  if (DpdkQueueIo* queue = c->dpdk_io()) {
+    const DpdkQueueCounters& q = queue->counters();
+    out->rx_dropped += q.rx_bad_checksum + q.rx_segmented;
+    out->tx_dropped += q.tx_no_mbuf;
+    if (queue->queue() == 0) {  // the port's own drops, counted once, with the first queue
+      const DpdkPortStats p = queue->port().stats();
+      out->rx_dropped += p.rx_missed + p.rx_errors + p.rx_no_mbuf;
+      out->tx_dropped += p.tx_errors;
+    }
+  }
   return 0;
 }
 
@@ -252,6 +284,14 @@ int mtcpp_get_counter(mctx_t mctx, const char* name, uint64_t* value) {
   for (const NamedCounter& counter : kStackCounters) {
     if (std::string_view(counter.name) == name) {
       *value = c->stack().stats().*counter.member;
+      return 0;
+    }
+  }
+  // io = dpdk: the PMD's extended statistics, as "port.NAME" (e.g. port.rx_good_packets).
+  const std::string_view wanted(name);
+  if (DpdkQueueIo* queue = c->dpdk_io(); queue != nullptr && wanted.starts_with("port.")) {
+    if (auto v = queue->port().xstat(std::string(wanted.substr(5)))) {
+      *value = *v;
       return 0;
     }
   }
@@ -269,6 +309,7 @@ int mtcpp_port_info(mctx_t mctx, char* name, size_t cap, int* printed) {
   const RuntimeConfig& rc = runtime()->config();
   std::string port = rc.io == IoKind::memory ? "memory" : rc.io == IoKind::host ? "host" : "external";
   if (c->live_io() != nullptr) port = c->live_io()->interface();
+  if (c->dpdk_io() != nullptr) port = c->dpdk_io()->port().name();
   if (port.size() + 1 > cap) return fail(ERANGE);
   std::memcpy(name, port.c_str(), port.size() + 1);
   *printed = std::find(rc.stat_print.begin(), rc.stat_print.end(), port) != rc.stat_print.end() ? 1 : 0;

@@ -44,12 +44,14 @@ int mtcpp_get_stats(mctx_t mctx, struct mtcpp_stats *out);
 /* Every counter of the context's stack (core/stats.h: drops by reason, retransmissions, loss
  * probes ...) by name: its value in *value, 0; or -1 with errno (ENOENT: no such counter,
  * EFAULT: a null pointer). mtcpp_counter_name(i) names counter i, for i = 0, 1, ... until it
- * returns NULL. Call them from the context's thread. */
+ * returns NULL. With io = dpdk, "port.NAME" also reads the PMD's extended statistic NAME (as
+ * dpdk-proc-info lists them, e.g. port.rx_good_packets); those are not enumerated here. Call them
+ * from the context's thread. */
 int mtcpp_get_counter(mctx_t mctx, const char *name, uint64_t *value);
 const char *mtcpp_counter_name(size_t i);
 
-/* The name of the port the context runs on (the interface of `port` for io = pcap; "memory" or
- * "host" otherwise), NUL-terminated in name[cap], and in *printed whether mtcp.conf's stat_print
+/* The name of the port the context runs on (`port` as configured for io = pcap and io = dpdk;
+ * "memory" or "host" otherwise), NUL-terminated in name[cap], and in *printed whether mtcp.conf's stat_print
  * names it. 0, or -1 with errno (ERANGE: cap too small). */
 int mtcpp_port_info(mctx_t mctx, char *name, size_t cap, int *printed);
 

@@ -51,8 +51,8 @@ int init_runtime(const RuntimeConfig& config, std::string* error) {
     if (error) *error = *bad;
     return -EINVAL;
   }
-  // Live interfaces are opened now, so that mtcp_init reports what libpcap says of them.
-  std::vector<std::unique_ptr<PcapLiveIo>> devices;
+  // Devices are opened now, so that mtcp_init reports what libpcap or DPDK says of them.
+  OpenedDevices devices;
   if (config.io == IoKind::pcap) {
     if (config.ports.size() < static_cast<std::size_t>(config.num_cores)) {
       if (error)
@@ -74,8 +74,20 @@ int init_runtime(const RuntimeConfig& config, std::string* error) {
         if (error) *error = *why;
         return -ENODEV;
       }
-      devices.push_back(std::move(std::get<std::unique_ptr<PcapLiveIo>>(opened)));
+      devices.live.push_back(std::move(std::get<std::unique_ptr<PcapLiveIo>>(opened)));
     }
+  }
+  if (config.io == IoKind::dpdk) {
+    DpdkConfig dpdk = config.dpdk;
+    dpdk.queues = config.num_cores;
+    dpdk.mtu = config.stack.mtu;
+    dpdk.mbufs_per_queue = static_cast<std::uint32_t>(config.max_num_buffers);
+    auto opened = DpdkPort::open(dpdk);
+    if (auto* why = std::get_if<std::string>(&opened)) {
+      if (error) *error = *why;
+      return -ENODEV;
+    }
+    devices.dpdk = std::move(std::get<std::unique_ptr<DpdkPort>>(opened));
   }
   g_runtime = std::make_unique<Runtime>(config, std::move(devices));
   return 0;
@@ -83,8 +95,8 @@ int init_runtime(const RuntimeConfig& config, std::string* error) {
 
 void destroy_runtime() { g_runtime.reset(); }
 
-Runtime::Runtime(const RuntimeConfig& config, std::vector<std::unique_ptr<PcapLiveIo>> devices)
-    : config_(config), live_devices_(std::move(devices)) {
+Runtime::Runtime(const RuntimeConfig& config, OpenedDevices devices)
+    : config_(config), live_devices_(std::move(devices.live)), dpdk_port_(std::move(devices.dpdk)) {
   contexts_.resize(static_cast<std::size_t>(config.num_cores));
   live_ = std::make_unique<std::atomic<Context*>[]>(static_cast<std::size_t>(config.num_cores));
   for (int i = 0; i < config.num_cores; ++i) live_[static_cast<std::size_t>(i)] = nullptr;
@@ -92,14 +104,17 @@ Runtime::Runtime(const RuntimeConfig& config, std::vector<std::unique_ptr<PcapLi
 }
 
 Runtime::~Runtime() {
-  contexts_.clear();
+  contexts_.clear();  // the contexts' devices first: DPDK queues before their port
   ports_.clear();
   switch_.reset();
+  dpdk_port_.reset();
 }
 
 StackConfig Runtime::config_for(int cpu) const {
   StackConfig c = config_.stack;
-  c.address.value += static_cast<std::uint32_t>(cpu);
+  // Contexts of one DPDK port share its address (flows are spread by RSS); elsewhere each
+  // context is a host of its own.
+  if (config_.io != IoKind::dpdk) c.address.value += static_cast<std::uint32_t>(cpu);
   c.seed += static_cast<std::uint64_t>(cpu);
   if (c.secret) (*c.secret)[1] += static_cast<std::uint64_t>(cpu);  // each context its own key
   c.tcp.max_connections = static_cast<std::size_t>(config_.max_concurrency);
@@ -134,6 +149,12 @@ Context* Runtime::create_context(int cpu) {
       errno = EEXIST;
       return nullptr;
     }
+  } else if (config_.io == IoKind::dpdk) {
+    io = dpdk_port_->take_queue(cpu);
+    if (!io) {  // a context destroyed and created again: its queue went with it
+      errno = EEXIST;
+      return nullptr;
+    }
   } else {
     io = config_.make_io(cpu);
     if (!io) {
@@ -143,6 +164,7 @@ Context* Runtime::create_context(int cpu) {
   }
   auto* host = dynamic_cast<HostIo*>(io.get());
   auto* live = dynamic_cast<PcapLiveIo*>(io.get());
+  auto* queue = dynamic_cast<DpdkQueueIo*>(io.get());
   const FaultChances& f = config_.faults;
   if (f.drop > 0 || f.duplicate > 0 || f.reorder > 0 || f.corrupt > 0) {
     FaultChances per_context = f;
@@ -174,6 +196,7 @@ Context* Runtime::create_context(int cpu) {
   }
   contexts_[static_cast<std::size_t>(cpu)]->set_host_io(host);
   contexts_[static_cast<std::size_t>(cpu)]->set_live_io(live);
+  contexts_[static_cast<std::size_t>(cpu)]->set_dpdk_io(queue);
   live_[static_cast<std::size_t>(cpu)] = contexts_[static_cast<std::size_t>(cpu)].get();
   return contexts_[static_cast<std::size_t>(cpu)].get();
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "api/context.h"
+#include "backends/dpdk/dpdk_port.h"
 #include "backends/memory/locked_io.h"
 #include "backends/memory/memory_link.h"
 #include "backends/pcap/pcap_live.h"
@@ -21,9 +22,10 @@ namespace mtcpp::api {
 
 // memory: every context of the process on one in-memory switch. host: frames go through
 // mtcpp_push_frame/mtcpp_pop_frame. pcap: a live Linux interface per context, through libpcap
-// (`port = IFNAME ...`). external: an embedder (the ns-3 simulation) builds each context's device
-// itself; only reachable from C++ through init_runtime.
-enum class IoKind { memory, host, pcap, external };
+// (`port = IFNAME ...`). dpdk: one DPDK port, one queue per context, all contexts with the port's
+// address (`port = dpdk0`). external: an embedder (the ns-3 simulation) builds each context's
+// device itself; only reachable from C++ through init_runtime.
+enum class IoKind { memory, host, pcap, dpdk, external };
 
 struct RuntimeConfig {
   IoKind io = IoKind::memory;
@@ -36,16 +38,22 @@ struct RuntimeConfig {
   std::string pcap;              // capture file per context, "%d" = core; empty for none
   std::vector<std::string> ports;  // IoKind::pcap: the interface of context i is ports[i]
   std::vector<std::string> stat_print;  // ports whose statistics the applications print
+  DpdkConfig dpdk;               // IoKind::dpdk: port, EAL arguments (queues and MTU are set here)
   FaultChances faults;           // any chance above zero: each context's device is wrapped
   StackConfig stack;             // context 0's; context i adds i to the address, MAC and seed
   // IoKind::external: the device of context `cpu` (nullptr refuses the context with EINVAL).
   std::function<std::unique_ptr<PacketIo>(int cpu)> make_io;
 };
 
+// Devices opened by init_runtime, so that mtcp_init reports their failures.
+struct OpenedDevices {
+  std::vector<std::unique_ptr<PcapLiveIo>> live;  // IoKind::pcap: one per context
+  std::unique_ptr<DpdkPort> dpdk;                 // IoKind::dpdk
+};
+
 class Runtime {
  public:
-  // IoKind::pcap: `devices` are the opened interfaces, one per context.
-  Runtime(const RuntimeConfig& config, std::vector<std::unique_ptr<PcapLiveIo>> devices = {});
+  Runtime(const RuntimeConfig& config, OpenedDevices devices = {});
   ~Runtime();
 
   RuntimeConfig& config() { return config_; }
@@ -68,6 +76,7 @@ class Runtime {
   std::unique_ptr<MemorySwitch> switch_;
   std::vector<std::unique_ptr<MemoryPort>> ports_;
   std::vector<std::unique_ptr<PcapLiveIo>> live_devices_;  // taken by create_context
+  std::unique_ptr<DpdkPort> dpdk_port_;   // its queues go to the contexts; outlives them
   std::atomic<unsigned> interrupts_{0};
   std::int64_t clock_origin_ns_ = ContextClock::steady_now_ns();  // time 0 of every real clock
 };

@@ -59,7 +59,10 @@ void Stack::start(Instant now) {
 
 Instant Stack::poll(Instant now) {
   std::array<PacketBuffer*, kBurst> rx;
-  for (;;) {
+  // A poll takes at most kMaxRxBursts bursts, so that a flood (or a device that never runs dry)
+  // cannot keep timers and the application from running; what is left waits for the next poll.
+  bool rx_left = false;
+  for (std::size_t bursts = 1;; ++bursts) {
     const std::size_t n = io_.rx_burst(rx, now);
     for (std::size_t i = 0; i < n; ++i) {
       input(Bytes(rx[i]->data, rx[i]->len), now);
@@ -67,11 +70,15 @@ Instant Stack::poll(Instant now) {
     }
     flush_tx(now);
     if (n < kBurst) break;
+    if (bursts == kMaxRxBursts) {
+      rx_left = true;
+      break;
+    }
   }
   tcp_.run_timers(now);
   if (now >= arp_deadline_) run_arp_timers(now);
   flush_tx(now);
-  return next_deadline();
+  return rx_left ? now : next_deadline();
 }
 
 Instant Stack::next_deadline() const {

@@ -28,8 +28,9 @@ class Stack final : private SegmentSink {
   Stack(const Stack&) = delete;
   Stack& operator=(const Stack&) = delete;
 
-  // Receives, runs due timers and transmits; returns when the stack next needs a poll (kNever if
-  // only a new frame or a socket call can wake it).
+  // Receives (at most kMaxRxBursts bursts), runs due timers and transmits; returns when the
+  // stack next needs a poll: `now` when frames may be left to receive, kNever if only a new frame
+  // or a socket call can wake it.
   Instant poll(Instant now);
   Instant next_deadline() const;
   // Announces the address with a gratuitous ARP (RFC 5227 §3), if configured.
@@ -88,6 +89,7 @@ class Stack final : private SegmentSink {
   void flush_tx(Instant now);
 
   static constexpr std::size_t kBurst = 32;
+  static constexpr std::size_t kMaxRxBursts = 8;  // per poll
   StackConfig config_;
   PacketIo& io_;
   LinkCaps caps_;

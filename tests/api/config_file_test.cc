@@ -527,6 +527,21 @@ TEST_F(ConfigFileLoad, ErrorsInMainFileComeFirst) {
 
 // ---------------------------------------------------------------- describe
 
+TEST(ConfigFileMtcp, DpdkKeysAddUpAndMacIsKnownToBeGiven) {
+  MtcpConfig c = parse_ok("io = dpdk\nport = dpdk0\n");
+  EXPECT_FALSE(c.mac_given);
+  EXPECT_TRUE(c.dpdk_checksum_offload);
+  EXPECT_TRUE(c.dpdk_args.empty());
+  c = parse_ok(
+      "io = dpdk\nport = dpdk0\ndpdk_args = --no-huge -m 256\ndpdk_args = --no-pci   --vdev=net_tap0,iface=mt0\n"
+      "dpdk_checksum_offload = 0\nmac = 02:00:00:00:00:07\n");
+  EXPECT_EQ(c.dpdk_args, (std::vector<std::string>{"--no-huge", "-m", "256", "--no-pci", "--vdev=net_tap0,iface=mt0"}));
+  EXPECT_FALSE(c.dpdk_checksum_offload);
+  EXPECT_TRUE(c.mac_given);
+  EXPECT_EQ(error_of(parse_mtcp_conf("dpdk_checksum_offload = 2\n", "mtcp.conf")).substr(0, 38),
+            "mtcp.conf:1: dpdk_checksum_offload = 2");
+}
+
 TEST(ConfigFileDescribe, PrintsEffectiveSettingsRoutesAndArp) {
   MtcpConfig c = parse_ok(kEpserverConf);
   c.routes = {{Ipv4Addr::of(10, 0, 0, 0), 24, "dpdk0"}, {Ipv4Addr::of(10, 0, 0, 10), 0, "dpdk0"}};
@@ -539,7 +554,7 @@ TEST(ConfigFileDescribe, PrintsEffectiveSettingsRoutesAndArp) {
         "  max_concurrency           30000\n", "  tcp_timeout               30 s\n",
         "  tcp_timewait              0 s\n", "  stat_print                dpdk0 dpdk1\n",
         "  address                   (not set)\n",
-        "  mac                       02:00:00:00:00:01\n",
+        "  mac                       02:00:00:00:00:01 (default; io = dpdk: the port's)\n",
         "  tcp_rto_min_ms            200\n", "Routes: 2\n  10.0.0.0/24 dev dpdk0\n",
         "  default via 10.0.0.10 dev dpdk0\n",
         "Static ARP entries: 1\n  10.0.0.2 at 02:00:00:00:00:02\n"})

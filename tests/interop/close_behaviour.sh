@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# How connections end between mtcpp (io = pcap on a veth, apps/mtcpp-tcp) and the Linux kernel's
-# TCP (tests/interop/peer.py in a namespace): each scenario runs both scripts, captures the
-# conversation with tcpdump on the kernel's interface, and checks what each side's calls returned,
-# who sent the first FIN or RST, and that the kernel keeps no connection of the scenario open
-# (TIME_WAIT aside).
+# How connections end between mtcpp (apps/mtcpp-tcp; io = pcap on a veth, or io = dpdk on a tap
+# with MTCPP_IO=dpdk) and the Linux kernel's TCP (tests/interop/peer.py in a namespace): each
+# scenario runs both scripts, captures the conversation with tcpdump on the kernel's interface,
+# and checks what each side's calls returned, who sent the first FIN or RST, and that the kernel
+# keeps no connection of the scenario open (TIME_WAIT aside).
 # Usage: close_behaviour.sh BUILD_DIR [SCENARIO...]   (as root; exits 77, "skipped", otherwise)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -42,12 +42,13 @@ scenario() {
   if [[ ${#selected[@]} -gt 0 && ! " ${selected[*]} " == *" $name "* ]]; then return; fi
   port=$((port + 1))
   local cap=$work/$name.pcap mlog=$work/$name.mtcpp.log klog=$work/$name.kernel.log
-  in_ns tcpdump -i "$NETNS_IF_K" -nn -U --immediate-mode -w "$cap" "tcp port $port" 2>"$work/$name.tcpdump.log" &
+  kernel_link_up
+  in_ns tcpdump -i "$NETNS_IF_K" -B 16384 -nn -U --immediate-mode -w "$cap" "tcp port $port" 2>"$work/$name.tcpdump.log" &
   local dump=$!
   for _ in $(seq 50); do grep -q "listening on" "$work/$name.tcpdump.log" && break; sleep 0.1; done
   # shellcheck disable=SC2086
   if [[ $role == listen ]]; then
-    "$build/apps/mtcpp-tcp" -f "$work/mtcp.conf" --listen "$port" $msteps >"$mlog" 2>&1 &
+    "${MTCPP_RUN[@]}" "$build/apps/mtcpp-tcp" -f "$work/mtcp.conf" --listen "$port" $msteps >"$mlog" 2>&1 &
     local m=$!
     for _ in $(seq 50); do grep -q listening "$mlog" && break; sleep 0.1; done
     in_ns python3 "$here/peer.py" --connect "$MTCPP_IP:$port" $ksteps >"$klog" 2>&1 || true
@@ -56,7 +57,7 @@ scenario() {
     in_ns python3 "$here/peer.py" --listen "$KERNEL_IP:$port" $ksteps >"$klog" 2>&1 &
     local k=$!
     for _ in $(seq 50); do grep -q listening "$klog" && break; sleep 0.1; done
-    "$build/apps/mtcpp-tcp" -f "$work/mtcp.conf" --connect "$KERNEL_IP:$port" $msteps >"$mlog" 2>&1 || true
+    "${MTCPP_RUN[@]}" "$build/apps/mtcpp-tcp" -f "$work/mtcp.conf" --connect "$KERNEL_IP:$port" $msteps >"$mlog" 2>&1 || true
     wait $k || true
   fi
   sleep 0.5
@@ -87,6 +88,7 @@ scenario() {
     echo "FAIL $name: $segs"
     sed 's/^/    mtcpp:  /' "$mlog"
     sed 's/^/    kernel: /' "$klog"
+    sed 's/^/    tcpdump: /' "$work/$name.tcpdump.log"
     failures=$((failures + 1))
   fi
 }
@@ -102,18 +104,18 @@ scenario kernel-half-closes-mtcpp-keeps-sending listen "read:1 drain write:20000
   "m=read=0 then 0" m=write=200000 "k=read=200000 then 0" first=k:F no-rst
 scenario mtcpp-closes-with-unread-data listen "sleep:300 close" "write:1000 sleep:600 drain" \
   m=close=0 k=write=1000 "k=read=0 then -1 ECONNRESET" first=m:R
-scenario kernel-closes-with-unread-data connect "write:1000 sleep:600 drain" "sleep:300 close" \
+scenario kernel-closes-with-unread-data connect "write:1000 sleep:600 drain close" "sleep:300 close" \
   m=write=1000 "m=read=0 then -1 ECONNRESET" first=k:R
 scenario mtcpp-linger-zero listen "read:10 linger0 close" "write:10 sleep:300 drain" \
   m=read=10 m=close=0 "k=read=0 then -1 ECONNRESET" first=m:R
-scenario kernel-linger-zero connect "write:10 sleep:600 drain" "read:10 linger0 close" \
+scenario kernel-linger-zero connect "write:10 sleep:600 drain close" "read:10 linger0 close" \
   "m=read=0 then -1 ECONNRESET" first=k:R
 
 # The kernel connects to a port nobody listens on at mtcpp: mtcpp's stack refuses it with RST.
 # (An mtcpp listening elsewhere keeps its stack alive to answer.)
 if [[ ${#selected[@]} -eq 0 || " ${selected[*]} " == *" kernel-connects-to-closed-port "* ]]; then
   port=$((port + 1))
-  "$build/apps/mtcpp-tcp" -f "$work/mtcp.conf" --listen 6999 >"$work/refuse.mtcpp.log" 2>&1 &
+  "${MTCPP_RUN[@]}" "$build/apps/mtcpp-tcp" -f "$work/mtcp.conf" --listen 6999 >"$work/refuse.mtcpp.log" 2>&1 &
   m=$!
   for _ in $(seq 50); do grep -q listening "$work/refuse.mtcpp.log" && break; sleep 0.1; done
   got=$(in_ns python3 "$here/peer.py" --connect "$MTCPP_IP:$port" 2>&1 || true)
@@ -126,7 +128,7 @@ fi
 # mtcpp connects to a port nobody listens on in the namespace: the kernel's RST refuses it.
 if [[ ${#selected[@]} -eq 0 || " ${selected[*]} " == *" mtcpp-connects-to-closed-port "* ]]; then
   port=$((port + 1))
-  got=$("$build/apps/mtcpp-tcp" -f "$work/mtcp.conf" --connect "$KERNEL_IP:$port" 2>&1 || true)
+  got=$("${MTCPP_RUN[@]}" "$build/apps/mtcpp-tcp" -f "$work/mtcp.conf" --connect "$KERNEL_IP:$port" 2>&1 | grep '^connect=' || true)
   if [[ $got == "connect=-1 ECONNREFUSED" ]]; then echo "ok   mtcpp-connects-to-closed-port: $got"
   else echo "FAIL mtcpp-connects-to-closed-port: $got"; failures=$((failures + 1)); fi
 fi

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# epserver on mtcpp (io = pcap on a veth) serves files of 0 B, 1 B, 64 KiB and 10 MiB; the Linux
+# epserver on mtcpp (io = pcap on a veth, or io = dpdk on a tap with MTCPP_IO=dpdk) serves files of 0 B, 1 B, 64 KiB and 10 MiB; the Linux
 # kernel's TCP in a namespace fetches each with curl, wget and Python's urllib, over HTTP/1.1
 # keep-alive (curl, several files on one connection) and one connection per file. Every body is
 # compared by SHA-256, and afterwards the kernel holds no connection but TIME_WAIT ones.
@@ -18,7 +18,7 @@ printf x >"$work/www/one"
 head -c 65536 /dev/urandom >"$work/www/k64"
 head -c $((10 * 1024 * 1024)) /dev/urandom >"$work/www/m10"
 mtcpp_conf "$work/mtcp.conf"
-"$build/apps/epserver" -p "$work/www" -f "$work/mtcp.conf" --duration 120 >"$work/epserver.log" 2>&1 &
+"${MTCPP_RUN[@]}" "$build/apps/epserver" -p "$work/www" -f "$work/mtcp.conf" --duration 120 >"$work/epserver.log" 2>&1 &
 server=$!
 for _ in $(seq 50); do grep -q "initialization finished" "$work/epserver.log" && break; sleep 0.1; done
 grep -q "initialization finished" "$work/epserver.log" || { cat "$work/epserver.log"; exit 1; }

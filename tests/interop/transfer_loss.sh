@@ -31,7 +31,7 @@ transfer() {
   for _ in $(seq 50); do grep -q listening "$work/k.log" && break; sleep 0.1; done
   start=$(date +%s.%N)
   # shellcheck disable=SC2086
-  timeout 300 "$build/apps/mtcpp-tcp" -f "$work/mtcp.conf" --stats --connect "$KERNEL_IP:$port" $m >"$work/m.log" 2>&1 || true
+  timeout 300 "${MTCPP_RUN[@]}" "$build/apps/mtcpp-tcp" -f "$work/mtcp.conf" --stats --connect "$KERNEL_IP:$port" $m >"$work/m.log" 2>&1 || true
   wait $peer || true
   local took receiver
   took=$(python3 -c "print(f'{$(date +%s.%N) - $start:.1f}')")

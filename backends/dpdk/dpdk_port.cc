@@ -1,0 +1,419 @@
+#include "backends/dpdk/dpdk_port.h"
+
+#include <pthread.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+#include "core/bytes.h"
+#include "core/wire/checksum.h"
+
+namespace mtcpp {
+
+namespace {
+
+constexpr std::size_t kEthernetHeader = 14;
+constexpr std::uint16_t kEtherTypeIpv4 = 0x0800;
+constexpr std::uint8_t kProtocolTcp = 6;
+// The PacketBuffer of an mbuf lives in its private area, rounded as DPDK requires.
+constexpr std::uint16_t kPrivateSize =
+    static_cast<std::uint16_t>((sizeof(PacketBuffer) + RTE_MBUF_PRIV_ALIGN - 1) & ~(RTE_MBUF_PRIV_ALIGN - 1));
+
+PacketBuffer* buffer_of(rte_mbuf* m) { return static_cast<PacketBuffer*>(rte_mbuf_to_priv(m)); }
+
+bool has_arg(const std::vector<std::string>& args, std::initializer_list<const char*> names) {
+  return std::any_of(args.begin(), args.end(), [&](const std::string& a) {
+    return std::any_of(names.begin(), names.end(), [&](const char* n) {
+      const std::size_t len = std::strlen(n);
+      return a.compare(0, len, n) == 0 && (a.size() == len || a[len] == '=' || n[1] != '-');
+    });
+  });
+}
+
+// The EAL is process-wide and can be set up only once: this records how it was set up, so a
+// second open with the same arguments reuses it and one with others gets a clear refusal.
+struct EalState {
+  std::mutex mutex;
+  bool up = false;
+  std::vector<std::string> args;
+};
+
+EalState& eal_state() {
+  static EalState state;  // the EAL itself is process-global; this mirrors it
+  return state;
+}
+
+void close_everything_at_exit() {
+  std::uint16_t id = 0;
+  RTE_ETH_FOREACH_DEV(id) {
+    rte_eth_dev_stop(id);
+    rte_eth_dev_close(id);
+  }
+  rte_eal_cleanup();
+}
+
+std::optional<std::string> eal_up(const std::vector<std::string>& args) {
+  EalState& s = eal_state();
+  std::lock_guard lock(s.mutex);
+  if (s.up) {
+    if (s.args == args) return std::nullopt;
+    return std::string("DPDK's EAL is already set up in this process with other arguments (a process sets it up once)");
+  }
+  // The EAL keeps pointers into argv: the strings live as long as the process, in s.args.
+  s.args = args;
+  std::vector<char*> argv;
+  for (std::string& a : s.args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  cpu_set_t affinity;
+  const bool saved = pthread_getaffinity_np(pthread_self(), sizeof affinity, &affinity) == 0;
+  const int r = rte_eal_init(static_cast<int>(argv.size() - 1), argv.data());
+  if (saved) pthread_setaffinity_np(pthread_self(), sizeof affinity, &affinity);
+  if (r < 0) {
+    std::string joined;
+    for (const std::string& a : args) joined += (joined.empty() ? "" : " ") + a;
+    s.args.clear();
+    return "DPDK's EAL refused to start (" + std::string(rte_strerror(rte_errno)) + "; arguments: " + joined +
+           "); DPDK's own messages above say why";
+  }
+  s.up = true;
+  std::atexit(close_everything_at_exit);
+  return std::nullopt;
+}
+
+// The port named by `name`: "dpdkN" is the Nth port, as mTCP numbers them; anything else is a
+// DPDK device name.
+std::optional<std::uint16_t> find_port(const std::string& name) {
+  if (name.size() > 4 && name.compare(0, 4, "dpdk") == 0 &&
+      std::all_of(name.begin() + 4, name.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    const unsigned long wanted = std::strtoul(name.c_str() + 4, nullptr, 10);
+    unsigned long index = 0;
+    std::uint16_t id = 0;
+    RTE_ETH_FOREACH_DEV(id) {
+      if (index++ == wanted) return id;
+    }
+    return std::nullopt;
+  }
+  std::uint16_t id = 0;
+  if (rte_eth_dev_get_port_by_name(name.c_str(), &id) != 0) return std::nullopt;
+  return id;
+}
+
+std::string port_list() {
+  std::string list;
+  std::uint16_t id = 0;
+  unsigned index = 0;
+  RTE_ETH_FOREACH_DEV(id) {
+    char name[RTE_ETH_NAME_MAX_LEN] = {};
+    rte_eth_dev_get_name_by_port(id, name);
+    list += (list.empty() ? "" : ", ") + ("dpdk" + std::to_string(index++)) + " = " + name;
+  }
+  return list.empty() ? "none (give a device with --vdev or a PCI address with -a)" : list;
+}
+
+std::string why(int negative_errno) { return rte_strerror(-negative_errno); }
+
+}  // namespace
+
+std::vector<std::string> dpdk_eal_arguments(const DpdkConfig& c) {
+  std::vector<std::string> args{"mtcpp"};
+  const auto& user = c.eal_args;
+  if (!has_arg(user, {"-l", "-c", "--lcores"})) args.push_back("-l" + std::to_string(c.main_lcore.value_or(0)));
+  if (c.memory_channels && !has_arg(user, {"-n"})) args.push_back("-n" + std::to_string(*c.memory_channels));
+  if (!has_arg(user, {"--in-memory", "--no-shconf", "--file-prefix", "--proc-type"}))
+    args.push_back(has_arg(user, {"--no-huge"}) ? "--no-shconf" : "--in-memory");
+  if (!has_arg(user, {"--telemetry", "--no-telemetry"})) args.push_back("--no-telemetry");
+  args.insert(args.end(), user.begin(), user.end());
+  return args;
+}
+
+std::variant<std::unique_ptr<DpdkPort>, std::string> DpdkPort::open(const DpdkConfig& config) {
+  const std::string label = "dpdk: port " + config.port + ": ";
+  if (config.port.empty()) return std::string("dpdk: no port named (port = dpdk0, or a DPDK device name)");
+  if (config.queues < 1 || config.queues > RTE_MAX_QUEUES_PER_PORT) return label + "bad queue count";
+  if (auto failed = eal_up(dpdk_eal_arguments(config))) return "dpdk: " + *failed;
+  const auto found = find_port(config.port);
+  if (!found) return label + "no such port; the EAL found: " + port_list();
+  const std::uint16_t id = *found;
+  char device[RTE_ETH_NAME_MAX_LEN] = {};
+  rte_eth_dev_get_name_by_port(id, device);
+
+  rte_eth_dev_info info{};
+  if (int r = rte_eth_dev_info_get(id, &info); r != 0) return label + "no device information: " + why(r);
+  const auto queues = static_cast<std::uint16_t>(config.queues);
+  if (queues > info.max_rx_queues || queues > info.max_tx_queues)
+    return label + std::to_string(config.queues) + " contexts need as many queues, and " + info.driver_name +
+           " offers " + std::to_string(std::min(info.max_rx_queues, info.max_tx_queues));
+
+  rte_eth_conf conf{};
+  constexpr std::uint64_t kRxChecksums = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
+  constexpr std::uint64_t kTxChecksums = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+  const bool rx_offload = config.checksum_offload && (info.rx_offload_capa & kRxChecksums) == kRxChecksums;
+  const bool tx_offload = config.checksum_offload && (info.tx_offload_capa & kTxChecksums) == kTxChecksums;
+  if (rx_offload) conf.rxmode.offloads |= kRxChecksums;
+  if (tx_offload) conf.txmode.offloads |= kTxChecksums;
+  if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE) conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
+  if (config.mtu) conf.rxmode.mtu = *config.mtu;
+  if (int r = rte_eth_dev_configure(id, queues, queues, &conf); r != 0) return label + "configure: " + why(r);
+  std::uint16_t rx_descriptors = config.rx_descriptors;
+  std::uint16_t tx_descriptors = config.tx_descriptors;
+  if (int r = rte_eth_dev_adjust_nb_rx_tx_desc(id, &rx_descriptors, &tx_descriptors); r != 0)
+    return label + "descriptor counts: " + why(r);
+
+  const int node = rte_eth_dev_socket_id(id);
+  const int socket = node < 0 ? SOCKET_ID_ANY : node;
+  std::vector<rte_mempool*> pools;
+  const auto fail = [&](const std::string& what) { return label + what; };
+  for (std::uint16_t q = 0; q < queues; ++q) {
+    // Pools live until the process ends: a port opened again reuses them (mbufs of the earlier
+    // run may still sit in its rings).
+    const std::string pool_name =
+        "mtcpp_p" + std::to_string(id) + "_q" + std::to_string(q) + "_" + std::to_string(config.mbufs_per_queue);
+    rte_mempool* pool = rte_mempool_lookup(pool_name.c_str());
+    if (pool == nullptr)
+      pool = rte_pktmbuf_pool_create(pool_name.c_str(), config.mbufs_per_queue, 0, kPrivateSize,
+                                     RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+    if (pool == nullptr) return fail("mbuf pool for queue " + std::to_string(q) + ": " + rte_strerror(rte_errno));
+    pools.push_back(pool);
+    rte_eth_rxconf rxconf = info.default_rxconf;
+    rxconf.offloads = conf.rxmode.offloads;
+    if (int r = rte_eth_rx_queue_setup(id, q, rx_descriptors, static_cast<unsigned>(socket), &rxconf, pool); r != 0)
+      return fail("rx queue " + std::to_string(q) + ": " + why(r));
+    rte_eth_txconf txconf = info.default_txconf;
+    txconf.offloads = conf.txmode.offloads;
+    if (int r = rte_eth_tx_queue_setup(id, q, tx_descriptors, static_cast<unsigned>(socket), &txconf); r != 0)
+      return fail("tx queue " + std::to_string(q) + ": " + why(r));
+  }
+  if (int r = rte_eth_dev_start(id); r != 0) return fail("start: " + why(r));
+  // The stack's MAC may not be the port's (mtcp.conf's mac): receive every frame, as mTCP does.
+  rte_eth_promiscuous_enable(id);
+
+  LinkCaps caps;
+  if (config.mac) {
+    caps.mac = *config.mac;
+  } else {
+    rte_ether_addr own{};
+    rte_eth_macaddr_get(id, &own);
+    std::copy(std::begin(own.addr_bytes), std::end(own.addr_bytes), caps.mac.octets.begin());
+  }
+  std::uint16_t mtu = 1500;
+  rte_eth_dev_get_mtu(id, &mtu);
+  caps.mtu = config.mtu.value_or(mtu);
+  caps.rx_checksum_verified = rx_offload;
+  caps.tx_checksum_offload = tx_offload;
+  return std::unique_ptr<DpdkPort>(new DpdkPort(config, id, device, caps, std::move(pools)));
+}
+
+DpdkPort::DpdkPort(const DpdkConfig& config, std::uint16_t port_id, std::string device, LinkCaps caps,
+                   std::vector<rte_mempool*> pools)
+    : config_(config),
+      port_id_(port_id),
+      name_(config.port),
+      device_(std::move(device)),
+      caps_(caps),
+      pools_(std::move(pools)),
+      taken_(pools_.size(), false) {}
+
+DpdkPort::~DpdkPort() { rte_eth_dev_stop(port_id_); }
+
+std::unique_ptr<DpdkQueueIo> DpdkPort::take_queue(int i) {
+  if (i < 0 || static_cast<std::size_t>(i) >= pools_.size() || taken_[static_cast<std::size_t>(i)]) return nullptr;
+  taken_[static_cast<std::size_t>(i)] = true;
+  return std::unique_ptr<DpdkQueueIo>(
+      new DpdkQueueIo(*this, static_cast<std::uint16_t>(i), pools_[static_cast<std::size_t>(i)], caps_.rx_checksum_verified));
+}
+
+DpdkPortStats DpdkPort::stats() const {
+  DpdkPortStats s;
+  rte_eth_stats e{};
+  if (rte_eth_stats_get(port_id_, &e) == 0) {
+    s.rx_packets = e.ipackets;
+    s.rx_bytes = e.ibytes;
+    s.rx_missed = e.imissed;
+    s.rx_errors = e.ierrors;
+    s.rx_no_mbuf = e.rx_nombuf;
+    s.tx_packets = e.opackets;
+    s.tx_bytes = e.obytes;
+    s.tx_errors = e.oerrors;
+  }
+  rte_eth_link link{};
+  if (rte_eth_link_get_nowait(port_id_, &link) == 0) {
+    s.link_up = link.link_status == RTE_ETH_LINK_UP;
+    s.link_speed_mbps = link.link_speed == RTE_ETH_SPEED_NUM_UNKNOWN ? 0 : link.link_speed;
+  }
+  return s;
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> DpdkPort::xstats() const {
+  std::vector<std::pair<std::string, std::uint64_t>> out;
+  const int n = rte_eth_xstats_get_names(port_id_, nullptr, 0);
+  if (n <= 0) return out;
+  std::vector<rte_eth_xstat_name> names(static_cast<std::size_t>(n));
+  std::vector<rte_eth_xstat> values(static_cast<std::size_t>(n));
+  if (rte_eth_xstats_get_names(port_id_, names.data(), static_cast<unsigned>(n)) != n) return out;
+  if (rte_eth_xstats_get(port_id_, values.data(), static_cast<unsigned>(n)) != n) return out;
+  for (const rte_eth_xstat& v : values)
+    if (v.id < names.size()) out.emplace_back(names[v.id].name, v.value);
+  return out;
+}
+
+std::optional<std::uint64_t> DpdkPort::xstat(const std::string& name) const {
+  std::uint64_t id = 0;
+  if (rte_eth_xstats_get_id_by_name(port_id_, name.c_str(), &id) != 0) return std::nullopt;
+  std::uint64_t value = 0;
+  if (rte_eth_xstats_get_by_id(port_id_, &id, &value, 1) != 1) return std::nullopt;
+  return value;
+}
+
+// ------------------------------------------------------------------------------- queues
+
+DpdkQueueIo::DpdkQueueIo(const DpdkPort& port, std::uint16_t queue, rte_mempool* pool, bool rx_offload)
+    : port_(port), queue_(queue), pool_(pool), caps_(port.caps()), rx_offload_(rx_offload) {}
+
+DpdkQueueIo::~DpdkQueueIo() {
+  if (stashed_ > 0) rte_pktmbuf_free_bulk(stash_, static_cast<unsigned>(stashed_));
+}
+
+bool DpdkQueueIo::accept_rx(rte_mbuf* m) {
+  if (m->nb_segs != 1) {
+    ++counters_.rx_segmented;
+    return false;
+  }
+  if (!rx_offload_) return true;  // the stack checks every checksum itself
+  const std::uint64_t ip_verdict = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+  const std::uint64_t l4_verdict = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+  if (ip_verdict == RTE_MBUF_F_RX_IP_CKSUM_BAD || l4_verdict == RTE_MBUF_F_RX_L4_CKSUM_BAD) {
+    ++counters_.rx_bad_checksum;
+    return false;
+  }
+  if (ip_verdict == RTE_MBUF_F_RX_IP_CKSUM_GOOD && l4_verdict == RTE_MBUF_F_RX_L4_CKSUM_GOOD) return true;
+  // The PMD had no verdict (not IPv4 or TCP, or a PMD that judges only some frames): the stack
+  // was told every frame is verified, so IPv4 and TCP checksums are checked here. A frame too
+  // short or inconsistent to check goes on: the stack's parser drops it as malformed.
+  const Bytes frame(rte_pktmbuf_mtod(m, const std::uint8_t*), m->data_len);
+  if (frame.size() < kEthernetHeader + 20 || load_be16(frame, 12) != kEtherTypeIpv4) return true;
+  const Bytes packet = frame.subspan(kEthernetHeader);
+  const std::size_t header_len = (packet[0] & 0x0fu) * 4u;
+  const std::size_t total = load_be16(packet, 2);
+  if (header_len < 20 || total < header_len || total > packet.size()) return true;
+  ++counters_.rx_software_checked;
+  Checksum ip;
+  ip.add(packet.first(header_len));
+  if (ip_verdict != RTE_MBUF_F_RX_IP_CKSUM_GOOD && ip.finish() != 0) {
+    ++counters_.rx_bad_checksum;
+    return false;
+  }
+  const bool fragment = (load_be16(packet, 6) & 0x3fffu) != 0;
+  if (packet[9] != kProtocolTcp || fragment || l4_verdict == RTE_MBUF_F_RX_L4_CKSUM_GOOD) return true;
+  const Bytes segment = packet.subspan(header_len, total - header_len);
+  Checksum tcp = Checksum::pseudo_header(Ipv4Addr{load_be32(packet, 12)}, Ipv4Addr{load_be32(packet, 16)}, kProtocolTcp,
+                                         static_cast<std::uint16_t>(segment.size()));
+  tcp.add(segment);
+  if (tcp.finish() != 0) {
+    ++counters_.rx_bad_checksum;
+    return false;
+  }
+  return true;
+}
+
+std::size_t DpdkQueueIo::rx_burst(std::span<PacketBuffer*> out, Instant) {
+  constexpr std::size_t kBurst = 64;
+  rte_mbuf* got[kBurst];
+  const auto want = static_cast<std::uint16_t>(std::min(out.size(), kBurst));
+  const std::uint16_t n = rte_eth_rx_burst(port_.port_id(), queue_, got, want);
+  std::size_t kept = 0;
+  for (std::uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = got[i];
+    if (!accept_rx(m)) {
+      rte_pktmbuf_free(m);
+      continue;
+    }
+    PacketBuffer* b = buffer_of(m);
+    b->data = rte_pktmbuf_mtod(m, std::uint8_t*);
+    b->len = m->data_len;
+    b->capacity = static_cast<std::uint32_t>(m->buf_len - m->data_off);
+    b->backend = m;
+    out[kept++] = b;
+    ++counters_.rx_frames;
+  }
+  return kept;
+}
+
+PacketBuffer* DpdkQueueIo::tx_alloc() {
+  if (stashed_ == 0) {
+    constexpr unsigned kRefill = kStash / 2;
+    if (rte_pktmbuf_alloc_bulk(pool_, stash_, kRefill) != 0) {
+      ++counters_.tx_no_mbuf;
+      return nullptr;
+    }
+    stashed_ = kRefill;
+  }
+  rte_mbuf* m = stash_[--stashed_];
+  rte_pktmbuf_reset(m);
+  PacketBuffer* b = buffer_of(m);
+  b->data = rte_pktmbuf_mtod(m, std::uint8_t*);
+  b->len = 0;
+  b->capacity = static_cast<std::uint32_t>(m->buf_len - m->data_off);
+  b->backend = m;
+  return b;
+}
+
+void DpdkQueueIo::release(PacketBuffer* pkt) {
+  auto* m = static_cast<rte_mbuf*>(pkt->backend);
+  // Kept at hand only when it is plainly ours and whole; anything else goes back through DPDK.
+  if (m->pool == pool_ && m->nb_segs == 1 && rte_mbuf_refcnt_read(m) == 1 && stashed_ < kStash) {
+    stash_[stashed_++] = m;
+    return;
+  }
+  rte_pktmbuf_free(m);
+}
+
+void DpdkQueueIo::prepare_tx(rte_mbuf* m) {
+  const std::uint32_t len = buffer_of(m)->len;
+  m->data_len = static_cast<std::uint16_t>(len);
+  m->pkt_len = len;
+  if (!caps_.tx_checksum_offload) return;
+  // The stack left the TCP checksum to the device: DPDK wants the header lengths, the flags, and
+  // the pseudo-header sum (not complemented) in the checksum field.
+  const MutableBytes frame(rte_pktmbuf_mtod(m, std::uint8_t*), len);
+  if (len < kEthernetHeader + 20 || load_be16(frame, 12) != kEtherTypeIpv4) return;
+  const MutableBytes packet = frame.subspan(kEthernetHeader);
+  const std::size_t header_len = (packet[0] & 0x0fu) * 4u;
+  const std::size_t total = load_be16(packet, 2);
+  if (packet[9] != kProtocolTcp || total > packet.size() || header_len + 20 > total) return;
+  const Checksum pseudo = Checksum::pseudo_header(Ipv4Addr{load_be32(packet, 12)}, Ipv4Addr{load_be32(packet, 16)},
+                                                  kProtocolTcp, static_cast<std::uint16_t>(total - header_len));
+  store_be16(packet, header_len + 16, static_cast<std::uint16_t>(~pseudo.finish()));
+  m->l2_len = kEthernetHeader;
+  m->l3_len = static_cast<std::uint16_t>(header_len);
+  m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM;
+}
+
+std::size_t DpdkQueueIo::tx_burst(std::span<PacketBuffer* const> pkts, Instant) {
+  constexpr std::size_t kBurst = 64;
+  std::size_t taken = 0;
+  while (taken < pkts.size()) {
+    rte_mbuf* batch[kBurst];
+    const std::size_t count = std::min(kBurst, pkts.size() - taken);
+    for (std::size_t i = 0; i < count; ++i) {
+      batch[i] = static_cast<rte_mbuf*>(pkts[taken + i]->backend);
+      prepare_tx(batch[i]);
+    }
+    const std::uint16_t sent = rte_eth_tx_burst(port_.port_id(), queue_, batch, static_cast<std::uint16_t>(count));
+    taken += sent;
+    counters_.tx_frames += sent;
+    if (sent < count) {
+      counters_.tx_ring_full += count - sent;
+      break;
+    }
+  }
+  return taken;
+}
+
+}  // namespace mtcpp

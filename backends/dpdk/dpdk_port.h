@@ -1,0 +1,148 @@
+// mtcpp on a DPDK port: any PMD (a NIC, or the virtual devices net_tap, net_ring, net_null),
+// no kernel module, the stack's MAC and IPv4 address from configuration or the PMD.
+//
+// Contract:
+// - DpdkPort::open() initialises DPDK's EAL (once per process: the EAL cannot be set up twice,
+//   so a later open must pass the same EAL arguments), finds the port by DPDK device name
+//   ("net_tap0", "0000:01:00.0") or by mTCP's name "dpdkN" (the Nth port), and starts it with one
+//   rx and one tx queue per context. Every failure (EAL, no such port, too few queues, a refused
+//   configuration) comes back as a message naming the port and DPDK's reason, never an abort.
+// - Each queue has its own mbuf pool on the port's NUMA node, so contexts share nothing on the
+//   packet path. A received mbuf is the PacketBuffer (it lives in the mbuf's private area): no
+//   copy. A frame is built directly in an mbuf from tx_alloc().
+// - Checksums: where the PMD verifies IPv4 and TCP checksums on receive, a frame it found bad is
+//   dropped and counted here, and one it could not judge is checked here in software, so the
+//   stack is told every frame was verified. Where the PMD fills TCP checksums on transmit, the
+//   TCP checksum field is set to the pseudo-header sum, as DPDK requires.
+// - tx_burst() hands frames to the PMD; those it refuses (a full ring) stay the caller's.
+// - A queue belongs to one thread (its context's); the port object is shared only for reading
+//   stats. The destructor stops the port; it is closed, and DPDK's memory given back, at process
+//   exit. Opening it again in the same process reconfigures it and reuses its mbuf pools (a
+//   virtual device is probed once, at EAL setup, so a closed one could not come back).
+//
+// EAL arguments: what the configuration gives is passed through; mtcpp adds only what is
+// missing: `-l CORE` (the first of core_mask, else 0: contexts run in the application's threads,
+// so the EAL needs no worker lcores), `-n` from num_mem_ch, and a private runtime
+// (`--in-memory`, or `--no-shconf` with `--no-huge`) so that several DPDK processes coexist.
+// The calling thread's CPU affinity, which the EAL changes, is restored afterwards.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "core/packet_io.h"
+
+struct rte_mbuf;
+struct rte_mempool;
+
+namespace mtcpp {
+
+struct DpdkConfig {
+  std::vector<std::string> eal_args;  // passed to the EAL after mtcpp's defaults are added
+  std::optional<int> main_lcore;      // -l, unless eal_args set the cores
+  std::optional<int> memory_channels; // -n, unless eal_args set it
+  std::string port;                   // "dpdkN" (the Nth port) or a DPDK device name
+  int queues = 1;                     // rx/tx queue pairs: one per context
+  std::optional<MacAddr> mac;         // the stack's MAC; none: the port's own
+  std::optional<std::uint16_t> mtu;   // IP MTU; none: the port's
+  std::uint32_t mbufs_per_queue = 8191;
+  std::uint16_t rx_descriptors = 1024;
+  std::uint16_t tx_descriptors = 1024;
+  bool checksum_offload = true;       // use the PMD's checksum offloads where it has them
+};
+
+// The full argument list rte_eal_init receives (argv[0] first), defaults added.
+std::vector<std::string> dpdk_eal_arguments(const DpdkConfig& config);
+
+struct DpdkQueueCounters {
+  std::uint64_t rx_frames = 0;
+  std::uint64_t rx_bad_checksum = 0;     // the PMD or the software check found a bad checksum
+  std::uint64_t rx_software_checked = 0; // frames the PMD could not judge, checked here
+  std::uint64_t rx_segmented = 0;        // frames in more than one mbuf (scatter is not used)
+  std::uint64_t tx_frames = 0;
+  std::uint64_t tx_ring_full = 0;        // frames the PMD refused and the caller kept
+  std::uint64_t tx_no_mbuf = 0;          // tx_alloc found the pool empty
+};
+
+// The port's own figures (rte_eth_stats), and its link.
+struct DpdkPortStats {
+  std::uint64_t rx_packets = 0, rx_bytes = 0, rx_missed = 0, rx_errors = 0, rx_no_mbuf = 0;
+  std::uint64_t tx_packets = 0, tx_bytes = 0, tx_errors = 0;
+  bool link_up = false;
+  std::uint32_t link_speed_mbps = 0;
+};
+
+class DpdkQueueIo;
+
+class DpdkPort {
+ public:
+  static std::variant<std::unique_ptr<DpdkPort>, std::string> open(const DpdkConfig& config);
+  ~DpdkPort();
+  DpdkPort(const DpdkPort&) = delete;
+  DpdkPort& operator=(const DpdkPort&) = delete;
+
+  // Queue i's device, once (nullptr when already taken or out of range). The queue must be
+  // destroyed before the port.
+  std::unique_ptr<DpdkQueueIo> take_queue(int i);
+  LinkCaps caps() const { return caps_; }
+  const std::string& name() const { return name_; }  // as configured, e.g. "dpdk0"
+  const std::string& device() const { return device_; }
+  std::uint16_t port_id() const { return port_id_; }
+  DpdkPortStats stats() const;
+  // The PMD's extended statistics (rte_eth_xstats), by name.
+  std::vector<std::pair<std::string, std::uint64_t>> xstats() const;
+  // One extended statistic by name, if the PMD has it.
+  std::optional<std::uint64_t> xstat(const std::string& name) const;
+
+ private:
+  DpdkPort(const DpdkConfig& config, std::uint16_t port_id, std::string device, LinkCaps caps,
+           std::vector<rte_mempool*> pools);
+
+  DpdkConfig config_;
+  std::uint16_t port_id_;
+  std::string name_;
+  std::string device_;
+  LinkCaps caps_;
+  std::vector<rte_mempool*> pools_;  // one per queue
+  std::vector<bool> taken_;
+};
+
+class DpdkQueueIo final : public PacketIo {
+ public:
+  ~DpdkQueueIo() override;
+  DpdkQueueIo(const DpdkQueueIo&) = delete;
+  DpdkQueueIo& operator=(const DpdkQueueIo&) = delete;
+
+  LinkCaps caps() const override { return caps_; }
+  std::size_t rx_burst(std::span<PacketBuffer*> out, Instant now) override;
+  PacketBuffer* tx_alloc() override;
+  std::size_t tx_burst(std::span<PacketBuffer* const> pkts, Instant now) override;
+  void release(PacketBuffer* pkt) override;
+
+  const DpdkQueueCounters& counters() const { return counters_; }
+  const DpdkPort& port() const { return port_; }
+  std::uint16_t queue() const { return queue_; }
+
+ private:
+  friend class DpdkPort;
+  DpdkQueueIo(const DpdkPort& port, std::uint16_t queue, rte_mempool* pool, bool verify_rx_in_software);
+  bool accept_rx(rte_mbuf* m);  // checksum verdicts; false: dropped and counted
+  void prepare_tx(rte_mbuf* m); // checksum offload flags and the pseudo-header sum
+
+  static constexpr std::size_t kStash = 64;
+  const DpdkPort& port_;
+  std::uint16_t queue_;
+  rte_mempool* pool_;
+  LinkCaps caps_;
+  bool rx_offload_;  // the PMD judges rx checksums (its verdicts are read per frame)
+  DpdkQueueCounters counters_;
+  // Free mbufs of this queue's pool kept at hand: tx_alloc and release rarely touch the pool.
+  rte_mbuf* stash_[kStash] = {};
+  std::size_t stashed_ = 0;
+};
+
+}  // namespace mtcpp

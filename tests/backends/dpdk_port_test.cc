@@ -1,0 +1,197 @@
+// The DPDK backend on DPDK's own virtual devices, no NIC and no hugepages: net_ring (a port whose
+// transmit ring is its receive ring, so a frame sent comes back) and net_null (which receives
+// frames of zeros). Every test of this file uses the same EAL arguments: a process sets the EAL
+// up once. Where the EAL cannot start (not root on a machine that needs it), the tests say so
+// and are skipped, never passed.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "api/mtcp_api.h"
+#include "api/mtcpp_ext.h"
+#include "backends/dpdk/dpdk_port.h"
+
+namespace mtcpp {
+namespace {
+
+const std::vector<std::string> kEal = {"--no-huge", "-m", "128", "--no-pci", "--vdev=net_ring0", "--vdev=net_null0",
+                                       "--log-level=lib.eal:warning"};
+
+DpdkConfig ring_config() {
+  DpdkConfig c;
+  c.eal_args = kEal;
+  c.port = "net_ring0";
+  c.mbufs_per_queue = 511;
+  return c;
+}
+
+// The opened port, or a skip (with DPDK's reason) when the EAL cannot start here.
+#define OPEN_OR_SKIP(var, config)                                                     \
+  auto var##_opened = DpdkPort::open(config);                                         \
+  if (auto* why = std::get_if<std::string>(&var##_opened)) {                          \
+    if (geteuid() != 0 && why->find("EAL") != std::string::npos) GTEST_SKIP() << *why; \
+    FAIL() << *why;                                                                   \
+  }                                                                                   \
+  std::unique_ptr<DpdkPort> var = std::move(std::get<std::unique_ptr<DpdkPort>>(var##_opened))
+
+TEST(DpdkEal, MtcppAddsOnlyWhatIsMissing) {
+  DpdkConfig c;
+  c.eal_args = {"--no-huge", "--no-pci"};
+  EXPECT_EQ(dpdk_eal_arguments(c),
+            (std::vector<std::string>{"mtcpp", "-l0", "--no-shconf", "--no-telemetry", "--no-huge", "--no-pci"}));
+  c.eal_args = {"-a", "0000:01:00.0"};
+  c.main_lcore = 3;
+  c.memory_channels = 4;
+  EXPECT_EQ(dpdk_eal_arguments(c), (std::vector<std::string>{"mtcpp", "-l3", "-n4", "--in-memory", "--no-telemetry",
+                                                             "-a", "0000:01:00.0"}));
+  c.eal_args = {"--lcores=1@0", "-n", "2", "--file-prefix=x", "--telemetry"};
+  EXPECT_EQ(dpdk_eal_arguments(c),
+            (std::vector<std::string>{"mtcpp", "--lcores=1@0", "-n", "2", "--file-prefix=x", "--telemetry"}));
+}
+
+TEST(DpdkPort, AnUnknownPortIsAClearErrorThatListsThePorts) {
+  DpdkConfig c = ring_config();
+  c.port = "dpdk7";
+  auto opened = DpdkPort::open(c);
+  ASSERT_TRUE(std::holds_alternative<std::string>(opened));
+  const std::string& why = std::get<std::string>(opened);
+  if (geteuid() != 0 && why.find("EAL") != std::string::npos) GTEST_SKIP() << why;
+  EXPECT_NE(why.find("dpdk: port dpdk7: no such port"), std::string::npos) << why;
+  EXPECT_NE(why.find("dpdk0 = net_ring0"), std::string::npos) << why;
+  EXPECT_NE(why.find("dpdk1 = net_null0"), std::string::npos) << why;
+  // The EAL stays up: a later open with the same arguments works; other arguments are refused.
+  OPEN_OR_SKIP(port, ring_config());
+  DpdkConfig other = ring_config();
+  other.eal_args.push_back("--vdev=net_ring5");
+  auto refused = DpdkPort::open(other);
+  ASSERT_TRUE(std::holds_alternative<std::string>(refused));
+  EXPECT_NE(std::get<std::string>(refused).find("already set up"), std::string::npos);
+}
+
+TEST(DpdkPort, MoreQueuesThanThePmdOffersAreRefusedWithTheLimit) {
+  DpdkConfig c = ring_config();
+  c.queues = 64;
+  auto opened = DpdkPort::open(c);
+  ASSERT_TRUE(std::holds_alternative<std::string>(opened));
+  const std::string& why = std::get<std::string>(opened);
+  if (geteuid() != 0 && why.find("EAL") != std::string::npos) GTEST_SKIP() << why;
+  EXPECT_NE(why.find("64 contexts need as many queues, and net_ring offers 16"), std::string::npos) << why;
+}
+
+TEST(DpdkPort, AFrameBuiltInAnMbufComesBackAsTheSameBuffer) {
+  DpdkConfig c = ring_config();
+  c.mac = MacAddr{{0x02, 0, 0, 0, 0, 0x42}};
+  OPEN_OR_SKIP(port, c);
+  EXPECT_EQ(port->device(), "net_ring0");
+  auto io = port->take_queue(0);
+  ASSERT_NE(io, nullptr);
+  EXPECT_EQ(port->take_queue(0), nullptr);  // a queue is taken once
+  EXPECT_EQ(port->take_queue(1), nullptr);  // and only those configured exist
+  const LinkCaps caps = io->caps();
+  EXPECT_EQ(caps.mac, (MacAddr{{0x02, 0, 0, 0, 0, 0x42}}));
+  EXPECT_FALSE(caps.tx_checksum_offload);  // net_ring has none: the stack computes them
+  EXPECT_FALSE(caps.rx_checksum_verified);
+
+  PacketBuffer* sent = io->tx_alloc();
+  ASSERT_NE(sent, nullptr);
+  ASSERT_GE(sent->capacity, 1514u);
+  for (std::uint32_t i = 0; i < 60; ++i) sent->data[i] = static_cast<std::uint8_t>(i);
+  sent->len = 60;
+  PacketBuffer* const out[] = {sent};
+  EXPECT_EQ(io->tx_burst(out, Instant{}), 1u);
+  PacketBuffer* in[8] = {};
+  EXPECT_EQ(io->rx_burst(in, Instant{}), 1u);
+  EXPECT_EQ(in[0], sent);  // the mbuf itself went round: no copy on either side
+  ASSERT_EQ(in[0]->len, 60u);
+  for (std::uint32_t i = 0; i < 60; ++i) EXPECT_EQ(in[0]->data[i], i);
+  io->release(in[0]);
+  EXPECT_EQ(io->counters().tx_frames, 1u);
+  EXPECT_EQ(io->counters().rx_frames, 1u);
+  EXPECT_EQ(port->stats().tx_packets, 1u);
+  EXPECT_EQ(port->xstat("tx_good_packets"), 1u);
+  EXPECT_FALSE(port->xstat("no_such_statistic"));
+  const auto all = port->xstats();
+  EXPECT_TRUE(std::any_of(all.begin(), all.end(), [](const auto& s) { return s.first == "rx_good_packets" && s.second == 1; }));
+}
+
+TEST(DpdkPort, EveryMbufGoesBackToItsPool) {
+  OPEN_OR_SKIP(port, ring_config());
+  auto io = port->take_queue(0);
+  // More frames than the pool holds, a burst at a time, each returned: the pool never runs dry.
+  for (int round = 0; round < 40; ++round) {
+    PacketBuffer* frames[32];
+    for (PacketBuffer*& f : frames) {
+      f = io->tx_alloc();
+      ASSERT_NE(f, nullptr) << "round " << round;
+      std::memset(f->data, 0, 60);
+      f->len = 60;
+    }
+    ASSERT_EQ(io->tx_burst(frames, Instant{}), 32u);
+    PacketBuffer* in[64];
+    ASSERT_EQ(io->rx_burst(in, Instant{}), 32u);
+    for (std::size_t i = 0; i < 32; ++i) io->release(in[i]);
+  }
+  // Unsent buffers given back are reusable too.
+  for (int i = 0; i < 1000; ++i) {
+    PacketBuffer* b = io->tx_alloc();
+    ASSERT_NE(b, nullptr);
+    io->release(b);
+  }
+  EXPECT_EQ(io->counters().tx_no_mbuf, 0u);
+}
+
+// Through mTCP's API: a context on net_null receives an endless stream of junk (mbufs as the pool
+// holds them: mostly zeros, addressed to MAC 00:00:00:00:00:00, now and then a stale copy of the
+// stack's own ARP), which the stack drops and counts; a poll still returns, and the port appears
+// in the statistics under its configured name.
+TEST(DpdkApi, AnEndlessStreamOfJunkIsDroppedCountedAndDoesNotStallPolls) {
+  const std::string conf =
+      "io = dpdk\nport = net_null0\naddress = 10.9.0.1/24\nmax_num_buffers = 1023\nstat_print = net_null0\n"
+      "dpdk_args = --no-huge -m 128 --no-pci --vdev=net_ring0 --vdev=net_null0 --log-level=lib.eal:warning\n";
+  if (mtcpp_init_text(conf.c_str(), "dpdk.conf") != 0) {
+    if (geteuid() != 0) GTEST_SKIP() << "DPDK's EAL did not start (not root)";
+    FAIL() << "mtcp_init failed, errno " << errno;
+  }
+  mctx_t mctx = mtcp_create_context(0);
+  ASSERT_NE(mctx, nullptr);
+  for (int i = 0; i < 10; ++i) {
+    const int64_t next = mtcpp_poll(mctx);
+    EXPECT_LE(next, mtcpp_now_us(mctx));  // frames are left: poll again at once
+  }
+  uint64_t received = 0, not_for_us = 0;
+  ASSERT_EQ(mtcpp_get_counter(mctx, "frames_received", &received), 0);
+  ASSERT_EQ(mtcpp_get_counter(mctx, "frames_not_for_us", &not_for_us), 0);
+  EXPECT_GT(not_for_us, received * 9 / 10);  // the rest: the stack's own ARP, seen again
+  // A poll takes a bounded number of bursts: ten polls, at most 10 x 8 x 32 frames.
+  EXPECT_GT(received, 0u);
+  EXPECT_LE(received, 10u * 8 * 32);
+  uint64_t rx_good = 0;
+  EXPECT_EQ(mtcpp_get_counter(mctx, "port.rx_good_packets", &rx_good), 0);
+  EXPECT_EQ(rx_good, received);
+  EXPECT_EQ(mtcpp_get_counter(mctx, "port.no_such_statistic", &rx_good), -1);
+  EXPECT_EQ(errno, ENOENT);
+  char name[32];
+  int printed = 0;
+  ASSERT_EQ(mtcpp_port_info(mctx, name, sizeof name, &printed), 0);
+  EXPECT_STREQ(name, "net_null0");
+  EXPECT_EQ(printed, 1);
+  EXPECT_EQ(mtcp_create_context(0), nullptr);
+  EXPECT_EQ(errno, EEXIST);
+  mtcp_destroy_context(mctx);
+  mtcp_destroy();
+}
+
+TEST(DpdkApi, ConfigurationsThisBuildCannotServeAreRefusedAtInit) {
+  const char* base = "io = dpdk\naddress = 10.9.0.1/24\ndpdk_args = --no-huge --no-pci\n";
+  for (const char* extra : {"port = dpdk0 dpdk1\n", "port = all\n", "", "port = dpdk0\nnum_cores = 2\n"}) {
+    const std::string conf = std::string(base) + extra;
+    errno = 0;
+    EXPECT_EQ(mtcpp_init_text(conf.c_str(), "dpdk.conf"), -1) << extra;
+    EXPECT_EQ(errno, EINVAL) << extra;
+  }
+}
+
+}  // namespace
+}  // namespace mtcpp
