@@ -57,11 +57,6 @@ bool runtime_config_from(const MtcpConfig& m, RuntimeConfig* out, std::string* e
                (m.ports.size() > 1 ? std::string(", and ") + std::to_string(m.ports.size()) + " are named" : "");
       return false;
     }
-    if (m.num_cores.value_or(1) > 1) {
-      *error = "io = dpdk: num_cores = " + std::to_string(*m.num_cores) +
-               " needs flows steered to their cores (RSS), which this build does not do yet; use num_cores = 1";
-      return false;
-    }
     r.dpdk.port = m.ports[0];
     r.dpdk.eal_args = m.dpdk_args;
     if (m.core_mask) r.dpdk.main_lcore = std::countr_zero(*m.core_mask);
@@ -287,12 +282,21 @@ int mtcpp_get_counter(mctx_t mctx, const char* name, uint64_t* value) {
       return 0;
     }
   }
-  // io = dpdk: the PMD's extended statistics, as "port.NAME" (e.g. port.rx_good_packets).
+  // io = dpdk: the context's queue ("dpdk.NAME"), and the PMD's extended statistics, as
+  // "port.NAME" (e.g. port.rx_good_packets).
   const std::string_view wanted(name);
-  if (DpdkQueueIo* queue = c->dpdk_io(); queue != nullptr && wanted.starts_with("port.")) {
-    if (auto v = queue->port().xstat(std::string(wanted.substr(5)))) {
-      *value = *v;
-      return 0;
+  if (DpdkQueueIo* queue = c->dpdk_io()) {
+    for (const DpdkQueueCounterName& counter : kDpdkQueueCounters) {
+      if (wanted == counter.name) {
+        *value = queue->counters().*counter.member;
+        return 0;
+      }
+    }
+    if (wanted.starts_with("port.")) {
+      if (auto v = queue->port().xstat(std::string(wanted.substr(5)))) {
+        *value = *v;
+        return 0;
+      }
     }
   }
   return fail(ENOENT);

@@ -44,9 +44,10 @@ int mtcpp_get_stats(mctx_t mctx, struct mtcpp_stats *out);
 /* Every counter of the context's stack (core/stats.h: drops by reason, retransmissions, loss
  * probes ...) by name: its value in *value, 0; or -1 with errno (ENOENT: no such counter,
  * EFAULT: a null pointer). mtcpp_counter_name(i) names counter i, for i = 0, 1, ... until it
- * returns NULL. With io = dpdk, "port.NAME" also reads the PMD's extended statistic NAME (as
- * dpdk-proc-info lists them, e.g. port.rx_good_packets); those are not enumerated here. Call them
- * from the context's thread. */
+ * returns NULL. With io = dpdk, "dpdk.NAME" reads the context's queue (dpdk.rx_steered_out,
+ * dpdk.rx_steered_in, dpdk.rx_arp_copies, dpdk.rx_bad_checksum ...: backends/dpdk/dpdk_port.h)
+ * and "port.NAME" the PMD's extended statistic NAME (e.g. port.rx_good_packets); those are not
+ * enumerated here. Call them from the context's thread. */
 int mtcpp_get_counter(mctx_t mctx, const char *name, uint64_t *value);
 const char *mtcpp_counter_name(size_t i);
 

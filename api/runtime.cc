@@ -197,6 +197,11 @@ Context* Runtime::create_context(int cpu) {
   contexts_[static_cast<std::size_t>(cpu)]->set_host_io(host);
   contexts_[static_cast<std::size_t>(cpu)]->set_live_io(live);
   contexts_[static_cast<std::size_t>(cpu)]->set_dpdk_io(queue);
+  // Contexts sharing a DPDK port's address: connect picks source ports whose flows come back to
+  // this context's queue (what mTCP's init_rss pools are for), so replies need no steering hop.
+  if (queue != nullptr && queue->port().queues() > 1)
+    contexts_[static_cast<std::size_t>(cpu)]->stack().set_port_filter(
+        [queue](Endpoint local, Endpoint remote) { return queue->owns(local, remote); });
   live_[static_cast<std::size_t>(cpu)] = contexts_[static_cast<std::size_t>(cpu)].get();
   return contexts_[static_cast<std::size_t>(cpu)].get();
 }

@@ -150,8 +150,10 @@ int mtcp_init_rss(mctx_t mctx, in_addr_t saddr_base, int num_addr, in_addr_t dad
   if (c == nullptr) return -1;
   (void)daddr, (void)dport;
   if (num_addr <= 0) return fail(EINVAL);
-  // One queue per context here, so every source port is local to it; with INADDR_ANY or our own
-  // address the pool is the ephemeral range. A foreign source address cannot be ours.
+  // The pool is implicit: a context that shares a DPDK port with others already connects from
+  // ports whose flows hash back to its queue (Tcp::set_port_filter, set up at context creation);
+  // a context alone on its device owns every port. So this only checks the arguments: with
+  // INADDR_ANY or our own address the pool is the ephemeral range; a foreign address is not ours.
   if (saddr_base != INADDR_ANY && ntohl(saddr_base) != c->stack().address().value) return fail(EINVAL);
   return 0;
 }

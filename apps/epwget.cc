@@ -182,7 +182,7 @@ struct Worker {
     }
     std::lock_guard lock(shared.mutex);
     shared.bodies.insert(f.digest);
-    if (!o.out.empty() && !shared.out_written) {
+    if (keep_body && !shared.out_written) {  // a core that kept the body (core 0) writes it
       if (std::FILE* out = std::fopen(o.out.c_str(), "wb")) {
         std::fwrite(f.first_body.data(), 1, f.first_body.size(), out);
         std::fclose(out);
@@ -361,15 +361,8 @@ int main(int argc, char** argv) {
     return done >= o.total;
   };
   std::vector<long> last_completes(cores.size(), 0);
-  auto last = start;
-  while (!finished() && !g_stop) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    const auto now = Clock::now();
-    if (o.timeout > 0 && now - start >= std::chrono::duration<double>(o.timeout)) {
-      std::fprintf(stderr, "epwget: --timeout %.1f s reached\n", o.timeout);
-      g_stop = true;
-    }
-    if (now - last < std::chrono::seconds(1)) continue;
+  // mTCP's per-core progress lines: totals so far, and completions since the previous line.
+  const auto print_progress = [&] {
     for (std::size_t i = 0; i < cores.size(); ++i) {
       const Progress& p = *progress[i];
       const long c = p.completes;
@@ -380,10 +373,24 @@ int main(int argc, char** argv) {
                   p.failures.load(), avg, p.resp_us_max.load());
       last_completes[i] = c;
     }
+  };
+  auto last = start;
+  while (!finished() && !g_stop) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const auto now = Clock::now();
+    if (o.timeout > 0 && now - start >= std::chrono::duration<double>(o.timeout)) {
+      std::fprintf(stderr, "epwget: --timeout %.1f s reached\n", o.timeout);
+      g_stop = true;
+    }
+    if (now - last < std::chrono::seconds(1)) continue;
+    print_progress();
     board.print(stdout, std::chrono::duration<double>(now - last).count());
     last = now;
   }
   for (std::thread& t : threads) t.join();
+  // The last, partial interval: every core published its counters as it ended.
+  print_progress();
+  board.print(stdout, std::chrono::duration<double>(Clock::now() - last).count());
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
   long completes = 0, failures = 0;
   long long bytes = 0;

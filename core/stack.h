@@ -59,6 +59,7 @@ class Stack final : private SegmentSink {
   std::uint32_t readiness(int s) const { return tcp_.readiness(s); }
   long bytes_readable(int s) const { return tcp_.bytes_readable(s); }
   void set_observer(SocketObserver* o) { tcp_.set_observer(o); }
+  void set_port_filter(Tcp::PortFilter f) { tcp_.set_port_filter(std::move(f)); }
 
   const StackStats& stats() const { return stats_; }
   const StackConfig& config() const { return config_; }

@@ -24,17 +24,28 @@ void StatsBoard::publish(int core, mctx_t mctx) {
   s.tx_frames = st.tx_frames;
   s.tx_bytes = st.tx_bytes;
   s.flows = st.flows;
+  std::uint64_t out = 0, in = 0;
+  if (mtcpp_get_counter(mctx, "dpdk.rx_steered_out", &out) == 0 && mtcpp_get_counter(mctx, "dpdk.rx_steered_in", &in) == 0) {
+    s.steered_out = out;
+    s.steered_in = in;
+    if (out + in > 0) s.steers = true;  // shown once this core has handed or taken a frame
+  }
 }
 
 void StatsBoard::line(std::FILE* out, const char* who, const char* port, const Counters& d, std::uint64_t flows,
-                      double seconds) {
+                      double seconds, const Slot* steering) {
   const double pps_rx = static_cast<double>(d.rx_frames) / seconds;
   const double pps_tx = static_cast<double>(d.tx_frames) / seconds;
   const double gbps_rx = static_cast<double>(d.rx_bytes) * 8 / seconds / 1e9;
   const double gbps_tx = static_cast<double>(d.tx_bytes) * 8 / seconds / 1e9;
-  std::fprintf(out, "[%s] %-8s flows: %6llu, RX: %7.0f(pps) (err: %5llu), %5.2f(Gbps), TX: %7.0f(pps), %5.2f(Gbps)\n",
+  std::fprintf(out, "[%s] %-8s flows: %6llu, RX: %7.0f(pps) (err: %5llu), %5.2f(Gbps), TX: %7.0f(pps), %5.2f(Gbps)",
                who, port, static_cast<unsigned long long>(flows), pps_rx,
                static_cast<unsigned long long>(d.rx_dropped), gbps_rx, pps_tx, gbps_tx);
+  // mtcpp's addition: frames this core handed to the core owning their flow, and took from others.
+  if (steering != nullptr && steering->steers)
+    std::fprintf(out, ", steered out: %llu, in: %llu", static_cast<unsigned long long>(steering->steered_out.load()),
+                 static_cast<unsigned long long>(steering->steered_in.load()));
+  std::fputc('\n', out);
 }
 
 void StatsBoard::print(std::FILE* out, double seconds) {
@@ -52,7 +63,7 @@ void StatsBoard::print(std::FILE* out, double seconds) {
     s.last = now;
     char who[16];
     std::snprintf(who, sizeof who, "CPU %2d", i);
-    line(out, who, s.port, d, now.flows, seconds);
+    line(out, who, s.port, d, now.flows, seconds, &s);
     total.rx_frames += d.rx_frames;
     total.rx_bytes += d.rx_bytes;
     total.rx_dropped += d.rx_dropped;
@@ -62,7 +73,7 @@ void StatsBoard::print(std::FILE* out, double seconds) {
     ++printed;
   }
   if (printed == 0) return;
-  line(out, " ALL  ", "", total, total_flows, seconds);
+  line(out, " ALL  ", "", total, total_flows, seconds, nullptr);
   std::fflush(out);
 }
 

@@ -36,10 +36,13 @@ class StatsBoard {
     std::atomic<bool> printed{false};
     char port[32] = {};
     std::atomic<std::uint64_t> rx_frames{0}, rx_bytes{0}, rx_dropped{0}, tx_frames{0}, tx_bytes{0}, flows{0};
+    // A DPDK queue shared out over cores: frames handed between cores (since the start).
+    std::atomic<bool> steers{false};
+    std::atomic<std::uint64_t> steered_out{0}, steered_in{0};
     Counters last;  // main thread only
   };
   static void line(std::FILE* out, const char* who, const char* port, const Counters& delta, std::uint64_t flows,
-                   double seconds);
+                   double seconds, const Slot* steering);
 
   std::unique_ptr<Slot[]> slots_;
   int cores_;

@@ -6,8 +6,11 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_thash.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -21,7 +24,22 @@ namespace {
 
 constexpr std::size_t kEthernetHeader = 14;
 constexpr std::uint16_t kEtherTypeIpv4 = 0x0800;
+constexpr std::uint16_t kEtherTypeArp = 0x0806;
+constexpr std::uint8_t kProtocolIcmp = 1;
 constexpr std::uint8_t kProtocolTcp = 6;
+constexpr unsigned kInboxSize = 4096;           // frames steered to a queue, waiting for it
+constexpr std::uint32_t kSoftwareRetaSize = 128;  // the table a PMD without RSS is given in software
+// A Toeplitz key that repeats every 16 bits hashes a 4-tuple and its reverse alike, so both
+// directions of a flow reach one queue (Woo and Park, "Scalable TCP Session Monitoring with
+// Symmetric Receive-side Scaling", 2012).
+constexpr std::uint8_t kSymmetricKeyPattern[2] = {0x6d, 0x5a};
+constexpr std::size_t kRssKeySize = 40;
+
+std::array<std::uint8_t, kRssKeySize> symmetric_key() {
+  std::array<std::uint8_t, kRssKeySize> key{};
+  for (std::size_t i = 0; i < key.size(); ++i) key[i] = kSymmetricKeyPattern[i % 2];
+  return key;
+}
 // The PacketBuffer of an mbuf lives in its private area, rounded as DPDK requires.
 constexpr std::uint16_t kPrivateSize =
     static_cast<std::uint16_t>((sizeof(PacketBuffer) + RTE_MBUF_PRIV_ALIGN - 1) & ~(RTE_MBUF_PRIV_ALIGN - 1));
@@ -160,7 +178,26 @@ std::variant<std::unique_ptr<DpdkPort>, std::string> DpdkPort::open(const DpdkCo
   if (tx_offload) conf.txmode.offloads |= kTxChecksums;
   if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE) conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
   if (config.mtu) conf.rxmode.mtu = *config.mtu;
-  if (int r = rte_eth_dev_configure(id, queues, queues, &conf); r != 0) return label + "configure: " + why(r);
+  // Several queues: RSS on the 4-tuple with the symmetric key, where the PMD can; otherwise the
+  // queues steer in software (DpdkQueueIo::steer).
+  std::array<std::uint8_t, kRssKeySize> key = symmetric_key();
+  const std::uint64_t hash_fields = info.flow_type_rss_offloads & (RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_IPV4);
+  bool hardware_rss = queues > 1 && (hash_fields & RTE_ETH_RSS_NONFRAG_IPV4_TCP) != 0 && info.reta_size > 0 &&
+                      (info.hash_key_size == 0 || info.hash_key_size == kRssKeySize);
+  if (hardware_rss) {
+    conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+    conf.rx_adv_conf.rss_conf.rss_key = key.data();
+    conf.rx_adv_conf.rss_conf.rss_key_len = kRssKeySize;
+    conf.rx_adv_conf.rss_conf.rss_hf = hash_fields;
+  }
+  int configured = rte_eth_dev_configure(id, queues, queues, &conf);
+  if (configured != 0 && hardware_rss) {  // the PMD refused RSS as asked: steer in software
+    hardware_rss = false;
+    conf.rxmode.mq_mode = RTE_ETH_MQ_RX_NONE;
+    conf.rx_adv_conf.rss_conf = {};
+    configured = rte_eth_dev_configure(id, queues, queues, &conf);
+  }
+  if (configured != 0) return label + "configure: " + why(configured);
   std::uint16_t rx_descriptors = config.rx_descriptors;
   std::uint16_t tx_descriptors = config.tx_descriptors;
   if (int r = rte_eth_dev_adjust_nb_rx_tx_desc(id, &rx_descriptors, &tx_descriptors); r != 0)
@@ -190,7 +227,26 @@ std::variant<std::unique_ptr<DpdkPort>, std::string> DpdkPort::open(const DpdkCo
     if (int r = rte_eth_tx_queue_setup(id, q, tx_descriptors, static_cast<unsigned>(socket), &txconf); r != 0)
       return fail("tx queue " + std::to_string(q) + ": " + why(r));
   }
+  std::vector<rte_ring*> inboxes;
+  for (std::uint16_t q = 0; queues > 1 && q < queues; ++q) {
+    const std::string ring_name = "mtcpp_in_p" + std::to_string(id) + "_q" + std::to_string(q);
+    rte_ring* ring = rte_ring_lookup(ring_name.c_str());
+    if (ring == nullptr) ring = rte_ring_create(ring_name.c_str(), kInboxSize, socket, RING_F_SC_DEQ);
+    if (ring == nullptr) return fail("steering ring for queue " + std::to_string(q) + ": " + rte_strerror(rte_errno));
+    inboxes.push_back(ring);
+  }
   if (int r = rte_eth_dev_start(id); r != 0) return fail("start: " + why(r));
+  std::uint32_t reta_size = kSoftwareRetaSize;
+  if (hardware_rss) {
+    // Entry i sends to queue i % queues: queue_of_hash computes the same in software.
+    std::vector<rte_eth_rss_reta_entry64> reta(info.reta_size / RTE_ETH_RETA_GROUP_SIZE + 1);
+    for (std::uint16_t i = 0; i < info.reta_size; ++i) {
+      reta[i / RTE_ETH_RETA_GROUP_SIZE].mask |= std::uint64_t{1} << (i % RTE_ETH_RETA_GROUP_SIZE);
+      reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] = static_cast<std::uint16_t>(i % queues);
+    }
+    hardware_rss = rte_eth_dev_rss_reta_update(id, reta.data(), info.reta_size) == 0;
+    if (hardware_rss) reta_size = info.reta_size;
+  }
   // The stack's MAC may not be the port's (mtcp.conf's mac): receive every frame, as mTCP does.
   rte_eth_promiscuous_enable(id);
 
@@ -207,18 +263,30 @@ std::variant<std::unique_ptr<DpdkPort>, std::string> DpdkPort::open(const DpdkCo
   caps.mtu = config.mtu.value_or(mtu);
   caps.rx_checksum_verified = rx_offload;
   caps.tx_checksum_offload = tx_offload;
-  return std::unique_ptr<DpdkPort>(new DpdkPort(config, id, device, caps, std::move(pools)));
+  return std::unique_ptr<DpdkPort>(
+      new DpdkPort(config, id, device, caps, std::move(pools), std::move(inboxes), hardware_rss, reta_size));
 }
 
 DpdkPort::DpdkPort(const DpdkConfig& config, std::uint16_t port_id, std::string device, LinkCaps caps,
-                   std::vector<rte_mempool*> pools)
+                   std::vector<rte_mempool*> pools, std::vector<rte_ring*> inboxes, bool hardware_rss,
+                   std::uint32_t reta_size)
     : config_(config),
       port_id_(port_id),
       name_(config.port),
       device_(std::move(device)),
       caps_(caps),
       pools_(std::move(pools)),
+      inboxes_(std::move(inboxes)),
+      hardware_rss_(hardware_rss),
+      reta_size_(reta_size),
       taken_(pools_.size(), false) {}
+
+int DpdkPort::queue_of(Ipv4Addr a, std::uint16_t pa, Ipv4Addr b, std::uint16_t pb) const {
+  if (pools_.size() == 1) return 0;
+  static const std::array<std::uint8_t, kRssKeySize> key = symmetric_key();
+  std::uint32_t tuple[3] = {a.value, b.value, (std::uint32_t{pa} << 16) | pb};
+  return queue_of_hash(rte_softrss(tuple, 3, key.data()));
+}
 
 DpdkPort::~DpdkPort() { rte_eth_dev_stop(port_id_); }
 
@@ -226,7 +294,7 @@ std::unique_ptr<DpdkQueueIo> DpdkPort::take_queue(int i) {
   if (i < 0 || static_cast<std::size_t>(i) >= pools_.size() || taken_[static_cast<std::size_t>(i)]) return nullptr;
   taken_[static_cast<std::size_t>(i)] = true;
   return std::unique_ptr<DpdkQueueIo>(
-      new DpdkQueueIo(*this, static_cast<std::uint16_t>(i), pools_[static_cast<std::size_t>(i)], caps_.rx_checksum_verified));
+      new DpdkQueueIo(*this, static_cast<std::uint16_t>(i), pools_[static_cast<std::size_t>(i)], inboxes_));
 }
 
 DpdkPortStats DpdkPort::stats() const {
@@ -273,11 +341,74 @@ std::optional<std::uint64_t> DpdkPort::xstat(const std::string& name) const {
 
 // ------------------------------------------------------------------------------- queues
 
-DpdkQueueIo::DpdkQueueIo(const DpdkPort& port, std::uint16_t queue, rte_mempool* pool, bool rx_offload)
-    : port_(port), queue_(queue), pool_(pool), caps_(port.caps()), rx_offload_(rx_offload) {}
+DpdkQueueIo::DpdkQueueIo(const DpdkPort& port, std::uint16_t queue, rte_mempool* pool, std::vector<rte_ring*> inboxes)
+    : port_(port),
+      queue_(queue),
+      pool_(pool),
+      inboxes_(std::move(inboxes)),
+      caps_(port.caps()),
+      rx_offload_(port.caps().rx_checksum_verified) {}
 
 DpdkQueueIo::~DpdkQueueIo() {
   if (stashed_ > 0) rte_pktmbuf_free_bulk(stash_, static_cast<unsigned>(stashed_));
+  // Frames steered here and never received go back to their pools.
+  if (!inboxes_.empty()) {
+    void* left = nullptr;
+    while (rte_ring_sc_dequeue(inboxes_[queue_], &left) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(left));
+  }
+}
+
+int DpdkQueueIo::owner_of(const rte_mbuf* m) const {
+  const Bytes frame(rte_pktmbuf_mtod(m, const std::uint8_t*), m->data_len);
+  if (frame.size() < kEthernetHeader + 20) return queue_;
+  const std::uint16_t type = load_be16(frame, 12);
+  if (type == kEtherTypeArp) return kEveryQueue;
+  if (type != kEtherTypeIpv4) return queue_;
+  const Bytes packet = frame.subspan(kEthernetHeader);
+  const std::size_t header_len = (packet[0] & 0x0fu) * 4u;
+  if (header_len < 20 || header_len + 8 > packet.size() || (load_be16(packet, 6) & 0x3fffu) != 0) return queue_;
+  if (packet[9] == kProtocolTcp) {
+    if (port_.hardware_rss() && (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH) != 0) return port_.queue_of_hash(m->hash.rss);
+    return port_.queue_of(Ipv4Addr{load_be32(packet, 12)}, load_be16(packet, header_len), Ipv4Addr{load_be32(packet, 16)},
+                          load_be16(packet, header_len + 2));
+  }
+  // An ICMP error (destination unreachable, time exceeded) goes where the flow it quotes lives.
+  constexpr std::uint8_t kUnreachable = 3, kTimeExceeded = 11;
+  if (packet[9] == kProtocolIcmp && (packet[header_len] == kUnreachable || packet[header_len] == kTimeExceeded)) {
+    const Bytes quoted = packet.subspan(header_len + 8);
+    if (quoted.size() < 20) return queue_;
+    const std::size_t quoted_len = (quoted[0] & 0x0fu) * 4u;
+    if (quoted[9] != kProtocolTcp || quoted_len < 20 || quoted_len + 4 > quoted.size()) return queue_;
+    return port_.queue_of(Ipv4Addr{load_be32(quoted, 12)}, load_be16(quoted, quoted_len), Ipv4Addr{load_be32(quoted, 16)},
+                          load_be16(quoted, quoted_len + 2));
+  }
+  return queue_;
+}
+
+bool DpdkQueueIo::hand_to(int queue, rte_mbuf* m) {
+  if (rte_ring_mp_enqueue(inboxes_[static_cast<std::size_t>(queue)], m) == 0) return true;
+  ++counters_.rx_steer_dropped;
+  rte_pktmbuf_free(m);
+  return false;
+}
+
+bool DpdkQueueIo::steer(rte_mbuf* m) {
+  const int owner = owner_of(m);
+  if (owner == queue_) return true;
+  if (owner != kEveryQueue) {
+    if (hand_to(owner, m)) ++counters_.rx_steered_out;
+    return false;
+  }
+  for (int q = 0; q < static_cast<int>(inboxes_.size()); ++q) {
+    if (q == queue_) continue;
+    rte_mbuf* copy = rte_pktmbuf_copy(m, pool_, 0, UINT32_MAX);
+    if (copy == nullptr) {
+      ++counters_.rx_steer_dropped;
+      continue;
+    }
+    if (hand_to(q, copy)) ++counters_.rx_arp_copies;
+  }
+  return true;
 }
 
 bool DpdkQueueIo::accept_rx(rte_mbuf* m) {
@@ -325,15 +456,9 @@ bool DpdkQueueIo::accept_rx(rte_mbuf* m) {
 std::size_t DpdkQueueIo::rx_burst(std::span<PacketBuffer*> out, Instant) {
   constexpr std::size_t kBurst = 64;
   rte_mbuf* got[kBurst];
-  const auto want = static_cast<std::uint16_t>(std::min(out.size(), kBurst));
-  const std::uint16_t n = rte_eth_rx_burst(port_.port_id(), queue_, got, want);
+  const auto want = static_cast<unsigned>(std::min(out.size(), kBurst));
   std::size_t kept = 0;
-  for (std::uint16_t i = 0; i < n; ++i) {
-    rte_mbuf* m = got[i];
-    if (!accept_rx(m)) {
-      rte_pktmbuf_free(m);
-      continue;
-    }
+  const auto deliver = [&](rte_mbuf* m) {
     PacketBuffer* b = buffer_of(m);
     b->data = rte_pktmbuf_mtod(m, std::uint8_t*);
     b->len = m->data_len;
@@ -341,6 +466,23 @@ std::size_t DpdkQueueIo::rx_burst(std::span<PacketBuffer*> out, Instant) {
     b->backend = m;
     out[kept++] = b;
     ++counters_.rx_frames;
+  };
+  // First what other queues handed over (already checked there), then the device's own.
+  if (!inboxes_.empty()) {
+    const unsigned n = rte_ring_sc_dequeue_burst(inboxes_[queue_], reinterpret_cast<void**>(got), want, nullptr);
+    counters_.rx_steered_in += n;
+    for (unsigned i = 0; i < n; ++i) deliver(got[i]);
+  }
+  if (kept == want) return kept;
+  const std::uint16_t n = rte_eth_rx_burst(port_.port_id(), queue_, got, static_cast<std::uint16_t>(want - kept));
+  for (std::uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = got[i];
+    if (!accept_rx(m)) {
+      rte_pktmbuf_free(m);
+      continue;
+    }
+    if (!inboxes_.empty() && !steer(m)) continue;
+    deliver(m);
   }
   return kept;
 }

@@ -15,6 +15,14 @@
 //   stack is told every frame was verified. Where the PMD fills TCP checksums on transmit, the
 //   TCP checksum field is set to the pseudo-header sum, as DPDK requires.
 // - tx_burst() hands frames to the PMD; those it refuses (a full ring) stay the caller's.
+// - Several queues (one per context, all with the port's address): flows are spread by a
+//   symmetric Toeplitz hash of the 4-tuple (both directions of a flow hash alike), by the NIC's
+//   RSS where the PMD has it, with the redirection table set to queue = entry % queues. Each
+//   queue checks what it receives and hands a TCP frame that belongs to another queue (a PMD
+//   without RSS, such as net_tap, net_ring or net_memif) to that queue's inbox, a lock-free
+//   ring: software steering with the same hash, its hops counted. ARP frames go to every queue
+//   (each stack has its own ARP cache); an ICMP error goes to the queue of the flow it quotes.
+//   owns() tells a stack which source ports come back to it, for connect (mtcp_init_rss).
 // - A queue belongs to one thread (its context's); the port object is shared only for reading
 //   stats. The destructor stops the port; it is closed, and DPDK's memory given back, at process
 //   exit. Opening it again in the same process reconfigures it and reuses its mbuf pools (a
@@ -38,6 +46,7 @@
 
 struct rte_mbuf;
 struct rte_mempool;
+struct rte_ring;
 
 namespace mtcpp {
 
@@ -66,6 +75,29 @@ struct DpdkQueueCounters {
   std::uint64_t tx_frames = 0;
   std::uint64_t tx_ring_full = 0;        // frames the PMD refused and the caller kept
   std::uint64_t tx_no_mbuf = 0;          // tx_alloc found the pool empty
+  std::uint64_t rx_steered_out = 0;      // frames handed to the queue that owns their flow
+  std::uint64_t rx_steered_in = 0;       // frames other queues handed to this one (ARP copies too)
+  std::uint64_t rx_arp_copies = 0;       // ARP frames copied to the other queues
+  std::uint64_t rx_steer_dropped = 0;    // the owner's inbox was full, or no mbuf for a copy
+};
+
+// The counters above by name, as mtcpp_get_counter offers them ("dpdk.rx_steered_out" ...).
+struct DpdkQueueCounterName {
+  const char* name;
+  std::uint64_t DpdkQueueCounters::*member;
+};
+inline constexpr DpdkQueueCounterName kDpdkQueueCounters[] = {
+    {"dpdk.rx_frames", &DpdkQueueCounters::rx_frames},
+    {"dpdk.rx_bad_checksum", &DpdkQueueCounters::rx_bad_checksum},
+    {"dpdk.rx_software_checked", &DpdkQueueCounters::rx_software_checked},
+    {"dpdk.rx_segmented", &DpdkQueueCounters::rx_segmented},
+    {"dpdk.tx_frames", &DpdkQueueCounters::tx_frames},
+    {"dpdk.tx_ring_full", &DpdkQueueCounters::tx_ring_full},
+    {"dpdk.tx_no_mbuf", &DpdkQueueCounters::tx_no_mbuf},
+    {"dpdk.rx_steered_out", &DpdkQueueCounters::rx_steered_out},
+    {"dpdk.rx_steered_in", &DpdkQueueCounters::rx_steered_in},
+    {"dpdk.rx_arp_copies", &DpdkQueueCounters::rx_arp_copies},
+    {"dpdk.rx_steer_dropped", &DpdkQueueCounters::rx_steer_dropped},
 };
 
 // The port's own figures (rte_eth_stats), and its link.
@@ -98,16 +130,27 @@ class DpdkPort {
   // One extended statistic by name, if the PMD has it.
   std::optional<std::uint64_t> xstat(const std::string& name) const;
 
+  int queues() const { return static_cast<int>(pools_.size()); }
+  // The queue that receives the flow between a:pa and b:pb (either way round).
+  int queue_of(Ipv4Addr a, std::uint16_t pa, Ipv4Addr b, std::uint16_t pb) const;
+  // The queue for an RSS hash (the NIC's, or queue_of's).
+  int queue_of_hash(std::uint32_t hash) const { return static_cast<int>(hash % reta_size_ % pools_.size()); }
+  bool hardware_rss() const { return hardware_rss_; }
+
  private:
   DpdkPort(const DpdkConfig& config, std::uint16_t port_id, std::string device, LinkCaps caps,
-           std::vector<rte_mempool*> pools);
+           std::vector<rte_mempool*> pools, std::vector<rte_ring*> inboxes, bool hardware_rss,
+           std::uint32_t reta_size);
 
   DpdkConfig config_;
   std::uint16_t port_id_;
   std::string name_;
   std::string device_;
   LinkCaps caps_;
-  std::vector<rte_mempool*> pools_;  // one per queue
+  std::vector<rte_mempool*> pools_;   // one per queue
+  std::vector<rte_ring*> inboxes_;    // one per queue when there are several: frames steered to it
+  bool hardware_rss_;
+  std::uint32_t reta_size_;
   std::vector<bool> taken_;
 };
 
@@ -126,17 +169,27 @@ class DpdkQueueIo final : public PacketIo {
   const DpdkQueueCounters& counters() const { return counters_; }
   const DpdkPort& port() const { return port_; }
   std::uint16_t queue() const { return queue_; }
+  // Whether the flow local-remote comes back to this queue.
+  bool owns(Endpoint local, Endpoint remote) const {
+    return port_.queue_of(local.addr, local.port, remote.addr, remote.port) == queue_;
+  }
 
  private:
   friend class DpdkPort;
-  DpdkQueueIo(const DpdkPort& port, std::uint16_t queue, rte_mempool* pool, bool verify_rx_in_software);
+  DpdkQueueIo(const DpdkPort& port, std::uint16_t queue, rte_mempool* pool, std::vector<rte_ring*> inboxes);
   bool accept_rx(rte_mbuf* m);  // checksum verdicts; false: dropped and counted
+  // Where a received frame goes: this queue (true), or handed to another (false).
+  bool steer(rte_mbuf* m);
+  int owner_of(const rte_mbuf* m) const;  // a queue, or kEveryQueue
+  bool hand_to(int queue, rte_mbuf* m);  // false: the inbox was full, the frame dropped
   void prepare_tx(rte_mbuf* m); // checksum offload flags and the pseudo-header sum
 
   static constexpr std::size_t kStash = 64;
+  static constexpr int kEveryQueue = -1;
   const DpdkPort& port_;
   std::uint16_t queue_;
   rte_mempool* pool_;
+  std::vector<rte_ring*> inboxes_;  // every queue's, when there are several
   LinkCaps caps_;
   bool rx_offload_;  // the PMD judges rx checksums (its verdicts are read per frame)
   DpdkQueueCounters counters_;

@@ -164,6 +164,7 @@ int Tcp::pick_ephemeral_port(Endpoint remote, std::uint16_t* port) {
     // A tuple still in TIME_WAIT (or otherwise alive) is skipped, S29.
     if (flows_.count(key_of({local_address_, p}, remote)) != 0) continue;
     if (listeners_.count(p) != 0) continue;
+    if (port_filter_ && !remote.addr.is_unspecified() && !port_filter_({local_address_, p}, remote)) continue;
     *port = p;
     return 0;
   }

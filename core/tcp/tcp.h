@@ -9,6 +9,7 @@
 #pragma once
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -82,6 +83,11 @@ class Tcp {
   Tcp& operator=(const Tcp&) = delete;
 
   void set_observer(SocketObserver* observer) { observer_ = observer; }
+  // Which ephemeral ports connect may choose: where several stacks share an address and a
+  // device spreads flows over them by a hash of the 4-tuple (RSS), only a port whose tuple comes
+  // back to this stack will do. None: any port.
+  using PortFilter = std::function<bool(Endpoint local, Endpoint remote)>;
+  void set_port_filter(PortFilter filter) { port_filter_ = std::move(filter); }
 
   // Segment arrival (RFC 9293 §3.10.7).
   void segment_arrives(const SegmentIn& seg, Instant now);
@@ -270,6 +276,7 @@ class Tcp {
   IsnGenerator isn_;
   Rng rng_;
   SocketObserver* observer_ = nullptr;
+  PortFilter port_filter_;
   TimerWheel timers_;
   std::unordered_map<FlowKey, Tcb*, FlowHash> flows_;
   std::unordered_map<std::uint16_t, Tcb*> listeners_;

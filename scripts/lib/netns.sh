@@ -14,7 +14,9 @@
 #                                   $! of a background launch is the program's pid)
 #   kernel_link_up                  makes sure the kernel's end is up (DPDK sets the tap down
 #                                   when a process closes it; tcpdump needs it up)
-#   mtcpp_conf FILE [KEY=VALUE...]  writes an mtcp.conf for mtcpp on the link (10.77.0.1/24)
+#   mtcpp_conf FILE [KEY=VALUE...]  writes an mtcp.conf for mtcpp on the link (10.77.0.1/24),
+#                                   num_cores = MTCPP_CORES (default 1; more only with dpdk:
+#                                   the tap's queues, one per core, steered by mtcpp)
 #
 # TAG must be short (interface names have 15 characters at most) and unique among tests running
 # at the same time: the tests use their process id.
@@ -96,7 +98,7 @@ mtcpp_conf() {
       echo "port = $NETNS_IF_M"
       echo "stat_print = $NETNS_IF_M"
     fi
-    echo "num_cores = 1"
+    echo "num_cores = ${MTCPP_CORES:-1}"
     echo "address = $MTCPP_IP/24"
     echo "mac = $MTCPP_MAC"
     for kv in "$@"; do echo "${kv/=/ = }"; done

@@ -73,5 +73,11 @@ leftover=$(in_ns ss -Htan state established state close-wait state fin-wait-1 st
 kill -INT $server
 wait $server || { echo "FAIL epserver exited with $?"; fail=1; }
 grep -E '^\[CPU  0\]' "$work/epserver.log" | tail -2
+if [[ ${MTCPP_CORES:-1} -gt 1 ]]; then
+  # The tap spreads flows over its queues by the kernel's own hash, not mtcpp's: some frames
+  # must have been handed to the core owning their flow, or the cores did not share the work.
+  for core in $(seq 0 $((MTCPP_CORES - 1))); do grep -E "^\[CPU +$core\]" "$work/epserver.log" | tail -1; done
+  grep -qE 'steered out: [1-9]' "$work/epserver.log" || { echo "FAIL no frame was steered between cores"; fail=1; }
+fi
 [[ $fail -eq 0 ]] && echo "epserver_clients: all transfers intact"
 exit $fail

@@ -18,7 +18,7 @@ in_ns python3 "$here/http_server.py" "$KERNEL_IP" 80 "$work/www" >"$work/server.
 for _ in $(seq 50); do in_ns ss -Htln | grep -q ":80 " && break; sleep 0.1; done
 mtcpp_conf "$work/mtcp.conf" max_concurrency=4096
 fail=0
-"${MTCPP_RUN[@]}" "$build/apps/epwget" "$KERNEL_IP/file" 2000 -f "$work/mtcp.conf" -N 1 -c 100 -o "$work/got" --timeout 240 \
+"${MTCPP_RUN[@]}" "$build/apps/epwget" "$KERNEL_IP/file" 2000 -f "$work/mtcp.conf" -N "${MTCPP_CORES:-1}" -c 100 -o "$work/got" --timeout 240 \
   >"$work/epwget.log" 2>&1 || fail=1
 grep -E '^\[CPU  0\] connect|^\[ ALL' "$work/epwget.log" | tail -3
 summary=$(grep '^\[ ALL  \] completed' "$work/epwget.log" || true)
