@@ -88,6 +88,7 @@ int init_runtime(const RuntimeConfig& config, std::string* error) {
       return -ENODEV;
     }
     devices.dpdk = std::move(std::get<std::unique_ptr<DpdkPort>>(opened));
+    std::printf("%s\n", devices.dpdk->describe().c_str());
   }
   g_runtime = std::make_unique<Runtime>(config, std::move(devices));
   return 0;

@@ -61,6 +61,7 @@ struct EalState {
   std::mutex mutex;
   bool up = false;
   std::vector<std::string> args;
+  std::vector<std::uint16_t> started;  // ports to stop at exit (DPDK refuses to close them running)
 };
 
 EalState& eal_state() {
@@ -69,12 +70,17 @@ EalState& eal_state() {
 }
 
 void close_everything_at_exit() {
+  for (std::uint16_t id : eal_state().started) rte_eth_dev_stop(id);
   std::uint16_t id = 0;
-  RTE_ETH_FOREACH_DEV(id) {
-    rte_eth_dev_stop(id);
-    rte_eth_dev_close(id);
-  }
+  RTE_ETH_FOREACH_DEV(id) { rte_eth_dev_close(id); }
   rte_eal_cleanup();
+}
+
+void note_started(std::uint16_t id, bool started) {
+  EalState& s = eal_state();
+  std::lock_guard lock(s.mutex);
+  std::erase(s.started, id);
+  if (started) s.started.push_back(id);
 }
 
 std::optional<std::string> eal_up(const std::vector<std::string>& args) {
@@ -236,6 +242,7 @@ std::variant<std::unique_ptr<DpdkPort>, std::string> DpdkPort::open(const DpdkCo
     inboxes.push_back(ring);
   }
   if (int r = rte_eth_dev_start(id); r != 0) return fail("start: " + why(r));
+  note_started(id, true);
   std::uint32_t reta_size = kSoftwareRetaSize;
   if (hardware_rss) {
     // Entry i sends to queue i % queues: queue_of_hash computes the same in software.
@@ -264,12 +271,12 @@ std::variant<std::unique_ptr<DpdkPort>, std::string> DpdkPort::open(const DpdkCo
   caps.rx_checksum_verified = rx_offload;
   caps.tx_checksum_offload = tx_offload;
   return std::unique_ptr<DpdkPort>(
-      new DpdkPort(config, id, device, caps, std::move(pools), std::move(inboxes), hardware_rss, reta_size));
+      new DpdkPort(config, id, device, caps, std::move(pools), std::move(inboxes), hardware_rss, reta_size, info.driver_name));
 }
 
 DpdkPort::DpdkPort(const DpdkConfig& config, std::uint16_t port_id, std::string device, LinkCaps caps,
                    std::vector<rte_mempool*> pools, std::vector<rte_ring*> inboxes, bool hardware_rss,
-                   std::uint32_t reta_size)
+                   std::uint32_t reta_size, std::string driver)
     : config_(config),
       port_id_(port_id),
       name_(config.port),
@@ -279,7 +286,20 @@ DpdkPort::DpdkPort(const DpdkConfig& config, std::uint16_t port_id, std::string 
       inboxes_(std::move(inboxes)),
       hardware_rss_(hardware_rss),
       reta_size_(reta_size),
+      driver_(std::move(driver)),
       taken_(pools_.size(), false) {}
+
+std::string DpdkPort::describe() const {
+  const DpdkPortStats s = stats();
+  std::string line = "dpdk: port " + name_ + " = " + device_ + " (" + driver_ + "), MAC " + caps_.mac.to_string() +
+                     ", MTU " + std::to_string(caps_.mtu) + ", " + std::to_string(pools_.size()) + " queue(s)";
+  if (pools_.size() > 1) line += hardware_rss_ ? ", flows spread by RSS" : ", flows steered in software (no RSS)";
+  line += std::string(", checksums: rx ") + (caps_.rx_checksum_verified ? "by the PMD" : "in software") + ", tx " +
+          (caps_.tx_checksum_offload ? "by the PMD" : "in software");
+  line += s.link_up ? ", link up" + (s.link_speed_mbps > 0 ? " " + std::to_string(s.link_speed_mbps) + " Mbps" : std::string())
+                    : ", link down";
+  return line;
+}
 
 int DpdkPort::queue_of(Ipv4Addr a, std::uint16_t pa, Ipv4Addr b, std::uint16_t pb) const {
   if (pools_.size() == 1) return 0;
@@ -288,7 +308,10 @@ int DpdkPort::queue_of(Ipv4Addr a, std::uint16_t pa, Ipv4Addr b, std::uint16_t p
   return queue_of_hash(rte_softrss(tuple, 3, key.data()));
 }
 
-DpdkPort::~DpdkPort() { rte_eth_dev_stop(port_id_); }
+DpdkPort::~DpdkPort() {
+  rte_eth_dev_stop(port_id_);
+  note_started(port_id_, false);
+}
 
 std::unique_ptr<DpdkQueueIo> DpdkPort::take_queue(int i) {
   if (i < 0 || static_cast<std::size_t>(i) >= pools_.size() || taken_[static_cast<std::size_t>(i)]) return nullptr;

@@ -136,11 +136,14 @@ class DpdkPort {
   // The queue for an RSS hash (the NIC's, or queue_of's).
   int queue_of_hash(std::uint32_t hash) const { return static_cast<int>(hash % reta_size_ % pools_.size()); }
   bool hardware_rss() const { return hardware_rss_; }
+  // One line for a person starting a program: port, device, driver, MAC, MTU, queues, how flows
+  // are spread, who checks and fills checksums, the link.
+  std::string describe() const;
 
  private:
   DpdkPort(const DpdkConfig& config, std::uint16_t port_id, std::string device, LinkCaps caps,
            std::vector<rte_mempool*> pools, std::vector<rte_ring*> inboxes, bool hardware_rss,
-           std::uint32_t reta_size);
+           std::uint32_t reta_size, std::string driver);
 
   DpdkConfig config_;
   std::uint16_t port_id_;
@@ -151,6 +154,7 @@ class DpdkPort {
   std::vector<rte_ring*> inboxes_;    // one per queue when there are several: frames steered to it
   bool hardware_rss_;
   std::uint32_t reta_size_;
+  std::string driver_;
   std::vector<bool> taken_;
 };
 

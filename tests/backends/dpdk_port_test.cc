@@ -12,6 +12,7 @@
 #include "api/mtcp_api.h"
 #include "api/mtcpp_ext.h"
 #include "backends/dpdk/dpdk_port.h"
+#include "core/bytes.h"
 
 namespace mtcpp {
 namespace {
@@ -140,6 +141,132 @@ TEST(DpdkPort, EveryMbufGoesBackToItsPool) {
     io->release(b);
   }
   EXPECT_EQ(io->counters().tx_no_mbuf, 0u);
+}
+
+// Frames for the steering test: only the fields steering reads are filled in.
+std::vector<std::uint8_t> ipv4_frame(std::uint8_t protocol, Ipv4Addr src, Ipv4Addr dst, std::size_t payload) {
+  std::vector<std::uint8_t> f(14 + 20 + payload, 0);
+  store_be16(f, 12, 0x0800);
+  f[14] = 0x45;
+  store_be16(f, 16, static_cast<std::uint16_t>(20 + payload));
+  f[22] = 64;
+  f[23] = protocol;
+  store_be32(f, 26, src.value);
+  store_be32(f, 30, dst.value);
+  return f;
+}
+
+std::vector<std::uint8_t> tcp_frame(Ipv4Addr src, std::uint16_t sport, Ipv4Addr dst, std::uint16_t dport) {
+  std::vector<std::uint8_t> f = ipv4_frame(6, src, dst, 20);
+  store_be16(f, 34, sport);
+  store_be16(f, 36, dport);
+  f[46] = 0x50;
+  return f;
+}
+
+// ICMP fragmentation-needed from a router, quoting a segment we sent (us:uport -> peer:pport).
+std::vector<std::uint8_t> icmp_frame(Ipv4Addr us, std::uint16_t uport, Ipv4Addr peer, std::uint16_t pport) {
+  std::vector<std::uint8_t> f = ipv4_frame(1, Ipv4Addr::of(10, 0, 0, 254), us, 8 + 20 + 8);
+  f[34] = 3;  // destination unreachable
+  f[35] = 4;  // fragmentation needed
+  const std::size_t q = 42;
+  f[q] = 0x45;
+  f[q + 9] = 6;
+  store_be32(f, q + 12, us.value);
+  store_be32(f, q + 16, peer.value);
+  store_be16(f, q + 20, uport);
+  store_be16(f, q + 22, pport);
+  return f;
+}
+
+std::vector<std::uint8_t> arp_frame() {
+  std::vector<std::uint8_t> f(14 + 28, 0);
+  for (int i = 0; i < 6; ++i) f[static_cast<std::size_t>(i)] = 0xff;
+  store_be16(f, 12, 0x0806);
+  return f;
+}
+
+void send(DpdkQueueIo& io, const std::vector<std::uint8_t>& frame) {
+  PacketBuffer* b = io.tx_alloc();
+  ASSERT_NE(b, nullptr);
+  std::copy(frame.begin(), frame.end(), b->data);
+  b->len = static_cast<std::uint32_t>(frame.size());
+  PacketBuffer* const out[] = {b};
+  ASSERT_EQ(io.tx_burst(out, Instant{}), 1u);
+}
+
+// The frames a queue receives now, as bytes (each buffer released).
+std::vector<std::vector<std::uint8_t>> receive(DpdkQueueIo& io) {
+  std::vector<std::vector<std::uint8_t>> got;
+  PacketBuffer* in[32];
+  const std::size_t n = io.rx_burst(in, Instant{});
+  for (std::size_t i = 0; i < n; ++i) {
+    got.emplace_back(in[i]->data, in[i]->data + in[i]->len);
+    io.release(in[i]);
+  }
+  return got;
+}
+
+// Two queues on net_ring, which has no RSS and loops tx queue q back to rx queue q: every frame
+// arrives at the queue that sent it, and the queues steer by the symmetric hash.
+TEST(DpdkSteering, FramesReachTheQueueThatOwnsTheirFlow) {
+  DpdkConfig c = ring_config();
+  c.queues = 2;
+  OPEN_OR_SKIP(port, c);
+  EXPECT_FALSE(port->hardware_rss());
+  auto q0 = port->take_queue(0);
+  auto q1 = port->take_queue(1);
+  ASSERT_TRUE(q0 && q1);
+  const Ipv4Addr us = Ipv4Addr::of(10, 0, 0, 1);
+  const Ipv4Addr peer = Ipv4Addr::of(10, 0, 0, 2);
+  // Both directions of a flow hash alike, and flows spread over both queues.
+  int per_queue[2] = {};
+  std::uint16_t owned_by[2] = {};
+  for (std::uint16_t p = 40000; p < 40400; ++p) {
+    const int q = port->queue_of(us, p, peer, 80);
+    ASSERT_EQ(q, port->queue_of(peer, 80, us, p)) << p;
+    ASSERT_TRUE(q == 0 || q == 1);
+    ++per_queue[q];
+    owned_by[q] = p;
+    EXPECT_EQ(q1->owns({us, p}, {peer, 80}), q == 1);
+  }
+  EXPECT_GT(per_queue[0], 100);
+  EXPECT_GT(per_queue[1], 100);
+
+  // A segment of queue 1's flow received on queue 0 is handed over, bytes intact.
+  const auto segment = tcp_frame(peer, 80, us, owned_by[1]);
+  send(*q0, segment);
+  EXPECT_TRUE(receive(*q0).empty());
+  auto got = receive(*q1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0], segment);
+  EXPECT_EQ(q0->counters().rx_steered_out, 1u);
+  EXPECT_EQ(q1->counters().rx_steered_in, 1u);
+  // Queue 0's own flow stays.
+  const auto own = tcp_frame(peer, 80, us, owned_by[0]);
+  send(*q0, own);
+  got = receive(*q0);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0], own);
+  EXPECT_TRUE(receive(*q1).empty());
+  // An ICMP error goes to the queue of the flow it quotes.
+  const auto icmp = icmp_frame(us, owned_by[1], peer, 80);
+  send(*q0, icmp);
+  EXPECT_TRUE(receive(*q0).empty());
+  got = receive(*q1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0], icmp);
+  // ARP reaches every queue: each stack keeps its own ARP cache.
+  const auto arp = arp_frame();
+  send(*q1, arp);
+  got = receive(*q1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0], arp);
+  got = receive(*q0);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0], arp);
+  EXPECT_EQ(q1->counters().rx_arp_copies, 1u);
+  EXPECT_EQ(q0->counters().rx_steer_dropped + q1->counters().rx_steer_dropped, 0u);
 }
 
 // Through mTCP's API: a context on net_null receives an endless stream of junk (mbufs as the pool

@@ -125,5 +125,34 @@ TEST_F(EphemeralPorts, EachDestinationHasItsOwnKeyedOffsetRfc6056) {
   EXPECT_NE(step(b, x), 1u);
 }
 
+// Several stacks sharing an address behind one device (DPDK queues): connect takes only a port
+// whose 4-tuple the device would deliver back to this stack.
+TEST_F(EphemeralPorts, ConnectTakesOnlyPortsTheFilterAccepts) {
+  std::vector<std::pair<Endpoint, Endpoint>> asked;
+  stack().set_port_filter([&](Endpoint local, Endpoint remote) {
+    asked.emplace_back(local, remote);
+    return local.port % 7 == 3;
+  });
+  for (int i = 0; i < 20; ++i) {
+    const int fd = stack().socket(now());
+    ASSERT_EQ(stack().connect(fd, remote_, now()), -EINPROGRESS);
+    Endpoint local;
+    ASSERT_EQ(stack().tcp().local_endpoint(fd, &local), 0);
+    EXPECT_EQ(local.port % 7, 3) << local.port;
+    const auto syn = next_sent();
+    ASSERT_TRUE(syn);
+    EXPECT_EQ(syn->flags, S);
+    while (next_sent()) {
+    }
+  }
+  ASSERT_FALSE(asked.empty());
+  EXPECT_EQ(asked.front().first.addr, stack().address());
+  EXPECT_EQ(asked.front().second, remote_);
+  // A filter that accepts nothing leaves connect without a port.
+  stack().set_port_filter([](Endpoint, Endpoint) { return false; });
+  const int fd = stack().socket(now());
+  EXPECT_EQ(stack().connect(fd, remote_, now()), -EAGAIN);
+}
+
 }  // namespace
 }  // namespace mtcpp::test
