@@ -264,6 +264,11 @@ std::variant<std::unique_ptr<DpdkPort>, std::string> DpdkPort::open(const DpdkCo
     rte_ether_addr own{};
     rte_eth_macaddr_get(id, &own);
     std::copy(std::begin(own.addr_bytes), std::end(own.addr_bytes), caps.mac.octets.begin());
+    if (caps.mac.is_zero() || caps.mac.is_multicast()) {  // net_ring has none
+      rte_eth_dev_stop(id);
+      note_started(id, false);
+      return label + "the port has no unicast MAC of its own (" + caps.mac.to_string() + "): give one with mac =";
+    }
   }
   std::uint16_t mtu = 1500;
   rte_eth_dev_get_mtu(id, &mtu);

@@ -3,6 +3,7 @@
 // frames of zeros). Every test of this file uses the same EAL arguments: a process sets the EAL
 // up once. Where the EAL cannot start (not root on a machine that needs it), the tests say so
 // and are skipped, never passed.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -17,13 +18,19 @@
 namespace mtcpp {
 namespace {
 
-const std::vector<std::string> kEal = {"--no-huge", "-m", "128", "--no-pci", "--vdev=net_ring0", "--vdev=net_null0",
-                                       "--log-level=lib.eal:warning"};
+// -l and -n given, so that a configuration's core_mask or num_mem_ch adds nothing and every test
+// of the process asks for the same EAL.
+const std::vector<std::string> kEal = {"-l",       "0",        "-n",       "4",
+                                       "--no-huge", "-m",       "128",      "--no-pci",
+                                       "--vdev=net_ring0", "--vdev=net_null0", "--log-level=lib.eal:warning"};
+const std::string kEalLine =
+    "dpdk_args = -l 0 -n 4 --no-huge -m 128 --no-pci --vdev=net_ring0 --vdev=net_null0 --log-level=lib.eal:warning\n";
 
 DpdkConfig ring_config() {
   DpdkConfig c;
   c.eal_args = kEal;
   c.port = "net_ring0";
+  c.mac = MacAddr{{0x02, 0, 0, 0, 0, 0x10}};  // net_ring has none of its own
   c.mbufs_per_queue = 511;
   return c;
 }
@@ -62,6 +69,14 @@ TEST(DpdkPort, AnUnknownPortIsAClearErrorThatListsThePorts) {
   EXPECT_NE(why.find("dpdk: port dpdk7: no such port"), std::string::npos) << why;
   EXPECT_NE(why.find("dpdk0 = net_ring0"), std::string::npos) << why;
   EXPECT_NE(why.find("dpdk1 = net_null0"), std::string::npos) << why;
+  // net_ring has no MAC of its own: without `mac`, the error says which key to set.
+  DpdkConfig no_mac = ring_config();
+  no_mac.mac.reset();
+  auto refused_mac = DpdkPort::open(no_mac);
+  ASSERT_TRUE(std::holds_alternative<std::string>(refused_mac));
+  EXPECT_NE(std::get<std::string>(refused_mac).find("no unicast MAC of its own (00:00:00:00:00:00): give one with mac ="),
+            std::string::npos)
+      << std::get<std::string>(refused_mac);
   // The EAL stays up: a later open with the same arguments works; other arguments are refused.
   OPEN_OR_SKIP(port, ring_config());
   DpdkConfig other = ring_config();
@@ -275,8 +290,8 @@ TEST(DpdkSteering, FramesReachTheQueueThatOwnsTheirFlow) {
 // in the statistics under its configured name.
 TEST(DpdkApi, AnEndlessStreamOfJunkIsDroppedCountedAndDoesNotStallPolls) {
   const std::string conf =
-      "io = dpdk\nport = net_null0\naddress = 10.9.0.1/24\nmax_num_buffers = 1023\nstat_print = net_null0\n"
-      "dpdk_args = --no-huge -m 128 --no-pci --vdev=net_ring0 --vdev=net_null0 --log-level=lib.eal:warning\n";
+      "io = dpdk\nport = net_null0\naddress = 10.9.0.1/24\nmax_num_buffers = 1023\nstat_print = net_null0\n" +
+      kEalLine;
   if (mtcpp_init_text(conf.c_str(), "dpdk.conf") != 0) {
     if (geteuid() != 0) GTEST_SKIP() << "DPDK's EAL did not start (not root)";
     FAIL() << "mtcp_init failed, errno " << errno;
@@ -307,6 +322,60 @@ TEST(DpdkApi, AnEndlessStreamOfJunkIsDroppedCountedAndDoesNotStallPolls) {
   EXPECT_EQ(mtcp_create_context(0), nullptr);
   EXPECT_EQ(errno, EEXIST);
   mtcp_destroy_context(mctx);
+  mtcp_destroy();
+}
+
+// A configuration written as mTCP's sample epserver.conf is (its keys, its values, its comments),
+// with mtcpp's EAL arguments added, starts contexts on every core it names.
+TEST(DpdkApi, AConfigurationShapedLikeMtcpsSampleRunsWithEalArgumentsAdded) {
+  const std::string conf = R"(######## an epserver.conf as mTCP ships it ########
+# one I/O module
+#io = psio
+io = dpdk
+# num_cores overrides the applications' -N
+num_cores = 2
+core_mask = F000000F0
+num_mem_ch = 4
+#port = dpdk0 dpdk1
+port = dpdk0
+#max_concurrency = 10000
+rcvbuf = 8192
+sndbuf = 8192
+tcp_timeout = 30
+tcp_timewait = 0
+stat_print = dpdk0
+# mtcpp's additions: the address and MAC (mTCP read them from a kernel netdev; net_ring has no
+# MAC of its own) and the EAL's devices
+address = 10.9.0.1/24
+mac = 02:00:00:09:00:01
+)" + kEalLine;
+  if (mtcpp_init_text(conf.c_str(), "epserver.conf") != 0) {
+    if (geteuid() != 0) GTEST_SKIP() << "DPDK's EAL did not start (not root)";
+    FAIL() << "mtcp_init failed, errno " << errno;
+  }
+  mtcp_conf got{};
+  ASSERT_EQ(mtcp_getconf(&got), 0);
+  EXPECT_EQ(got.num_cores, 2);
+  mctx_t c0 = mtcp_create_context(0);
+  mctx_t c1 = mtcp_create_context(1);
+  ASSERT_NE(c0, nullptr);
+  ASSERT_NE(c1, nullptr);
+  for (mctx_t c : {c0, c1}) {
+    const int s = mtcp_socket(c, AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(80);
+    EXPECT_EQ(mtcp_bind(c, s, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);  // every core listens on :80
+    EXPECT_EQ(mtcp_listen(c, s, 16), 0);
+    EXPECT_EQ(mtcp_init_rss(c, INADDR_ANY, 1, htonl(0x0a090002), htons(80)), 0);
+  }
+  char name[16];
+  int printed = 0;
+  ASSERT_EQ(mtcpp_port_info(c1, name, sizeof name, &printed), 0);
+  EXPECT_STREQ(name, "dpdk0");
+  EXPECT_EQ(printed, 1);
+  mtcp_destroy_context(c1);
+  mtcp_destroy_context(c0);
   mtcp_destroy();
 }
 
