@@ -261,7 +261,7 @@ int mtcpp_get_stats(mctx_t mctx, mtcpp_stats* out) {
   }
   if (DpdkQueueIo* queue = c->dpdk_io()) {
     const DpdkQueueCounters& q = queue->counters();
-    out->rx_dropped += q.rx_bad_checksum + q.rx_segmented;
+    out->rx_dropped += q.rx_bad_checksum + q.rx_segmented + q.rx_steer_dropped + q.rx_no_mbuf;
     out->tx_dropped += q.tx_no_mbuf;
     if (queue->queue() == 0) {  // the port's own drops, counted once, with the first queue
       const DpdkPortStats p = queue->port().stats();

@@ -2,6 +2,8 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <mutex>
 
 #include "backends/host/host_io.h"
 #include "backends/wrappers/pcap_writer.h"
@@ -88,6 +90,11 @@ int init_runtime(const RuntimeConfig& config, std::string* error) {
       return -ENODEV;
     }
     devices.dpdk = std::move(std::get<std::unique_ptr<DpdkPort>>(opened));
+    // At exit, the runtime (its queues, then the port) goes before DPDK's own exit handler closes
+    // the ports (handlers run in reverse order of registration, and the EAL's was registered
+    // above): a program that never calls mtcp_destroy must not leave queues on closed ports.
+    static std::once_flag at_exit;
+    std::call_once(at_exit, [] { std::atexit(destroy_runtime); });
     std::printf("%s\n", devices.dpdk->describe().c_str());
   }
   g_runtime = std::make_unique<Runtime>(config, std::move(devices));

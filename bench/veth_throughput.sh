@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# One bulk transfer each way between mtcpp (io = pcap on a veth, apps/mtcpp-tcp) and the Linux
-# kernel's TCP (tests/interop/peer.py in a namespace), and, in the same run over an identical veth
-# pair, the kernel to the kernel with the same program at both ends. Offloads are off on every
-# interface (as mtcpp's path needs), every byte is checked on the receiving side. Prints a table
-# and one JSON line per transfer.
-# Usage: bench/veth_throughput.sh [BUILD_DIR (default build)] [MIB (default 500)]   (as root)
+# One bulk transfer each way between mtcpp (apps/mtcpp-tcp; io = pcap on a veth, or with
+# MTCPP_IO=dpdk io = dpdk on a tap through net_tap) and the Linux kernel's TCP
+# (tests/interop/peer.py in a namespace), and, in the same run over a veth pair, the kernel to
+# the kernel with the same program at both ends. Offloads are off on every veth (as mtcpp's pcap
+# path needs), every byte is checked on the receiving side. Prints a table and one JSON line per
+# transfer.
+# Usage: [MTCPP_IO=dpdk] bench/veth_throughput.sh [BUILD_DIR (default build)] [MIB (default 500)]   (as root)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-if [[ ${1:-} == -h || ${1:-} == --help ]]; then sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0; fi
+if [[ ${1:-} == -h || ${1:-} == --help ]]; then sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0; fi
 build=$(cd "${1:-$root/build}" && pwd)
 mib=${2:-500}
 bytes=$((mib * 1024 * 1024))
@@ -46,10 +47,12 @@ run() {
 }
 
 printf '%-34s %12s %10s %15s\n' transfer size time throughput
-run "mtcpp -> linux (pcap, veth)" server in_ns $peer --listen "$KERNEL_IP:7400" drain close -- \
-  "$build/apps/mtcpp-tcp" -f "$work/mtcp.conf" --connect "$KERNEL_IP:7400" "write:$bytes" close
-run "linux -> mtcpp (pcap, veth)" client in_ns $peer --listen "$KERNEL_IP:7401" "write:$bytes" close -- \
-  "$build/apps/mtcpp-tcp" -f "$work/mtcp.conf" --connect "$KERNEL_IP:7401" drain close
+link="pcap, veth"
+[[ ${MTCPP_IO:-pcap} == dpdk ]] && link="dpdk net_tap, tap"
+run "mtcpp -> linux ($link)" server in_ns $peer --listen "$KERNEL_IP:7400" drain close -- \
+  "${MTCPP_RUN[@]}" "$build/apps/mtcpp-tcp" -f "$work/mtcp.conf" --connect "$KERNEL_IP:7400" "write:$bytes" close
+run "linux -> mtcpp ($link)" client in_ns $peer --listen "$KERNEL_IP:7401" "write:$bytes" close -- \
+  "${MTCPP_RUN[@]}" "$build/apps/mtcpp-tcp" -f "$work/mtcp.conf" --connect "$KERNEL_IP:7401" drain close
 run "linux -> linux (veth)" server ip netns exec "$lb" $peer --listen 10.78.0.2:7402 drain close -- \
   ip netns exec "$la" $peer --connect 10.78.0.2:7402 "write:$bytes" close
 cat "$work/json"

@@ -28,7 +28,7 @@ void StatsBoard::publish(int core, mctx_t mctx) {
   if (mtcpp_get_counter(mctx, "dpdk.rx_steered_out", &out) == 0 && mtcpp_get_counter(mctx, "dpdk.rx_steered_in", &in) == 0) {
     s.steered_out = out;
     s.steered_in = in;
-    if (out + in > 0) s.steers = true;  // shown once this core has handed or taken a frame
+    s.steers = true;  // a DPDK queue: shown on every line
   }
 }
 

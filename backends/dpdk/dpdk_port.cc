@@ -32,13 +32,17 @@ constexpr std::uint32_t kSoftwareRetaSize = 128;  // the table a PMD without RSS
 // A Toeplitz key that repeats every 16 bits hashes a 4-tuple and its reverse alike, so both
 // directions of a flow reach one queue (Woo and Park, "Scalable TCP Session Monitoring with
 // Symmetric Receive-side Scaling", 2012).
-constexpr std::uint8_t kSymmetricKeyPattern[2] = {0x6d, 0x5a};
-constexpr std::size_t kRssKeySize = 40;
-
-std::array<std::uint8_t, kRssKeySize> symmetric_key() {
-  std::array<std::uint8_t, kRssKeySize> key{};
-  for (std::size_t i = 0; i < key.size(); ++i) key[i] = kSymmetricKeyPattern[i % 2];
-  return key;
+// The pattern repeats, so a key of any length (40 bytes for most NICs, 52 for i40e and ice) is
+// the same key for a 12-byte IPv4 4-tuple. It lives for the whole process: ethdev keeps the
+// pointer and some PMDs read the key again when the port restarts.
+constexpr std::size_t kRssKeyMax = 64;
+const std::uint8_t* symmetric_key() {
+  static const std::array<std::uint8_t, kRssKeyMax> key = [] {
+    std::array<std::uint8_t, kRssKeyMax> k{};
+    for (std::size_t i = 0; i < k.size(); ++i) k[i] = i % 2 == 0 ? 0x6d : 0x5a;
+    return k;
+  }();
+  return key.data();
 }
 // The PacketBuffer of an mbuf lives in its private area, rounded as DPDK requires.
 constexpr std::uint16_t kPrivateSize =
@@ -61,6 +65,7 @@ struct EalState {
   std::mutex mutex;
   bool up = false;
   std::vector<std::string> args;
+  std::string failed;  // why the EAL did not start: it cannot be tried again in this process
   std::vector<std::uint16_t> started;  // ports to stop at exit (DPDK refuses to close them running)
 };
 
@@ -69,11 +74,14 @@ EalState& eal_state() {
   return state;
 }
 
-void close_everything_at_exit() {
+// At exit, running ports are stopped (a NIC stops receiving into memory about to vanish) and
+// every port is closed (net_memif removes its socket file, net_tap its interface). The EAL is not
+// cleaned up: its interrupt thread keeps running, and rte_eal_cleanup under it crashed it (seen
+// with net_memif when the peer disconnects at the same moment). The kernel takes back the memory.
+void stop_ports_at_exit() {
   for (std::uint16_t id : eal_state().started) rte_eth_dev_stop(id);
   std::uint16_t id = 0;
   RTE_ETH_FOREACH_DEV(id) { rte_eth_dev_close(id); }
-  rte_eal_cleanup();
 }
 
 void note_started(std::uint16_t id, bool started) {
@@ -90,6 +98,7 @@ std::optional<std::string> eal_up(const std::vector<std::string>& args) {
     if (s.args == args) return std::nullopt;
     return std::string("DPDK's EAL is already set up in this process with other arguments (a process sets it up once)");
   }
+  if (!s.failed.empty()) return s.failed + " (earlier in this process; DPDK cannot try again)";
   // The EAL keeps pointers into argv: the strings live as long as the process, in s.args.
   s.args = args;
   std::vector<char*> argv;
@@ -103,11 +112,11 @@ std::optional<std::string> eal_up(const std::vector<std::string>& args) {
     std::string joined;
     for (const std::string& a : args) joined += (joined.empty() ? "" : " ") + a;
     s.args.clear();
-    return "DPDK's EAL refused to start (" + std::string(rte_strerror(rte_errno)) + "; arguments: " + joined +
-           "); DPDK's own messages above say why";
+    s.failed = "DPDK's EAL refused to start (" + std::string(rte_strerror(rte_errno)) + "; arguments: " + joined + ")";
+    return s.failed + "; DPDK's own messages above say why";
   }
   s.up = true;
-  std::atexit(close_everything_at_exit);
+  std::atexit(stop_ports_at_exit);
   return std::nullopt;
 }
 
@@ -177,7 +186,7 @@ std::variant<std::unique_ptr<DpdkPort>, std::string> DpdkPort::open(const DpdkCo
 
   rte_eth_conf conf{};
   constexpr std::uint64_t kRxChecksums = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
-  constexpr std::uint64_t kTxChecksums = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+  constexpr std::uint64_t kTxChecksums = RTE_ETH_TX_OFFLOAD_TCP_CKSUM;  // the stack fills IPv4 header sums
   const bool rx_offload = config.checksum_offload && (info.rx_offload_capa & kRxChecksums) == kRxChecksums;
   const bool tx_offload = config.checksum_offload && (info.tx_offload_capa & kTxChecksums) == kTxChecksums;
   if (rx_offload) conf.rxmode.offloads |= kRxChecksums;
@@ -186,14 +195,14 @@ std::variant<std::unique_ptr<DpdkPort>, std::string> DpdkPort::open(const DpdkCo
   if (config.mtu) conf.rxmode.mtu = *config.mtu;
   // Several queues: RSS on the 4-tuple with the symmetric key, where the PMD can; otherwise the
   // queues steer in software (DpdkQueueIo::steer).
-  std::array<std::uint8_t, kRssKeySize> key = symmetric_key();
   const std::uint64_t hash_fields = info.flow_type_rss_offloads & (RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_IPV4);
+  const std::size_t key_size = info.hash_key_size == 0 ? 40 : info.hash_key_size;
   bool hardware_rss = queues > 1 && (hash_fields & RTE_ETH_RSS_NONFRAG_IPV4_TCP) != 0 && info.reta_size > 0 &&
-                      (info.hash_key_size == 0 || info.hash_key_size == kRssKeySize);
+                      key_size <= kRssKeyMax;
   if (hardware_rss) {
     conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-    conf.rx_adv_conf.rss_conf.rss_key = key.data();
-    conf.rx_adv_conf.rss_conf.rss_key_len = kRssKeySize;
+    conf.rx_adv_conf.rss_conf.rss_key = const_cast<std::uint8_t*>(symmetric_key());  // ethdev only reads it
+    conf.rx_adv_conf.rss_conf.rss_key_len = static_cast<std::uint8_t>(key_size);
     conf.rx_adv_conf.rss_conf.rss_hf = hash_fields;
   }
   int configured = rte_eth_dev_configure(id, queues, queues, &conf);
@@ -209,6 +218,16 @@ std::variant<std::unique_ptr<DpdkPort>, std::string> DpdkPort::open(const DpdkCo
   if (int r = rte_eth_dev_adjust_nb_rx_tx_desc(id, &rx_descriptors, &tx_descriptors); r != 0)
     return label + "descriptor counts: " + why(r);
 
+  // A NIC fills its rx ring with mbufs at start, and the tx ring holds sent ones until it frees
+  // them: a pool smaller than both rings plus a stash is a port that stops receiving.
+  const std::uint32_t mbufs_needed = rx_descriptors + tx_descriptors + 2 * DpdkQueueIo::kStash;
+  if (config.mbufs_per_queue < mbufs_needed)
+    return label + std::to_string(config.mbufs_per_queue) + " mbufs per queue (max_num_buffers) cannot fill " +
+           std::to_string(rx_descriptors) + " rx and " + std::to_string(tx_descriptors) + " tx descriptors; give at least " +
+           std::to_string(mbufs_needed);
+  // Room for a whole frame of the configured MTU in one mbuf (the stack never uses chains).
+  const auto data_room = static_cast<std::uint16_t>(
+      RTE_PKTMBUF_HEADROOM + std::max<std::uint32_t>(2048, config.mtu.value_or(1500) + kEthernetHeader + 8));
   const int node = rte_eth_dev_socket_id(id);
   const int socket = node < 0 ? SOCKET_ID_ANY : node;
   std::vector<rte_mempool*> pools;
@@ -216,12 +235,11 @@ std::variant<std::unique_ptr<DpdkPort>, std::string> DpdkPort::open(const DpdkCo
   for (std::uint16_t q = 0; q < queues; ++q) {
     // Pools live until the process ends: a port opened again reuses them (mbufs of the earlier
     // run may still sit in its rings).
-    const std::string pool_name =
-        "mtcpp_p" + std::to_string(id) + "_q" + std::to_string(q) + "_" + std::to_string(config.mbufs_per_queue);
+    const std::string pool_name = "mtcpp_p" + std::to_string(id) + "_q" + std::to_string(q) + "_" +
+                                  std::to_string(config.mbufs_per_queue) + "_" + std::to_string(data_room);
     rte_mempool* pool = rte_mempool_lookup(pool_name.c_str());
     if (pool == nullptr)
-      pool = rte_pktmbuf_pool_create(pool_name.c_str(), config.mbufs_per_queue, 0, kPrivateSize,
-                                     RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+      pool = rte_pktmbuf_pool_create(pool_name.c_str(), config.mbufs_per_queue, 0, kPrivateSize, data_room, socket);
     if (pool == nullptr) return fail("mbuf pool for queue " + std::to_string(q) + ": " + rte_strerror(rte_errno));
     pools.push_back(pool);
     rte_eth_rxconf rxconf = info.default_rxconf;
@@ -254,8 +272,19 @@ std::variant<std::unique_ptr<DpdkPort>, std::string> DpdkPort::open(const DpdkCo
     hardware_rss = rte_eth_dev_rss_reta_update(id, reta.data(), info.reta_size) == 0;
     if (hardware_rss) reta_size = info.reta_size;
   }
-  // The stack's MAC may not be the port's (mtcp.conf's mac): receive every frame, as mTCP does.
-  rte_eth_promiscuous_enable(id);
+  // The stack's MAC may not be the port's (mtcp.conf's mac): receive every frame, as mTCP does, or
+  // at least those for that MAC.
+  if (rte_eth_promiscuous_enable(id) != 0 && config.mac) {
+    rte_ether_addr extra{};
+    std::copy(config.mac->octets.begin(), config.mac->octets.end(), std::begin(extra.addr_bytes));
+    if (rte_eth_dev_mac_addr_add(id, &extra, 0) != 0) {
+      rte_eth_dev_stop(id);
+      note_started(id, false);
+      return label + "neither promiscuous mode nor an extra MAC address: frames for " + config.mac->to_string() +
+             " would not be received (leave mac unset to use the port's own)";
+    }
+  }
+  rte_eth_stats_reset(id);  // the port's figures count from mtcp_init
 
   LinkCaps caps;
   if (config.mac) {
@@ -289,10 +318,20 @@ DpdkPort::DpdkPort(const DpdkConfig& config, std::uint16_t port_id, std::string 
       caps_(caps),
       pools_(std::move(pools)),
       inboxes_(std::move(inboxes)),
+      alive_(new std::atomic<bool>[pools_.size()]),
       hardware_rss_(hardware_rss),
       reta_size_(reta_size),
       driver_(std::move(driver)),
-      taken_(pools_.size(), false) {}
+      taken_(pools_.size(), false) {
+  for (std::size_t i = 0; i < pools_.size(); ++i) alive_[i] = false;
+}
+
+namespace {
+void drain(rte_ring* inbox) {
+  void* left = nullptr;
+  while (rte_ring_sc_dequeue(inbox, &left) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(left));
+}
+}  // namespace
 
 std::string DpdkPort::describe() const {
   const DpdkPortStats s = stats();
@@ -308,24 +347,27 @@ std::string DpdkPort::describe() const {
 
 int DpdkPort::queue_of(Ipv4Addr a, std::uint16_t pa, Ipv4Addr b, std::uint16_t pb) const {
   if (pools_.size() == 1) return 0;
-  static const std::array<std::uint8_t, kRssKeySize> key = symmetric_key();
   std::uint32_t tuple[3] = {a.value, b.value, (std::uint32_t{pa} << 16) | pb};
-  return queue_of_hash(rte_softrss(tuple, 3, key.data()));
+  return queue_of_hash(rte_softrss(tuple, 3, symmetric_key()));
 }
 
 DpdkPort::~DpdkPort() {
   rte_eth_dev_stop(port_id_);
   note_started(port_id_, false);
+  for (rte_ring* inbox : inboxes_) drain(inbox);  // frames steered after a queue's context ended
 }
 
 std::unique_ptr<DpdkQueueIo> DpdkPort::take_queue(int i) {
   if (i < 0 || static_cast<std::size_t>(i) >= pools_.size() || taken_[static_cast<std::size_t>(i)]) return nullptr;
   taken_[static_cast<std::size_t>(i)] = true;
-  return std::unique_ptr<DpdkQueueIo>(
-      new DpdkQueueIo(*this, static_cast<std::uint16_t>(i), pools_[static_cast<std::size_t>(i)], inboxes_));
+  if (!inboxes_.empty()) drain(inboxes_[static_cast<std::size_t>(i)]);  // nothing stale from an earlier run
+  alive_[static_cast<std::size_t>(i)] = true;
+  return std::unique_ptr<DpdkQueueIo>(new DpdkQueueIo(*this, static_cast<std::uint16_t>(i),
+                                                      pools_[static_cast<std::size_t>(i)], inboxes_, alive_.get()));
 }
 
 DpdkPortStats DpdkPort::stats() const {
+  std::lock_guard lock(stats_mutex_);
   DpdkPortStats s;
   rte_eth_stats e{};
   if (rte_eth_stats_get(port_id_, &e) == 0) {
@@ -347,6 +389,7 @@ DpdkPortStats DpdkPort::stats() const {
 }
 
 std::vector<std::pair<std::string, std::uint64_t>> DpdkPort::xstats() const {
+  std::lock_guard lock(stats_mutex_);
   std::vector<std::pair<std::string, std::uint64_t>> out;
   const int n = rte_eth_xstats_get_names(port_id_, nullptr, 0);
   if (n <= 0) return out;
@@ -360,6 +403,7 @@ std::vector<std::pair<std::string, std::uint64_t>> DpdkPort::xstats() const {
 }
 
 std::optional<std::uint64_t> DpdkPort::xstat(const std::string& name) const {
+  std::lock_guard lock(stats_mutex_);
   std::uint64_t id = 0;
   if (rte_eth_xstats_get_id_by_name(port_id_, name.c_str(), &id) != 0) return std::nullopt;
   std::uint64_t value = 0;
@@ -369,34 +413,39 @@ std::optional<std::uint64_t> DpdkPort::xstat(const std::string& name) const {
 
 // ------------------------------------------------------------------------------- queues
 
-DpdkQueueIo::DpdkQueueIo(const DpdkPort& port, std::uint16_t queue, rte_mempool* pool, std::vector<rte_ring*> inboxes)
+DpdkQueueIo::DpdkQueueIo(const DpdkPort& port, std::uint16_t queue, rte_mempool* pool, std::vector<rte_ring*> inboxes,
+                         std::atomic<bool>* alive)
     : port_(port),
       queue_(queue),
       pool_(pool),
       inboxes_(std::move(inboxes)),
+      alive_(alive),
       caps_(port.caps()),
       rx_offload_(port.caps().rx_checksum_verified) {}
 
 DpdkQueueIo::~DpdkQueueIo() {
   if (stashed_ > 0) rte_pktmbuf_free_bulk(stash_, static_cast<unsigned>(stashed_));
-  // Frames steered here and never received go back to their pools.
-  if (!inboxes_.empty()) {
-    void* left = nullptr;
-    while (rte_ring_sc_dequeue(inboxes_[queue_], &left) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(left));
-  }
+  // No more frames are steered here; those waiting go back to their pools (a frame handed over
+  // in the same instant is drained by the next context on this queue, or by the port).
+  alive_[queue_] = false;
+  if (!inboxes_.empty()) drain(inboxes_[queue_]);
 }
 
 int DpdkQueueIo::owner_of(const rte_mbuf* m) const {
   const Bytes frame(rte_pktmbuf_mtod(m, const std::uint8_t*), m->data_len);
   if (frame.size() < kEthernetHeader + 20) return queue_;
   const std::uint16_t type = load_be16(frame, 12);
-  if (type == kEtherTypeArp) return kEveryQueue;
+  // ARP replies (and announcements as replies) to every stack's cache; a request is answered by
+  // the queue it reached, once.
+  constexpr std::uint16_t kArpReply = 2;
+  if (type == kEtherTypeArp) return frame.size() >= kEthernetHeader + 8 && load_be16(frame, 20) == kArpReply ? kEveryQueue : queue_;
   if (type != kEtherTypeIpv4) return queue_;
   const Bytes packet = frame.subspan(kEthernetHeader);
   const std::size_t header_len = (packet[0] & 0x0fu) * 4u;
   if (header_len < 20 || header_len + 8 > packet.size() || (load_be16(packet, 6) & 0x3fffu) != 0) return queue_;
   if (packet[9] == kProtocolTcp) {
-    if (port_.hardware_rss() && (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH) != 0) return port_.queue_of_hash(m->hash.rss);
+    // Always the software hash: a NIC that hashes otherwise (another key length, a PMD that
+    // ignores the key) then costs a hop, never a connection.
     return port_.queue_of(Ipv4Addr{load_be32(packet, 12)}, load_be16(packet, header_len), Ipv4Addr{load_be32(packet, 16)},
                           load_be16(packet, header_len + 2));
   }
@@ -414,7 +463,7 @@ int DpdkQueueIo::owner_of(const rte_mbuf* m) const {
 }
 
 bool DpdkQueueIo::hand_to(int queue, rte_mbuf* m) {
-  if (rte_ring_mp_enqueue(inboxes_[static_cast<std::size_t>(queue)], m) == 0) return true;
+  if (alive_[queue] && rte_ring_mp_enqueue(inboxes_[static_cast<std::size_t>(queue)], m) == 0) return true;
   ++counters_.rx_steer_dropped;
   rte_pktmbuf_free(m);
   return false;
@@ -451,7 +500,10 @@ bool DpdkQueueIo::accept_rx(rte_mbuf* m) {
     ++counters_.rx_bad_checksum;
     return false;
   }
-  if (ip_verdict == RTE_MBUF_F_RX_IP_CKSUM_GOOD && l4_verdict == RTE_MBUF_F_RX_L4_CKSUM_GOOD) return true;
+  // NONE: the PMD checked, and the field is not final (a frame from this host): as good.
+  const bool ip_good = ip_verdict == RTE_MBUF_F_RX_IP_CKSUM_GOOD || ip_verdict == RTE_MBUF_F_RX_IP_CKSUM_NONE;
+  const bool l4_good = l4_verdict == RTE_MBUF_F_RX_L4_CKSUM_GOOD || l4_verdict == RTE_MBUF_F_RX_L4_CKSUM_NONE;
+  if (ip_good && l4_good) return true;
   // The PMD had no verdict (not IPv4 or TCP, or a PMD that judges only some frames): the stack
   // was told every frame is verified, so IPv4 and TCP checksums are checked here. A frame too
   // short or inconsistent to check goes on: the stack's parser drops it as malformed.
@@ -464,12 +516,12 @@ bool DpdkQueueIo::accept_rx(rte_mbuf* m) {
   ++counters_.rx_software_checked;
   Checksum ip;
   ip.add(packet.first(header_len));
-  if (ip_verdict != RTE_MBUF_F_RX_IP_CKSUM_GOOD && ip.finish() != 0) {
+  if (!ip_good && ip.finish() != 0) {
     ++counters_.rx_bad_checksum;
     return false;
   }
   const bool fragment = (load_be16(packet, 6) & 0x3fffu) != 0;
-  if (packet[9] != kProtocolTcp || fragment || l4_verdict == RTE_MBUF_F_RX_L4_CKSUM_GOOD) return true;
+  if (packet[9] != kProtocolTcp || fragment || l4_good) return true;
   const Bytes segment = packet.subspan(header_len, total - header_len);
   Checksum tcp = Checksum::pseudo_header(Ipv4Addr{load_be32(packet, 12)}, Ipv4Addr{load_be32(packet, 16)}, kProtocolTcp,
                                          static_cast<std::uint16_t>(segment.size()));
@@ -487,6 +539,15 @@ std::size_t DpdkQueueIo::rx_burst(std::span<PacketBuffer*> out, Instant) {
   const auto want = static_cast<unsigned>(std::min(out.size(), kBurst));
   std::size_t kept = 0;
   const auto deliver = [&](rte_mbuf* m) {
+    if (rte_pktmbuf_priv_size(m->pool) < sizeof(PacketBuffer)) {  // not from a pool of ours: copy
+      rte_mbuf* copy = rte_pktmbuf_copy(m, pool_, 0, UINT32_MAX);
+      rte_pktmbuf_free(m);
+      if (copy == nullptr) {
+        ++counters_.rx_no_mbuf;
+        return;
+      }
+      m = copy;
+    }
     PacketBuffer* b = buffer_of(m);
     b->data = rte_pktmbuf_mtod(m, std::uint8_t*);
     b->len = m->data_len;
@@ -518,11 +579,15 @@ std::size_t DpdkQueueIo::rx_burst(std::span<PacketBuffer*> out, Instant) {
 PacketBuffer* DpdkQueueIo::tx_alloc() {
   if (stashed_ == 0) {
     constexpr unsigned kRefill = kStash / 2;
-    if (rte_pktmbuf_alloc_bulk(pool_, stash_, kRefill) != 0) {
+    if (rte_pktmbuf_alloc_bulk(pool_, stash_, kRefill) == 0) {
+      stashed_ = kRefill;
+    } else if (rte_mbuf* last = rte_pktmbuf_alloc(pool_)) {  // fewer left than a refill
+      stash_[0] = last;
+      stashed_ = 1;
+    } else {
       ++counters_.tx_no_mbuf;
       return nullptr;
     }
-    stashed_ = kRefill;
   }
   rte_mbuf* m = stash_[--stashed_];
   rte_pktmbuf_reset(m);
@@ -537,7 +602,8 @@ PacketBuffer* DpdkQueueIo::tx_alloc() {
 void DpdkQueueIo::release(PacketBuffer* pkt) {
   auto* m = static_cast<rte_mbuf*>(pkt->backend);
   // Kept at hand only when it is plainly ours and whole; anything else goes back through DPDK.
-  if (m->pool == pool_ && m->nb_segs == 1 && rte_mbuf_refcnt_read(m) == 1 && stashed_ < kStash) {
+  if (m->pool == pool_ && m->nb_segs == 1 && rte_mbuf_refcnt_read(m) == 1 && RTE_MBUF_DIRECT(m) &&
+      !RTE_MBUF_HAS_EXTBUF(m) && stashed_ < kStash) {
     stash_[stashed_++] = m;
     return;
   }

@@ -20,13 +20,15 @@
 //   RSS where the PMD has it, with the redirection table set to queue = entry % queues. Each
 //   queue checks what it receives and hands a TCP frame that belongs to another queue (a PMD
 //   without RSS, such as net_tap, net_ring or net_memif) to that queue's inbox, a lock-free
-//   ring: software steering with the same hash, its hops counted. ARP frames go to every queue
-//   (each stack has its own ARP cache); an ICMP error goes to the queue of the flow it quotes.
+//   ring: software steering with the same hash, its hops counted (the hash is computed in
+//   software for every TCP frame even with RSS, so a NIC that hashes otherwise costs hops, never
+//   connections). ARP replies go to every queue (each stack has its own ARP cache; a request is
+//   answered once, by the queue it reached); an ICMP error goes to the queue of the flow it quotes.
 //   owns() tells a stack which source ports come back to it, for connect (mtcp_init_rss).
 // - A queue belongs to one thread (its context's); the port object is shared only for reading
-//   stats. The destructor stops the port; it is closed, and DPDK's memory given back, at process
-//   exit. Opening it again in the same process reconfigures it and reuses its mbuf pools (a
-//   virtual device is probed once, at EAL setup, so a closed one could not come back).
+//   stats. The destructor stops the port; it is closed at process exit. Opening it again in the
+//   same process reconfigures it and reuses its mbuf pools (a virtual device is probed once, at
+//   EAL setup, so a closed one could not come back).
 //
 // EAL arguments: what the configuration gives is passed through; mtcpp adds only what is
 // missing: `-l CORE` (the first of core_mask, else 0: contexts run in the application's threads,
@@ -34,8 +36,10 @@
 // (`--in-memory`, or `--no-shconf` with `--no-huge`) so that several DPDK processes coexist.
 // The calling thread's CPU affinity, which the EAL changes, is restored afterwards.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -78,7 +82,8 @@ struct DpdkQueueCounters {
   std::uint64_t rx_steered_out = 0;      // frames handed to the queue that owns their flow
   std::uint64_t rx_steered_in = 0;       // frames other queues handed to this one (ARP copies too)
   std::uint64_t rx_arp_copies = 0;       // ARP frames copied to the other queues
-  std::uint64_t rx_steer_dropped = 0;    // the owner's inbox was full, or no mbuf for a copy
+  std::uint64_t rx_steer_dropped = 0;    // the owner's inbox was full or has no context, or no mbuf for a copy
+  std::uint64_t rx_no_mbuf = 0;          // a frame from a foreign pool could not be copied into ours
 };
 
 // The counters above by name, as mtcpp_get_counter offers them ("dpdk.rx_steered_out" ...).
@@ -98,6 +103,7 @@ inline constexpr DpdkQueueCounterName kDpdkQueueCounters[] = {
     {"dpdk.rx_steered_in", &DpdkQueueCounters::rx_steered_in},
     {"dpdk.rx_arp_copies", &DpdkQueueCounters::rx_arp_copies},
     {"dpdk.rx_steer_dropped", &DpdkQueueCounters::rx_steer_dropped},
+    {"dpdk.rx_no_mbuf", &DpdkQueueCounters::rx_no_mbuf},
 };
 
 // The port's own figures (rte_eth_stats), and its link.
@@ -152,6 +158,9 @@ class DpdkPort {
   LinkCaps caps_;
   std::vector<rte_mempool*> pools_;   // one per queue
   std::vector<rte_ring*> inboxes_;    // one per queue when there are several: frames steered to it
+  // Whether queue i has a context to read its inbox; steering frees frames for one that has none.
+  std::unique_ptr<std::atomic<bool>[]> alive_;
+  mutable std::mutex stats_mutex_;    // ethdev's stats calls are not safe from several threads
   bool hardware_rss_;
   std::uint32_t reta_size_;
   std::string driver_;
@@ -180,7 +189,8 @@ class DpdkQueueIo final : public PacketIo {
 
  private:
   friend class DpdkPort;
-  DpdkQueueIo(const DpdkPort& port, std::uint16_t queue, rte_mempool* pool, std::vector<rte_ring*> inboxes);
+  DpdkQueueIo(const DpdkPort& port, std::uint16_t queue, rte_mempool* pool, std::vector<rte_ring*> inboxes,
+              std::atomic<bool>* alive);
   bool accept_rx(rte_mbuf* m);  // checksum verdicts; false: dropped and counted
   // Where a received frame goes: this queue (true), or handed to another (false).
   bool steer(rte_mbuf* m);
@@ -194,6 +204,7 @@ class DpdkQueueIo final : public PacketIo {
   std::uint16_t queue_;
   rte_mempool* pool_;
   std::vector<rte_ring*> inboxes_;  // every queue's, when there are several
+  std::atomic<bool>* alive_;        // every queue's flag (DpdkPort::alive_)
   LinkCaps caps_;
   bool rx_offload_;  // the PMD judges rx checksums (its verdicts are read per frame)
   DpdkQueueCounters counters_;

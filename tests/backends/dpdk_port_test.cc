@@ -21,17 +21,17 @@ namespace {
 // -l and -n given, so that a configuration's core_mask or num_mem_ch adds nothing and every test
 // of the process asks for the same EAL.
 const std::vector<std::string> kEal = {"-l",       "0",        "-n",       "4",
-                                       "--no-huge", "-m",       "128",      "--no-pci",
+                                       "--no-huge", "-m",       "256",      "--no-pci",
                                        "--vdev=net_ring0", "--vdev=net_null0", "--log-level=lib.eal:warning"};
 const std::string kEalLine =
-    "dpdk_args = -l 0 -n 4 --no-huge -m 128 --no-pci --vdev=net_ring0 --vdev=net_null0 --log-level=lib.eal:warning\n";
+    "dpdk_args = -l 0 -n 4 --no-huge -m 256 --no-pci --vdev=net_ring0 --vdev=net_null0 --log-level=lib.eal:warning\n";
 
 DpdkConfig ring_config() {
   DpdkConfig c;
   c.eal_args = kEal;
   c.port = "net_ring0";
   c.mac = MacAddr{{0x02, 0, 0, 0, 0, 0x10}};  // net_ring has none of its own
-  c.mbufs_per_queue = 511;
+  c.mbufs_per_queue = 4095;
   return c;
 }
 
@@ -43,6 +43,17 @@ DpdkConfig ring_config() {
     FAIL() << *why;                                                                   \
   }                                                                                   \
   std::unique_ptr<DpdkPort> var = std::move(std::get<std::unique_ptr<DpdkPort>>(var##_opened))
+
+// The EAL, started as every test here starts it; a skip (saying why) where it cannot start
+// without root, a failure where it should have.
+#define EAL_OR_SKIP()                                                                   \
+  do {                                                                                  \
+    auto eal_probe = DpdkPort::open(ring_config());                                     \
+    if (auto* why = std::get_if<std::string>(&eal_probe); why != nullptr) {            \
+      if (geteuid() != 0 && why->find("EAL") != std::string::npos) GTEST_SKIP() << *why; \
+      FAIL() << *why;                                                                   \
+    }                                                                                   \
+  } while (false)
 
 TEST(DpdkEal, MtcppAddsOnlyWhatIsMissing) {
   DpdkConfig c;
@@ -94,6 +105,13 @@ TEST(DpdkPort, MoreQueuesThanThePmdOffersAreRefusedWithTheLimit) {
   const std::string& why = std::get<std::string>(opened);
   if (geteuid() != 0 && why.find("EAL") != std::string::npos) GTEST_SKIP() << why;
   EXPECT_NE(why.find("64 contexts need as many queues, and net_ring offers 16"), std::string::npos) << why;
+  // A pool too small to fill the rings is refused with what it would take.
+  DpdkConfig small = ring_config();
+  small.mbufs_per_queue = 511;
+  auto refused = DpdkPort::open(small);
+  ASSERT_TRUE(std::holds_alternative<std::string>(refused));
+  EXPECT_NE(std::get<std::string>(refused).find("511 mbufs per queue (max_num_buffers) cannot fill"), std::string::npos)
+      << std::get<std::string>(refused);
 }
 
 TEST(DpdkPort, AFrameBuiltInAnMbufComesBackAsTheSameBuffer) {
@@ -136,7 +154,7 @@ TEST(DpdkPort, EveryMbufGoesBackToItsPool) {
   OPEN_OR_SKIP(port, ring_config());
   auto io = port->take_queue(0);
   // More frames than the pool holds, a burst at a time, each returned: the pool never runs dry.
-  for (int round = 0; round < 40; ++round) {
+  for (int round = 0; round < 200; ++round) {
     PacketBuffer* frames[32];
     for (PacketBuffer*& f : frames) {
       f = io->tx_alloc();
@@ -194,10 +212,11 @@ std::vector<std::uint8_t> icmp_frame(Ipv4Addr us, std::uint16_t uport, Ipv4Addr 
   return f;
 }
 
-std::vector<std::uint8_t> arp_frame() {
+std::vector<std::uint8_t> arp_frame(std::uint16_t operation) {
   std::vector<std::uint8_t> f(14 + 28, 0);
   for (int i = 0; i < 6; ++i) f[static_cast<std::size_t>(i)] = 0xff;
   store_be16(f, 12, 0x0806);
+  store_be16(f, 20, operation);
   return f;
 }
 
@@ -271,17 +290,27 @@ TEST(DpdkSteering, FramesReachTheQueueThatOwnsTheirFlow) {
   got = receive(*q1);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0], icmp);
-  // ARP reaches every queue: each stack keeps its own ARP cache.
-  const auto arp = arp_frame();
-  send(*q1, arp);
+  // An ARP reply reaches every queue (each stack keeps its own ARP cache); a request only the
+  // queue it arrived at, which answers it once.
+  const auto reply = arp_frame(2);
+  send(*q1, reply);
   got = receive(*q1);
   ASSERT_EQ(got.size(), 1u);
-  EXPECT_EQ(got[0], arp);
+  EXPECT_EQ(got[0], reply);
   got = receive(*q0);
   ASSERT_EQ(got.size(), 1u);
-  EXPECT_EQ(got[0], arp);
+  EXPECT_EQ(got[0], reply);
   EXPECT_EQ(q1->counters().rx_arp_copies, 1u);
-  EXPECT_EQ(q0->counters().rx_steer_dropped + q1->counters().rx_steer_dropped, 0u);
+  const auto request = arp_frame(1);
+  send(*q1, request);
+  EXPECT_EQ(receive(*q1).size(), 1u);
+  EXPECT_TRUE(receive(*q0).empty());
+  // A queue whose context has ended takes no more frames: they are dropped and counted.
+  const std::uint64_t dropped = q0->counters().rx_steer_dropped;
+  q1.reset();
+  send(*q0, segment);
+  EXPECT_TRUE(receive(*q0).empty());
+  EXPECT_EQ(q0->counters().rx_steer_dropped, dropped + 1);
 }
 
 // Through mTCP's API: a context on net_null receives an endless stream of junk (mbufs as the pool
@@ -290,12 +319,10 @@ TEST(DpdkSteering, FramesReachTheQueueThatOwnsTheirFlow) {
 // in the statistics under its configured name.
 TEST(DpdkApi, AnEndlessStreamOfJunkIsDroppedCountedAndDoesNotStallPolls) {
   const std::string conf =
-      "io = dpdk\nport = net_null0\naddress = 10.9.0.1/24\nmax_num_buffers = 1023\nstat_print = net_null0\n" +
+      "io = dpdk\nport = net_null0\naddress = 10.9.0.1/24\nmax_num_buffers = 4095\nstat_print = net_null0\n" +
       kEalLine;
-  if (mtcpp_init_text(conf.c_str(), "dpdk.conf") != 0) {
-    if (geteuid() != 0) GTEST_SKIP() << "DPDK's EAL did not start (not root)";
-    FAIL() << "mtcp_init failed, errno " << errno;
-  }
+  EAL_OR_SKIP();
+  ASSERT_EQ(mtcpp_init_text(conf.c_str(), "dpdk.conf"), 0) << "errno " << errno;
   mctx_t mctx = mtcp_create_context(0);
   ASSERT_NE(mctx, nullptr);
   for (int i = 0; i < 10; ++i) {
@@ -349,10 +376,8 @@ stat_print = dpdk0
 address = 10.9.0.1/24
 mac = 02:00:00:09:00:01
 )" + kEalLine;
-  if (mtcpp_init_text(conf.c_str(), "epserver.conf") != 0) {
-    if (geteuid() != 0) GTEST_SKIP() << "DPDK's EAL did not start (not root)";
-    FAIL() << "mtcp_init failed, errno " << errno;
-  }
+  EAL_OR_SKIP();
+  ASSERT_EQ(mtcpp_init_text(conf.c_str(), "epserver.conf"), 0) << "errno " << errno;
   mtcp_conf got{};
   ASSERT_EQ(mtcp_getconf(&got), 0);
   EXPECT_EQ(got.num_cores, 2);
@@ -367,7 +392,6 @@ mac = 02:00:00:09:00:01
     a.sin_port = htons(80);
     EXPECT_EQ(mtcp_bind(c, s, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);  // every core listens on :80
     EXPECT_EQ(mtcp_listen(c, s, 16), 0);
-    EXPECT_EQ(mtcp_init_rss(c, INADDR_ANY, 1, htonl(0x0a090002), htons(80)), 0);
   }
   char name[16];
   int printed = 0;
