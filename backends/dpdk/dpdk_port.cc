@@ -251,13 +251,15 @@ std::variant<std::unique_ptr<DpdkPort>, std::string> DpdkPort::open(const DpdkCo
     if (int r = rte_eth_tx_queue_setup(id, q, tx_descriptors, static_cast<unsigned>(socket), &txconf); r != 0)
       return fail("tx queue " + std::to_string(q) + ": " + why(r));
   }
-  std::vector<rte_ring*> inboxes;
+  std::vector<rte_ring*> inboxes, returns;
   for (std::uint16_t q = 0; queues > 1 && q < queues; ++q) {
-    const std::string ring_name = "mtcpp_in_p" + std::to_string(id) + "_q" + std::to_string(q);
-    rte_ring* ring = rte_ring_lookup(ring_name.c_str());
-    if (ring == nullptr) ring = rte_ring_create(ring_name.c_str(), kInboxSize, socket, RING_F_SC_DEQ);
-    if (ring == nullptr) return fail("steering ring for queue " + std::to_string(q) + ": " + rte_strerror(rte_errno));
-    inboxes.push_back(ring);
+    for (const char* kind : {"in", "ret"}) {
+      const std::string ring_name = std::string("mtcpp_") + kind + "_p" + std::to_string(id) + "_q" + std::to_string(q);
+      rte_ring* ring = rte_ring_lookup(ring_name.c_str());
+      if (ring == nullptr) ring = rte_ring_create(ring_name.c_str(), kInboxSize, socket, RING_F_SC_DEQ);
+      if (ring == nullptr) return fail("steering ring for queue " + std::to_string(q) + ": " + rte_strerror(rte_errno));
+      (kind[0] == 'i' ? inboxes : returns).push_back(ring);
+    }
   }
   if (int r = rte_eth_dev_start(id); r != 0) return fail("start: " + why(r));
   note_started(id, true);
@@ -305,12 +307,13 @@ std::variant<std::unique_ptr<DpdkPort>, std::string> DpdkPort::open(const DpdkCo
   caps.rx_checksum_verified = rx_offload;
   caps.tx_checksum_offload = tx_offload;
   return std::unique_ptr<DpdkPort>(
-      new DpdkPort(config, id, device, caps, std::move(pools), std::move(inboxes), hardware_rss, reta_size, info.driver_name));
+      new DpdkPort(config, id, device, caps, std::move(pools), std::move(inboxes), std::move(returns), hardware_rss,
+                   reta_size, info.driver_name));
 }
 
 DpdkPort::DpdkPort(const DpdkConfig& config, std::uint16_t port_id, std::string device, LinkCaps caps,
-                   std::vector<rte_mempool*> pools, std::vector<rte_ring*> inboxes, bool hardware_rss,
-                   std::uint32_t reta_size, std::string driver)
+                   std::vector<rte_mempool*> pools, std::vector<rte_ring*> inboxes, std::vector<rte_ring*> returns,
+                   bool hardware_rss, std::uint32_t reta_size, std::string driver)
     : config_(config),
       port_id_(port_id),
       name_(config.port),
@@ -318,6 +321,7 @@ DpdkPort::DpdkPort(const DpdkConfig& config, std::uint16_t port_id, std::string 
       caps_(caps),
       pools_(std::move(pools)),
       inboxes_(std::move(inboxes)),
+      returns_(std::move(returns)),
       alive_(new std::atomic<bool>[pools_.size()]),
       hardware_rss_(hardware_rss),
       reta_size_(reta_size),
@@ -355,6 +359,7 @@ DpdkPort::~DpdkPort() {
   rte_eth_dev_stop(port_id_);
   note_started(port_id_, false);
   for (rte_ring* inbox : inboxes_) drain(inbox);  // frames steered after a queue's context ended
+  for (rte_ring* ring : returns_) drain(ring);
 }
 
 std::unique_ptr<DpdkQueueIo> DpdkPort::take_queue(int i) {
@@ -362,8 +367,7 @@ std::unique_ptr<DpdkQueueIo> DpdkPort::take_queue(int i) {
   taken_[static_cast<std::size_t>(i)] = true;
   if (!inboxes_.empty()) drain(inboxes_[static_cast<std::size_t>(i)]);  // nothing stale from an earlier run
   alive_[static_cast<std::size_t>(i)] = true;
-  return std::unique_ptr<DpdkQueueIo>(new DpdkQueueIo(*this, static_cast<std::uint16_t>(i),
-                                                      pools_[static_cast<std::size_t>(i)], inboxes_, alive_.get()));
+  return std::unique_ptr<DpdkQueueIo>(new DpdkQueueIo(*this, static_cast<std::uint16_t>(i)));
 }
 
 DpdkPortStats DpdkPort::stats() const {
@@ -413,13 +417,11 @@ std::optional<std::uint64_t> DpdkPort::xstat(const std::string& name) const {
 
 // ------------------------------------------------------------------------------- queues
 
-DpdkQueueIo::DpdkQueueIo(const DpdkPort& port, std::uint16_t queue, rte_mempool* pool, std::vector<rte_ring*> inboxes,
-                         std::atomic<bool>* alive)
+DpdkQueueIo::DpdkQueueIo(const DpdkPort& port, std::uint16_t queue)
     : port_(port),
       queue_(queue),
-      pool_(pool),
-      inboxes_(std::move(inboxes)),
-      alive_(alive),
+      pool_(port.pools_[queue]),
+      steering_(!port.inboxes_.empty()),
       caps_(port.caps()),
       rx_offload_(port.caps().rx_checksum_verified) {}
 
@@ -427,8 +429,11 @@ DpdkQueueIo::~DpdkQueueIo() {
   if (stashed_ > 0) rte_pktmbuf_free_bulk(stash_, static_cast<unsigned>(stashed_));
   // No more frames are steered here; those waiting go back to their pools (a frame handed over
   // in the same instant is drained by the next context on this queue, or by the port).
-  alive_[queue_] = false;
-  if (!inboxes_.empty()) drain(inboxes_[queue_]);
+  port_.alive_[queue_] = false;
+  if (steering_) {
+    drain(port_.inboxes_[queue_]);
+    drain(port_.returns_[queue_]);
+  }
 }
 
 int DpdkQueueIo::owner_of(const rte_mbuf* m) const {
@@ -463,7 +468,7 @@ int DpdkQueueIo::owner_of(const rte_mbuf* m) const {
 }
 
 bool DpdkQueueIo::hand_to(int queue, rte_mbuf* m) {
-  if (alive_[queue] && rte_ring_mp_enqueue(inboxes_[static_cast<std::size_t>(queue)], m) == 0) return true;
+  if (port_.alive_[queue] && rte_ring_mp_enqueue(port_.inboxes_[static_cast<std::size_t>(queue)], m) == 0) return true;
   ++counters_.rx_steer_dropped;
   rte_pktmbuf_free(m);
   return false;
@@ -476,7 +481,7 @@ bool DpdkQueueIo::steer(rte_mbuf* m) {
     if (hand_to(owner, m)) ++counters_.rx_steered_out;
     return false;
   }
-  for (int q = 0; q < static_cast<int>(inboxes_.size()); ++q) {
+  for (int q = 0; q < port_.queues(); ++q) {
     if (q == queue_) continue;
     rte_mbuf* copy = rte_pktmbuf_copy(m, pool_, 0, UINT32_MAX);
     if (copy == nullptr) {
@@ -557,8 +562,9 @@ std::size_t DpdkQueueIo::rx_burst(std::span<PacketBuffer*> out, Instant) {
     ++counters_.rx_frames;
   };
   // First what other queues handed over (already checked there), then the device's own.
-  if (!inboxes_.empty()) {
-    const unsigned n = rte_ring_sc_dequeue_burst(inboxes_[queue_], reinterpret_cast<void**>(got), want, nullptr);
+  if (steering_) {
+    take_back_returns();
+    const unsigned n = rte_ring_sc_dequeue_burst(port_.inboxes_[queue_], reinterpret_cast<void**>(got), want, nullptr);
     counters_.rx_steered_in += n;
     for (unsigned i = 0; i < n; ++i) deliver(got[i]);
   }
@@ -570,13 +576,14 @@ std::size_t DpdkQueueIo::rx_burst(std::span<PacketBuffer*> out, Instant) {
       rte_pktmbuf_free(m);
       continue;
     }
-    if (!inboxes_.empty() && !steer(m)) continue;
+    if (steering_ && !steer(m)) continue;
     deliver(m);
   }
   return kept;
 }
 
 PacketBuffer* DpdkQueueIo::tx_alloc() {
+  if (stashed_ == 0 && steering_) take_back_returns();
   if (stashed_ == 0) {
     constexpr unsigned kRefill = kStash / 2;
     if (rte_pktmbuf_alloc_bulk(pool_, stash_, kRefill) == 0) {
@@ -599,8 +606,27 @@ PacketBuffer* DpdkQueueIo::tx_alloc() {
   return b;
 }
 
+void DpdkQueueIo::take_back_returns() {
+  rte_mbuf* back[kStash];
+  const unsigned n = rte_ring_sc_dequeue_burst(port_.returns_[queue_], reinterpret_cast<void**>(back), kStash, nullptr);
+  for (unsigned i = 0; i < n; ++i) release_own(back[i]);
+}
+
 void DpdkQueueIo::release(PacketBuffer* pkt) {
   auto* m = static_cast<rte_mbuf*>(pkt->backend);
+  if (m->pool != pool_ && steering_) {
+    // Another queue's mbuf (a steered frame, an ARP copy): back to it, to be freed there. If
+    // that queue has no context any more, or its ring is full, it is freed here.
+    const auto& pools = port_.pools_;
+    const auto owner = static_cast<std::size_t>(std::find(pools.begin(), pools.end(), m->pool) - pools.begin());
+    if (owner < pools.size() && port_.alive_[owner] && rte_ring_mp_enqueue(port_.returns_[owner], m) == 0) return;
+    rte_pktmbuf_free(m);
+    return;
+  }
+  release_own(m);
+}
+
+void DpdkQueueIo::release_own(rte_mbuf* m) {
   // Kept at hand only when it is plainly ours and whole; anything else goes back through DPDK.
   if (m->pool == pool_ && m->nb_segs == 1 && rte_mbuf_refcnt_read(m) == 1 && RTE_MBUF_DIRECT(m) &&
       !RTE_MBUF_HAS_EXTBUF(m) && stashed_ < kStash) {

@@ -25,6 +25,8 @@
 //   connections). ARP replies go to every queue (each stack has its own ARP cache; a request is
 //   answered once, by the queue it reached); an ICMP error goes to the queue of the flow it quotes.
 //   owns() tells a stack which source ports come back to it, for connect (mtcp_init_rss).
+//   Every mbuf is freed by the queue whose pool it came from: a queue done with another's mbuf (a
+//   steered frame, an ARP copy) puts it on that queue's return ring.
 // - A queue belongs to one thread (its context's); the port object is shared only for reading
 //   stats. The destructor stops the port; it is closed at process exit. Opening it again in the
 //   same process reconfigures it and reuses its mbuf pools (a virtual device is probed once, at
@@ -117,6 +119,8 @@ struct DpdkPortStats {
 class DpdkQueueIo;
 
 class DpdkPort {
+  friend class DpdkQueueIo;  // a queue reaches the other queues' inboxes, pools and flags
+
  public:
   static std::variant<std::unique_ptr<DpdkPort>, std::string> open(const DpdkConfig& config);
   ~DpdkPort();
@@ -148,8 +152,8 @@ class DpdkPort {
 
  private:
   DpdkPort(const DpdkConfig& config, std::uint16_t port_id, std::string device, LinkCaps caps,
-           std::vector<rte_mempool*> pools, std::vector<rte_ring*> inboxes, bool hardware_rss,
-           std::uint32_t reta_size, std::string driver);
+           std::vector<rte_mempool*> pools, std::vector<rte_ring*> inboxes, std::vector<rte_ring*> returns,
+           bool hardware_rss, std::uint32_t reta_size, std::string driver);
 
   DpdkConfig config_;
   std::uint16_t port_id_;
@@ -158,6 +162,7 @@ class DpdkPort {
   LinkCaps caps_;
   std::vector<rte_mempool*> pools_;   // one per queue
   std::vector<rte_ring*> inboxes_;    // one per queue when there are several: frames steered to it
+  std::vector<rte_ring*> returns_;    // one per queue when there are several: its mbufs, to free
   // Whether queue i has a context to read its inbox; steering frees frames for one that has none.
   std::unique_ptr<std::atomic<bool>[]> alive_;
   mutable std::mutex stats_mutex_;    // ethdev's stats calls are not safe from several threads
@@ -189,13 +194,14 @@ class DpdkQueueIo final : public PacketIo {
 
  private:
   friend class DpdkPort;
-  DpdkQueueIo(const DpdkPort& port, std::uint16_t queue, rte_mempool* pool, std::vector<rte_ring*> inboxes,
-              std::atomic<bool>* alive);
+  DpdkQueueIo(const DpdkPort& port, std::uint16_t queue);
   bool accept_rx(rte_mbuf* m);  // checksum verdicts; false: dropped and counted
   // Where a received frame goes: this queue (true), or handed to another (false).
   bool steer(rte_mbuf* m);
   int owner_of(const rte_mbuf* m) const;  // a queue, or kEveryQueue
   bool hand_to(int queue, rte_mbuf* m);  // false: the inbox was full, the frame dropped
+  void take_back_returns();              // this queue's mbufs that other queues are done with
+  void release_own(rte_mbuf* m);         // into the stash, or back to the pool
   void prepare_tx(rte_mbuf* m); // checksum offload flags and the pseudo-header sum
 
   static constexpr std::size_t kStash = 64;
@@ -203,8 +209,7 @@ class DpdkQueueIo final : public PacketIo {
   const DpdkPort& port_;
   std::uint16_t queue_;
   rte_mempool* pool_;
-  std::vector<rte_ring*> inboxes_;  // every queue's, when there are several
-  std::atomic<bool>* alive_;        // every queue's flag (DpdkPort::alive_)
+  bool steering_;  // several queues
   LinkCaps caps_;
   bool rx_offload_;  // the PMD judges rx checksums (its verdicts are read per frame)
   DpdkQueueCounters counters_;

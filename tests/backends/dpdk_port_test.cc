@@ -276,6 +276,18 @@ TEST(DpdkSteering, FramesReachTheQueueThatOwnsTheirFlow) {
   EXPECT_EQ(got[0], segment);
   EXPECT_EQ(q0->counters().rx_steered_out, 1u);
   EXPECT_EQ(q1->counters().rx_steered_in, 1u);
+  // Once queue 1 is done with a steered frame, its mbuf goes back to queue 0, whose pool it came
+  // from, to be freed or reused there: queue 0's next buffer is that very mbuf.
+  send(*q0, segment);
+  EXPECT_TRUE(receive(*q0).empty());
+  PacketBuffer* in[4];
+  ASSERT_EQ(q1->rx_burst(in, Instant{}), 1u);
+  PacketBuffer* const steered = in[0];
+  q1->release(steered);
+  EXPECT_TRUE(receive(*q0).empty());  // takes its mbufs back
+  PacketBuffer* reused = q0->tx_alloc();
+  EXPECT_EQ(reused, steered);
+  q0->release(reused);
   // Queue 0's own flow stays.
   const auto own = tcp_frame(peer, 80, us, owned_by[0]);
   send(*q0, own);
