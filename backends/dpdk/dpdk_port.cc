@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
@@ -285,6 +286,14 @@ std::variant<std::unique_ptr<DpdkPort>, std::string> DpdkPort::open(const DpdkCo
       return label + "neither promiscuous mode nor an extra MAC address: frames for " + config.mac->to_string() +
              " would not be received (leave mac unset to use the port's own)";
     }
+  }
+  // Wait a little for the link, as mTCP does: frames sent before it is up are lost, and a
+  // client's first SYNs would wait a whole retransmission timeout. A link still down (a memif
+  // server whose client has not come yet) is no error: the port goes on and the line says so.
+  for (int waited_ms = 0; waited_ms < config.link_wait_ms; waited_ms += 20) {
+    rte_eth_link link{};
+    if (rte_eth_link_get_nowait(id, &link) == 0 && link.link_status == RTE_ETH_LINK_UP) break;
+    rte_delay_us_sleep(20000);
   }
   rte_eth_stats_reset(id);  // the port's figures count from mtcp_init
 

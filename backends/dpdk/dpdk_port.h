@@ -68,6 +68,7 @@ struct DpdkConfig {
   std::uint16_t rx_descriptors = 1024;
   std::uint16_t tx_descriptors = 1024;
   bool checksum_offload = true;       // use the PMD's checksum offloads where it has them
+  int link_wait_ms = 2000;            // at open, wait this long at most for the link to come up
 };
 
 // The full argument list rte_eal_init receives (argv[0] first), defaults added.

@@ -32,6 +32,7 @@ DpdkConfig ring_config() {
   c.port = "net_ring0";
   c.mac = MacAddr{{0x02, 0, 0, 0, 0, 0x10}};  // net_ring has none of its own
   c.mbufs_per_queue = 4095;
+  c.link_wait_ms = 0;
   return c;
 }
 
