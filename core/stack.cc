@@ -43,7 +43,6 @@ Stack::Stack(const StackConfig& config, PacketIo& io)
       arp_(config.arp),
       tcp_(config.tcp, config.address, *this, rng_, config.secret, stats_) {
   for (const StaticArpEntry& e : config.static_arp) arp_.add_static(e.ip, e.mac);
-  ip_id_ = static_cast<std::uint16_t>(rng_.next());
 }
 
 Stack::~Stack() {
@@ -199,7 +198,7 @@ void Stack::icmp_input(const Ipv4Header& ip, Bytes message, Instant now) {
     IcmpHeader{IcmpHeader::kEchoReply, 0, icmp->rest}.emit(out.subspan(kEth + kIp));
     Ipv4Header reply;
     reply.total_length = static_cast<std::uint16_t>(kIp + message.size());
-    reply.id = ip_id_++;
+    reply.id = 0;  // an atomic datagram outside any connection (RFC 6864 §4.1)
     reply.protocol = static_cast<std::uint8_t>(IpProto::icmp);
     reply.src = config_.address;
     reply.dst = ip.src;
@@ -279,7 +278,7 @@ void Stack::send_segment(Ipv4Addr src, Ipv4Addr dst, const TcpHeader& header, co
   header.emit(out.subspan(kEth + kIp), src, dst, Bytes(payload, payload_len), !caps_.tx_checksum_offload);
   Ipv4Header ip;
   ip.total_length = static_cast<std::uint16_t>(kIp + tcp_len + payload_len);
-  ip.id = ip_id_++;
+  ip.id = tcb != nullptr ? tcb->ip_id++ : 0;  // RFC 6864: per connection; 0 for a reply outside one
   ip.protocol = static_cast<std::uint8_t>(IpProto::tcp);
   ip.src = src;
   ip.dst = dst;

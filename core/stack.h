@@ -100,7 +100,6 @@ class Stack final : private SegmentSink {
   ArpCache arp_;
   Instant arp_deadline_ = kNever;
   Tcp tcp_;
-  std::uint16_t ip_id_ = 0;
   std::array<PacketBuffer*, kBurst> tx_{};
   std::size_t tx_count_ = 0;
 };

@@ -265,7 +265,9 @@ int Tcp::connect(int s, Endpoint remote, Instant now) {
   t->remote = remote;
   t->bound = true;
   t->iss = isn_.isn(local, remote, now);
-  t->ts_offset = static_cast<std::uint32_t>(isn_.hash(remote, local));
+  const std::uint64_t keyed = isn_.hash(remote, local);
+  t->ts_offset = static_cast<std::uint32_t>(keyed);
+  t->ip_id = static_cast<std::uint16_t>(keyed >> 48);
   t->snd_una = t->iss;
   t->snd_nxt = t->iss;
   t->snd_max = t->iss;

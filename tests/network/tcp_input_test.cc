@@ -296,3 +296,45 @@ TEST_F(NetworkTcpReassembly, ReadingBetweenOverlapsKeepsTheStreamIntact) {
 
 }  // namespace
 }  // namespace mtcpp::test
+
+namespace mtcpp::test {
+namespace {
+
+// RFC 6864 §4.1: the IPv4 ID of an atomic datagram (DF set, as every datagram mtcpp sends) may be
+// anything. mtcpp counts per connection from a keyed start, so what one peer sees says nothing
+// of the traffic to others (one stack-wide counter would), and a reply outside any connection
+// carries 0.
+using NetworkIpId = NetworkFixture;
+
+TEST_F(NetworkIpId, EachConnectionCountsFromItsOwnKeyedStart) {
+  const int fd = established();
+  pop_all();
+  std::vector<std::uint16_t> ids;
+  ASSERT_EQ(stack().send(fd, std::vector<std::uint8_t>(3000, 'x'), now()), 3000);
+  while (auto s = pop()) {
+    ASSERT_TRUE(s->ip);
+    EXPECT_TRUE(s->ip->dont_fragment);
+    ids.push_back(s->ip->id);
+  }
+  ASSERT_GE(ids.size(), 3u);
+  for (std::size_t i = 1; i < ids.size(); ++i) EXPECT_EQ(ids[i], static_cast<std::uint16_t>(ids[i - 1] + 1));
+  // Another connection, to another port of the peer: its IDs start elsewhere, not where the
+  // first connection's counter stands.
+  const int other = stack().socket(now());
+  ASSERT_EQ(stack().connect(other, {remote_.addr, static_cast<std::uint16_t>(remote_.port + 1)}, now()), -EINPROGRESS);
+  const auto syn = pop();
+  ASSERT_TRUE(syn && syn->ip && syn->tcp);
+  EXPECT_NE(syn->ip->id, static_cast<std::uint16_t>(ids.back() + 1));
+  // A reset for a port nobody listens on belongs to no connection: ID 0.
+  Frame to_closed_port = frame_for(seg(S, 0));
+  store_be16(MutableBytes(to_closed_port), kTcpOff + 2, 9);  // nothing listens on port 9
+  reseal_tcp(to_closed_port);
+  push(to_closed_port);
+  const auto rst = pop();
+  ASSERT_TRUE(rst && rst->ip && rst->tcp);
+  EXPECT_TRUE(rst->tcp->flags & R);
+  EXPECT_EQ(rst->ip->id, 0);
+}
+
+}  // namespace
+}  // namespace mtcpp::test
