@@ -158,8 +158,8 @@ Context* Runtime::create_context(int cpu) {
       return nullptr;
     }
   } else if (config_.io == IoKind::dpdk) {
-    io = dpdk_port_->take_queue(cpu);
-    if (!io) {  // a context destroyed and created again: its queue went with it
+    io = dpdk_port_->take_queue(cpu);  // free again once an earlier context on it is destroyed
+    if (!io) {
       errno = EEXIST;
       return nullptr;
     }

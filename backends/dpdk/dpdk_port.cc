@@ -334,8 +334,7 @@ DpdkPort::DpdkPort(const DpdkConfig& config, std::uint16_t port_id, std::string 
       alive_(new std::atomic<bool>[pools_.size()]),
       hardware_rss_(hardware_rss),
       reta_size_(reta_size),
-      driver_(std::move(driver)),
-      taken_(pools_.size(), false) {
+      driver_(std::move(driver)) {
   for (std::size_t i = 0; i < pools_.size(); ++i) alive_[i] = false;
 }
 
@@ -372,10 +371,9 @@ DpdkPort::~DpdkPort() {
 }
 
 std::unique_ptr<DpdkQueueIo> DpdkPort::take_queue(int i) {
-  if (i < 0 || static_cast<std::size_t>(i) >= pools_.size() || taken_[static_cast<std::size_t>(i)]) return nullptr;
-  taken_[static_cast<std::size_t>(i)] = true;
-  if (!inboxes_.empty()) drain(inboxes_[static_cast<std::size_t>(i)]);  // nothing stale from an earlier run
-  alive_[static_cast<std::size_t>(i)] = true;
+  if (i < 0 || static_cast<std::size_t>(i) >= pools_.size()) return nullptr;
+  if (alive_[static_cast<std::size_t>(i)].exchange(true)) return nullptr;  // held by another
+  if (!inboxes_.empty()) drain(inboxes_[static_cast<std::size_t>(i)]);  // nothing stale from an earlier holder
   return std::unique_ptr<DpdkQueueIo>(new DpdkQueueIo(*this, static_cast<std::uint16_t>(i)));
 }
 

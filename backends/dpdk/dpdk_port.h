@@ -128,8 +128,8 @@ class DpdkPort {
   DpdkPort(const DpdkPort&) = delete;
   DpdkPort& operator=(const DpdkPort&) = delete;
 
-  // Queue i's device, once (nullptr when already taken or out of range). The queue must be
-  // destroyed before the port.
+  // Queue i's device (nullptr while another holds it, or out of range); once that one is
+  // destroyed the queue can be taken again. Every queue must be destroyed before the port.
   std::unique_ptr<DpdkQueueIo> take_queue(int i);
   LinkCaps caps() const { return caps_; }
   const std::string& name() const { return name_; }  // as configured, e.g. "dpdk0"
@@ -164,13 +164,13 @@ class DpdkPort {
   std::vector<rte_mempool*> pools_;   // one per queue
   std::vector<rte_ring*> inboxes_;    // one per queue when there are several: frames steered to it
   std::vector<rte_ring*> returns_;    // one per queue when there are several: its mbufs, to free
-  // Whether queue i has a context to read its inbox; steering frees frames for one that has none.
+  // Whether queue i is taken, so that a context reads its inbox; steering frees frames for a
+  // queue that is not.
   std::unique_ptr<std::atomic<bool>[]> alive_;
   mutable std::mutex stats_mutex_;    // ethdev's stats calls are not safe from several threads
   bool hardware_rss_;
   std::uint32_t reta_size_;
   std::string driver_;
-  std::vector<bool> taken_;
 };
 
 class DpdkQueueIo final : public PacketIo {

@@ -122,7 +122,7 @@ TEST(DpdkPort, AFrameBuiltInAnMbufComesBackAsTheSameBuffer) {
   EXPECT_EQ(port->device(), "net_ring0");
   auto io = port->take_queue(0);
   ASSERT_NE(io, nullptr);
-  EXPECT_EQ(port->take_queue(0), nullptr);  // a queue is taken once
+  EXPECT_EQ(port->take_queue(0), nullptr);  // a queue has one holder at a time
   EXPECT_EQ(port->take_queue(1), nullptr);  // and only those configured exist
   const LinkCaps caps = io->caps();
   EXPECT_EQ(caps.mac, (MacAddr{{0x02, 0, 0, 0, 0, 0x42}}));
@@ -453,6 +453,11 @@ mac = 02:00:00:09:00:01
   ASSERT_EQ(mtcpp_port_info(c1, name, sizeof name, &printed), 0);
   EXPECT_STREQ(name, "dpdk0");
   EXPECT_EQ(printed, 1);
+  // A context destroyed and created again gets its queue back.
+  mtcp_destroy_context(c1);
+  c1 = mtcp_create_context(1);
+  ASSERT_NE(c1, nullptr);
+  EXPECT_GE(mtcp_socket(c1, AF_INET, SOCK_STREAM, 0), 0);
   mtcp_destroy_context(c1);
   mtcp_destroy_context(c0);
   mtcp_destroy();
