@@ -211,18 +211,15 @@ void Stack::icmp_input(const Ipv4Header& ip, Bytes message, Instant now) {
   if (icmp->type == IcmpHeader::kDestUnreachable) {
     // The body quotes our IP header and the first 8 bytes of our TCP header (RFC 792).
     ++stats_.icmp_unreachable_received;
-    Bytes quoted = message.subspan(IcmpHeader::kSize);
-    if (quoted.size() < kIp + 8 || (quoted[0] >> 4) != 4) return;
-    const std::size_t ihl = std::size_t{quoted[0] & 0x0fu} * 4;
-    if (ihl < kIp || quoted.size() < ihl + 4 || quoted[9] != static_cast<std::uint8_t>(IpProto::tcp)) return;
-    const Endpoint local{Ipv4Addr{load_be32(quoted, 12)}, load_be16(quoted, ihl)};
-    const Endpoint remote{Ipv4Addr{load_be32(quoted, 16)}, load_be16(quoted, ihl + 2)};
+    const auto quoted = quoted_tcp(message.subspan(IcmpHeader::kSize));
+    if (!quoted) return;
+    const Endpoint local = quoted->local;
+    const Endpoint remote = quoted->remote;
     // Fragmentation needed (RFC 1191): everything is sent with DF, so a smaller link on the path
     // says so here, with its MTU in the header's last 16 bits (0 from pre-RFC 1191 routers).
     if (icmp->code == 4) {
-      if (quoted.size() >= ihl + 8)
-        tcp_.path_mtu_reduced(local, remote, SeqNum{load_be32(quoted, ihl + 4)},
-                              static_cast<std::uint16_t>(icmp->rest & 0xffff), now);
+      if (quoted->seq)
+        tcp_.path_mtu_reduced(local, remote, SeqNum{*quoted->seq}, static_cast<std::uint16_t>(icmp->rest & 0xffff), now);
       return;
     }
     // Soft errors (RFC 1122 §4.2.3.9): remembered, reported only if the connection then fails.
@@ -261,7 +258,7 @@ bool Stack::next_hop(Ipv4Addr dst, Ipv4Addr* hop) const {
   return best_len >= 0;
 }
 
-void Stack::send_segment(Ipv4Addr src, Ipv4Addr dst, const TcpHeader& header, const Tcb* tcb,
+void Stack::send_segment(Ipv4Addr src, Ipv4Addr dst, std::uint16_t ip_id, const TcpHeader& header, const Tcb* tcb,
                          std::uint32_t payload_offset, std::uint32_t payload_len, Instant now) {
   PacketBuffer* b = alloc_frame();
   if (b == nullptr) return;  // counted; TCP's timers recover as from a loss
@@ -278,7 +275,7 @@ void Stack::send_segment(Ipv4Addr src, Ipv4Addr dst, const TcpHeader& header, co
   header.emit(out.subspan(kEth + kIp), src, dst, Bytes(payload, payload_len), !caps_.tx_checksum_offload);
   Ipv4Header ip;
   ip.total_length = static_cast<std::uint16_t>(kIp + tcp_len + payload_len);
-  ip.id = tcb != nullptr ? tcb->ip_id++ : 0;  // RFC 6864: per connection; 0 for a reply outside one
+  ip.id = ip_id;
   ip.protocol = static_cast<std::uint8_t>(IpProto::tcp);
   ip.src = src;
   ip.dst = dst;

@@ -79,7 +79,7 @@ class Stack final : private SegmentSink {
   void send_arp(ArpOp op, MacAddr dst_mac, Ipv4Addr target_ip, MacAddr target_mac, Instant now);
   void run_arp_timers(Instant now);
   // Output.
-  void send_segment(Ipv4Addr src, Ipv4Addr dst, const TcpHeader& header, const Tcb* tcb,
+  void send_segment(Ipv4Addr src, Ipv4Addr dst, std::uint16_t ip_id, const TcpHeader& header, const Tcb* tcb,
                     std::uint32_t payload_offset, std::uint32_t payload_len, Instant now) override;
   std::uint16_t mtu() const override { return mtu_; }
   PacketBuffer* alloc_frame();

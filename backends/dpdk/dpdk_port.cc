@@ -18,6 +18,9 @@
 
 #include "core/bytes.h"
 #include "core/wire/checksum.h"
+#include "core/wire/icmp.h"
+#include "core/wire/ipv4.h"
+#include "core/wire/tcp.h"
 
 namespace mtcpp {
 
@@ -429,8 +432,7 @@ DpdkQueueIo::DpdkQueueIo(const DpdkPort& port, std::uint16_t queue)
       queue_(queue),
       pool_(port.pools_[queue]),
       steering_(!port.inboxes_.empty()),
-      caps_(port.caps()),
-      rx_offload_(port.caps().rx_checksum_verified) {}
+      caps_(port.caps()) {}
 
 DpdkQueueIo::~DpdkQueueIo() {
   if (stashed_ > 0) rte_pktmbuf_free_bulk(stash_, static_cast<unsigned>(stashed_));
@@ -445,31 +447,27 @@ DpdkQueueIo::~DpdkQueueIo() {
 
 int DpdkQueueIo::owner_of(const rte_mbuf* m) const {
   const Bytes frame(rte_pktmbuf_mtod(m, const std::uint8_t*), m->data_len);
-  if (frame.size() < kEthernetHeader + 20) return queue_;
+  if (frame.size() < kEthernetHeader + 8) return queue_;
   const std::uint16_t type = load_be16(frame, 12);
   // ARP replies (and announcements as replies) to every stack's cache; a request is answered by
   // the queue it reached, once.
   constexpr std::uint16_t kArpReply = 2;
-  if (type == kEtherTypeArp) return frame.size() >= kEthernetHeader + 8 && load_be16(frame, 20) == kArpReply ? kEveryQueue : queue_;
+  if (type == kEtherTypeArp) return load_be16(frame, kEthernetHeader + 6) == kArpReply ? kEveryQueue : queue_;
   if (type != kEtherTypeIpv4) return queue_;
-  const Bytes packet = frame.subspan(kEthernetHeader);
-  const std::size_t header_len = (packet[0] & 0x0fu) * 4u;
-  if (header_len < 20 || header_len + 8 > packet.size() || (load_be16(packet, 6) & 0x3fffu) != 0) return queue_;
-  if (packet[9] == kProtocolTcp) {
+  // The stack's own parser; what it would drop stays here to be dropped and counted.
+  const auto ip = Ipv4Header::parse(frame.subspan(kEthernetHeader), false);
+  if (!ip.header || ip.header->is_fragment()) return queue_;
+  const Bytes payload = ip.payload;
+  if (ip.header->protocol == kProtocolTcp && payload.size() >= 4) {
     // Always the software hash: a NIC that hashes otherwise (another key length, a PMD that
     // ignores the key) then costs a hop, never a connection.
-    return port_.queue_of(Ipv4Addr{load_be32(packet, 12)}, load_be16(packet, header_len), Ipv4Addr{load_be32(packet, 16)},
-                          load_be16(packet, header_len + 2));
+    return port_.queue_of(ip.header->src, load_be16(payload, 0), ip.header->dst, load_be16(payload, 2));
   }
   // An ICMP error (destination unreachable, time exceeded) goes where the flow it quotes lives.
-  constexpr std::uint8_t kUnreachable = 3, kTimeExceeded = 11;
-  if (packet[9] == kProtocolIcmp && (packet[header_len] == kUnreachable || packet[header_len] == kTimeExceeded)) {
-    const Bytes quoted = packet.subspan(header_len + 8);
-    if (quoted.size() < 20) return queue_;
-    const std::size_t quoted_len = (quoted[0] & 0x0fu) * 4u;
-    if (quoted[9] != kProtocolTcp || quoted_len < 20 || quoted_len + 4 > quoted.size()) return queue_;
-    return port_.queue_of(Ipv4Addr{load_be32(quoted, 12)}, load_be16(quoted, quoted_len), Ipv4Addr{load_be32(quoted, 16)},
-                          load_be16(quoted, quoted_len + 2));
+  if (ip.header->protocol == kProtocolIcmp && payload.size() > IcmpHeader::kSize &&
+      (payload[0] == IcmpHeader::kDestUnreachable || payload[0] == IcmpHeader::kTimeExceeded)) {
+    if (const auto q = quoted_tcp(payload.subspan(IcmpHeader::kSize)))
+      return port_.queue_of(q->local.addr, q->local.port, q->remote.addr, q->remote.port);
   }
   return queue_;
 }
@@ -505,7 +503,7 @@ bool DpdkQueueIo::accept_rx(rte_mbuf* m) {
     ++counters_.rx_segmented;
     return false;
   }
-  if (!rx_offload_) return true;  // the stack checks every checksum itself
+  if (!caps_.rx_checksum_verified) return true;  // the stack checks every checksum itself
   const std::uint64_t ip_verdict = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
   const std::uint64_t l4_verdict = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
   if (ip_verdict == RTE_MBUF_F_RX_IP_CKSUM_BAD || l4_verdict == RTE_MBUF_F_RX_L4_CKSUM_BAD) {
@@ -517,32 +515,21 @@ bool DpdkQueueIo::accept_rx(rte_mbuf* m) {
   const bool l4_good = l4_verdict == RTE_MBUF_F_RX_L4_CKSUM_GOOD || l4_verdict == RTE_MBUF_F_RX_L4_CKSUM_NONE;
   if (ip_good && l4_good) return true;
   // The PMD had no verdict (not IPv4 or TCP, or a PMD that judges only some frames): the stack
-  // was told every frame is verified, so IPv4 and TCP checksums are checked here. A frame too
-  // short or inconsistent to check goes on: the stack's parser drops it as malformed.
+  // was told every frame is verified, so the stack's own parsers check the sums here. A frame
+  // they find malformed otherwise goes on: the stack drops and counts it as such.
   const Bytes frame(rte_pktmbuf_mtod(m, const std::uint8_t*), m->data_len);
-  if (frame.size() < kEthernetHeader + 20 || load_be16(frame, 12) != kEtherTypeIpv4) return true;
-  const Bytes packet = frame.subspan(kEthernetHeader);
-  const std::size_t header_len = (packet[0] & 0x0fu) * 4u;
-  const std::size_t total = load_be16(packet, 2);
-  if (header_len < 20 || total < header_len || total > packet.size()) return true;
+  if (frame.size() < kEthernetHeader || load_be16(frame, 12) != kEtherTypeIpv4) return true;
+  const auto ip = Ipv4Header::parse(frame.subspan(kEthernetHeader), !ip_good);
+  if (!ip.header) return count_if_bad(ip.error == Ipv4Header::Error::bad_checksum);
   ++counters_.rx_software_checked;
-  Checksum ip;
-  ip.add(packet.first(header_len));
-  if (!ip_good && ip.finish() != 0) {
-    ++counters_.rx_bad_checksum;
-    return false;
-  }
-  const bool fragment = (load_be16(packet, 6) & 0x3fffu) != 0;
-  if (packet[9] != kProtocolTcp || fragment || l4_good) return true;
-  const Bytes segment = packet.subspan(header_len, total - header_len);
-  Checksum tcp = Checksum::pseudo_header(Ipv4Addr{load_be32(packet, 12)}, Ipv4Addr{load_be32(packet, 16)}, kProtocolTcp,
-                                         static_cast<std::uint16_t>(segment.size()));
-  tcp.add(segment);
-  if (tcp.finish() != 0) {
-    ++counters_.rx_bad_checksum;
-    return false;
-  }
-  return true;
+  if (ip.header->protocol != kProtocolTcp || ip.header->is_fragment() || l4_good) return true;
+  const auto tcp = TcpHeader::parse(ip.payload, ip.header->src, ip.header->dst, true);
+  return tcp.header || count_if_bad(tcp.error == TcpHeader::Error::bad_checksum);
+}
+
+bool DpdkQueueIo::count_if_bad(bool bad_checksum) {
+  if (bad_checksum) ++counters_.rx_bad_checksum;
+  return !bad_checksum;
 }
 
 std::size_t DpdkQueueIo::rx_burst(std::span<PacketBuffer*> out, Instant) {
@@ -651,16 +638,14 @@ void DpdkQueueIo::prepare_tx(rte_mbuf* m) {
   // The stack left the TCP checksum to the device: DPDK wants the header lengths, the flags, and
   // the pseudo-header sum (not complemented) in the checksum field.
   const MutableBytes frame(rte_pktmbuf_mtod(m, std::uint8_t*), len);
-  if (len < kEthernetHeader + 20 || load_be16(frame, 12) != kEtherTypeIpv4) return;
-  const MutableBytes packet = frame.subspan(kEthernetHeader);
-  const std::size_t header_len = (packet[0] & 0x0fu) * 4u;
-  const std::size_t total = load_be16(packet, 2);
-  if (packet[9] != kProtocolTcp || total > packet.size() || header_len + 20 > total) return;
-  const Checksum pseudo = Checksum::pseudo_header(Ipv4Addr{load_be32(packet, 12)}, Ipv4Addr{load_be32(packet, 16)},
-                                                  kProtocolTcp, static_cast<std::uint16_t>(total - header_len));
-  store_be16(packet, header_len + 16, static_cast<std::uint16_t>(~pseudo.finish()));
+  if (len < kEthernetHeader || load_be16(frame, 12) != kEtherTypeIpv4) return;
+  const auto ip = Ipv4Header::parse(frame.subspan(kEthernetHeader), false);
+  if (!ip.header || ip.header->protocol != kProtocolTcp || ip.payload.size() < TcpHeader::kMinSize) return;
+  const Checksum pseudo = Checksum::pseudo_header(ip.header->src, ip.header->dst, kProtocolTcp,
+                                                  static_cast<std::uint16_t>(ip.payload.size()));
+  store_be16(frame, kEthernetHeader + ip.header->header_len + 16, static_cast<std::uint16_t>(~pseudo.finish()));
   m->l2_len = kEthernetHeader;
-  m->l3_len = static_cast<std::uint16_t>(header_len);
+  m->l3_len = static_cast<std::uint16_t>(ip.header->header_len);
   m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM;
 }
 

@@ -197,6 +197,7 @@ class DpdkQueueIo final : public PacketIo {
   friend class DpdkPort;
   DpdkQueueIo(const DpdkPort& port, std::uint16_t queue);
   bool accept_rx(rte_mbuf* m);  // checksum verdicts; false: dropped and counted
+  bool count_if_bad(bool bad_checksum);  // counts a bad checksum; false for one
   // Where a received frame goes: this queue (true), or handed to another (false).
   bool steer(rte_mbuf* m);
   int owner_of(const rte_mbuf* m) const;  // a queue, or kEveryQueue
@@ -211,8 +212,7 @@ class DpdkQueueIo final : public PacketIo {
   std::uint16_t queue_;
   rte_mempool* pool_;
   bool steering_;  // several queues
-  LinkCaps caps_;
-  bool rx_offload_;  // the PMD judges rx checksums (its verdicts are read per frame)
+  LinkCaps caps_;  // rx_checksum_verified: the PMD judges rx checksums, its verdicts read per frame
   DpdkQueueCounters counters_;
   // Free mbufs of this queue's pool kept at hand: tx_alloc and release rarely touch the pool.
   rte_mbuf* stash_[kStash] = {};

@@ -148,10 +148,7 @@ void FaultInjector::process_rx(PacketBuffer* pkt, Instant now) {
     rx_ready_.push_back(copy);
     ++counters.duplicated;
   }
-  if (!hold && rx_.held != nullptr) {
-    rx_ready_.push_back(rx_.held);
-    rx_.held = nullptr;
-  }
+  if (!hold) release_held_rx();
 }
 
 std::size_t FaultInjector::rx_burst(std::span<PacketBuffer*> out, Instant now) {
@@ -163,11 +160,8 @@ std::size_t FaultInjector::rx_burst(std::span<PacketBuffer*> out, Instant now) {
     for (std::size_t i = 0; i < got; ++i) process_rx(rx_scratch_[i], now);
   }
   // Frames held past max_hold go now, whatever comes next.
-  if (rx_.held != nullptr && now - rx_.held_at >= chances_.max_hold) {
-    rx_ready_.push_back(rx_.held);
-    rx_.held = nullptr;
-  }
-  if (tx_.held != nullptr && now - tx_.held_at >= chances_.max_hold && send_one(tx_.held, now)) tx_.held = nullptr;
+  if (rx_.held != nullptr && now - rx_.held_at >= chances_.max_hold) release_held_rx();
+  if (tx_.held != nullptr && now - tx_.held_at >= chances_.max_hold) release_held_tx(now);
   std::size_t n = 0;
   while (n < out.size() && !rx_ready_.empty()) {
     out[n++] = rx_ready_.front();
@@ -186,11 +180,18 @@ Instant FaultInjector::next_rx_time() const {
 }
 
 void FaultInjector::release_held(Instant now) {
+  release_held_tx(now);
+  release_held_rx();
+}
+
+void FaultInjector::release_held_rx() {
+  if (rx_.held == nullptr) return;
+  rx_ready_.push_back(rx_.held);
+  rx_.held = nullptr;
+}
+
+void FaultInjector::release_held_tx(Instant now) {
   if (tx_.held != nullptr && send_one(tx_.held, now)) tx_.held = nullptr;
-  if (rx_.held != nullptr) {
-    rx_ready_.push_back(rx_.held);
-    rx_.held = nullptr;
-  }
 }
 
 }  // namespace mtcpp

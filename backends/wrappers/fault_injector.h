@@ -79,6 +79,8 @@ class FaultInjector final : public PacketIo {
   Instant next_rx_time() const override;
 
  private:
+  void release_held_rx();           // the held rx frame, if any, becomes receivable
+  void release_held_tx(Instant now);  // the held tx frame, if any, is sent
   struct RuleState {
     FaultRule rule;
     std::uint64_t matches = 0;

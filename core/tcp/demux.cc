@@ -143,15 +143,7 @@ void Tcp::listen_input(Tcb& l, const SegmentIn& seg, Instant now, std::optional<
   // Reopening from TIME_WAIT: the new ISS lies above anything the old incarnation sent (§3.6.1,
   // MAY-2), a window beyond it as Linux does, so no old segment can be taken for a new one.
   if (old_snd_max && c->iss <= *old_snd_max) c->iss = *old_snd_max + 65537;
-  const std::uint64_t keyed = isn_.hash(c->remote, c->local);
-  c->ts_offset = static_cast<std::uint32_t>(keyed);
-  c->ip_id = static_cast<std::uint16_t>(keyed >> 48);
-  c->snd_una = c->iss;
-  c->snd_nxt = c->iss;
-  c->snd_max = c->iss;
-  c->snd_buf_seq = c->iss + 1;
-  c->recover = c->iss;  // RFC 6582 §3.2 step 1
-  c->snd_sml = c->iss;
+  start_send_sequence(*c);
   c->snd_wnd = h.window;  // never scaled in a SYN (RFC 7323 §2.2)
   c->snd_wl1 = c->irs;
   c->snd_wl2 = c->iss;

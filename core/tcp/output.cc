@@ -113,7 +113,7 @@ void Tcp::send_syn(Tcb& t, Instant now) {
     t.last_ack_sent = t.rcv_nxt;
     t.rcv_adv = t.rcv_nxt + h.window;
   }
-  out_.send_segment(t.local.addr, t.remote.addr, h, nullptr, 0, 0, now);
+  out_.send_segment(t.local.addr, t.remote.addr, t.ip_id++, h, nullptr, 0, 0, now);
   if (t.snd_max > t.iss) {
     ++stats_.tcp_retransmissions;
   } else {
@@ -141,7 +141,7 @@ void Tcp::send_data(Tcb& t, SeqNum seq, std::uint32_t len, bool fin, Instant now
   }
   if (fin) h.flags |= tcp_flag::fin;
   if (len > 0 && seq + len == data_end) h.flags |= tcp_flag::psh;
-  out_.send_segment(t.local.addr, t.remote.addr, h, &t, offset, len, now);
+  out_.send_segment(t.local.addr, t.remote.addr, t.ip_id++, h, &t, offset, len, now);
   if (len > 0) t.last_data_sent = now;
   if (len > 0 && len < t.snd_mss) t.snd_sml = seq_max(t.snd_sml, seq + len);
   if (seq < t.snd_max) {
@@ -180,14 +180,14 @@ void Tcp::send_ack(Tcb& t, Instant now) {
   // stacks probing each other's closed windows would otherwise each find the other's ACKs beyond
   // RCV.NXT, unacceptable, and answer them without end.
   const TcpHeader h = header_for(t, t.control_seq(), tcp_flag::ack, now);
-  out_.send_segment(t.local.addr, t.remote.addr, h, nullptr, 0, 0, now);
+  out_.send_segment(t.local.addr, t.remote.addr, t.ip_id++, h, nullptr, 0, 0, now);
 }
 
 // A zero-window or keepalive probe: an ACK one below SND.UNA that the peer must answer
 // (RFC 9293 §3.8.4, RFC 1122 §4.2.3.6), carrying no data so a closed window stays closed.
 void Tcp::send_probe(Tcb& t, Instant now) {
   const TcpHeader h = header_for(t, t.snd_una - 1, tcp_flag::ack, now);
-  out_.send_segment(t.local.addr, t.remote.addr, h, nullptr, 0, 0, now);
+  out_.send_segment(t.local.addr, t.remote.addr, t.ip_id++, h, nullptr, 0, 0, now);
 }
 
 void Tcp::send_rst(Tcb& t, Instant now) {
@@ -198,7 +198,7 @@ void Tcp::send_rst(Tcb& t, Instant now) {
   const auto timestamps = h.options.timestamps;
   h.options = {};
   h.options.timestamps = timestamps;
-  out_.send_segment(t.local.addr, t.remote.addr, h, nullptr, 0, 0, now);
+  out_.send_segment(t.local.addr, t.remote.addr, t.ip_id++, h, nullptr, 0, 0, now);
   ++stats_.tcp_resets_sent;
 }
 
@@ -214,7 +214,7 @@ void Tcp::send_rst_for(const SegmentIn& seg, Instant now) {
     h.ack = seg.h.seq + seg.len();
     h.flags = tcp_flag::rst | tcp_flag::ack;
   }
-  out_.send_segment(seg.dst, seg.src, h, nullptr, 0, 0, now);
+  out_.send_segment(seg.dst, seg.src, 0, h, nullptr, 0, 0, now);  // no connection: ID 0 (RFC 6864)
   ++stats_.tcp_resets_sent;
 }
 

@@ -23,10 +23,7 @@ void Rack::delivered(const SentSegment& s, Instant now, bool ambiguous, bool tru
   if (ambiguous) return;
   // Step 2, RACK_update.
   const Duration rtt = now - s.xmit;
-  if (trusted_rtt && (rtt < min_rtt_ || now - min_rtt_at_ > kMinRttWindow)) {
-    min_rtt_ = rtt;
-    min_rtt_at_ = now;
-  }
+  if (trusted_rtt) rtt_sample(rtt, now);
   // RACK.rtt and RACK.xmit_ts come from the most recently sent segment delivered (the RFC
   // walks them in order of sending; the last one's values are those that stay).
   if (s.xmit > xmit_ || (s.xmit == xmit_ && s.end > end_seq_)) {
@@ -34,6 +31,13 @@ void Rack::delivered(const SentSegment& s, Instant now, bool ambiguous, bool tru
     xmit_ = s.xmit;
     end_seq_ = s.end;
     from_retransmission_ = s.ever_retransmitted;
+  }
+}
+
+void Rack::rtt_sample(Duration rtt, Instant now) {
+  if (rtt >= Duration::zero() && (rtt < min_rtt_ || now - min_rtt_at_ > kMinRttWindow)) {
+    min_rtt_ = rtt;
+    min_rtt_at_ = now;
   }
 }
 

@@ -20,19 +20,14 @@ namespace mtcpp {
 class Rack {
  public:
   // RFC 8985 §6.2 steps 2-3 for one newly delivered segment. `ambiguous`: it was retransmitted
-  // and the ACK may answer an earlier transmission (its TSecr predates the last one, or the RTT
-  // would be below the minimum), so it tells nothing about time.
+  // and the ACK may answer an earlier transmission (its RTT would be well below the minimum), so
+  // it tells nothing about time.
   // `trusted_rtt`: the sample may lower RACK.min_RTT (not so for a probe's SACK arriving
   // suspiciously fast, which still counts for loss marking).
   void delivered(const SentSegment& s, Instant now, bool ambiguous, bool trusted_rtt = true);
   // An RTT measured otherwise (the handshake, a timed segment): RACK.min_RTT takes it too, so
   // that it starts from a sample no queue inflated.
-  void rtt_sample(Duration rtt, Instant now) {
-    if (rtt >= Duration::zero() && (rtt < min_rtt_ || now - min_rtt_at_ > std::chrono::minutes(5))) {
-      min_rtt_ = rtt;
-      min_rtt_at_ = now;
-    }
-  }
+  void rtt_sample(Duration rtt, Instant now);
   // A D-SACK arrived (§6.2 step 4): widen the reordering window, at most once per round trip.
   void dsack_received(SeqNum snd_una, SeqNum snd_max);
   // A loss recovery ended: after 16 of them without a D-SACK the window narrows again.

@@ -73,7 +73,7 @@ std::uint32_t Tcp::new_data_acked(Tcb& t, const SegmentIn& seg, Instant now, std
   }
   delivered = acked;
   if (t.sack_recovery())
-    delivered = t.scoreboard.acked(ack, [&](const SentSegment& s) { rack_delivered(t, seg, s, now); });
+    delivered = t.scoreboard.acked(ack, [&](const SentSegment& s) { rack_delivered(t, s, now); });
   t.snd_una = ack;
   if (t.snd_nxt < t.snd_una) t.snd_nxt = t.snd_una;
   if (t.resending && t.snd_una >= t.recover) t.resending = false;
@@ -87,7 +87,7 @@ std::uint32_t Tcp::new_data_acked(Tcb& t, const SegmentIn& seg, Instant now, std
   return acked;
 }
 
-void Tcp::rack_delivered(Tcb& t, const SegmentIn& seg, const SentSegment& s, Instant now) {
+void Tcp::rack_delivered(Tcb& t, const SentSegment& s, Instant now) {
   // RFC 8985 §6.2 step 2: a retransmitted segment's ACK may answer an earlier transmission; an
   // RTT clearly below the minimum says so (below three quarters of it: a path's jitter puts
   // genuine samples a little under the minimum, and a probe's SACK taken for ambiguous would
@@ -102,7 +102,6 @@ void Tcp::rack_delivered(Tcb& t, const SegmentIn& seg, const SentSegment& s, Ins
   const bool probe = t.tlp.end && t.tlp.retransmission && s.end == *t.tlp.end;
   const bool too_fast = s.ever_retransmitted && t.rack.min_rtt() != Duration::max() &&
                         (now - s.xmit) * 4 < t.rack.min_rtt() * 3;
-  (void)seg;
   t.rack.delivered(s, now, too_fast && !probe, !too_fast);
   if (!too_fast) t.ack_rtt = now - s.xmit;  // finer than the timestamps' milliseconds
 }
@@ -161,7 +160,7 @@ std::uint32_t Tcp::sack_received(Tcb& t, const SegmentIn& seg, Instant now, bool
   std::uint32_t newly = 0;
   for (std::size_t i = 0; i < n; ++i)
     newly += t.scoreboard.sack(blocks[i].first, blocks[i].second,
-                               [&](const SentSegment& s) { rack_delivered(t, seg, s, now); });
+                               [&](const SentSegment& s) { rack_delivered(t, s, now); });
   return newly;
 }
 

@@ -153,6 +153,19 @@ bool Tcp::port_in_use(Ipv4Addr addr, std::uint16_t port, const Tcb* except) cons
   return false;
 }
 
+void Tcp::start_send_sequence(Tcb& t) const {
+  // One keyed hash of the tuple gives the timestamp offset and the IPv4 IDs' start.
+  const std::uint64_t keyed = isn_.hash(t.remote, t.local);
+  t.ts_offset = static_cast<std::uint32_t>(keyed);
+  t.ip_id = static_cast<std::uint16_t>(keyed >> 48);
+  t.snd_una = t.iss;
+  t.snd_nxt = t.iss;
+  t.snd_max = t.iss;
+  t.snd_buf_seq = t.iss + 1;
+  t.recover = t.iss;  // RFC 6582 §3.2 step 1
+  t.snd_sml = t.iss;
+}
+
 int Tcp::pick_ephemeral_port(Endpoint remote, std::uint16_t* port) {
   // RFC 6056 §3.3.3, Algorithm 3 (simple hash-based): each destination sees its own keyed offset
   // into the range, stepped by a stack-wide counter. Ports to one peer say nothing of the ports
@@ -265,15 +278,7 @@ int Tcp::connect(int s, Endpoint remote, Instant now) {
   t->remote = remote;
   t->bound = true;
   t->iss = isn_.isn(local, remote, now);
-  const std::uint64_t keyed = isn_.hash(remote, local);
-  t->ts_offset = static_cast<std::uint32_t>(keyed);
-  t->ip_id = static_cast<std::uint16_t>(keyed >> 48);
-  t->snd_una = t->iss;
-  t->snd_nxt = t->iss;
-  t->snd_max = t->iss;
-  t->snd_buf_seq = t->iss + 1;
-  t->recover = t->iss;  // RFC 6582 §3.2 step 1
-  t->snd_sml = t->iss;
+  start_send_sequence(*t);
   t->syn_deadline = now + config_.syn_timeout;
   t->rcv_wscale = config_.window_scaling ? offered_window_shift(*t) : 0;  // fixed by the SYN (RFC 7323 §2.2)
   enter(*t, TcpState::syn_sent, now);
@@ -336,7 +341,7 @@ long Tcp::recv(int s, MutableBytes out, bool peek, Instant now) {
   }
 }
 
-void Tcp::resize_receive_buffer(Tcb& t, std::uint32_t bytes, Instant now) {
+void Tcp::resize_receive_buffer(Tcb& t, std::uint32_t bytes) {
   // Data held is kept, and the window already offered stays: the advertised edge, or a SYN's
   // unscaled window.
   std::uint32_t promised = 0;
@@ -346,7 +351,6 @@ void Tcp::resize_receive_buffer(Tcb& t, std::uint32_t bytes, Instant now) {
   const std::uint32_t before = t.rcv.capacity();
   t.rcv.resize(bytes, t.rcv.readable() + promised);
   stats_.tcp_buffer_bytes_in_use = stats_.tcp_buffer_bytes_in_use - before + t.rcv.capacity();
-  window_opened(t, now);
 }
 
 void Tcp::autotune_receive_buffer(Tcb& t, std::uint32_t copied, Instant now) {
@@ -367,7 +371,7 @@ void Tcp::autotune_receive_buffer(Tcb& t, std::uint32_t copied, Instant now) {
   t.rcv_space_copied = 0;
   if (want > t.rcv.capacity()) {
     ++stats_.tcp_receive_buffer_grown;
-    resize_receive_buffer(t, static_cast<std::uint32_t>(want), now);
+    resize_receive_buffer(t, static_cast<std::uint32_t>(want));  // recv announces the window
   }
 }
 
@@ -552,7 +556,8 @@ int Tcp::set_option(int s, SocketOption opt, int value, Instant now) {
         resize_send_buffer(*t, bytes);
       } else {
         t->rcvbuf_locked = true;  // the application chose: no autotuning (as Linux's SO_RCVBUF)
-        resize_receive_buffer(*t, bytes, now);
+        resize_receive_buffer(*t, bytes);
+        window_opened(*t, now);
       }
       notify(*t);
       return 0;

@@ -74,9 +74,8 @@ struct Tcb {
   std::uint32_t ts_offset = 0;  // per-connection random offset of TSval (RFC 7323 §5.4)
   // The IPv4 ID of the connection's next segment: a counter per connection from a keyed start
   // (RFC 6864 §4.1: atomic datagrams may carry any ID; one counter for the whole stack would let
-  // anyone who talks to it count what it sends to others). Mutable: the segment sink bumps it
-  // while it reads the rest of the Tcb.
-  mutable std::uint16_t ip_id = 0;
+  // anyone who talks to it count what it sends to others).
+  std::uint16_t ip_id = 0;
   std::uint16_t peer_mss = 536;
   std::uint16_t user_mss = 0;   // TCP_MAXSEG, 0 when unset
   int soft_error = 0;           // from ICMP, reported if the connection then times out

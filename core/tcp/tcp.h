@@ -28,8 +28,9 @@ namespace mtcpp {
 class SegmentSink {
  public:
   virtual ~SegmentSink() = default;
-  // The payload is `payload_len` bytes at `payload_offset` of tcb's send buffer (none if tcb is null).
-  virtual void send_segment(Ipv4Addr src, Ipv4Addr dst, const TcpHeader& header, const Tcb* tcb,
+  // The payload is `payload_len` bytes at `payload_offset` of tcb's send buffer (none if tcb is
+  // null). ip_id goes into the IPv4 header (Tcb::ip_id; 0 outside a connection).
+  virtual void send_segment(Ipv4Addr src, Ipv4Addr dst, std::uint16_t ip_id, const TcpHeader& header, const Tcb* tcb,
                             std::uint32_t payload_offset, std::uint32_t payload_len, Instant now) = 0;
   virtual std::uint16_t mtu() const = 0;
 };
@@ -152,6 +153,8 @@ class Tcp {
   void free_socket(int s);
   bool port_in_use(Ipv4Addr addr, std::uint16_t port, const Tcb* except) const;
   int pick_ephemeral_port(Endpoint remote, std::uint16_t* port);
+  // After ISS is chosen: the send sequence variables, the timestamp offset and the IPv4 ID start.
+  void start_send_sequence(Tcb& t) const;
   void notify(const Tcb& t);
   void queue_fin(Tcb& t, Instant now);
   void close_listener(Tcb& l, Instant now);
@@ -191,7 +194,7 @@ class Tcp {
   // SND.UNA advanced: returns the data bytes acknowledged; `delivered` gets the bytes that reached
   // the receiver with this ACK for the first time (not SACKed before).
   std::uint32_t new_data_acked(Tcb& t, const SegmentIn& seg, Instant now, std::uint32_t& delivered);
-  void rack_delivered(Tcb& t, const SegmentIn& seg, const SentSegment& s, Instant now);
+  void rack_delivered(Tcb& t, const SentSegment& s, Instant now);
   // The segment's SACK blocks: returns the bytes newly SACKed; `dsack` tells of a D-SACK.
   std::uint32_t sack_received(Tcb& t, const SegmentIn& seg, Instant now, bool& dsack, SeqNum& dsack_end);
   void sack_ack(Tcb& t, const SegmentIn& seg, Instant now, std::uint32_t acked, std::uint32_t delivered,
@@ -252,7 +255,7 @@ class Tcp {
   // After the application read or the buffer grew: a window update if the window opened enough.
   void window_opened(Tcb& t, Instant now);
   // SO_RCVBUF and autotuning: a new receive buffer size (never below what is held or promised).
-  void resize_receive_buffer(Tcb& t, std::uint32_t bytes, Instant now);
+  void resize_receive_buffer(Tcb& t, std::uint32_t bytes);
   void resize_send_buffer(Tcb& t, std::uint32_t bytes);
   // The send buffer follows the congestion window (after an ACK let it grow).
   void autotune_send_buffer(Tcb& t);

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "core/bytes.h"
+#include "core/wire/addr.h"
 
 namespace mtcpp {
 
@@ -23,5 +24,16 @@ struct IcmpHeader {
   // Writes the header and the checksum over header plus the body that follows it in `message`.
   void emit(MutableBytes message) const;
 };
+
+// What an ICMP error (destination unreachable, time exceeded) quotes of a TCP segment we sent
+// (RFC 792: our IPv4 header and at least 8 bytes of what followed it).
+struct QuotedTcp {
+  Endpoint local;                     // the quoted source: us
+  Endpoint remote;
+  std::optional<std::uint32_t> seq;   // when the quote reaches the sequence number
+};
+// The body after the ICMP header; nothing when it quotes less than an IPv4 header and 8 bytes,
+// or not an IPv4 TCP segment's ports.
+std::optional<QuotedTcp> quoted_tcp(Bytes body);
 
 }  // namespace mtcpp

@@ -184,7 +184,7 @@ TEST_F(NetworkIpv4Accept, EthernetPaddingBeyondTheTotalLengthIsIgnored) {
   EXPECT_EQ(buf[0], frame_for(seg(A | P, 1, 1, 1)).back());
 }
 
-TEST_F(NetworkIpv4Accept, IpOptionsAreSkippedAndTheSegmentProcessed) {
+TEST_F(NetworkIpv4Accept, IpOptionsArePassedOverAndTheSegmentProcessed) {
   listen_socket();
   // IHL 6: NOP NOP NOP EOL.
   push(with_ip_options(frame_for(seg(S, 0)), {1, 1, 1, 0}));

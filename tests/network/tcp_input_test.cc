@@ -175,7 +175,7 @@ TEST_F(NetworkTcpInput, ResetWithABadChecksumDoesNotResetTheConnection) {
   EXPECT_EQ(state(fd), TcpState::established);
 }
 
-TEST_F(NetworkTcpInput, UnknownOptionsWithSaneLengthsAreSkipped) {
+TEST_F(NetworkTcpInput, UnknownOptionsWithSaneLengthsArePassedOver) {
   listen_socket();
   Frame f = frame_for(seg(S, 0));
   // An unknown kind 99 of length 4, NOP, then MSS 1000, EOL padding.

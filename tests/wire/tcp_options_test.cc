@@ -98,7 +98,7 @@ TEST(WireTcpOptions, AllKindsTogetherFillFortyBytes) {
   EXPECT_EQ(o->sack[1], (SackBlock{0x3000, 0x4000}));
 }
 
-TEST(WireTcpOptions, NopsAndEolAreSkipped) {
+TEST(WireTcpOptions, NopsAndEolArePassedOver) {
   auto o = options_of("0101 0101 0101 0100");
   ASSERT_TRUE(o);
   EXPECT_FALSE(o->mss);
@@ -117,7 +117,7 @@ TEST(WireTcpOptions, EolEndsTheListWhateverFollows) {
   EXPECT_FALSE(before->window_scale);
 }
 
-TEST(WireTcpOptions, UnknownKindsAreSkipped) {
+TEST(WireTcpOptions, UnknownKindsArePassedOver) {
   // TCP Fast Open cookie (34), an experimental option (254, RFC 6994), MPTCP (30) with no body,
   // a kind-127 option of length 2, then an MSS the parser must still find.
   auto o = options_of("220a 0102 0304 0506 0708 fe06 f989 0000 1e02 7f02 0204 0578");
