@@ -14,7 +14,9 @@
 namespace mtcpp {
 
 struct PipeFrame {
-  static constexpr std::size_t kMaxSize = PacketPool::kDefaultBufferSize;
+  // A jumbo frame (MTU 9000 and its Ethernet header) fits; a slot is touched only as far as its
+  // frame reaches.
+  static constexpr std::size_t kMaxSize = 9216;
   std::uint32_t len = 0;
   std::array<std::uint8_t, kMaxSize> bytes;
 };
