@@ -60,7 +60,7 @@ struct StackStats {
   std::uint64_t tcp_passive_opens = 0;
   std::uint64_t tcp_connections_in_use = 0;   // connection blocks allocated now
   std::uint64_t tcp_time_wait = 0;            // connections in TIME_WAIT now
-  std::uint64_t tcp_buffer_bytes_in_use = 0;  // send plus receive buffer capacity allocated now
+  std::uint64_t tcp_buffer_bytes_in_use = 0;  // send plus receive buffer sizes granted now (memory is taken only as data is held)
   std::uint64_t tcp_receive_buffer_grown = 0; // receive buffers enlarged by autotuning
   std::uint64_t tcp_send_buffer_grown = 0;    // send buffers enlarged by autotuning
 };

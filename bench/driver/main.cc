@@ -162,7 +162,8 @@ class Driver {
   }
 
   TrialResult trial(System system, const Workload& w, int pair, const char* role) {
-    port_ = port_ >= 29999 ? 10000 : port_ + 1;  // below Linux's ephemeral range
+    // A port range of its own per trial (see kServerPorts), below Linux's ephemeral range.
+    port_ = port_ + 2 * kServerPorts >= 30000 ? 10000 : static_cast<std::uint16_t>(port_ + kServerPorts);
     TrialResult r = run_trial(system, w, o_.timing, o_.mtcpp, port_);
     JsonLine line;
     line.add("type", "trial").add("workload", w.name).add("system", name_of(system)).add("pair", pair);
@@ -289,7 +290,7 @@ class Driver {
   std::string self_;
   std::ofstream json_;
   std::vector<Row> rows_;
-  std::uint16_t port_ = 10000 + static_cast<std::uint16_t>(getpid() % 1000) * 20;
+  std::uint16_t port_ = static_cast<std::uint16_t>(10000 + getpid() % 1000 * kServerPorts);
   bool failed_ = false;
 };
 

@@ -1,7 +1,9 @@
 #include "bench/driver/workload.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 
 namespace bench {
 
@@ -38,17 +40,21 @@ const std::vector<Workload>& all_workloads() {
 }
 
 bool Server::start(Sockets& net, std::string& error) {
-  listener_ = net.listen(port_, 4096);
-  if (listener_ < 0) {
-    error = "listen on port " + std::to_string(port_) + ": error " + std::to_string(-listener_);
-    return false;
+  for (int i = 0; i < ports(); ++i) {
+    const auto port = static_cast<std::uint16_t>(port_ + i);
+    const int l = net.listen(port, 4096);
+    if (l < 0) {
+      error = "listen on port " + std::to_string(port) + ": " + std::strerror(-l);
+      return false;
+    }
+    listeners_.push_back(l);
   }
   return true;
 }
 
 void Server::handle(Sockets& net, const Ready& r) {
-  if (r.socket == listener_) {
-    for (int s; (s = net.accept(listener_)) >= 0;) {
+  if (std::find(listeners_.begin(), listeners_.end(), r.socket) != listeners_.end()) {
+    for (int s; (s = net.accept(r.socket)) >= 0;) {
       Conn& c = slot(conns_, s);
       c = Conn{.open = true};
       serve(net, s, c);  // a request may have arrived with the handshake's last ACK
@@ -91,7 +97,9 @@ void Client::start(Sockets& net) {
 }
 
 void Client::open(Sockets& net) {
-  const int s = net.connect(port_);
+  // cps goes round the server's ports (see kServerPorts); the others use the first.
+  const auto offset = w_.kind == Kind::cps ? static_cast<int>(opened_++ % kServerPorts) : 0;
+  const int s = net.connect(static_cast<std::uint16_t>(port_ + offset));
   if (s < 0) {
     progress_.failures.fetch_add(1, std::memory_order_relaxed);
     return;

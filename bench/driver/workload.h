@@ -34,6 +34,10 @@ struct Workload {
 const std::vector<Workload>& all_workloads();
 
 inline constexpr std::size_t kMessage = 64;         // request and reply size
+// cps spreads its connections over this many server ports, on both systems: TIME_WAIT holds a
+// 4-tuple for 60 s, and one client address talking to one server port has only 64,512 of them,
+// which a fast stack uses up within a trial.
+inline constexpr int kServerPorts = 8;
 inline constexpr std::size_t kBulkWrite = 128 * 1024;  // bulk's write size
 
 // Shared between the measuring thread and the two sides. Counters are written by one side only.
@@ -51,6 +55,8 @@ class Server {
   // False when the listener could not be opened (the error is in `error`).
   bool start(Sockets& net, std::string& error);
   void handle(Sockets& net, const Ready& r);
+  // Listening ports: `port` and those after it.
+  int ports() const { return w_.kind == Kind::cps ? kServerPorts : 1; }
 
  private:
   struct Conn {
@@ -62,7 +68,7 @@ class Server {
   const Workload& w_;
   Progress& progress_;
   std::uint16_t port_;
-  int listener_ = -1;
+  std::vector<int> listeners_;
   std::vector<Conn> conns_;  // by socket
   std::uint64_t bulk_bytes_ = 0;
   std::vector<std::uint8_t> buf_ = std::vector<std::uint8_t>(kBulkWrite);
@@ -93,6 +99,7 @@ class Client {
   std::uint16_t port_;
   std::vector<Conn> conns_;  // by socket
   std::uint64_t done_ = 0;
+  std::uint64_t opened_ = 0;
   std::vector<std::uint8_t> buf_ = std::vector<std::uint8_t>(kBulkWrite, 'b');
 };
 

@@ -58,6 +58,9 @@ class CongestionControl {
   // Takes over the window of the controller this one replaces (TCP_CONGESTION on an open
   // connection).
   virtual void adopt(std::uint32_t cwnd, std::uint32_t ssthresh) = 0;
+  // SMSS changed (a smaller path MTU, RFC 1191 §6): increases and floors count in the new size;
+  // the window in bytes stays.
+  virtual void set_mss(std::uint32_t mss) = 0;
 };
 
 // NewReno: RFC 5681 slow start and congestion avoidance, RFC 6582 recovery, RFC 6928 initial window.
@@ -81,6 +84,7 @@ class NewReno : public CongestionControl {
     cwnd_ = cwnd;
     ssthresh_ = ssthresh;
   }
+  void set_mss(std::uint32_t mss) override { mss_ = mss; }
 
  protected:
   // ssthresh after a congestion event: RFC 5681 equation 4, max(FlightSize / 2, 2 SMSS).

@@ -74,16 +74,20 @@ void Tcp::negotiate_options(Tcb& t, const TcpOptions& peer) {
   t.sack_enabled = config_.sack && peer.sack_permitted;
   t.ts_enabled = config_.timestamps && peer.timestamps.has_value();
   if (t.ts_enabled) t.ts_recent = peer.timestamps->tsval;
-  // §3.7.1: without the option the peer's MSS is 536. A tiny or zero MSS is raised to a floor
-  // before the options are taken off (in 32 bits: 8 - 12 must not wrap to 65,532).
-  constexpr std::uint32_t kMinPeerMss = 64;
-  t.peer_mss = peer.mss.value_or(536);
-  const std::uint32_t our_max = out_.mtu() - 40u;
-  const std::uint32_t user_cap = t.user_mss != 0 ? t.user_mss : our_max;
-  std::uint32_t mss = std::max(std::min({std::uint32_t{t.peer_mss}, our_max, user_cap}), kMinPeerMss);
-  if (t.ts_enabled) mss -= 12;  // every segment carries 12 bytes of timestamps
-  t.snd_mss = static_cast<std::uint16_t>(mss);
+  t.peer_mss = peer.mss.value_or(536);  // §3.7.1: without the option the peer's MSS is 536
+  t.snd_mss = static_cast<std::uint16_t>(send_mss(t));
   t.cc = make_congestion_control(t.cc_algorithm, t.snd_mss, initial_window(t));
+}
+
+std::uint32_t Tcp::send_mss(const Tcb& t) {
+  // §3.7.1: the least of the peer's MSS, what the path carries and TCP_MAXSEG, less the options
+  // every segment carries. A tiny or zero MSS is raised to a floor before the options are taken
+  // off (in 32 bits: 8 - 12 must not wrap to 65,532).
+  constexpr std::uint32_t kMinPeerMss = 64;
+  const std::uint32_t path = t.path_mtu - 40u;
+  const std::uint32_t user_cap = t.user_mss != 0 ? t.user_mss : path;
+  const std::uint32_t mss = std::max(std::min({std::uint32_t{t.peer_mss}, path, user_cap}), kMinPeerMss);
+  return t.ts_enabled ? mss - 12 : mss;
 }
 
 std::uint32_t Tcp::initial_window(const Tcb& t) const {

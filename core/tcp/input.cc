@@ -413,13 +413,12 @@ void Tcp::path_mtu_reduced(Endpoint local, Endpoint remote, SeqNum quoted, std::
     return;
   }
   Tcb& t = *it->second;
-  const std::uint32_t overhead = 40 + (t.ts_enabled ? 12 : 0);
   // RFC 1191 §5: without the next hop's MTU, the plateau below what was sent (its table, cut at
   // the floor). The floor is Linux's 552 bytes: lower, an ICMP could make every segment tiny.
   constexpr std::uint32_t kMinPathMtu = 552;
   std::uint32_t next_hop = mtu;
   if (next_hop == 0) {
-    const std::uint32_t sent = t.snd_mss + overhead;
+    const std::uint32_t sent = t.snd_mss + 40u + (t.ts_enabled ? 12u : 0u);
     for (std::uint32_t plateau : {1492u, 1006u, 576u})
       if (plateau < sent) {
         next_hop = plateau;
@@ -427,8 +426,12 @@ void Tcp::path_mtu_reduced(Endpoint local, Endpoint remote, SeqNum quoted, std::
       }
   }
   next_hop = std::max(next_hop, kMinPathMtu);
-  if (next_hop - overhead >= t.snd_mss) return;  // never raises it (RFC 1191 §6)
-  t.snd_mss = static_cast<std::uint16_t>(next_hop - overhead);
+  if (next_hop >= t.path_mtu) return;  // never raises it (RFC 1191 §6)
+  t.path_mtu = static_cast<std::uint16_t>(next_hop);
+  const std::uint32_t mss = send_mss(t);
+  if (mss >= t.snd_mss) return;  // the peer's MSS or TCP_MAXSEG was already smaller
+  t.snd_mss = static_cast<std::uint16_t>(mss);
+  if (t.cc) t.cc->set_mss(mss);
   ++stats_.tcp_pmtu_reductions;
   // The segments in flight that no longer fit were dropped at the small link: they go again now,
   // cut to the new size. Not a congestion signal: the window stays (as Linux's
@@ -439,8 +442,12 @@ void Tcp::path_mtu_reduced(Endpoint local, Endpoint remote, SeqNum quoted, std::
   } else {
     t.snd_nxt = t.snd_una;
   }
-  t.resending = true;
-  t.recover = t.snd_max;
+  // A fast recovery under way ends with its reduction in place; what follows is a resend.
+  if (t.in_recovery && t.cc) {
+    if (t.sack_recovery()) t.cc->on_recovery_end();
+    else t.cc->on_exit_recovery(t.flight_size());
+  }
+  enter_resending(t);
   output(t, now);
 }
 

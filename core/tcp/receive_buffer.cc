@@ -1,16 +1,30 @@
 #include "core/tcp/receive_buffer.h"
 
 #include <algorithm>
+#include <bit>
 
 namespace mtcpp {
 
-ReceiveBuffer::ReceiveBuffer(std::uint32_t capacity)
-    : buf_(new std::uint8_t[capacity]), capacity_(capacity) {}
+void ReceiveBuffer::move_to(std::uint32_t bytes) {
+  const std::uint32_t n = held();
+  std::unique_ptr<std::uint8_t[]> ring(bytes > 0 ? new std::uint8_t[bytes] : nullptr);
+  if (n > 0) {
+    const std::uint32_t first = std::min(n, storage_ - head_);
+    std::copy_n(buf_.get() + head_, first, ring.get());
+    std::copy_n(buf_.get(), n - first, ring.get() + first);
+  }
+  buf_ = std::move(ring);
+  storage_ = bytes;
+  head_ = 0;
+}
 
 void ReceiveBuffer::copy_in(std::uint32_t offset, Bytes data) {
-  const std::uint32_t start = (head_ + readable_ + offset) % capacity_;
   const auto len = static_cast<std::uint32_t>(data.size());
-  const std::uint32_t first = std::min(len, capacity_ - start);
+  if (const std::uint32_t needed = readable_ + offset + len; needed > storage_)
+    move_to(static_cast<std::uint32_t>(std::max<std::uint64_t>(
+        needed, std::min<std::uint64_t>(std::bit_ceil(std::uint64_t{std::max(needed, kMinStorage)}), capacity_))));
+  const std::uint32_t start = (head_ + readable_ + offset) % storage_;
+  const std::uint32_t first = std::min(len, storage_ - start);
   std::copy_n(data.data(), first, buf_.get() + start);
   std::copy_n(data.data() + first, len - first, buf_.get());
 }
@@ -71,19 +85,23 @@ std::uint32_t ReceiveBuffer::insert(std::uint32_t offset, Bytes data) {
 
 std::uint32_t ReceiveBuffer::read(MutableBytes out, bool peek) {
   const auto n = static_cast<std::uint32_t>(std::min<std::size_t>(out.size(), readable_));
-  const std::uint32_t first = std::min(n, capacity_ - head_);
+  if (n == 0) return 0;
+  const std::uint32_t first = std::min(n, storage_ - head_);
   std::copy_n(buf_.get() + head_, first, out.data());
   std::copy_n(buf_.get(), n - first, out.data() + first);
   if (!peek) {
-    head_ = (head_ + n) % capacity_;
+    head_ = (head_ + n) % storage_;
     readable_ -= n;
+    release_if_empty();
   }
   return n;
 }
 
 void ReceiveBuffer::discard_readable() {
-  head_ = (head_ + readable_) % capacity_;
+  if (readable_ == 0) return;
+  head_ = (head_ + readable_) % storage_;
   readable_ = 0;
+  release_if_empty();
 }
 
 std::size_t ReceiveBuffer::ranges(std::array<Range, kMaxRanges>& out) const {
@@ -96,17 +114,8 @@ std::size_t ReceiveBuffer::ranges(std::array<Range, kMaxRanges>& out) const {
 }
 
 std::uint32_t ReceiveBuffer::resize(std::uint32_t capacity, std::uint32_t floor) {
-  const std::uint32_t held = readable_ + (range_count_ > 0 ? ranges_[range_count_ - 1].end : 0);
-  capacity = std::max({capacity, floor, held});
-  if (capacity == capacity_) return capacity_;
-  std::unique_ptr<std::uint8_t[]> bigger(new std::uint8_t[capacity]);
-  // Copy every byte from the front to the end of the last held range, holes included.
-  const std::uint32_t first = std::min(held, capacity_ - head_);
-  std::copy_n(buf_.get() + head_, first, bigger.get());
-  std::copy_n(buf_.get(), held - first, bigger.get() + first);
-  buf_ = std::move(bigger);
-  capacity_ = capacity;
-  head_ = 0;
+  capacity_ = std::max({capacity, floor, held()});
+  if (storage_ > capacity_) move_to(capacity_);  // the ring never outgrows the limit
   return capacity_;
 }
 

@@ -1,7 +1,12 @@
 // The receive buffer: a fixed ring holding in-order bytes the application has not read, followed
 // by out-of-order bytes placed where they belong (RFC 9293 §3.10.7.4, seventh step: segments
 // "held for later processing"). The gaps are a short list of ranges, which are also the SACK
-// blocks of RFC 2018. Nothing is allocated after construction.
+// blocks of RFC 2018.
+//
+// Memory is taken as data arrives, not when the connection opens: `capacity` is the limit the
+// window is computed from (SO_RCVBUF, autotuning), while the ring grows in powers of two (from
+// kMinStorage) as far as the bytes held reach, and is given back once the application has read
+// everything and no out-of-order data waits, so an idle connection holds no buffer at all.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -14,14 +19,17 @@ namespace mtcpp {
 class ReceiveBuffer {
  public:
   static constexpr std::size_t kMaxRanges = 16;
+  static constexpr std::uint32_t kMinStorage = 512;  // small enough for the allocator's thread cache
   struct Range {
     std::uint32_t begin = 0;  // offsets from RCV.NXT
     std::uint32_t end = 0;
   };
 
-  explicit ReceiveBuffer(std::uint32_t capacity);
+  explicit ReceiveBuffer(std::uint32_t capacity) : capacity_(capacity) {}
 
   std::uint32_t capacity() const { return capacity_; }
+  // Bytes of memory the ring holds now.
+  std::uint32_t storage() const { return storage_; }
   std::uint32_t readable() const { return readable_; }
   // Bytes beyond RCV.NXT the buffer can still hold: the receive window.
   std::uint32_t window() const { return capacity_ - readable_; }
@@ -54,8 +62,17 @@ class ReceiveBuffer {
 
  private:
   void copy_in(std::uint32_t offset, Bytes data);
+  // Bytes from the front to the end of the last held range, holes included.
+  std::uint32_t held() const { return readable_ + (range_count_ > 0 ? ranges_[range_count_ - 1].end : 0); }
+  // A ring of exactly `bytes` (>= held()) holding the data from its start; 0 frees it.
+  void move_to(std::uint32_t bytes);
+  // Nothing readable and nothing out of order: the memory goes.
+  void release_if_empty() {
+    if (readable_ == 0 && range_count_ == 0) move_to(0);
+  }
 
   std::unique_ptr<std::uint8_t[]> buf_;
+  std::uint32_t storage_ = 0;  // bytes at buf_
   std::uint32_t capacity_;
   std::uint32_t head_ = 0;
   std::uint32_t readable_ = 0;

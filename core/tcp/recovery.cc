@@ -206,6 +206,15 @@ void Tcp::undo_reduction(Tcb& t) {
   }
 }
 
+void Tcp::enter_resending(Tcb& t) {
+  t.in_recovery = false;
+  t.resending = true;
+  t.dup_acks = 0;
+  t.recover = t.snd_max;
+  t.tlp.end.reset();
+  t.probe_at = t.reorder_at = kNever;
+}
+
 void Tcp::start_recovery(Tcb& t) {
   // RFC 6675 §5 step 4: RecoveryPoint = HighData; ssthresh from FlightSize (RFC 5681 eq. 4).
   const auto outstanding = static_cast<std::uint32_t>(t.snd_max - t.snd_una);

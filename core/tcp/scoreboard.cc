@@ -109,6 +109,9 @@ void Scoreboard::unflag(SentSegment& s) {
 void Scoreboard::compact() {
   // Erasing the acknowledged front now and then keeps acked() amortised O(1) per record.
   if (head_ == segs_.size()) {
+    // Everything is acknowledged. A record array grown by a window of segments is given back, so
+    // an idle connection keeps at most a few records' worth of memory.
+    if (segs_.capacity() > kKeptRecords) segs_ = {};
     segs_.clear();
     head_ = 0;
   } else if (head_ >= 64 && head_ * 2 >= segs_.size()) {

@@ -89,6 +89,7 @@ class Scoreboard {
   void unflag(SentSegment& s);  // takes s out of the counters of its current class
   void compact();
 
+  static constexpr std::size_t kKeptRecords = 16;  // capacity kept once everything is acknowledged
   std::vector<SentSegment> segs_;
   std::size_t head_ = 0;  // records before head_ are acknowledged and wait for compact()
   std::uint32_t sacked_bytes_ = 0;

@@ -40,6 +40,7 @@ Tcb* Tcp::new_tcb(std::uint32_t send_buffer, std::uint32_t receive_buffer) {
   if (connections_ >= config_.max_connections) return nullptr;
   auto* t = new Tcb(send_buffer, receive_buffer, RttEstimator(config_.rto_initial, config_.rto_min, config_.rto_max));
   t->timer.owner = t;
+  t->path_mtu = out_.mtu();
   t->nodelay = !config_.nagle;
   t->cc_algorithm = config_.congestion;
   ++connections_;

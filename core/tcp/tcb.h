@@ -78,6 +78,7 @@ struct Tcb {
   std::uint16_t ip_id = 0;
   std::uint16_t peer_mss = 536;
   std::uint16_t user_mss = 0;   // TCP_MAXSEG, 0 when unset
+  std::uint16_t path_mtu = 0;   // the interface's MTU, lowered by ICMP (RFC 1191); set at creation
   int soft_error = 0;           // from ICMP, reported if the connection then times out
 
   SendBuffer snd;

@@ -167,6 +167,8 @@ class Tcp {
   void listen_input(Tcb& l, const SegmentIn& seg, Instant now, std::optional<SeqNum> old_snd_max = {});
   bool time_wait_reopen(Tcb& t, const SegmentIn& seg) const;
   void negotiate_options(Tcb& t, const TcpOptions& peer);
+  // SND.MSS from the peer's MSS, the path MTU, TCP_MAXSEG and the options agreed.
+  static std::uint32_t send_mss(const Tcb& t);
   // The handshake is over: the RTO after SYN loss, the congestion controller and its window.
   void handshake_complete(Tcb& t);
   std::uint32_t initial_window(const Tcb& t) const;
@@ -211,6 +213,9 @@ class Tcp {
   void newreno_ack(Tcb& t, const SegmentIn& seg, Instant now, std::uint32_t acked, bool advanced, bool duplicate);
   AckSample ack_sample(const Tcb& t, const SegmentIn& seg, Instant now) const;
   void start_recovery(Tcb& t);
+  // Everything deemed lost goes again, in order, until SND.UNA passes what has been sent (after
+  // an RTO or a path MTU drop; Linux's CA_Loss): no fast recovery or loss probe meanwhile.
+  void enter_resending(Tcb& t);
   // Remembers the window before a reduction, so D-SACKs can prove it spurious and undo it.
   void note_reduction(Tcb& t);
   void undo_reduction(Tcb& t);

@@ -101,16 +101,11 @@ void Tcp::on_rexmit_timeout(Tcb& t, Instant now) {
   ++stats_.tcp_rto_expirations;
   if (t.cc && t.retransmits == 1) note_reduction(t);
   if (t.cc) t.cc->on_timeout(t.flight_size(), t.retransmits == 1);
-  t.in_recovery = false;
-  t.resending = true;
-  t.dup_acks = 0;
-  t.recover = t.snd_max;
+  enter_resending(t);
   if (t.sack_recovery()) {
     // RFC 6675 §5.1, RFC 8985 §6.3: everything not SACKed is lost and goes again in order, as
     // the window allows, around what the receiver holds. A receiver that SACKed the segment at
     // SND.UNA and then timed us out has dropped what it SACKed (reneging, RFC 2018 §8).
-    t.tlp.end.reset();
-    t.probe_at = t.reorder_at = kNever;
     if (!t.scoreboard.empty() && t.scoreboard[0].sacked) t.scoreboard.clear_sacks();
     t.scoreboard.mark_all_lost();
     // A receiver that closed its window on data in flight: nothing may go but probes, so as

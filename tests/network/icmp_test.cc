@@ -297,7 +297,10 @@ TEST_F(NetworkPathMtu, FragmentationNeededLowersTheSegmentSizeAndResendsWhatNoLo
   const Tcb& t = *stack().tcp().tcb(fd);
   const std::uint32_t overhead = 40 + (t.ts_enabled ? 12 : 0);
   EXPECT_EQ(t.snd_mss, 800 - overhead);
+  EXPECT_EQ(t.path_mtu, 800);
   EXPECT_EQ(stats().tcp_pmtu_reductions, 1u);
+  EXPECT_TRUE(t.resending);  // as after an RTO: no fast recovery until SND.UNA passes SND.MAX
+  EXPECT_FALSE(t.in_recovery);
   // Everything in flight went again at once, in packets of at most 800 bytes, from SND.UNA.
   const auto again = pop_all();
   const auto resent = data_of(again);
@@ -330,6 +333,11 @@ TEST_F(NetworkPathMtu, AnIcmpQuotingNothingInFlightOrATinyMtuChangesLittle) {
   inject_frag_needed(*sent[0], 68);
   const Tcb& t = *stack().tcp().tcb(fd);
   EXPECT_EQ(t.snd_mss, 552 - 40 - (t.ts_enabled ? 12 : 0));
+  EXPECT_EQ(t.path_mtu, 552);
+  // A larger MTU later never raises it again (RFC 1191 §6).
+  inject_frag_needed(*sent[0], 1280);
+  EXPECT_EQ(t.path_mtu, 552);
+  EXPECT_EQ(stats().tcp_pmtu_reductions, 1u);
 }
 
 }  // namespace

@@ -1,0 +1,123 @@
+// Socket buffers take memory only while they hold data: an idle connection holds none, a buffer
+// grows in powers of two as data queues (never past its limit), and gives its memory back once
+// empty, keeping every byte and offset on the way.
+#include <gtest/gtest.h>
+
+#include <numeric>
+#include <vector>
+
+#include "backends/memory/stack_pair.h"
+#include "core/tcp/receive_buffer.h"
+#include "core/tcp/send_buffer.h"
+
+namespace mtcpp {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::vector<std::uint8_t> counting(std::size_t n, std::uint8_t from = 0) {
+  std::vector<std::uint8_t> v(n);
+  std::iota(v.begin(), v.end(), from);
+  return v;
+}
+
+TEST(SendBufferStorage, NoneUntilWrittenGrowsByPowersOfTwoAndGoesWhenAcknowledged) {
+  SendBuffer b(10000);
+  EXPECT_EQ(b.storage(), 0u);
+  EXPECT_EQ(b.free_space(), 10000u);
+  const auto data = counting(3000);
+  EXPECT_EQ(b.append(Bytes(data).first(100)), 100u);
+  EXPECT_EQ(b.storage(), SendBuffer::kMinStorage);
+  EXPECT_EQ(b.append(Bytes(data).subspan(100)), 2900u);
+  EXPECT_EQ(b.storage(), 4096u);
+  b.consume(2000);  // the ring's front moves; a wrap follows
+  const auto more = counting(3000, 200);
+  EXPECT_EQ(b.append(more), 3000u);
+  EXPECT_EQ(b.storage(), 4096u);
+  std::vector<std::uint8_t> out(4000);
+  ASSERT_EQ(b.copy_out(0, 4000, out.data()), 4000u);
+  EXPECT_TRUE(std::equal(data.begin() + 2000, data.end(), out.begin()));
+  EXPECT_TRUE(std::equal(more.begin(), more.end(), out.begin() + 1000));
+  b.consume(4000);
+  EXPECT_EQ(b.size(), 0u);
+  EXPECT_EQ(b.storage(), 0u);
+}
+
+TEST(SendBufferStorage, NeverGrowsPastItsLimitAndShrinksWithIt) {
+  SendBuffer b(3000);
+  const auto data = counting(5000);
+  EXPECT_EQ(b.append(data), 3000u);
+  EXPECT_EQ(b.storage(), 3000u);  // the power of two above would pass the limit
+  b.consume(2500);
+  EXPECT_EQ(b.resize(1000), 1000u);
+  EXPECT_EQ(b.storage(), 1000u);
+  std::vector<std::uint8_t> out(500);
+  ASSERT_EQ(b.copy_out(0, 500, out.data()), 500u);
+  EXPECT_TRUE(std::equal(out.begin(), out.end(), data.begin() + 2500));
+}
+
+TEST(ReceiveBufferStorage, OutOfOrderDataTakesRoomThroughItsEndAndReadingEverythingFreesIt) {
+  ReceiveBuffer b(65536);
+  EXPECT_EQ(b.storage(), 0u);
+  EXPECT_EQ(b.window(), 65536u);
+  const auto data = counting(6000);
+  EXPECT_EQ(b.insert(3000, Bytes(data).subspan(3000)), 0u);  // a hole before it
+  EXPECT_EQ(b.storage(), 8192u);
+  EXPECT_EQ(b.insert(0, Bytes(data).first(3000)), 6000u);
+  std::vector<std::uint8_t> out(6000);
+  EXPECT_EQ(b.read(MutableBytes(out).first(1000), false), 1000u);
+  EXPECT_NE(b.storage(), 0u);
+  EXPECT_EQ(b.read(MutableBytes(out).subspan(1000), false), 5000u);
+  EXPECT_EQ(out, data);
+  EXPECT_EQ(b.storage(), 0u);
+}
+
+TEST(ReceiveBufferStorage, HeldBytesAndHolesSurviveGrowth) {
+  ReceiveBuffer b(1 << 20);
+  const auto data = counting(40000);
+  EXPECT_EQ(b.insert(0, Bytes(data).first(400)), 400u);  // in 512 bytes
+  std::vector<std::uint8_t> out(40000);
+  EXPECT_EQ(b.read(MutableBytes(out).first(300), false), 300u);  // the ring's front moves
+  // Offsets count from RCV.NXT, which is byte 400: the ring grows past a hole, then it fills.
+  EXPECT_EQ(b.insert(20000, Bytes(data).subspan(20400, 1000)), 0u);
+  EXPECT_EQ(b.insert(0, Bytes(data).subspan(400, 20000)), 21000u);
+  EXPECT_EQ(b.read(MutableBytes(out).subspan(300, 21100), false), 21100u);
+  EXPECT_TRUE(std::equal(out.begin(), out.begin() + 21400, data.begin()));
+  EXPECT_EQ(b.storage(), 0u);
+}
+
+TEST(ConnectionBuffers, AnIdleConnectionHoldsNoBufferMemory) {
+  StackPair net(StackPair::default_options());
+  Stack& a = net.a();
+  Stack& b = net.b();
+  const int l = a.socket(net.now());
+  ASSERT_EQ(a.bind(l, {a.address(), 80}), 0);
+  ASSERT_EQ(a.listen(l, 4), 0);
+  const int c = b.socket(net.now());
+  ASSERT_EQ(b.connect(c, {a.address(), 80}, net.now()), -EINPROGRESS);
+  int s = -1;
+  ASSERT_TRUE(net.run_until([&] { return (s = s >= 0 ? s : a.accept(l, nullptr)) >= 0; }, 5s));
+  auto storage = [&] {
+    return a.tcp().tcb(s)->snd.storage() + a.tcp().tcb(s)->rcv.storage() + b.tcp().tcb(c)->snd.storage() +
+           b.tcp().tcb(c)->rcv.storage();
+  };
+  EXPECT_EQ(storage(), 0u);
+  const auto request = counting(100000);
+  std::size_t sent = 0, got = 0;
+  std::vector<std::uint8_t> in(100000);
+  ASSERT_TRUE(net.run_until(
+      [&] {
+        if (sent < request.size()) {
+          const long n = b.send(c, Bytes(request).subspan(sent), net.now());
+          if (n > 0) sent += static_cast<std::size_t>(n);
+        }
+        for (long n; (n = a.recv(s, MutableBytes(in).subspan(got), net.now())) > 0;) got += static_cast<std::size_t>(n);
+        return got == request.size() && b.tcp().tcb(c)->snd_una == b.tcp().tcb(c)->snd_max;
+      },
+      30s));
+  EXPECT_EQ(in, request);
+  EXPECT_EQ(storage(), 0u);  // all of it read and acknowledged
+}
+
+}  // namespace
+}  // namespace mtcpp
