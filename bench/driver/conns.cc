@@ -66,6 +66,7 @@ ConnsResult mtcpp_conns(std::uint64_t max, std::uint64_t budget, const MtcppOpti
   };
   poll_both();
   const std::uint64_t base = rss_bytes();
+  r.baseline = base;
   std::uint64_t opened = 0;
   while (r.limit.empty()) {
     // Connects in chunks the pipe's ring can carry, then polls until the batch is accepted.

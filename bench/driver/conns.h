@@ -15,6 +15,7 @@ namespace bench {
 struct ConnsResult {
   std::uint64_t connections = 0;  // established, both ends in this process
   std::uint64_t bytes = 0;        // memory measured above the baseline
+  std::uint64_t baseline = 0;     // before the first connection: the stacks (mtcpp) or nothing (Linux)
   double bytes_per_socket() const { return connections ? static_cast<double>(bytes) / (2.0 * connections) : 0; }
   std::string limit;  // what stopped the run: the budget, the count asked for, or an error
 };

@@ -247,13 +247,15 @@ class Driver {
                .add("connections", r->connections)
                .add("bytes", r->bytes)
                .add("bytes_per_socket", r->bytes_per_socket())
+               .add("baseline_bytes", r->baseline)
                .add("budget_bytes", budget)
                .add("limit", r->limit));
     }
     const double ratio = m.bytes_per_socket() > 0 ? l.bytes_per_socket() / m.bytes_per_socket() : 0;
     rows_.push_back({"conns", "B/socket", human(m.bytes_per_socket()), human(l.bytes_per_socket()), human(ratio) + "x",
                      "", "",
-                     "mtcpp " + human(static_cast<double>(m.connections)) + " conns (" + m.limit + "), linux " +
+                     "mtcpp " + human(static_cast<double>(m.connections)) + " conns in " +
+                         human(static_cast<double>(m.bytes + m.baseline) / (1 << 20)) + " MiB RSS (" + m.limit + "), linux " +
                          human(static_cast<double>(l.connections)) + " (" + l.limit + ")"});
     progress("conns: done", true);
   }

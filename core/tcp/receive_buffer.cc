@@ -33,14 +33,24 @@ std::uint32_t ReceiveBuffer::insert(std::uint32_t offset, Bytes data) {
   if (offset >= window() || data.empty()) return 0;
   const auto len = static_cast<std::uint32_t>(std::min<std::size_t>(data.size(), window() - offset));
   Range r{offset, offset + len};
+  if (range_count_ == 0) {
+    if (r.begin == 0) {  // in order, nothing held out of order: the usual case
+      copy_in(offset, data.first(len));
+      readable_ += len;
+      return len;
+    }
+    ooo_ = std::make_unique<OutOfOrder>();  // the first hole
+  }
+  auto& ranges = ooo_->ranges;
+  auto& changed = ooo_->changed;
 
   // Merge with every range it overlaps or touches; find where it goes.
   std::size_t first = 0;
-  while (first < range_count_ && ranges_[first].end < r.begin) ++first;
+  while (first < range_count_ && ranges[first].end < r.begin) ++first;
   std::size_t last = first;
-  while (last < range_count_ && ranges_[last].begin <= r.end) {
-    r.begin = std::min(r.begin, ranges_[last].begin);
-    r.end = std::max(r.end, ranges_[last].end);
+  while (last < range_count_ && ranges[last].begin <= r.end) {
+    r.begin = std::min(r.begin, ranges[last].begin);
+    r.end = std::max(r.end, ranges[last].end);
     ++last;
   }
   const std::size_t merged = last - first;
@@ -51,34 +61,37 @@ std::uint32_t ReceiveBuffer::insert(std::uint32_t offset, Bytes data) {
     // In order, touching nothing held: readable at once, every held range moves down.
     readable_ += r.end;
     for (std::size_t i = 0; i < range_count_; ++i) {
-      ranges_[i].begin -= r.end;
-      ranges_[i].end -= r.end;
+      ranges[i].begin -= r.end;
+      ranges[i].end -= r.end;
     }
     return r.end;
   }
   // Replace ranges [first, last) by r.
   if (merged == 0) {
-    std::copy_backward(ranges_.begin() + first, ranges_.begin() + range_count_, ranges_.begin() + range_count_ + 1);
-    std::copy_backward(changed_.begin() + first, changed_.begin() + range_count_, changed_.begin() + range_count_ + 1);
+    std::copy_backward(ranges.begin() + first, ranges.begin() + range_count_, ranges.begin() + range_count_ + 1);
+    std::copy_backward(changed.begin() + first, changed.begin() + range_count_, changed.begin() + range_count_ + 1);
     ++range_count_;
   } else if (merged > 1) {
-    std::copy(ranges_.begin() + last, ranges_.begin() + range_count_, ranges_.begin() + first + 1);
-    std::copy(changed_.begin() + last, changed_.begin() + range_count_, changed_.begin() + first + 1);
+    std::copy(ranges.begin() + last, ranges.begin() + range_count_, ranges.begin() + first + 1);
+    std::copy(changed.begin() + last, changed.begin() + range_count_, changed.begin() + first + 1);
     range_count_ -= merged - 1;
   }
-  ranges_[first] = r;
-  changed_[first] = ++inserts_;
+  ranges[first] = r;
+  changed[first] = ++ooo_->inserts;
 
-  if (ranges_[0].begin != 0) return 0;
+  if (ranges[0].begin != 0) return 0;
   // The front hole is filled: those bytes become readable and offsets shift down.
-  const std::uint32_t advance = ranges_[0].end;
+  const std::uint32_t advance = ranges[0].end;
   readable_ += advance;
-  std::copy(ranges_.begin() + 1, ranges_.begin() + range_count_, ranges_.begin());
-  std::copy(changed_.begin() + 1, changed_.begin() + range_count_, changed_.begin());
-  --range_count_;
+  std::copy(ranges.begin() + 1, ranges.begin() + range_count_, ranges.begin());
+  std::copy(changed.begin() + 1, changed.begin() + range_count_, changed.begin());
+  if (--range_count_ == 0) {
+    ooo_.reset();  // no hole left
+    return advance;
+  }
   for (std::size_t i = 0; i < range_count_; ++i) {
-    ranges_[i].begin -= advance;
-    ranges_[i].end -= advance;
+    ranges[i].begin -= advance;
+    ranges[i].end -= advance;
   }
   return advance;
 }
@@ -105,11 +118,12 @@ void ReceiveBuffer::discard_readable() {
 }
 
 std::size_t ReceiveBuffer::ranges(std::array<Range, kMaxRanges>& out) const {
+  if (range_count_ == 0) return 0;
   std::array<std::size_t, kMaxRanges> order;
   for (std::size_t i = 0; i < range_count_; ++i) order[i] = i;
   std::sort(order.begin(), order.begin() + range_count_,
-            [&](std::size_t a, std::size_t b) { return changed_[a] > changed_[b]; });
-  for (std::size_t i = 0; i < range_count_; ++i) out[i] = ranges_[order[i]];
+            [&](std::size_t a, std::size_t b) { return ooo_->changed[a] > ooo_->changed[b]; });
+  for (std::size_t i = 0; i < range_count_; ++i) out[i] = ooo_->ranges[order[i]];
   return range_count_;
 }
 

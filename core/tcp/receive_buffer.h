@@ -1,7 +1,7 @@
 // The receive buffer: a fixed ring holding in-order bytes the application has not read, followed
 // by out-of-order bytes placed where they belong (RFC 9293 §3.10.7.4, seventh step: segments
 // "held for later processing"). The gaps are a short list of ranges, which are also the SACK
-// blocks of RFC 2018.
+// blocks of RFC 2018; the list itself exists only while out-of-order data does.
 //
 // Memory is taken as data arrives, not when the connection opens: `capacity` is the limit the
 // window is computed from (SO_RCVBUF, autotuning), while the ring grows in powers of two (from
@@ -37,7 +37,7 @@ class ReceiveBuffer {
   // Whether every byte of [offset, offset + len) past RCV.NXT is already held out of order.
   bool holds(std::uint32_t offset, std::uint32_t len) const {
     for (std::size_t i = 0; i < range_count_; ++i)
-      if (ranges_[i].begin <= offset && offset + len <= ranges_[i].end) return true;
+      if (ooo_->ranges[i].begin <= offset && offset + len <= ooo_->ranges[i].end) return true;
     return false;
   }
 
@@ -63,7 +63,7 @@ class ReceiveBuffer {
  private:
   void copy_in(std::uint32_t offset, Bytes data);
   // Bytes from the front to the end of the last held range, holes included.
-  std::uint32_t held() const { return readable_ + (range_count_ > 0 ? ranges_[range_count_ - 1].end : 0); }
+  std::uint32_t held() const { return readable_ + (range_count_ > 0 ? ooo_->ranges[range_count_ - 1].end : 0); }
   // A ring of exactly `bytes` (>= held()) holding the data from its start; 0 frees it.
   void move_to(std::uint32_t bytes);
   // Nothing readable and nothing out of order: the memory goes.
@@ -76,10 +76,14 @@ class ReceiveBuffer {
   std::uint32_t capacity_;
   std::uint32_t head_ = 0;
   std::uint32_t readable_ = 0;
-  std::array<Range, kMaxRanges> ranges_{};  // sorted, disjoint, not touching
-  std::array<std::uint64_t, kMaxRanges> changed_{};  // per range: when it last took data
+  // The out-of-order ranges, allocated while there are any (most connections never need them).
+  struct OutOfOrder {
+    std::array<Range, kMaxRanges> ranges{};           // sorted, disjoint, not touching
+    std::array<std::uint64_t, kMaxRanges> changed{};  // per range: when it last took data
+    std::uint64_t inserts = 0;                        // the clock of `changed`
+  };
+  std::unique_ptr<OutOfOrder> ooo_;
   std::size_t range_count_ = 0;
-  std::uint64_t inserts_ = 0;  // the clock of changed_
 };
 
 }  // namespace mtcpp

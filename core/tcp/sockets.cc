@@ -85,7 +85,7 @@ void Tcp::enter(Tcb& t, TcpState s, Instant now) {
   const TcpState from = t.state;
   t.state = s;
   if (observer_ != nullptr) observer_->state_changed(t, from, now);
-  if (t.history_len < t.history.size()) t.history[t.history_len++] = {s, now};
+  t.record(s);
   notify(t);
 }
 

@@ -21,11 +21,6 @@
 
 namespace mtcpp {
 
-struct StateChange {
-  TcpState state;
-  Instant at;
-};
-
 struct Tcb {
   Tcb(std::uint32_t send_buffer, std::uint32_t receive_buffer, const RttEstimator& rtt_template)
       : snd(send_buffer), rcv(receive_buffer), rtt(rtt_template) {}
@@ -156,9 +151,16 @@ struct Tcb {
   Instant close_at = kNever;      // TIME_WAIT, orphaned FIN_WAIT_2
   TimerNode timer;
 
-  // What happened, for tests, the demo and ladder diagrams.
-  std::array<StateChange, 12> history{};
-  std::size_t history_len = 0;
+  // The first kHistory states it went through, 4 bits each, for tests and for the socket calls
+  // that ask whether it was ever connected (traces and ladders follow SocketObserver instead).
+  static constexpr std::size_t kHistory = 16;
+  std::uint64_t history = 0;
+  std::uint8_t history_len = 0;
+  TcpState history_at(std::size_t i) const { return static_cast<TcpState>((history >> (4 * i)) & 0xf); }
+  void record(TcpState s) {
+    static_assert(static_cast<int>(TcpState::time_wait) < 16, "a state fits 4 bits");
+    if (history_len < kHistory) history |= std::uint64_t{static_cast<std::uint8_t>(s)} << (4 * history_len++);
+  }
 
   bool orphan() const { return socket < 0 && listener == nullptr; }
   std::uint32_t flight_size() const { return static_cast<std::uint32_t>(snd_nxt - snd_una); }

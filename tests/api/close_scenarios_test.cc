@@ -182,7 +182,7 @@ TEST_F(ApiScenario, S03b_FinAckingOurFinGoesToTimeWait) {
   expect(seg(A, 2, 2));
   EXPECT_EQ(st(), TcpState::time_wait);
   const Tcb* t = peer_tcb();
-  for (std::size_t i = 0; i < t->history_len; ++i) EXPECT_NE(t->history[i].state, TcpState::closing);
+  for (std::size_t i = 0; i < t->history_len; ++i) EXPECT_NE(t->history_at(i), TcpState::closing);
   advance(knobs().time_wait / 2);
   expect_nothing();
 }

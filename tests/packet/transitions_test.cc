@@ -152,7 +152,7 @@ TEST_F(Transition, StateHistoryRecordsThePath) {
   const TcpState want[] = {TcpState::syn_received, TcpState::established, TcpState::fin_wait_1,
                            TcpState::fin_wait_2, TcpState::time_wait};
   ASSERT_EQ(t->history_len, std::size(want));
-  for (std::size_t i = 0; i < std::size(want); ++i) EXPECT_EQ(t->history[i].state, want[i]) << i;
+  for (std::size_t i = 0; i < std::size(want); ++i) EXPECT_EQ(t->history_at(i), want[i]) << i;
 }
 
 }  // namespace
