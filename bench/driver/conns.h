@@ -20,6 +20,17 @@ struct ConnsResult {
   std::string limit;  // what stopped the run: the budget, the count asked for, or an error
 };
 
+// timewait: what connections in TIME_WAIT cost the timers. `connections` connections are opened
+// and closed (the client first, so its stack holds them in TIME_WAIT for 60 s), then both stacks
+// are polled once per simulated millisecond for 10 s, timed, and compared with the same stacks
+// holding no connection at all.
+struct TimeWaitResult {
+  std::uint64_t in_time_wait = 0;
+  double ns_per_tick = 0;        // both stacks' polls, with them in TIME_WAIT
+  double ns_per_tick_idle = 0;   // the same with no connection
+};
+TimeWaitResult measure_time_wait(std::uint64_t connections, const MtcppOptions& options);
+
 ConnsResult measure_conns(System system, std::uint64_t max_connections, std::uint64_t budget_bytes,
                           const MtcppOptions& options);
 

@@ -34,6 +34,7 @@ Usage: mtcpp-bench [options]
   --trial-ms MS         measured time of each trial (default 500)
   --conns-max N         conns: stop after N connections (default 1000000)
   --conns-budget-mib M  conns: stop when the memory measured passes M MiB (default 2048)
+  --timewait-connections N  timewait: connections held in TIME_WAIT (default 100000)
   --cost-scale F        cost: scale the counted runs' lengths (default 1)
   --no-offload          mtcpp computes checksums in software (default: its pipe claims offload, as
                         a NIC does; Linux's loopback computes none)
@@ -56,6 +57,7 @@ struct Options {
   Timing timing;
   std::uint64_t conns_max = 1'000'000;
   std::uint64_t conns_budget_mib = 2048;
+  std::uint64_t time_wait_connections = 100'000;
   double cost_scale = 1;
   MtcppOptions mtcpp;
   std::string json_path;
@@ -79,6 +81,7 @@ std::vector<std::string> known_names() {
   std::vector<std::string> names;
   for (const Workload& w : all_workloads()) names.push_back(w.name);
   names.push_back("conns");
+  names.push_back("timewait");
   names.push_back("cost");
   return names;
 }
@@ -132,6 +135,8 @@ class Driver {
     for (const std::string& name : o_.workloads) {
       if (name == "conns") {
         conns();
+      } else if (name == "timewait") {
+        time_wait();
       } else if (name == "cost") {
         cost();
       } else {
@@ -260,6 +265,25 @@ class Driver {
     progress("conns: done", true);
   }
 
+  void time_wait() {
+    progress("timewait: closing connections into TIME_WAIT", false);
+    const TimeWaitResult r = measure_time_wait(o_.time_wait_connections, o_.mtcpp);
+    emit(JsonLine()
+             .add("type", "timewait")
+             .add("connections", r.in_time_wait)
+             .add("ns_per_tick", r.ns_per_tick)
+             .add("ns_per_tick_idle", r.ns_per_tick_idle));
+    if (r.in_time_wait < o_.time_wait_connections) {
+      failed_ = true;
+      std::fprintf(stderr, "timewait: only %llu connections reached TIME_WAIT\n",
+                   static_cast<unsigned long long>(r.in_time_wait));
+    }
+    rows_.push_back({"timewait", "ns/tick", human(r.ns_per_tick), "-", "", "", "",
+                     human(static_cast<double>(r.in_time_wait)) + " in TIME_WAIT; " + human(r.ns_per_tick_idle) +
+                         " ns with none"});
+    progress("timewait: done", true);
+  }
+
   void cost() {
     const std::map<std::string, std::uint64_t> base = {{"rr", 10000}, {"cps", 2000}, {"bulk1500", 8u << 20}};
     for (const auto& [name, n] : base) {
@@ -313,6 +337,7 @@ int main(int argc, char** argv) {
     } else if (a == "--list") {
       for (const Workload& w : all_workloads()) std::printf("%-10s %s\n", w.name.c_str(), w.what.c_str());
       std::printf("%-10s %s\n", "conns", "established connections within a memory budget; bytes per idle socket");
+      std::printf("%-10s %s\n", "timewait", "mtcpp's timer cost per 1 ms tick with --timewait-connections in TIME_WAIT");
       std::printf("%-10s %s\n", "cost", "mtcpp's instructions per transaction, connection and bulk byte (callgrind)");
       return 0;
     } else if (a == "--counted") {  // internal: one count-driven run, for callgrind (see cost.h)
@@ -338,6 +363,8 @@ int main(int argc, char** argv) {
       o.conns_max = number("--conns-max", value(i), 1, 100'000'000);
     } else if (a == "--conns-budget-mib") {
       o.conns_budget_mib = number("--conns-budget-mib", value(i), 1, 1u << 20);
+    } else if (a == "--timewait-connections") {
+      o.time_wait_connections = number("--timewait-connections", value(i), 1, 10'000'000);
     } else if (a == "--cost-scale") {
       char* end = nullptr;
       const char* text = value(i);

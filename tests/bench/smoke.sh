@@ -8,7 +8,7 @@ build=${1:?usage: smoke.sh BUILD_DIR}
 json=$(mktemp /tmp/mtcpp-bench-smoke.XXXXXX.json)
 trap 'rm -f "$json"' EXIT
 
-workloads=cps,cps-sc,rr,rr1,bulk1500,bulk9000,lat,lat-busy,cps-1core,rr-1core,conns,cost
+workloads=cps,cps-sc,rr,rr1,bulk1500,bulk9000,lat,lat-busy,cps-1core,rr-1core,conns,timewait,cost
 # valgrind cannot run a program built with AddressSanitizer: the sanitized build counts no
 # instructions (the Release build does).
 if grep -q '^MTCPP_SANITIZE:BOOL=ON' "$build/CMakeCache.txt" 2>/dev/null; then
@@ -17,7 +17,7 @@ if grep -q '^MTCPP_SANITIZE:BOOL=ON' "$build/CMakeCache.txt" 2>/dev/null; then
 fi
 
 "$build/bench/mtcpp-bench" --workloads "$workloads" --pairs 3 --control 1 --warmup-ms 20 --trial-ms 100 \
-  --conns-max 2000 --cost-scale 0.05 --json "$json" --commit smoke
+  --conns-max 2000 --timewait-connections 2000 --cost-scale 0.05 --json "$json" --commit smoke
 
 python3 - "$json" "$workloads" <<'PY'
 import json, sys
@@ -31,6 +31,10 @@ for w in wanted:
         for system in ("mtcpp", "linux"):
             if got.get(system, {}).get("connections", 0) <= 0:
                 problems.append(f"conns: {system} opened no connection")
+    elif w == "timewait":
+        got = [l for l in lines if l["type"] == "timewait"]
+        if not got or got[0]["connections"] != 2000 or got[0]["ns_per_tick"] <= 0:
+            problems.append(f"timewait: {got}")
     elif w == "cost":
         got = {l["workload"]: l for l in lines if l["type"] == "cost"}
         for k in ("rr", "cps", "bulk1500"):
