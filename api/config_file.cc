@@ -213,7 +213,9 @@ constexpr Key kKeys[] = {
        c.ports.assign(words.begin(), c.all_ports ? words.begin() : words.end());
      }},
     {"max_concurrency",
-     [](MtcpConfig& c, std::string_view v) { c.tcp.max_connections = integer(v, 1, kIntMax); }},
+     [](MtcpConfig& c, std::string_view v) {
+       c.tcp.max_connections = integer(v, 1, static_cast<std::int64_t>(kMaxConnections));
+     }},
     {"max_num_buffers",
      [](MtcpConfig& c, std::string_view v) { c.max_num_buffers = integer(v, 1, kIntMax); }},
     {"rcvbuf", [](MtcpConfig& c, std::string_view v) {

@@ -25,7 +25,8 @@ std::optional<std::string> StackConfig::validate() const {
   if (t.receive_buffer_max < 2048 || t.receive_buffer_max > (1u << 30))
     return "tcp.receive_buffer_max: must be 2 KiB..1 GiB";
   if (t.send_buffer_max < 2048 || t.send_buffer_max > (1u << 30)) return "tcp.send_buffer_max: must be 2 KiB..1 GiB";
-  if (t.max_connections < 1) return "tcp.max_connections: must be at least 1";
+  if (t.max_connections < 1 || t.max_connections > kMaxConnections)
+    return "tcp.max_connections: must be 1.." + std::to_string(kMaxConnections);
   if (t.max_backlog < 1) return "tcp.max_backlog: must be at least 1";
   if (t.ephemeral_port_first == 0 || t.ephemeral_port_first > t.ephemeral_port_last)
     return "tcp.ephemeral_port_first/last: need 0 < first <= last";

@@ -38,6 +38,9 @@ struct ArpConfig {
   bool gratuitous_at_start = true;
 };
 
+// The most connection blocks one stack may be configured for (2^24).
+inline constexpr std::size_t kMaxConnections = std::size_t{1} << 24;
+
 struct TcpConfig {
   std::uint32_t send_buffer = 256 * 1024;
   std::uint32_t receive_buffer = 256 * 1024;
@@ -53,7 +56,10 @@ struct TcpConfig {
   // window and leave a lost retransmission nothing behind it to reveal it. SO_SNDBUF turns it off.
   std::uint32_t send_buffer_max = 4 * 1024 * 1024;
   bool send_autotune = true;
-  std::size_t max_connections = 10000;  // connection blocks, listeners included
+  // Connection blocks, listeners and TIME_WAIT included. At the cap the oldest orphan in
+  // TIME_WAIT makes room (tcp_time_wait_reclaimed); with none, socket() fails with ENFILE and a
+  // SYN to a listener is answered with an RST (tcp_table_full_resets).
+  std::size_t max_connections = 10000;
   int max_backlog = 4096;
   std::uint16_t ephemeral_port_first = 32768;
   std::uint16_t ephemeral_port_last = 60999;

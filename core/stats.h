@@ -53,6 +53,8 @@ struct StackStats {
   std::uint64_t tcp_paws_drops = 0;
   std::uint64_t tcp_out_of_window = 0;
   std::uint64_t tcp_listen_overflows = 0;
+  std::uint64_t tcp_table_full_resets = 0;  // SYNs refused with an RST: max_connections reached
+  std::uint64_t tcp_time_wait_reclaimed = 0;  // TIME_WAIT connections ended early to make room
   std::uint64_t tcp_invalid_acks_suppressed = 0;  // ACKs not sent to unacceptable pure ACKs (rate limit)
   std::uint64_t tcp_fin_wait_2_timeouts = 0;
   std::uint64_t tcp_orphan_persist_resets = 0;    // orphans reset after facing a closed window too long
@@ -120,6 +122,8 @@ inline constexpr NamedCounter kStackCounters[] = {
     MTCPP_COUNTER(tcp_paws_drops),
     MTCPP_COUNTER(tcp_out_of_window),
     MTCPP_COUNTER(tcp_listen_overflows),
+    MTCPP_COUNTER(tcp_table_full_resets),
+    MTCPP_COUNTER(tcp_time_wait_reclaimed),
     MTCPP_COUNTER(tcp_invalid_acks_suppressed),
     MTCPP_COUNTER(tcp_fin_wait_2_timeouts),
     MTCPP_COUNTER(tcp_orphan_persist_resets),

@@ -57,6 +57,7 @@ StackConfig to_stack_config(const mtcpp_host_config& c) {
   s.tcp.window_scaling = c.window_scaling != 0;
   s.tcp.sack = c.sack != 0;
   s.tcp.timestamps = c.timestamps != 0;
+  s.tcp.max_connections = c.max_connections;
   return s;
 }
 
@@ -124,6 +125,7 @@ void mtcpp_host_config_init(mtcpp_host_config* cfg) noexcept {
   cfg->window_scaling = core.tcp.window_scaling;
   cfg->sack = core.tcp.sack;
   cfg->timestamps = core.tcp.timestamps;
+  cfg->max_connections = static_cast<std::uint32_t>(core.tcp.max_connections);
 }
 
 mtcpp_host* mtcpp_host_create(const mtcpp_host_config* cfg, char* err, size_t errlen) noexcept {

@@ -64,7 +64,7 @@ typedef struct mtcpp_host_config {
   uint32_t send_buffer;    /* bytes per socket, 2 KiB..1 GiB; 256 KiB */
   uint32_t receive_buffer; /* bytes per socket, 2 KiB..1 GiB; 256 KiB */
   int64_t rto_initial_us;  /* 1 s */
-  int64_t rto_min_us;      /* 1 s */
+  int64_t rto_min_us;      /* 200 ms */
   int64_t rto_max_us;      /* 60 s */
   int64_t delayed_ack_us;  /* 0..500 ms; 40 ms */
   int64_t time_wait_us;    /* 2 MSL; 60 s */
@@ -72,6 +72,10 @@ typedef struct mtcpp_host_config {
   int window_scaling;      /* offered in SYNs; 1 */
   int sack;                /* offered in SYNs; 1 */
   int timestamps;          /* offered in SYNs; 1 */
+  uint32_t max_connections; /* connection blocks, listeners and TIME_WAIT included, 1..16777216;
+                               10000. At the cap the oldest orphan in TIME_WAIT makes room; with
+                               none, mtcpp_host_socket gives -ENFILE and a SYN to a listener is
+                               answered with an RST (counter tcp_table_full_resets) */
 } mtcpp_host_config;
 
 /* Fills *cfg with the defaults; address and mac are left zero. NULL is ignored. */

@@ -125,7 +125,11 @@ void Tcp::listen_input(Tcb& l, const SegmentIn& seg, Instant now, std::optional<
   }
   Tcb* c = new_tcb(l.snd.capacity(), l.rcv.capacity());
   if (c == nullptr) {
-    ++stats_.tcp_listen_overflows;
+    // Every connection block is taken (TcpConfig::max_connections, TIME_WAIT included). Unlike a
+    // full backlog this does not pass in a moment: the client is told at once (ECONNREFUSED, as
+    // Linux's tcp_abort_on_overflow does) instead of retrying its SYN for a minute.
+    ++stats_.tcp_table_full_resets;
+    send_rst_for(seg, now);
     return;
   }
   c->local = {seg.dst, h.dst_port};

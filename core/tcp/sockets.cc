@@ -15,7 +15,8 @@ Tcp::Tcp(const TcpConfig& config, Ipv4Addr local_address, SegmentSink& out, Rng&
       stats_(stats),
       isn_(secret ? IsnGenerator((*secret)[0], (*secret)[1]) : IsnGenerator(rng)),
       rng_(rng.next()) {
-  flows_.reserve(config.max_connections);
+  // Room for the usual load at once; a table configured for millions grows as they come.
+  flows_.reserve(std::min<std::size_t>(config.max_connections, 1 << 16));
   next_ephemeral_ = static_cast<std::uint32_t>(rng_.next());
 }
 
@@ -37,7 +38,7 @@ Tcp::~Tcp() {
 // ---- lifecycle -------------------------------------------------------------------------------
 
 Tcb* Tcp::new_tcb(std::uint32_t send_buffer, std::uint32_t receive_buffer) {
-  if (connections_ >= config_.max_connections) return nullptr;
+  if (connections_ >= config_.max_connections && !reclaim_time_wait()) return nullptr;
   auto* t = new Tcb(send_buffer, receive_buffer, RttEstimator(config_.rto_initial, config_.rto_min, config_.rto_max));
   t->timer.owner = t;
   t->path_mtu = out_.mtu();
@@ -49,9 +50,34 @@ Tcb* Tcp::new_tcb(std::uint32_t send_buffer, std::uint32_t receive_buffer) {
   return t;
 }
 
+bool Tcp::reclaim_time_wait() {
+  Tcb* t = time_wait_oldest_;
+  while (t != nullptr && !t->orphan()) t = t->time_wait_next;  // the application may still hold one
+  if (t == nullptr) return false;
+  ++stats_.tcp_time_wait_reclaimed;
+  destroy(t);
+  return true;
+}
+
+void Tcp::time_wait_link(Tcb& t) {
+  t.time_wait_prev = time_wait_newest_;
+  t.time_wait_next = nullptr;
+  (time_wait_newest_ != nullptr ? time_wait_newest_->time_wait_next : time_wait_oldest_) = &t;
+  time_wait_newest_ = &t;
+}
+
+void Tcp::time_wait_unlink(Tcb& t) {
+  (t.time_wait_prev != nullptr ? t.time_wait_prev->time_wait_next : time_wait_oldest_) = t.time_wait_next;
+  (t.time_wait_next != nullptr ? t.time_wait_next->time_wait_prev : time_wait_newest_) = t.time_wait_prev;
+  t.time_wait_prev = t.time_wait_next = nullptr;
+}
+
 void Tcp::destroy(Tcb* t) {
   timers_.cancel(t->timer);
-  if (t->state == TcpState::time_wait) --stats_.tcp_time_wait;
+  if (t->state == TcpState::time_wait) {
+    --stats_.tcp_time_wait;
+    time_wait_unlink(*t);
+  }
   flow_remove(*t);
   if (t->state == TcpState::listen) {
     // Children were reset by close_listener; anything left is only unlinked.
@@ -80,8 +106,14 @@ void Tcp::destroy(Tcb* t) {
 }
 
 void Tcp::enter(Tcb& t, TcpState s, Instant now) {
-  if (t.state == TcpState::time_wait) --stats_.tcp_time_wait;
-  if (s == TcpState::time_wait) ++stats_.tcp_time_wait;
+  if (t.state == TcpState::time_wait && s != TcpState::time_wait) {
+    --stats_.tcp_time_wait;
+    time_wait_unlink(t);
+  }
+  if (s == TcpState::time_wait && t.state != TcpState::time_wait) {
+    ++stats_.tcp_time_wait;
+    time_wait_link(t);
+  }
   const TcpState from = t.state;
   t.state = s;
   if (observer_ != nullptr) observer_->state_changed(t, from, now);

@@ -150,6 +150,9 @@ struct Tcb {
   int keepalive_sent = 0;
   Instant close_at = kNever;      // TIME_WAIT, orphaned FIN_WAIT_2
   TimerNode timer;
+  // The stack's list of connections in TIME_WAIT, oldest first (what a full table reclaims).
+  Tcb* time_wait_prev = nullptr;
+  Tcb* time_wait_next = nullptr;
 
   // The first kHistory states it went through, 4 bits each, for tests and for the socket calls
   // that ask whether it was ever connected (traces and ladders follow SocketObserver instead).

@@ -146,6 +146,12 @@ class Tcp {
   Tcb* new_tcb() { return new_tcb(config_.send_buffer, config_.receive_buffer); }
   void destroy(Tcb* t);
   void enter(Tcb& t, TcpState s, Instant now);
+  // The table is full: the oldest orphan in TIME_WAIT makes room (TIME_WAIT guards against old
+  // duplicates, which timestamps and the ISN rule also do; a refused connection is worse). False
+  // when there is none.
+  bool reclaim_time_wait();
+  void time_wait_link(Tcb& t);
+  void time_wait_unlink(Tcb& t);
   void flow_insert(Tcb& t);
   void flow_remove(Tcb& t);
   Tcb* socket_tcb(int s) const;
@@ -291,6 +297,8 @@ class Tcp {
   std::vector<Tcb*> sockets_;        // id → TCB
   std::deque<int> free_ids_;         // FIFO of ids to reuse (mTCP's order: an id rests before reuse)
   std::size_t connections_ = 0;
+  Tcb* time_wait_oldest_ = nullptr;  // the TIME_WAIT list (Tcb::time_wait_prev/next)
+  Tcb* time_wait_newest_ = nullptr;
   std::uint32_t next_ephemeral_ = 0;  // RFC 6056's next_ephemeral counter (random start)
   std::int64_t challenge_window_ = -1;  // the second in which challenge ACKs are being counted
   std::int64_t challenge_budget_ = 0;   // what is left of that second's (random) budget

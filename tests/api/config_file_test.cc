@@ -311,7 +311,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadConf{"sndbuf = 8192\nrcvbuf = 1024\n",
                 "mtcp.conf:2: rcvbuf = 1024: must be an integer in 2048..1073741824"},
         BadConf{"max_concurrency = 0\n",
-                "mtcp.conf:1: max_concurrency = 0: must be an integer in 1.."},
+                "mtcp.conf:1: max_concurrency = 0: must be an integer in 1..16777216"},
         BadConf{"tcp_timewait = -1\n", "mtcp.conf:1: tcp_timewait = -1: must be an integer in 0.."},
         BadConf{"multiprocess = yes\n", "mtcp.conf:1: multiprocess = yes: must be 0 or 1"},
         BadConf{"onvm_serv = 70000\n",

@@ -278,6 +278,7 @@ TEST(HostApiConfig, DefaultsAreTheCoreOnes) {
   EXPECT_EQ(cfg.rto_min_us, 200'000);
   EXPECT_EQ(cfg.time_wait_us, 60'000'000);
   EXPECT_EQ(cfg.send_buffer, 256u * 1024);
+  EXPECT_EQ(cfg.max_connections, 10000u);
   mtcpp_host_config_init(nullptr);  // ignored
 }
 
@@ -296,6 +297,18 @@ TEST(HostApiConfig, BadFieldIsNamed) {
   EXPECT_EQ(create_error([](mtcpp_host_config& c) { c.rto_min_us = 0; }).rfind("tcp.rto_", 0), 0u);
   EXPECT_EQ(create_error([](mtcpp_host_config& c) { c.time_wait_us = -1; }).rfind("tcp.time_wait:", 0), 0u);
   EXPECT_EQ(create_error([](mtcpp_host_config& c) { c.delayed_ack_us = 600'000; }).rfind("tcp.delayed_ack:", 0), 0u);
+  EXPECT_EQ(create_error([](mtcpp_host_config& c) { c.max_connections = 0; }).rfind("tcp.max_connections:", 0), 0u);
+  EXPECT_EQ(create_error([](mtcpp_host_config& c) { c.max_connections = 1u << 25; }).rfind("tcp.max_connections:", 0),
+            0u);
+}
+
+TEST(HostApiConfig, MaxConnectionsCapsSockets) {
+  mtcpp_host_config cfg = config_for(kClientAddr, 1);
+  cfg.max_connections = 3;
+  mtcpp_host* h = create_or_fail(cfg);
+  for (int i = 0; i < 3; ++i) EXPECT_GE(mtcpp_host_socket(h, 0), 0);
+  EXPECT_EQ(mtcpp_host_socket(h, 0), -ENFILE);
+  mtcpp_host_destroy(h);
 }
 
 TEST(HostApiConfig, NullConfigAndMessageBuffers) {

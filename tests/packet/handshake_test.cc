@@ -115,6 +115,40 @@ TEST_F(Handshake, ListenBacklogBoundsEmbryonicConnections) {
   EXPECT_EQ(stack().stats().tcp_listen_overflows, 1u);
 }
 
+TEST_F(Handshake, AFullConnectionTableRefusesASynWithAReset) {
+  StackConfig c = default_config();
+  c.tcp.max_connections = 2;  // the listener and one child
+  configure(c);
+  listen_socket();
+  remote_.port = 41000;
+  inject(seg(S, 0));
+  expect(seg(S | A, 0, 1));
+  remote_.port = 41001;
+  inject(seg(S, 0));
+  // Refused at once, as a closed port answers (RFC 9293 §3.10.7.1): the client sees ECONNREFUSED.
+  our_iss_ = 0;
+  expect(seg(R | A, 0, 1));
+  EXPECT_EQ(stack().stats().tcp_table_full_resets, 1u);
+  EXPECT_EQ(stack().stats().tcp_listen_overflows, 0u);
+  EXPECT_EQ(stack().socket(now()), -ENFILE);
+}
+
+TEST_F(Handshake, AFullConnectionTableEndsTheOldestTimeWaitToTakeASyn) {
+  StackConfig c = default_config();
+  c.tcp.max_connections = 2;  // the listener and one connection
+  configure(c);
+  time_wait();  // L closed first: the connection rests in TIME_WAIT, its id gone
+  ASSERT_EQ(stack().stats().tcp_time_wait, 1u);
+  remote_.port = 41000;
+  inject(seg(S, 0));
+  const std::optional<Seg> reply = next_sent();
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->flags, S | A);  // taken, not refused
+  EXPECT_EQ(stack().stats().tcp_time_wait_reclaimed, 1u);
+  EXPECT_EQ(stack().stats().tcp_time_wait, 0u);
+  EXPECT_EQ(stack().stats().tcp_table_full_resets, 0u);
+}
+
 // S28: segments with no connection, and the LISTEN state.
 TEST_F(Handshake, S28_ClosedPortAnswersWithAcceptableResets) {
   local_.port = 8081;
