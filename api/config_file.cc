@@ -306,6 +306,8 @@ constexpr Key kKeys[] = {
     {"fault_reorder", [](MtcpConfig& c, std::string_view v) { c.faults.reorder = probability(v); }},
     {"fault_corrupt", [](MtcpConfig& c, std::string_view v) { c.faults.corrupt = probability(v); }},
     {"fault_seed", [](MtcpConfig& c, std::string_view v) { c.faults.seed = unsigned64(v); }},
+    {"fault_delay_ms",
+     [](MtcpConfig& c, std::string_view v) { c.link_delay = std::chrono::milliseconds(integer(v, 0, 10000)); }},
     {"arp_hold_frames",
      [](MtcpConfig& c, std::string_view v) { c.arp_hold_frames = integer(v, 1, 65536); }},
     {"tcp_data_retries",
@@ -635,6 +637,7 @@ std::string describe(const MtcpConfig& c) {
   row("fault_reorder", c.faults.reorder);
   row("fault_corrupt", c.faults.corrupt);
   row("fault_seed", c.faults.seed);
+  row("fault_delay_ms", std::chrono::duration_cast<std::chrono::milliseconds>(c.link_delay).count());
   row("tcp_data_retries", t.data_retries);
 
   out << "Routes: " << c.routes.size() << '\n';

@@ -51,6 +51,7 @@
 //   fault_drop, fault_duplicate, fault_reorder, fault_corrupt   0..1, the chance that each frame
 //                    the context sends or receives is dropped, duplicated, held back past the
 //                    next one, or has a byte inverted (testing; default 0); fault_seed seeds them
+//   fault_delay_ms   0..10000, a fixed delay added to every frame each way (testing; default 0)
 // The ranges are those StackConfig::validate enforces, so a file that parses builds a stack
 // (given an address).
 #pragma once
@@ -115,6 +116,7 @@ struct MtcpConfig {
   std::string pcap;  // empty: no capture
   std::size_t arp_hold_frames = ArpConfig{}.max_pending;
   FaultChances faults;  // all zero: no fault injector
+  Duration link_delay{};  // fault_delay_ms: zero, no delay line
   std::vector<std::string> dpdk_args;  // EAL arguments, as written (lines add up)
   bool dpdk_checksum_offload = true;
   // As written by parse_mtcp_conf (empty: not given); after load_mtcp_conf, the file actually

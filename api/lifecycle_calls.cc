@@ -67,6 +67,7 @@ bool runtime_config_from(const MtcpConfig& m, RuntimeConfig* out, std::string* e
   r.ports = m.ports;
   r.stat_print = m.stat_print;
   r.faults = m.faults;
+  r.link_delay = m.link_delay;
   r.num_cores = m.num_cores.value_or(1);
   r.max_concurrency = static_cast<int>(m.tcp.max_connections);
   r.max_num_buffers = static_cast<int>(m.max_num_buffers);

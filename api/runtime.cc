@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "backends/host/host_io.h"
+#include "backends/wrappers/delay_line.h"
 #include "backends/wrappers/pcap_writer.h"
 
 namespace mtcpp::api {
@@ -32,6 +33,19 @@ class OwningIo final : public PacketIo {
   std::unique_ptr<PacketIo> device_;
   std::unique_ptr<PacketIo> wrapper_;
 };
+
+// What context `cpu`'s interface is opened with (io = pcap): each context a host of its own.
+PcapLiveConfig live_config(const RuntimeConfig& config, int cpu) {
+  PcapLiveConfig live;
+  live.interface = config.ports[static_cast<std::size_t>(cpu)];
+  live.mac = config.mac;
+  live.mac.octets[5] = static_cast<std::uint8_t>(live.mac.octets[5] + cpu);
+  live.address = config.stack.address;
+  live.address.value += static_cast<std::uint32_t>(cpu);
+  live.mtu = config.stack.mtu.value_or(1500);
+  live.buffers = static_cast<std::size_t>(config.max_num_buffers);
+  return live;
+}
 }  // namespace
 
 Runtime* runtime() { return g_runtime.get(); }
@@ -63,15 +77,7 @@ int init_runtime(const RuntimeConfig& config, std::string* error) {
       return -EINVAL;
     }
     for (int cpu = 0; cpu < config.num_cores; ++cpu) {
-      PcapLiveConfig live;
-      live.interface = config.ports[static_cast<std::size_t>(cpu)];
-      live.mac = config.mac;
-      live.mac.octets[5] = static_cast<std::uint8_t>(live.mac.octets[5] + cpu);
-      live.address = config.stack.address;
-      live.address.value += static_cast<std::uint32_t>(cpu);
-      live.mtu = config.stack.mtu.value_or(1500);
-      live.buffers = static_cast<std::size_t>(config.max_num_buffers);
-      auto opened = PcapLiveIo::open(live);
+      auto opened = PcapLiveIo::open(live_config(config, cpu));
       if (auto* why = std::get_if<std::string>(&opened)) {
         if (error) *error = *why;
         return -ENODEV;
@@ -154,8 +160,13 @@ Context* Runtime::create_context(int cpu) {
   } else if (config_.io == IoKind::pcap) {
     io = std::move(live_devices_.at(static_cast<std::size_t>(cpu)));
     if (!io) {  // a context destroyed and created again: its interface was closed with it
-      errno = EEXIST;
-      return nullptr;
+      auto opened = PcapLiveIo::open(live_config(config_, cpu));
+      if (auto* why = std::get_if<std::string>(&opened)) {
+        std::fprintf(stderr, "mtcp_create_context(%d): %s\n", cpu, why->c_str());
+        errno = ENODEV;
+        return nullptr;
+      }
+      io = std::move(std::get<std::unique_ptr<PcapLiveIo>>(opened));
     }
   } else if (config_.io == IoKind::dpdk) {
     io = dpdk_port_->take_queue(cpu);  // free again once an earlier context on it is destroyed
@@ -173,6 +184,11 @@ Context* Runtime::create_context(int cpu) {
   auto* host = dynamic_cast<HostIo*>(io.get());
   auto* live = dynamic_cast<PcapLiveIo*>(io.get());
   auto* queue = dynamic_cast<DpdkQueueIo*>(io.get());
+  // The delay line nearest the device, so what the injector reorders is the delayed stream.
+  if (config_.link_delay > Duration::zero()) {
+    auto delay = std::make_unique<DelayLine>(*io, config_.link_delay);
+    io = std::make_unique<OwningIo>(std::move(io), std::move(delay));
+  }
   const FaultChances& f = config_.faults;
   if (f.drop > 0 || f.duplicate > 0 || f.reorder > 0 || f.corrupt > 0) {
     FaultChances per_context = f;

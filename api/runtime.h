@@ -40,6 +40,7 @@ struct RuntimeConfig {
   std::vector<std::string> stat_print;  // ports whose statistics the applications print
   DpdkConfig dpdk;               // IoKind::dpdk: port, EAL arguments (queues and MTU are set here)
   FaultChances faults;           // any chance above zero: each context's device is wrapped
+  Duration link_delay{};         // above zero: each context's device is wrapped by a DelayLine
   StackConfig stack;             // context 0's; context i adds i to the address, MAC and seed
   // IoKind::external: the device of context `cpu` (nullptr refuses the context with EINVAL).
   std::function<std::unique_ptr<PacketIo>(int cpu)> make_io;

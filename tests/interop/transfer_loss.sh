@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Bulk transfers between mtcpp (io = pcap on a veth) and the Linux kernel's TCP with frames lost,
-# reordered and duplicated in both directions by mtcpp's fault injector (fault_* keys; this
-# kernel has no netem): 50 MiB each way at 1 % loss and at 5 %. Every byte is checked against the
+# reordered and duplicated in both directions by mtcpp's fault injector, and delayed 1 ms each way
+# by its delay line (fault_* keys; this kernel has no netem): 50 MiB each way at 1 % loss and 5 %. Every byte is checked against the
 # stream pattern on the receiving side; the time each took and mtcpp's counters are printed.
 # Usage: transfer_loss.sh BUILD_DIR      (as root; exits 77, "skipped", otherwise)
 set -euo pipefail
@@ -22,7 +22,7 @@ transfer() {
   reorder=$(python3 -c "print($drop / 2)")
   port=$((port + 1))
   mtcpp_conf "$work/mtcp.conf" "fault_drop=$drop" "fault_duplicate=$dup" "fault_reorder=$reorder" \
-    "fault_seed=$port"
+    "fault_seed=$port" "fault_delay_ms=1"
   local m k start
   if [[ $dir == to-kernel ]]; then m="write:$bytes close"; k="drain close"; else m="drain close"; k="write:$bytes close"; fi
   # shellcheck disable=SC2086
