@@ -282,6 +282,7 @@ constexpr Key kKeys[] = {
      [](MtcpConfig& c, std::string_view v) { c.tcp.keepalive_idle = seconds(v, 1, kIntMax); }},
     {"tcp_nagle", [](MtcpConfig& c, std::string_view v) { c.tcp.nagle = flag(v); }},
     {"tcp_sack", [](MtcpConfig& c, std::string_view v) { c.tcp.sack = flag(v); }},
+    {"tcp_syn_cookies", [](MtcpConfig& c, std::string_view v) { c.tcp.syn_cookies = flag(v); }},
     {"tcp_congestion", [](MtcpConfig& c, std::string_view v) {
        c.tcp.congestion = *congestion_algorithm(one_of(v, {"cubic", "newreno", "reno"}));
      }},
@@ -623,6 +624,7 @@ std::string describe(const MtcpConfig& c) {
   row("tcp_keepalive_idle_s", as_s(t.keepalive_idle));
   row("tcp_nagle", t.nagle ? 1 : 0);
   row("tcp_sack", t.sack ? 1 : 0);
+  row("tcp_syn_cookies", t.syn_cookies ? 1 : 0);
   row("tcp_timestamps", t.timestamps ? 1 : 0);
   row("tcp_window_scaling", t.window_scaling ? 1 : 0);
   row("tcp_initial_window", t.initial_window_segments);

@@ -40,7 +40,7 @@
 //                    mtcp.conf's directory, so the result does not depend on the working directory)
 //   tcp_rto_min_ms, tcp_rto_initial_ms, tcp_rto_max_ms     1.., with min <= initial <= max
 //   tcp_delayed_ack_ms 0..500    tcp_fin_wait_2_timeout_s 1..    tcp_keepalive_idle_s 1..
-//   tcp_nagle, tcp_sack, tcp_timestamps, tcp_window_scaling     0 | 1
+//   tcp_nagle, tcp_sack, tcp_timestamps, tcp_window_scaling, tcp_syn_cookies     0 | 1
 //   tcp_initial_window segments, 1..    tcp_synack_retries, tcp_data_retries  0..
 //   tcp_syn_timeout_s 1.. (connect gives up; default 180)    tcp_orphan_persist_timeout_s 1..
 //   arp_hold_frames  1..65536, frames held per neighbour being resolved (default 64)

@@ -61,6 +61,9 @@ struct TcpConfig {
   // SYN to a listener is answered with an RST (tcp_table_full_resets).
   std::size_t max_connections = 10000;
   int max_backlog = 4096;
+  // A listener keeps as many half-open connections as its backlog; past that it answers with
+  // SYN cookies (RFC 4987 §3.6), or, with this off, drops the SYN (tcp_syn_queue_overflows).
+  bool syn_cookies = true;
   std::uint16_t ephemeral_port_first = 32768;
   std::uint16_t ephemeral_port_last = 60999;
 

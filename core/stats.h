@@ -54,6 +54,10 @@ struct StackStats {
   std::uint64_t tcp_out_of_window = 0;
   std::uint64_t tcp_listen_overflows = 0;
   std::uint64_t tcp_table_full_resets = 0;  // SYNs refused with an RST: max_connections reached
+  std::uint64_t tcp_syn_queue_overflows = 0;   // SYNs dropped: SYN queue full, cookies off
+  std::uint64_t tcp_syncookies_sent = 0;
+  std::uint64_t tcp_syncookies_validated = 0;  // ACKs that brought a good cookie back
+  std::uint64_t tcp_syncookies_rejected = 0;   // ACKs to a listener sending cookies, with a bad one
   std::uint64_t tcp_time_wait_reclaimed = 0;  // TIME_WAIT connections ended early to make room
   std::uint64_t tcp_invalid_acks_suppressed = 0;  // ACKs not sent to unacceptable pure ACKs (rate limit)
   std::uint64_t tcp_fin_wait_2_timeouts = 0;
@@ -123,6 +127,10 @@ inline constexpr NamedCounter kStackCounters[] = {
     MTCPP_COUNTER(tcp_out_of_window),
     MTCPP_COUNTER(tcp_listen_overflows),
     MTCPP_COUNTER(tcp_table_full_resets),
+    MTCPP_COUNTER(tcp_syn_queue_overflows),
+    MTCPP_COUNTER(tcp_syncookies_sent),
+    MTCPP_COUNTER(tcp_syncookies_validated),
+    MTCPP_COUNTER(tcp_syncookies_rejected),
     MTCPP_COUNTER(tcp_time_wait_reclaimed),
     MTCPP_COUNTER(tcp_invalid_acks_suppressed),
     MTCPP_COUNTER(tcp_fin_wait_2_timeouts),

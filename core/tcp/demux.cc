@@ -2,6 +2,7 @@
 // (RFC 9293 §3.10.7.1 and §3.10.7.2), and option negotiation for a new connection.
 #include <algorithm>
 
+#include "core/tcp/syn_cookie.h"
 #include "core/tcp/tcp.h"
 
 namespace mtcpp {
@@ -113,37 +114,32 @@ void Tcp::handshake_complete(Tcb& t) {
 void Tcp::listen_input(Tcb& l, const SegmentIn& seg, Instant now, std::optional<SeqNum> old_snd_max) {
   const TcpHeader& h = seg.h;
   if (h.has(tcp_flag::rst)) return;                    // first: ignore an RST
-  if (h.has(tcp_flag::ack)) {                           // second: any ACK is bad
+  if (h.has(tcp_flag::ack)) {                           // second: any ACK is bad...
+    // ...unless it returns a SYN cookie this listener sent in the last two periods.
+    if (!h.has(tcp_flag::syn) && l.cookies_sent_at != kNever &&
+        cookie_period(now) - cookie_period(l.cookies_sent_at) <= 1) {
+      if (accept_cookie(l, seg, now)) return;
+      ++stats_.tcp_syncookies_rejected;
+    }
     send_rst_for(seg, now);
     return;
   }
   if (!h.has(tcp_flag::syn)) return;                    // fourth: other text or control
-  // third: a SYN. The backlog bounds embryonic and unaccepted children together.
-  if (l.queued >= l.backlog) {
+  // third: a SYN. Connections waiting for accept() are bounded by the backlog; past it a SYN is
+  // dropped (the client retries once the application has caught up).
+  if (l.queued - l.syn_queued >= l.backlog) {
     ++stats_.tcp_listen_overflows;
     return;
   }
-  Tcb* c = new_tcb(l.snd.capacity(), l.rcv.capacity());
-  if (c == nullptr) {
-    // Every connection block is taken (TcpConfig::max_connections, TIME_WAIT included). Unlike a
-    // full backlog this does not pass in a moment: the client is told at once (ECONNREFUSED, as
-    // Linux's tcp_abort_on_overflow does) instead of retrying its SYN for a minute.
-    ++stats_.tcp_table_full_resets;
-    send_rst_for(seg, now);
+  // Half-open connections have a queue of their own, as large; past it, SYN cookies (RFC 4987
+  // §3.6) keep the listener answering without keeping anything.
+  if (l.syn_queued >= l.backlog) {
+    if (config_.syn_cookies) send_cookie_syn_ack(l, seg, now);
+    else ++stats_.tcp_syn_queue_overflows;
     return;
   }
-  c->local = {seg.dst, h.dst_port};
-  c->remote = {seg.src, h.src_port};
-  c->bound = true;
-  c->listener = &l;
-  c->cc_algorithm = l.cc_algorithm;  // as Linux: the listener's TCP_CONGESTION
-  c->rcvbuf_locked = l.rcvbuf_locked;  // and its SO_RCVBUF, SO_SNDBUF
-  c->sndbuf_locked = l.sndbuf_locked;
-  c->passive_open = true;
-  c->nodelay = l.nodelay;
-  c->keepalive = l.keepalive;
-  c->user_mss = l.user_mss;
-  c->linger_abort = l.linger_abort;
+  Tcb* c = new_child(l, seg, now);
+  if (c == nullptr) return;
   c->irs = SeqNum{h.seq};
   c->rcv_nxt = c->irs + 1;
   c->rcv_adv = c->rcv_nxt;
@@ -158,13 +154,43 @@ void Tcp::listen_input(Tcb& l, const SegmentIn& seg, Instant now, std::optional<
   c->rcv_wscale = offered_window_shift(*c);  // fixed here: the SYN-ACK carries it (RFC 7323 §2.2)
   negotiate_options(*c, h.options);
   c->max_snd_wnd = c->snd_wnd;
-  (l.accept_tail != nullptr ? l.accept_tail->queue_next : l.accept_head) = c;
-  l.accept_tail = c;
-  ++l.queued;
-  enter(*c, TcpState::syn_received, now);
-  flow_insert(*c);
-  ++stats_.tcp_passive_opens;
+  queue_child(l, *c, now);
   send_syn(*c, now);
+}
+
+Tcb* Tcp::new_child(Tcb& l, const SegmentIn& seg, Instant now) {
+  Tcb* c = new_tcb(l.snd.capacity(), l.rcv.capacity());
+  if (c == nullptr) {
+    // Every connection block is taken (TcpConfig::max_connections, TIME_WAIT included). Unlike a
+    // full backlog this does not pass in a moment: the client is told at once (ECONNREFUSED, as
+    // Linux's tcp_abort_on_overflow does) instead of retrying its SYN for a minute.
+    ++stats_.tcp_table_full_resets;
+    send_rst_for(seg, now);
+    return nullptr;
+  }
+  c->local = {seg.dst, seg.h.dst_port};
+  c->remote = {seg.src, seg.h.src_port};
+  c->bound = true;
+  c->listener = &l;
+  c->cc_algorithm = l.cc_algorithm;  // as Linux: the listener's TCP_CONGESTION
+  c->rcvbuf_locked = l.rcvbuf_locked;  // and its SO_RCVBUF, SO_SNDBUF
+  c->sndbuf_locked = l.sndbuf_locked;
+  c->passive_open = true;
+  c->nodelay = l.nodelay;
+  c->keepalive = l.keepalive;
+  c->user_mss = l.user_mss;
+  c->linger_abort = l.linger_abort;
+  return c;
+}
+
+void Tcp::queue_child(Tcb& l, Tcb& c, Instant now) {
+  (l.accept_tail != nullptr ? l.accept_tail->queue_next : l.accept_head) = &c;
+  l.accept_tail = &c;
+  ++l.queued;
+  ++l.syn_queued;  // until it leaves SYN_RECEIVED (enter, destroy)
+  enter(c, TcpState::syn_received, now);
+  flow_insert(c);
+  ++stats_.tcp_passive_opens;
 }
 
 }  // namespace mtcpp

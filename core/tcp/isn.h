@@ -19,6 +19,8 @@ class IsnGenerator {
   SeqNum isn(Endpoint local, Endpoint remote, Instant now) const;
   // The same keyed hash, for other per-connection secrets (timestamp offsets).
   std::uint64_t hash(Endpoint local, Endpoint remote) const;
+  // Keyed over the tuple and one more word (SYN cookies: the time counter and the peer's ISN).
+  std::uint64_t hash(Endpoint local, Endpoint remote, std::uint64_t extra) const;
 
  private:
   std::uint64_t k0_, k1_;

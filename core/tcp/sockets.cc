@@ -96,6 +96,7 @@ void Tcp::destroy(Tcb* t) {
       *link = t->queue_next;
       if (l->accept_tail == t) l->accept_tail = prev;
       --l->queued;
+      if (t->state == TcpState::syn_received) --l->syn_queued;
     }
   }
   if (t->socket >= 0) free_socket(t->socket);
@@ -115,6 +116,7 @@ void Tcp::enter(Tcb& t, TcpState s, Instant now) {
     time_wait_link(t);
   }
   const TcpState from = t.state;
+  if (from == TcpState::syn_received && s != from && t.listener != nullptr) --t.listener->syn_queued;
   t.state = s;
   if (observer_ != nullptr) observer_->state_changed(t, from, now);
   t.record(s);

@@ -39,6 +39,8 @@ struct Tcb {
   Tcb* accept_tail = nullptr;
   int backlog = 0;
   int queued = 0;              // children of a listener, embryonic ones included
+  int syn_queued = 0;          // of which in SYN_RECEIVED (the SYN queue)
+  Instant cookies_sent_at = kNever;  // a listener's last SYN cookie: only then are ACKs checked
   bool passive_open = false;   // reached SYN_RCVD from LISTEN (RFC 9293 §3.10.7.4, RST check)
 
   // Send sequence space.

@@ -2,6 +2,7 @@
 // timers. Each concern has its own file:
 //   sockets.cc  the socket calls (socket, bind, listen, accept, connect, send, recv, close ...)
 //   demux.cc    segment → connection lookup; CLOSED and LISTEN states (RFC 9293 §3.10.7.1-2)
+//   syn_cookies.cc  a listener's answer when its SYN queue is full (RFC 4987 §3.6)
 //   input.cc    SYN-SENT and the synchronized states (§3.10.7.3-4)
 //   output.cc   building segments from the send buffer, ACK and window policy (§3.8.6, §3.10.4)
 //   recovery.cc the sender's side of an ACK: SACK scoreboard, RACK-TLP, PRR, NewReno
@@ -172,6 +173,15 @@ class Tcp {
   // old_snd_max: the SND.MAX of a TIME_WAIT incarnation the SYN reopens.
   void listen_input(Tcb& l, const SegmentIn& seg, Instant now, std::optional<SeqNum> old_snd_max = {});
   bool time_wait_reopen(Tcb& t, const SegmentIn& seg) const;
+  // A child of listener l for seg's tuple, with the listener's options; nullptr (and an RST) when
+  // the connection table is full.
+  Tcb* new_child(Tcb& l, const SegmentIn& seg, Instant now);
+  // c enters SYN_RECEIVED on l's queue and in the flow table.
+  void queue_child(Tcb& l, Tcb& c, Instant now);
+  // SYN cookies (syn_cookies.cc). accept_cookie: true when seg returned a good cookie (the
+  // connection then exists, or the accept queue was full and the ACK was dropped).
+  void send_cookie_syn_ack(Tcb& l, const SegmentIn& seg, Instant now);
+  bool accept_cookie(Tcb& l, const SegmentIn& seg, Instant now);
   void negotiate_options(Tcb& t, const TcpOptions& peer);
   // SND.MSS from the peer's MSS, the path MTU, TCP_MAXSEG and the options agreed.
   static std::uint32_t send_mss(const Tcb& t);

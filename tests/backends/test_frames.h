@@ -21,16 +21,17 @@ inline constexpr MacAddr kMacC{{0x02, 0, 0, 0, 0, 0x0c}};
 inline constexpr Ipv4Addr kIpA = Ipv4Addr::of(10, 0, 0, 1);
 inline constexpr Ipv4Addr kIpB = Ipv4Addr::of(10, 0, 0, 2);
 
-// An Ethernet/IPv4/TCP frame from 10.0.0.1:40000 to 10.0.0.2:80 with `payload` bytes of data,
-// the sequence number identifying the frame in tests.
-inline Frame tcp_frame(MacAddr src, MacAddr dst, std::uint8_t flags, std::uint32_t seq,
-                       std::size_t payload = 0) {
+// An Ethernet/IPv4/TCP frame from `from` to `to` with `payload` bytes of data, the sequence number
+// identifying the frame in tests.
+inline Frame tcp_frame_between(MacAddr src, MacAddr dst, Endpoint from, Endpoint to, std::uint8_t flags,
+                               std::uint32_t seq, std::size_t payload = 0, const TcpOptions& options = {}) {
   TcpHeader tcp;
-  tcp.src_port = 40000;
-  tcp.dst_port = 80;
+  tcp.src_port = from.port;
+  tcp.dst_port = to.port;
   tcp.seq = seq;
   tcp.flags = flags;
   tcp.window = 65535;
+  tcp.options = options;
   Frame data(payload);
   for (std::size_t i = 0; i < payload; ++i) data[i] = static_cast<std::uint8_t>(seq + i);
 
@@ -39,18 +40,23 @@ inline Frame tcp_frame(MacAddr src, MacAddr dst, std::uint8_t flags, std::uint32
   const std::size_t ip_at = EthernetHeader::kSize;
   const std::size_t tcp_at = ip_at + Ipv4Header::kMinSize;
   // The TCP header length is known only after emit, so emit into place, then move the data in.
-  const std::size_t tcp_len = tcp.emit(bytes.subspan(tcp_at), kIpA, kIpB, data, true);
+  const std::size_t tcp_len = tcp.emit(bytes.subspan(tcp_at), from.addr, to.addr, data, true);
   std::copy(data.begin(), data.end(), frame.begin() + static_cast<std::ptrdiff_t>(tcp_at + tcp_len));
   frame.resize(tcp_at + tcp_len + payload);
 
   Ipv4Header ip;
   ip.total_length = static_cast<std::uint16_t>(Ipv4Header::kMinSize + tcp_len + payload);
   ip.protocol = static_cast<std::uint8_t>(IpProto::tcp);
-  ip.src = kIpA;
-  ip.dst = kIpB;
+  ip.src = from.addr;
+  ip.dst = to.addr;
   ip.emit(MutableBytes(frame).subspan(ip_at));
   EthernetHeader{dst, src, static_cast<std::uint16_t>(EtherType::ipv4)}.emit(frame);
   return frame;
+}
+
+// From 10.0.0.1:40000 to 10.0.0.2:80.
+inline Frame tcp_frame(MacAddr src, MacAddr dst, std::uint8_t flags, std::uint32_t seq, std::size_t payload = 0) {
+  return tcp_frame_between(src, dst, {kIpA, 40000}, {kIpB, 80}, flags, seq, payload);
 }
 
 inline Frame arp_request(MacAddr src) {

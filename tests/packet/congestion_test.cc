@@ -167,7 +167,9 @@ class SendAutotune : public PacketTest {
     c.tcp.send_buffer_max = 65536;
     configure(c);
     const int fd = established();
-    if (lock) EXPECT_EQ(stack().set_option(fd, SocketOption::send_buffer, 8192, now()), 0);
+    if (lock) {
+      EXPECT_EQ(stack().set_option(fd, SocketOption::send_buffer, 8192, now()), 0);
+    }
     return fd;
   }
   // Writes what fits, then acknowledges everything sent, `rounds` times.

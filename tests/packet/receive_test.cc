@@ -236,7 +236,9 @@ TEST_F(Autotune, TheBufferGrowsWithWhatTheApplicationReadsPerRoundTrip) {
 TEST_F(Autotune, SoRcvbufOrTheKnobKeepsTheBufferAsItIs) {
   for (bool knob : {true, false}) {
     const int fd = small_buffer_connection(knob);
-    if (knob) ASSERT_EQ(stack().set_option(fd, SocketOption::receive_buffer, 8192, now()), 0);
+    if (knob) {
+      ASSERT_EQ(stack().set_option(fd, SocketOption::receive_buffer, 8192, now()), 0);
+    }
     std::uint32_t seq = 1;
     for (int i = 0; i < 4; ++i) round_trip(fd, seq);
     EXPECT_EQ(stack().tcp().tcb(fd)->rcv.capacity(), 8192u);
