@@ -24,6 +24,15 @@ class Cubic final : public NewReno {
     NewReno::limit_cwnd(bytes);
     epoch_started_ = false;
   }
+  // The curve's windows are in segments: they keep their size in bytes, and the epoch restarts.
+  void set_mss(std::uint32_t mss) override {
+    const double scale = static_cast<double>(mss_) / mss;
+    w_max_ *= scale;
+    w_max_before_ *= scale;
+    w_est_ *= scale;
+    epoch_started_ = false;
+    NewReno::set_mss(mss);
+  }
 
   // §4.2's W_cubic(t), in segments, t seconds into the current epoch (for tests).
   double w_cubic(double t) const { return kC * (t - k_) * (t - k_) * (t - k_) + w_max_; }

@@ -132,8 +132,10 @@ void Tcp::listen_input(Tcb& l, const SegmentIn& seg, Instant now, std::optional<
     return;
   }
   // Half-open connections have a queue of their own, as large; past it, SYN cookies (RFC 4987
-  // §3.6) keep the listener answering without keeping anything.
-  if (l.syn_queued >= l.backlog) {
+  // §3.6) keep the listener answering without keeping anything. Not for a SYN that reopens a
+  // TIME_WAIT connection (as Linux): its ISS must lie above the old one's, which a cookie cannot
+  // promise, and the old connection is already gone.
+  if (l.syn_queued >= l.backlog && !old_snd_max) {
     if (config_.syn_cookies) send_cookie_syn_ack(l, seg, now);
     else ++stats_.tcp_syn_queue_overflows;
     return;

@@ -433,6 +433,12 @@ void Tcp::path_mtu_reduced(Endpoint local, Endpoint remote, SeqNum quoted, std::
   t.snd_mss = static_cast<std::uint16_t>(mss);
   if (t.cc) t.cc->set_mss(mss);
   ++stats_.tcp_pmtu_reductions;
+  // A fast recovery under way ends with its reduction in place (before SND.NXT moves back, while
+  // FlightSize is still what is in flight); what follows is a resend.
+  if (t.in_recovery && t.cc) {
+    if (t.sack_recovery()) t.cc->on_recovery_end();
+    else t.cc->on_exit_recovery(t.flight_size());
+  }
   // The segments in flight that no longer fit were dropped at the small link: they go again now,
   // cut to the new size. Not a congestion signal: the window stays (as Linux's
   // tcp_simple_retransmit), and fast recovery waits until they are acknowledged (`resending`).
@@ -441,11 +447,6 @@ void Tcp::path_mtu_reduced(Endpoint local, Endpoint remote, SeqNum quoted, std::
       if (t.scoreboard[i].len() > t.snd_mss) t.scoreboard.mark_lost(i);
   } else {
     t.snd_nxt = t.snd_una;
-  }
-  // A fast recovery under way ends with its reduction in place; what follows is a resend.
-  if (t.in_recovery && t.cc) {
-    if (t.sack_recovery()) t.cc->on_recovery_end();
-    else t.cc->on_exit_recovery(t.flight_size());
   }
   enter_resending(t);
   output(t, now);

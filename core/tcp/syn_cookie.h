@@ -27,7 +27,7 @@ struct CookieOptions {
 // The counter of 64-second periods at `now`.
 constexpr std::uint64_t cookie_period(Instant now) { return static_cast<std::uint64_t>(to_us(now) / kCookiePeriodUs); }
 
-// The index of the largest table MSS not above the peer's (the first when all are).
+// The index of the largest table MSS not above the peer's (a peer below the first gets no cookie).
 constexpr std::uint32_t cookie_mss_index(std::uint16_t peer_mss) {
   std::uint32_t best = 0;
   for (std::uint32_t i = 0; i < kCookieMss.size(); ++i)

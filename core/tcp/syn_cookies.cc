@@ -19,6 +19,11 @@ void Tcp::send_cookie_syn_ack(Tcb& l, const SegmentIn& seg, Instant now) {
   const TcpHeader& syn = seg.h;
   const Endpoint local{seg.dst, syn.dst_port};
   const Endpoint remote{seg.src, syn.src_port};
+  // An MSS below the table's smallest cannot be kept: such a SYN is dropped as without cookies.
+  if (syn.options.mss.value_or(536) < kCookieMss[0]) {
+    ++stats_.tcp_syn_queue_overflows;
+    return;
+  }
   const std::uint32_t mss_index = cookie_mss_index(syn.options.mss.value_or(536));
   const SeqNum iss = make_cookie(cookie_period(now), mss_index, cookie_hash(isn_, local, remote, SeqNum{syn.seq}));
   TcpHeader h;
@@ -69,7 +74,7 @@ bool Tcp::accept_cookie(Tcb& l, const SegmentIn& seg, Instant now) {
   // window scale and SACK our TSval kept (echoed in TSecr).
   TcpOptions syn;
   syn.mss = *mss;
-  if (config_.timestamps && h.options.timestamps && h.options.timestamps->tsecr != 0) {
+  if (config_.timestamps && h.options.timestamps) {
     const CookieOptions kept = cookie_options(h.options.timestamps->tsecr);
     syn.window_scale = kept.window_scale;
     syn.sack_permitted = kept.sack;
@@ -92,8 +97,11 @@ bool Tcp::accept_cookie(Tcb& l, const SegmentIn& seg, Instant now) {
   c->snd_wl2 = iss;
   queue_child(l, *c, now);
   // From here the ACK is an ordinary SYN-RECEIVED arrival: it completes the handshake and brings
-  // whatever data and FIN it carries.
-  synchronized_input(*c, seg, now);
+  // whatever data and FIN it carries. Its TSecr echoes the cookie's TSval, up to 63 ms behind the
+  // clock: no RTT sample from it.
+  TcpHeader ack = h;
+  if (ack.options.timestamps) ack.options.timestamps->tsecr = 0;
+  synchronized_input(*c, SegmentIn{seg.src, seg.dst, ack, seg.payload}, now);
   return true;
 }
 

@@ -70,6 +70,15 @@ TEST_F(CubicTest, FastConvergenceLowersWmaxWhenLossComesBelowTheLastOne) {
   EXPECT_EQ(cc.cwnd(), 63 * kMss);
 }
 
+TEST_F(CubicTest, ASmallerMssKeepsWmaxInBytes) {
+  cc.adopt(100 * kMss, 50 * kMss);
+  loss();
+  ASSERT_DOUBLE_EQ(cc.w_max(), 100);
+  cc.set_mss(kMss / 2);  // a path MTU drop: the same bytes are twice the segments
+  EXPECT_DOUBLE_EQ(cc.w_max(), 200);
+  EXPECT_EQ(cc.cwnd(), 70 * kMss);  // the window in bytes stays
+}
+
 TEST_F(CubicTest, OnAShortPathTheRenoFriendlyWindowLeads) {
   // 1 ms round trips: the cubic curve hardly moves in 40 of them, Reno's estimate grows by
   // α = 3 (1 - β) / (1 + β) segments per round trip (§4.3), and the window follows it.
