@@ -101,6 +101,10 @@ struct TcpConfig {
   Duration fin_wait_2_timeout = 60s;  // orphaned connections only
   Duration orphan_persist_timeout = 60s;  // an orphan facing a closed window is reset after this
   Duration time_wait = 60s;           // 2·MSL
+  // A socket buffer emptied (everything read, or acknowledged) keeps its memory this long, so a
+  // transfer does not free and regrow it between reads and writes; then an idle connection holds
+  // none.
+  Duration buffer_release_delay = 200ms;
   // RFC 5961 §7: at most one challenge ACK per connection per challenge_ack_interval, and per
   // second across the stack a budget drawn at random from [limit/2, limit/2 + limit) (Linux's
   // answer to CVE-2016-5696).

@@ -105,7 +105,6 @@ std::uint32_t ReceiveBuffer::read(MutableBytes out, bool peek) {
   if (!peek) {
     head_ = (head_ + n) % storage_;
     readable_ -= n;
-    release_if_empty();
   }
   return n;
 }

@@ -5,8 +5,9 @@
 //
 // Memory is taken as data arrives, not when the connection opens: `capacity` is the limit the
 // window is computed from (SO_RCVBUF, autotuning), while the ring grows in powers of two (from
-// kMinStorage) as far as the bytes held reach, and is given back once the application has read
-// everything and no out-of-order data waits, so an idle connection holds no buffer at all.
+// kMinStorage) as far as the bytes held reach, and is given back by release_if_empty once the
+// application has read everything and no out-of-order data waits (the TCP layer waits for the
+// connection to idle first, so a transfer does not free and regrow it between reads).
 #pragma once
 #include <array>
 #include <cstdint>
@@ -51,6 +52,10 @@ class ReceiveBuffer {
   std::uint32_t read(MutableBytes out, bool peek);
   // Drops all readable bytes (SHUT_RD, abort).
   void discard_readable();
+  // Nothing readable and nothing out of order: the memory goes.
+  void release_if_empty() {
+    if (readable_ == 0 && range_count_ == 0) move_to(0);
+  }
 
   // Out-of-order ranges, most recently changed first (RFC 2018 §4: the first SACK block holds the
   // latest segment, the others repeat the most recently reported blocks).
@@ -66,11 +71,6 @@ class ReceiveBuffer {
   std::uint32_t held() const { return readable_ + (range_count_ > 0 ? ooo_->ranges[range_count_ - 1].end : 0); }
   // A ring of exactly `bytes` (>= held()) holding the data from its start; 0 frees it.
   void move_to(std::uint32_t bytes);
-  // Nothing readable and nothing out of order: the memory goes.
-  void release_if_empty() {
-    if (readable_ == 0 && range_count_ == 0) move_to(0);
-  }
-
   std::unique_ptr<std::uint8_t[]> buf_;
   std::uint32_t storage_ = 0;  // bytes at buf_
   std::uint32_t capacity_;

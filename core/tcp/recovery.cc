@@ -69,6 +69,7 @@ std::uint32_t Tcp::new_data_acked(Tcb& t, const SegmentIn& seg, Instant now, std
   if (ack > t.snd_buf_seq) {
     acked = std::min(static_cast<std::uint32_t>(ack - t.snd_buf_seq), t.snd.size());
     t.snd.consume(acked);
+    if (t.snd.size() == 0) buffer_emptied(t, now);
     t.snd_buf_seq += acked;
   }
   delivered = acked;

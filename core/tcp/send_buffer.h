@@ -4,8 +4,9 @@
 // no offset or length can reach past the data into stale or uninitialised memory.
 //
 // Memory is taken as data queues, not when the connection opens: `capacity` is a limit (SO_SNDBUF),
-// the ring itself grows in powers of two from kMinStorage as writes need it, and is given back
-// when every byte has been acknowledged, so an idle connection holds no buffer at all.
+// the ring itself grows in powers of two from kMinStorage as writes need it, and is given back by
+// release_if_empty once every byte has been acknowledged (the TCP layer waits for the connection
+// to idle first, so a transfer does not free and regrow it between writes).
 #pragma once
 #include <algorithm>
 #include <bit>
@@ -57,12 +58,16 @@ class SendBuffer {
     return len;
   }
 
-  // Drops n acknowledged bytes from the front; the memory goes when nothing is left.
+  // Drops n acknowledged bytes from the front.
   void consume(std::uint32_t n) {
     n = std::min(n, size_);
     if (n == 0) return;
     size_ -= n;
     head_ = (head_ + n) % storage_;
+  }
+
+  // Nothing held: the memory goes.
+  void release_if_empty() {
     if (size_ == 0) release();
   }
 

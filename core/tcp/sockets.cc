@@ -114,6 +114,10 @@ void Tcp::enter(Tcb& t, TcpState s, Instant now) {
   if (s == TcpState::time_wait && t.state != TcpState::time_wait) {
     ++stats_.tcp_time_wait;
     time_wait_link(t);
+    // Nothing more will be sent or read: the rings go now, not after buffer_release_delay.
+    t.snd.release_if_empty();
+    t.rcv.release_if_empty();
+    t.release_at = kNever;
   }
   const TcpState from = t.state;
   if (from == TcpState::syn_received && s != from && t.listener != nullptr) --t.listener->syn_queued;
@@ -356,6 +360,7 @@ long Tcp::recv(int s, MutableBytes out, bool peek, Instant now) {
     const std::uint32_t n = t->rcv.read(out, peek);
     if (!peek) {
       autotune_receive_buffer(*t, n, now);
+      if (t->rcv.readable() == 0 && t->rcv.storage() > 0) buffer_emptied(*t, now);
       window_opened(*t, now);
     }
     return n;

@@ -151,6 +151,7 @@ struct Tcb {
   Instant keepalive_at = kNever;
   int keepalive_sent = 0;
   Instant close_at = kNever;      // TIME_WAIT, orphaned FIN_WAIT_2
+  Instant release_at = kNever;    // an emptied send or receive ring still empty then is freed
   TimerNode timer;
   // The stack's list of connections in TIME_WAIT, oldest first (what a full table reclaims).
   Tcb* time_wait_prev = nullptr;

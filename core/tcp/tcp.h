@@ -292,6 +292,8 @@ class Tcp {
   void on_keepalive_timeout(Tcb& t, Instant now);
   void restart_keepalive(Tcb& t, Instant now);
   void arm_delayed_ack(Tcb& t, Instant now);
+  // A ring just emptied: it is freed after TcpConfig::buffer_release_delay if still empty.
+  void buffer_emptied(Tcb& t, Instant now);
 
   TcpConfig config_;
   Ipv4Addr local_address_;

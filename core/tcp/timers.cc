@@ -11,9 +11,15 @@
 namespace mtcpp {
 
 void Tcp::rearm(Tcb& t) {
-  const Instant when = std::min({t.rexmit_at, t.delack_at, t.keepalive_at, t.close_at, t.probe_at, t.reorder_at});
+  const Instant when =
+      std::min({t.rexmit_at, t.delack_at, t.keepalive_at, t.close_at, t.probe_at, t.reorder_at, t.release_at});
   if (when == kNever) timers_.cancel(t.timer);
   else if (!t.timer.linked() || t.timer.when != when) timers_.schedule(t.timer, when);
+}
+
+void Tcp::buffer_emptied(Tcb& t, Instant now) {
+  t.release_at = now + config_.buffer_release_delay;
+  rearm(t);
 }
 
 void Tcp::arm_delayed_ack(Tcb& t, Instant now) {
@@ -43,6 +49,11 @@ void Tcp::on_timer(Tcb& t, Instant now) {
     t.delack_at = kNever;
     t.ack_now = true;
     output(t, now);
+  }
+  if (t.release_at <= now) {
+    t.release_at = kNever;
+    t.snd.release_if_empty();
+    t.rcv.release_if_empty();
   }
   if (t.probe_at <= now) {  // before the RTO: a probe due with it goes in its place
     t.probe_at = kNever;
