@@ -115,9 +115,9 @@ void Tcp::listen_input(Tcb& l, const SegmentIn& seg, Instant now, std::optional<
   const TcpHeader& h = seg.h;
   if (h.has(tcp_flag::rst)) return;                    // first: ignore an RST
   if (h.has(tcp_flag::ack)) {                           // second: any ACK is bad...
-    // ...unless it returns a SYN cookie this listener sent in the last two periods.
-    if (!h.has(tcp_flag::syn) && l.cookies_sent_at != kNever &&
-        cookie_period(now) - cookie_period(l.cookies_sent_at) <= 1) {
+    // ...unless it returns a SYN cookie sent in the last two periods.
+    if (!h.has(tcp_flag::syn) && cookies_sent_at_ != kNever &&
+        cookie_period(now) - cookie_period(cookies_sent_at_) <= 1) {
       if (accept_cookie(l, seg, now)) return;
       ++stats_.tcp_syncookies_rejected;
     }

@@ -49,7 +49,7 @@ void Tcp::send_cookie_syn_ack(Tcb& l, const SegmentIn& seg, Instant now) {
     h.options.timestamps = TcpTimestamps{cookie_tsval(clock, offered), syn.options.timestamps->tsval};
   }
   h.window = static_cast<std::uint16_t>(std::min<std::uint32_t>(l.rcv.capacity(), 65535));
-  l.cookies_sent_at = now;
+  cookies_sent_at_ = now;
   ++stats_.tcp_syncookies_sent;
   // Outside any connection: IPv4 ID 0 (RFC 6864 §4.1).
   out_.send_segment(local.addr, remote.addr, 0, h, nullptr, 0, 0, now);

@@ -31,6 +31,16 @@ struct Tcb {
   Endpoint remote;
   bool bound = false;          // local endpoint chosen (bind, connect or accept)
   bool in_flow_table = false;  // reachable by 4-tuple (or by port, for a listener)
+  // The first kHistory states it went through, 4 bits each, for tests and for the socket calls
+  // that ask whether it was ever connected (traces and ladders follow SocketObserver instead).
+  static constexpr std::size_t kHistory = 16;
+  std::uint8_t history_len = 0;  // beside the flags above, where it takes no room of its own
+  std::uint64_t history = 0;
+  TcpState history_at(std::size_t i) const { return static_cast<TcpState>((history >> (4 * i)) & 0xf); }
+  void record(TcpState s) {
+    static_assert(static_cast<int>(TcpState::time_wait) < 16, "a state fits 4 bits");
+    if (history_len < kHistory) history |= std::uint64_t{static_cast<std::uint8_t>(s)} << (4 * history_len++);
+  }
 
   // Listener: children in SYN_RCVD and established-but-unaccepted, oldest first.
   Tcb* listener = nullptr;     // for a child: its listener until accept()
@@ -40,7 +50,6 @@ struct Tcb {
   int backlog = 0;
   int queued = 0;              // children of a listener, embryonic ones included
   int syn_queued = 0;          // of which in SYN_RECEIVED (the SYN queue)
-  Instant cookies_sent_at = kNever;  // a listener's last SYN cookie: only then are ACKs checked
   bool passive_open = false;   // reached SYN_RCVD from LISTEN (RFC 9293 §3.10.7.4, RST check)
 
   // Send sequence space.
@@ -76,7 +85,6 @@ struct Tcb {
   std::uint16_t peer_mss = 536;
   std::uint16_t user_mss = 0;   // TCP_MAXSEG, 0 when unset
   std::uint16_t path_mtu = 0;   // the interface's MTU, lowered by ICMP (RFC 1191); set at creation
-  int soft_error = 0;           // from ICMP, reported if the connection then times out
 
   SendBuffer snd;
   ReceiveBuffer rcv;
@@ -97,6 +105,7 @@ struct Tcb {
   std::uint32_t rcv_space_copied = 0;  // bytes the application read since then
   int so_error = 0;           // pending error (errno value), cleared by SO_ERROR
   int last_error = 0;         // sticky reason the connection ended, for read/write after SO_ERROR
+  int soft_error = 0;         // from ICMP, reported if the connection then times out
 
   // Retransmission (RFC 6298) and RTT timing (Karn's rule when timestamps are off).
   RttEstimator rtt;
@@ -111,8 +120,8 @@ struct Tcb {
   // (recovery.cc), RFC 6582's NewReno otherwise.
   std::unique_ptr<CongestionControl> cc;
   CongestionAlgorithm cc_algorithm = CongestionAlgorithm::cubic;
-  Duration ack_rtt{-1};       // the RTT sample the ACK being processed gave, if any
   int dup_acks = 0;
+  Duration ack_rtt{-1};       // the RTT sample the ACK being processed gave, if any
   bool in_recovery = false;   // fast recovery (RFC 6675 §5, RFC 6582 §3.2)
   // Everything deemed lost is being sent again after an RTO or a path MTU drop (Linux's
   // CA_Loss), until SND.UNA passes `recover`: no fast recovery, no loss probe meanwhile.
@@ -141,32 +150,21 @@ struct Tcb {
 
   // Timers: one deadline per kind; the wheel holds the earliest.
   Instant rexmit_at = kNever;     // retransmission, or persist while the window is zero
-  bool persisting = false;
   int persist_backoff = 0;
   int probes_unanswered = 0;      // zero-window probes since the peer last sent an acceptable ACK
+  int keepalive_sent = 0;         // keepalive probes unanswered
+  bool persisting = false;
   Instant persist_since = kNever; // when the window closed on us (or we were orphaned facing it)
   Instant reorder_at = kNever;    // RACK's reordering window runs out (RFC 8985 §6.2 step 5)
   Instant probe_at = kNever;      // the tail loss probe's timeout (PTO, RFC 8985 §7.2)
   Instant delack_at = kNever;
   Instant keepalive_at = kNever;
-  int keepalive_sent = 0;
   Instant close_at = kNever;      // TIME_WAIT, orphaned FIN_WAIT_2
   Instant release_at = kNever;    // an emptied send or receive ring still empty then is freed
   TimerNode timer;
   // The stack's list of connections in TIME_WAIT, oldest first (what a full table reclaims).
   Tcb* time_wait_prev = nullptr;
   Tcb* time_wait_next = nullptr;
-
-  // The first kHistory states it went through, 4 bits each, for tests and for the socket calls
-  // that ask whether it was ever connected (traces and ladders follow SocketObserver instead).
-  static constexpr std::size_t kHistory = 16;
-  std::uint64_t history = 0;
-  std::uint8_t history_len = 0;
-  TcpState history_at(std::size_t i) const { return static_cast<TcpState>((history >> (4 * i)) & 0xf); }
-  void record(TcpState s) {
-    static_assert(static_cast<int>(TcpState::time_wait) < 16, "a state fits 4 bits");
-    if (history_len < kHistory) history |= std::uint64_t{static_cast<std::uint8_t>(s)} << (4 * history_len++);
-  }
 
   bool orphan() const { return socket < 0 && listener == nullptr; }
   std::uint32_t flight_size() const { return static_cast<std::uint32_t>(snd_nxt - snd_una); }

@@ -310,6 +310,7 @@ class Tcp {
   std::deque<int> free_ids_;         // FIFO of ids to reuse (mTCP's order: an id rests before reuse)
   std::size_t connections_ = 0;
   Tcb* time_wait_oldest_ = nullptr;  // the TIME_WAIT list (Tcb::time_wait_prev/next)
+  Instant cookies_sent_at_ = kNever;  // the last SYN cookie: only then are ACKs to a listener checked
   Tcb* time_wait_newest_ = nullptr;
   std::uint32_t next_ephemeral_ = 0;  // RFC 6056's next_ephemeral counter (random start)
   std::int64_t challenge_window_ = -1;  // the second in which challenge ACKs are being counted
