@@ -283,6 +283,7 @@ constexpr Key kKeys[] = {
     {"tcp_nagle", [](MtcpConfig& c, std::string_view v) { c.tcp.nagle = flag(v); }},
     {"tcp_sack", [](MtcpConfig& c, std::string_view v) { c.tcp.sack = flag(v); }},
     {"tcp_syn_cookies", [](MtcpConfig& c, std::string_view v) { c.tcp.syn_cookies = flag(v); }},
+    {"tcp_max_orphans", [](MtcpConfig& c, std::string_view v) { c.tcp.max_orphans = integer(v, 1, kIntMax); }},
     {"tcp_congestion", [](MtcpConfig& c, std::string_view v) {
        c.tcp.congestion = *congestion_algorithm(one_of(v, {"cubic", "newreno", "reno"}));
      }},
@@ -625,6 +626,7 @@ std::string describe(const MtcpConfig& c) {
   row("tcp_nagle", t.nagle ? 1 : 0);
   row("tcp_sack", t.sack ? 1 : 0);
   row("tcp_syn_cookies", t.syn_cookies ? 1 : 0);
+  row("tcp_max_orphans", t.max_orphans);
   row("tcp_timestamps", t.timestamps ? 1 : 0);
   row("tcp_window_scaling", t.window_scaling ? 1 : 0);
   row("tcp_initial_window", t.initial_window_segments);

@@ -43,6 +43,7 @@
 //   tcp_nagle, tcp_sack, tcp_timestamps, tcp_window_scaling, tcp_syn_cookies     0 | 1
 //   tcp_initial_window segments, 1..    tcp_synack_retries, tcp_data_retries  0..
 //   tcp_syn_timeout_s 1.. (connect gives up; default 180)    tcp_orphan_persist_timeout_s 1..
+//   tcp_max_orphans  1.., closed connections still finishing before the oldest is reset (65536)
 //   arp_hold_frames  1..65536, frames held per neighbour being resolved (default 64)
 //   dpdk_args        DPDK EAL arguments, passed through (io = dpdk), e.g. --no-huge --no-pci
 //                    --vdev=net_tap0,iface=mt0; lines add up. mtcpp adds -l (from core_mask),

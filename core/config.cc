@@ -48,6 +48,7 @@ std::optional<std::string> StackConfig::validate() const {
   if (t.invalid_ack_interval < Duration::zero()) return "tcp.invalid_ack_interval: must not be negative";
   if (t.time_wait < Duration::zero()) return "tcp.time_wait: must not be negative";
   if (t.buffer_release_delay < Duration::zero()) return "tcp.buffer_release_delay: must not be negative";
+  if (t.max_orphans < 1) return "tcp.max_orphans: must be at least 1";
   if (t.challenge_ack_limit < 1) return "tcp.challenge_ack_limit: must be at least 1";
   if (t.challenge_ack_interval < Duration::zero()) return "tcp.challenge_ack_interval: must not be negative";
   return std::nullopt;

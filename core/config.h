@@ -100,6 +100,10 @@ struct TcpConfig {
   int keepalive_probes = 9;
   Duration fin_wait_2_timeout = 60s;  // orphaned connections only
   Duration orphan_persist_timeout = 60s;  // an orphan facing a closed window is reset after this
+  // Connections the application has closed that are still finishing (FIN_WAIT, CLOSING,
+  // LAST_ACK; TIME_WAIT apart): past this many the oldest is reset (tcp_orphans_reset), as Linux's
+  // tcp_max_orphans.
+  std::size_t max_orphans = 65536;
   Duration time_wait = 60s;           // 2·MSL
   // A socket buffer emptied (everything read, or acknowledged) keeps its memory this long, so a
   // transfer does not free and regrow it between reads and writes; then an idle connection holds

@@ -62,6 +62,7 @@ struct StackStats {
   std::uint64_t tcp_invalid_acks_suppressed = 0;  // ACKs not sent to unacceptable pure ACKs (rate limit)
   std::uint64_t tcp_fin_wait_2_timeouts = 0;
   std::uint64_t tcp_orphan_persist_resets = 0;    // orphans reset after facing a closed window too long
+  std::uint64_t tcp_orphans_reset = 0;            // the oldest orphans reset past max_orphans
   std::uint64_t tcp_active_opens = 0;
   std::uint64_t tcp_passive_opens = 0;
   std::uint64_t tcp_connections_in_use = 0;   // connection blocks allocated now
@@ -135,6 +136,7 @@ inline constexpr NamedCounter kStackCounters[] = {
     MTCPP_COUNTER(tcp_invalid_acks_suppressed),
     MTCPP_COUNTER(tcp_fin_wait_2_timeouts),
     MTCPP_COUNTER(tcp_orphan_persist_resets),
+    MTCPP_COUNTER(tcp_orphans_reset),
     MTCPP_COUNTER(tcp_active_opens),
     MTCPP_COUNTER(tcp_passive_opens),
     MTCPP_COUNTER(tcp_connections_in_use),

@@ -51,33 +51,46 @@ Tcb* Tcp::new_tcb(std::uint32_t send_buffer, std::uint32_t receive_buffer) {
 }
 
 bool Tcp::reclaim_time_wait() {
-  Tcb* t = time_wait_oldest_;
-  while (t != nullptr && !t->orphan()) t = t->time_wait_next;  // the application may still hold one
+  Tcb* t = time_wait_.oldest;
+  while (t != nullptr && !t->orphan()) t = t->aging_next;  // the application may still hold one
   if (t == nullptr) return false;
   ++stats_.tcp_time_wait_reclaimed;
   destroy(t);
   return true;
 }
 
-void Tcp::time_wait_link(Tcb& t) {
-  t.time_wait_prev = time_wait_newest_;
-  t.time_wait_next = nullptr;
-  (time_wait_newest_ != nullptr ? time_wait_newest_->time_wait_next : time_wait_oldest_) = &t;
-  time_wait_newest_ = &t;
+void Tcp::link(AgingList& list, Tcb& t) {
+  t.aging_prev = list.newest;
+  t.aging_next = nullptr;
+  (list.newest != nullptr ? list.newest->aging_next : list.oldest) = &t;
+  list.newest = &t;
+  ++list.size;
 }
 
-void Tcp::time_wait_unlink(Tcb& t) {
-  (t.time_wait_prev != nullptr ? t.time_wait_prev->time_wait_next : time_wait_oldest_) = t.time_wait_next;
-  (t.time_wait_next != nullptr ? t.time_wait_next->time_wait_prev : time_wait_newest_) = t.time_wait_prev;
-  t.time_wait_prev = t.time_wait_next = nullptr;
+void Tcp::unlink(AgingList& list, Tcb& t) {
+  (t.aging_prev != nullptr ? t.aging_prev->aging_next : list.oldest) = t.aging_next;
+  (t.aging_next != nullptr ? t.aging_next->aging_prev : list.newest) = t.aging_prev;
+  t.aging_prev = t.aging_next = nullptr;
+  --list.size;
+}
+
+Tcp::AgingList* Tcp::aging_list_of(Tcb& t) {
+  if (t.state == TcpState::time_wait) return &time_wait_;
+  if (t.in_orphan_list) return &orphans_;
+  return nullptr;
+}
+
+void Tcp::enforce_orphan_limit(Instant now) {
+  while (orphans_.size > config_.max_orphans) {
+    ++stats_.tcp_orphans_reset;
+    reset_and_destroy(*orphans_.oldest, now);
+  }
 }
 
 void Tcp::destroy(Tcb* t) {
   timers_.cancel(t->timer);
-  if (t->state == TcpState::time_wait) {
-    --stats_.tcp_time_wait;
-    time_wait_unlink(*t);
-  }
+  if (t->state == TcpState::time_wait) --stats_.tcp_time_wait;
+  if (AgingList* list = aging_list_of(*t)) unlink(*list, *t);
   flow_remove(*t);
   if (t->state == TcpState::listen) {
     // Children were reset by close_listener; anything left is only unlinked.
@@ -109,11 +122,13 @@ void Tcp::destroy(Tcb* t) {
 void Tcp::enter(Tcb& t, TcpState s, Instant now) {
   if (t.state == TcpState::time_wait && s != TcpState::time_wait) {
     --stats_.tcp_time_wait;
-    time_wait_unlink(t);
+    unlink(time_wait_, t);
+    if (t.in_orphan_list) link(orphans_, t);  // back among the orphans (a TIME_WAIT that reopens)
   }
   if (s == TcpState::time_wait && t.state != TcpState::time_wait) {
     ++stats_.tcp_time_wait;
-    time_wait_link(t);
+    if (t.in_orphan_list) unlink(orphans_, t);
+    link(time_wait_, t);
     // Nothing more will be sent or read: the rings go now, not after buffer_release_delay.
     t.snd.release_if_empty();
     t.rcv.release_if_empty();
@@ -520,7 +535,10 @@ int Tcp::close(int s, Instant now) {
     rearm(*t);
   }
   if (t->persisting) t->persist_since = now;  // orphan_persist_timeout counts from here
+  t->in_orphan_list = true;
+  if (t->state != TcpState::time_wait) link(orphans_, *t);  // (TIME_WAIT keeps its own list)
   queue_fin(*t, now);
+  enforce_orphan_limit(now);
   return 0;
 }
 

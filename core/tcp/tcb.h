@@ -31,6 +31,7 @@ struct Tcb {
   Endpoint remote;
   bool bound = false;          // local endpoint chosen (bind, connect or accept)
   bool in_flow_table = false;  // reachable by 4-tuple (or by port, for a listener)
+  bool in_orphan_list = false; // closed by the application while connected (Tcp's orphan list)
   // The first kHistory states it went through, 4 bits each, for tests and for the socket calls
   // that ask whether it was ever connected (traces and ladders follow SocketObserver instead).
   static constexpr std::size_t kHistory = 16;
@@ -162,9 +163,10 @@ struct Tcb {
   Instant close_at = kNever;      // TIME_WAIT, orphaned FIN_WAIT_2
   Instant release_at = kNever;    // an emptied send or receive ring still empty then is freed
   TimerNode timer;
-  // The stack's list of connections in TIME_WAIT, oldest first (what a full table reclaims).
-  Tcb* time_wait_prev = nullptr;
-  Tcb* time_wait_next = nullptr;
+  // Links in one of the stack's lists, oldest first: connections in TIME_WAIT (what a full table
+  // reclaims), or orphans in the other states (what max_orphans bounds). State says which.
+  Tcb* aging_prev = nullptr;
+  Tcb* aging_next = nullptr;
 
   bool orphan() const { return socket < 0 && listener == nullptr; }
   std::uint32_t flight_size() const { return static_cast<std::uint32_t>(snd_nxt - snd_una); }

@@ -151,8 +151,19 @@ class Tcp {
   // duplicates, which timestamps and the ISN rule also do; a refused connection is worse). False
   // when there is none.
   bool reclaim_time_wait();
-  void time_wait_link(Tcb& t);
-  void time_wait_unlink(Tcb& t);
+  // The TIME_WAIT and orphan lists (Tcb::aging_prev/next), each oldest first.
+  struct AgingList {
+    Tcb* oldest = nullptr;
+    Tcb* newest = nullptr;
+    std::size_t size = 0;
+  };
+  static void link(AgingList& list, Tcb& t);
+  static void unlink(AgingList& list, Tcb& t);
+  // The list t is on, by its state: TIME_WAIT's, the orphans' (an orphan in any other state), or
+  // none.
+  AgingList* aging_list_of(Tcb& t);
+  // Past TcpConfig::max_orphans the oldest orphan is reset.
+  void enforce_orphan_limit(Instant now);
   void flow_insert(Tcb& t);
   void flow_remove(Tcb& t);
   Tcb* socket_tcb(int s) const;
@@ -309,9 +320,9 @@ class Tcp {
   std::vector<Tcb*> sockets_;        // id → TCB
   std::deque<int> free_ids_;         // FIFO of ids to reuse (mTCP's order: an id rests before reuse)
   std::size_t connections_ = 0;
-  Tcb* time_wait_oldest_ = nullptr;  // the TIME_WAIT list (Tcb::time_wait_prev/next)
+  AgingList time_wait_;
+  AgingList orphans_;
   Instant cookies_sent_at_ = kNever;  // the last SYN cookie: only then are ACKs to a listener checked
-  Tcb* time_wait_newest_ = nullptr;
   std::uint32_t next_ephemeral_ = 0;  // RFC 6056's next_ephemeral counter (random start)
   std::int64_t challenge_window_ = -1;  // the second in which challenge ACKs are being counted
   std::int64_t challenge_budget_ = 0;   // what is left of that second's (random) budget

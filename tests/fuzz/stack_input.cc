@@ -36,7 +36,8 @@ class Harness {
     c.address = kL.addr;
     c.seed = 1;
     c.static_arp = {{kP, kMacP}};
-    c.tcp.max_connections = 64;
+    c.tcp.max_connections = 64;  // small caps, so that reaching them is explored too
+    c.tcp.max_orphans = 4;
     auto made = Stack::create(c, io_);
     stack_ = std::move(std::get<std::unique_ptr<Stack>>(made));
     listener_ = stack_->socket(now_);

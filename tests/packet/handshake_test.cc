@@ -184,3 +184,37 @@ TEST_F(Handshake, S28_ListenIgnoresRstResetsAckDropsBareSegments) {
 
 }  // namespace
 }  // namespace mtcpp::test
+
+namespace mtcpp::test {
+namespace {
+
+using Orphans = PacketTest;
+
+TEST_F(Orphans, PastMaxOrphansTheOldestIsReset) {
+  StackConfig c = default_config();
+  c.tcp.max_orphans = 2;
+  configure(c);
+  listen_socket();
+  std::vector<int> fds;
+  for (std::uint16_t port : {40000, 40001, 40002}) {
+    remote_.port = port;
+    inject(seg(S, 0));
+    ASSERT_TRUE(next_sent().has_value());
+    inject(seg(A, 1, 1));
+    fds.push_back(stack().accept(listen_fd_, nullptr));
+    ASSERT_GE(fds.back(), 0);
+  }
+  // Each is closed and sends its FIN, which the peer never acknowledges: FIN_WAIT_1 orphans.
+  for (int fd : fds) ASSERT_EQ(stack().close(fd, now()), 0);
+  EXPECT_EQ(stack().stats().tcp_orphans_reset, 1u);
+  EXPECT_EQ(stack().tcp().find(local_, {remote_.addr, 40000}), nullptr);  // the oldest, reset
+  ASSERT_NE(stack().tcp().find(local_, {remote_.addr, 40001}), nullptr);
+  EXPECT_EQ(stack().tcp().find(local_, {remote_.addr, 40001})->state, TcpState::fin_wait_1);
+  ASSERT_NE(stack().tcp().find(local_, {remote_.addr, 40002}), nullptr);
+  bool reset_sent = false;
+  while (const std::optional<Seg> s = next_sent()) reset_sent = reset_sent || (s->flags & R) != 0;
+  EXPECT_TRUE(reset_sent);
+}
+
+}  // namespace
+}  // namespace mtcpp::test
