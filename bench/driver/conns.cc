@@ -15,6 +15,7 @@
 #include <fstream>
 #include <vector>
 
+#include "bench/driver/linux_sockets.h"
 #include "bench/driver/mtcpp_pair.h"
 #include "bench/driver/mtcpp_sockets.h"
 
@@ -48,45 +49,76 @@ std::uint64_t slab_bytes() {
 
 std::uint64_t above(std::uint64_t now, std::uint64_t base) { return now > base ? now - base : 0; }
 
+// mtcpp's side of conns and timewait: both stacks in this thread on the counted clock, the server
+// listening on kPorts ports and accepting everything; a server socket whose peer closes is closed.
+class MtcppOpener {
+ public:
+  explicit MtcppOpener(const MtcppOptions& o)
+      : pair_(1500, o.checksum_offload),
+        clock_(true),
+        server_(*pair_.server, kServerAddress, clock_),
+        client_(*pair_.client, kServerAddress, clock_) {
+    for (int p = 0; p < kPorts; ++p) listeners_.push_back(server_.listen(static_cast<std::uint16_t>(kFirstPort + p), 4096));
+  }
+
+  // Connects until `total` have been asked for in all, in chunks the pipe's ring can carry, then
+  // polls until the server has accepted them; the client's ids go to `ids` when given. Returns
+  // what went wrong, or nothing.
+  std::string open(std::uint64_t total, std::vector<int>* ids = nullptr) {
+    while (opened_ < total) {
+      for (int i = 0; i < 256 && opened_ < total; ++i, ++opened_) {
+        const int s = client_.connect(static_cast<std::uint16_t>(kFirstPort + opened_ % kPorts));
+        if (s < 0) return std::string("connect: ") + std::strerror(-s);
+        if (ids != nullptr) ids->push_back(s);
+      }
+      poll();
+    }
+    for (int spins = 0; accepted_ < opened_ && spins < 1'000'000; ++spins) poll();
+    return accepted_ < opened_ ? "handshakes did not complete" : "";
+  }
+
+  void poll() {
+    ready_.clear();
+    server_.wait(ready_);
+    for (const Ready& e : ready_) {
+      if (std::find(listeners_.begin(), listeners_.end(), e.socket) != listeners_.end()) {
+        while (server_.accept(e.socket) >= 0) ++accepted_;
+      } else if (e.events & (kIn | kHup)) {
+        server_.close(e.socket);  // the client's FIN (timewait): close too
+      }
+    }
+    ready_.clear();
+    client_.wait(ready_);  // the client's sockets are established before the server can accept
+  }
+
+  std::uint64_t accepted() const { return accepted_; }
+  MtcppSockets& client() { return client_; }
+  MtcppPair& pair() { return pair_; }
+  BenchClock& clock() { return clock_; }
+
+ private:
+  MtcppPair pair_;
+  BenchClock clock_;
+  MtcppSockets server_;
+  MtcppSockets client_;
+  std::vector<int> listeners_;
+  std::vector<Ready> ready_;
+  std::uint64_t opened_ = 0;
+  std::uint64_t accepted_ = 0;
+};
+
 ConnsResult mtcpp_conns(std::uint64_t max, std::uint64_t budget, const MtcppOptions& options) {
   ConnsResult r;
-  MtcppPair pair(1500, options.checksum_offload);
-  BenchClock clock(true);
-  MtcppSockets server(*pair.server, kServerAddress, clock);
-  MtcppSockets client(*pair.client, kServerAddress, clock);
-  std::vector<int> listeners;
-  for (int p = 0; p < kPorts; ++p) listeners.push_back(server.listen(static_cast<std::uint16_t>(kFirstPort + p), 4096));
-  std::vector<Ready> ready;
-  auto poll_both = [&] {
-    ready.clear();
-    server.wait(ready);
-    for (const Ready& e : ready)
-      if (std::find(listeners.begin(), listeners.end(), e.socket) != listeners.end())
-        while (server.accept(e.socket) >= 0) ++r.connections;
-    ready.clear();
-    client.wait(ready);  // the client's sockets are established before the server can accept
-  };
-  poll_both();
+  MtcppOpener net(options);
+  net.poll();
   malloc_trim(0);  // what earlier workloads freed goes back to the OS: not counted against mtcpp
-  const std::uint64_t base = rss_bytes();
-  r.baseline = base;
-  std::uint64_t opened = 0;
-  while (r.limit.empty()) {
-    // Connects in chunks the pipe's ring can carry, then polls until the batch is accepted.
-    for (std::uint64_t target = std::min(max, opened + kBatch); opened < target;) {
-      for (int i = 0; i < 256 && opened < target; ++i, ++opened)
-        if (const int s = client.connect(static_cast<std::uint16_t>(kFirstPort + opened % kPorts)); s < 0) {
-          r.limit = std::string("connect: ") + std::strerror(-s);
-          break;
-        }
-      poll_both();
-      if (!r.limit.empty()) break;
-    }
-    for (int spins = 0; r.connections < opened && spins < 1'000'000; ++spins) poll_both();
-    r.bytes = above(rss_bytes(), base);
-    if (r.connections < opened && r.limit.empty()) r.limit = "handshakes did not complete";
+  r.baseline = rss_bytes();
+  for (std::uint64_t target = kBatch; r.limit.empty(); target += kBatch) {
+    r.limit = net.open(std::min(max, target));
+    r.connections = net.accepted();
+    r.bytes = above(rss_bytes(), r.baseline);
     if (r.bytes > budget && r.limit.empty()) r.limit = "memory budget";
-    if (opened >= max && r.limit.empty()) r.limit = "count asked for";
+    if (r.connections >= max && r.limit.empty()) r.limit = "count asked for";
   }
   return r;
 }
@@ -107,12 +139,9 @@ ConnsResult linux_conns(std::uint64_t max, std::uint64_t budget) {
   for (int p = 0; p < kPorts; ++p) {
     const int l = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     const int one = 1;
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<std::uint16_t>(kFirstPort + p));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const sockaddr_in a = loopback(static_cast<std::uint16_t>(kFirstPort + p));
     setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (l < 0 || bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(l, 4096) != 0) {
+    if (l < 0 || bind(l, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0 || ::listen(l, 4096) != 0) {
       r.limit = std::string("listen: ") + std::strerror(errno);
       if (l >= 0) ::close(l);
       close_all();
@@ -126,11 +155,8 @@ ConnsResult linux_conns(std::uint64_t max, std::uint64_t budget) {
     const std::uint64_t target = std::min(max, r.connections + 1000);
     for (std::uint64_t i = r.connections; i < target && r.limit.empty(); ++i) {
       const int c = socket(AF_INET, SOCK_STREAM, 0);
-      sockaddr_in a{};
-      a.sin_family = AF_INET;
-      a.sin_port = htons(static_cast<std::uint16_t>(kFirstPort + i % kPorts));
-      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      if (c < 0 || ::connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+      const sockaddr_in a = loopback(static_cast<std::uint16_t>(kFirstPort + i % kPorts));
+      if (c < 0 || ::connect(c, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0) {
         r.limit = std::string("connect: ") + std::strerror(errno);
         if (c >= 0) ::close(c);
         break;
@@ -174,42 +200,17 @@ TimeWaitResult measure_time_wait(std::uint64_t connections, const MtcppOptions& 
     MtcppPair idle(1500, options.checksum_offload);
     r.ns_per_tick_idle = ns_per_tick(idle, mtcpp::from_us(1'000'000), kTicks);
   }
-  MtcppPair pair(1500, options.checksum_offload);
-  BenchClock clock(true);
-  MtcppSockets server(*pair.server, kServerAddress, clock);
-  MtcppSockets client(*pair.client, kServerAddress, clock);
-  std::vector<int> listeners, accepted, opened;
-  for (int p = 0; p < kPorts; ++p) listeners.push_back(server.listen(static_cast<std::uint16_t>(kFirstPort + p), 4096));
-  std::vector<Ready> ready;
-  auto poll_both = [&] {
-    ready.clear();
-    server.wait(ready);
-    for (const Ready& e : ready) {
-      if (std::find(listeners.begin(), listeners.end(), e.socket) != listeners.end()) {
-        for (int s; (s = server.accept(e.socket)) >= 0;) accepted.push_back(s);
-      } else if (e.events & (kIn | kHup)) {
-        server.close(e.socket);  // the client's FIN: close too, so the client ends in TIME_WAIT
-      }
-    }
-    ready.clear();
-    client.wait(ready);
-  };
-  while (opened.size() < connections) {
-    for (int i = 0; i < 256 && opened.size() < connections; ++i) {
-      const int s = client.connect(static_cast<std::uint16_t>(kFirstPort + opened.size() % kPorts));
-      if (s < 0) return r;
-      opened.push_back(s);
-    }
-    poll_both();
-  }
-  for (int spins = 0; accepted.size() < connections && spins < 1'000'000; ++spins) poll_both();
+  MtcppOpener net(options);
+  std::vector<int> opened;
+  if (!net.open(connections, &opened).empty()) return r;
   for (std::size_t i = 0; i < opened.size(); ++i) {
-    client.close(opened[i]);
-    if (i % 256 == 255) poll_both();
+    net.client().close(opened[i]);
+    if (i % 256 == 255) net.poll();
   }
-  for (int spins = 0; pair.client->stats().tcp_time_wait < connections && spins < 1'000'000; ++spins) poll_both();
-  r.in_time_wait = pair.client->stats().tcp_time_wait;
-  r.ns_per_tick = ns_per_tick(pair, clock.now(), kTicks);
+  mtcpp::Stack& client = *net.pair().client;
+  for (int spins = 0; client.stats().tcp_time_wait < connections && spins < 1'000'000; ++spins) net.poll();
+  r.in_time_wait = client.stats().tcp_time_wait;
+  r.ns_per_tick = ns_per_tick(net.pair(), net.clock().now(), kTicks);
   return r;
 }
 

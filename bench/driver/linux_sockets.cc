@@ -14,7 +14,6 @@
 
 namespace bench {
 
-namespace {
 sockaddr_in loopback(std::uint16_t port) {
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -22,6 +21,8 @@ sockaddr_in loopback(std::uint16_t port) {
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   return a;
 }
+
+namespace {
 int fail(int fd) {
   const int e = errno;
   if (fd >= 0) ::close(fd);

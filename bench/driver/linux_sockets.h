@@ -3,9 +3,14 @@
 // one edge-triggered epoll set. `busy_poll`: epoll_wait never sleeps (the kernel's best case for
 // latency); otherwise it blocks, as ordinary servers do.
 #pragma once
+#include <netinet/in.h>
+
 #include "bench/driver/sockets.h"
 
 namespace bench {
+
+// 127.0.0.1:port.
+sockaddr_in loopback(std::uint16_t port);
 
 class LinuxSockets final : public Sockets {
  public:

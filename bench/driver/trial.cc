@@ -40,14 +40,18 @@ void pin(std::thread& t, int cpu) {
   pthread_setaffinity_np(t.native_handle(), sizeof set, &set);  // best effort: a failure only adds noise
 }
 
+// One turn of a side's event loop: what is ready, handled. `ready` is scratch space.
+template <class Side>
+void step(Sockets& net, Side& side, std::vector<Ready>& ready) {
+  ready.clear();
+  net.wait(ready);
+  for (const Ready& r : ready) side.handle(net, r);
+}
+
 template <class Side>
 void drive(Sockets& net, Side& side, const Progress& p) {
   std::vector<Ready> ready;
-  while (!p.stop.load(std::memory_order_relaxed)) {
-    ready.clear();
-    net.wait(ready);
-    for (const Ready& r : ready) side.handle(net, r);
-  }
+  while (!p.stop.load(std::memory_order_relaxed)) step(net, side, ready);
 }
 
 double percentile(std::vector<double>& v, double q) {
@@ -100,12 +104,8 @@ TrialResult run_trial(System system, const Workload& w, const Timing& timing, co
     client.start(*client_net);
     std::vector<Ready> ready;
     while (!progress.stop.load(std::memory_order_relaxed)) {
-      ready.clear();
-      server_net->wait(ready);
-      for (const Ready& r : ready) server.handle(*server_net, r);
-      ready.clear();
-      client_net->wait(ready);
-      for (const Ready& r : ready) client.handle(*client_net, r);
+      step(*server_net, server, ready);
+      step(*client_net, client, ready);
     }
   };
 
@@ -174,12 +174,8 @@ std::uint64_t run_counted(const Workload& w, const MtcppOptions& options, std::u
   std::vector<Ready> ready;
   // Far more readings than any run needs: a stall ends the run instead of hanging it.
   for (std::uint64_t spins = 0; progress.ops.load() < ops && spins < 100 * ops + 10'000'000; ++spins) {
-    ready.clear();
-    server_net.wait(ready);
-    for (const Ready& r : ready) server.handle(server_net, r);
-    ready.clear();
-    client_net.wait(ready);
-    for (const Ready& r : ready) client.handle(client_net, r);
+    step(server_net, server, ready);
+    step(client_net, client, ready);
   }
   return progress.ops.load();
 }

@@ -127,7 +127,7 @@ void Tcp::listen_input(Tcb& l, const SegmentIn& seg, Instant now, std::optional<
   if (!h.has(tcp_flag::syn)) return;                    // fourth: other text or control
   // third: a SYN. Connections waiting for accept() are bounded by the backlog; past it a SYN is
   // dropped (the client retries once the application has caught up).
-  if (l.queued - l.syn_queued >= l.backlog) {
+  if (accept_queue_full(l)) {
     ++stats_.tcp_listen_overflows;
     return;
   }

@@ -6,10 +6,6 @@
 
 namespace mtcpp {
 
-std::uint32_t Tcp::tsval(const Tcb& t, Instant now) const {
-  return static_cast<std::uint32_t>(to_us(now) / 1000) + t.ts_offset;  // 1 ms clock (RFC 7323 §5.4)
-}
-
 std::uint32_t Tcp::sws_threshold(const Tcb& t) {
   return std::min<std::uint32_t>(t.rcv.capacity() / 2, t.rcv_mss);
 }
@@ -98,9 +94,7 @@ void Tcp::send_syn(Tcb& t, Instant now) {
   h.dst_port = t.remote.port;
   h.seq = t.iss.v;
   h.flags = tcp_flag::syn;
-  const std::uint16_t mss = static_cast<std::uint16_t>(out_.mtu() - 40);
-  h.options.mss = t.user_mss != 0 ? std::min(t.user_mss, mss) : mss;
-  t.rcv_mss = *h.options.mss;
+  h.options.mss = t.rcv_mss = announced_mss(t);
   // A SYN offers what the configuration allows; a SYN-ACK only what the peer offered.
   if (syn_ack ? t.ws_enabled : config_.window_scaling) h.options.window_scale = t.rcv_wscale;
   h.options.sack_permitted = syn_ack ? t.sack_enabled : config_.sack;

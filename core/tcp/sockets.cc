@@ -120,23 +120,26 @@ void Tcp::destroy(Tcb* t) {
 }
 
 void Tcp::enter(Tcb& t, TcpState s, Instant now) {
-  if (t.state == TcpState::time_wait && s != TcpState::time_wait) {
-    --stats_.tcp_time_wait;
-    unlink(time_wait_, t);
-    if (t.in_orphan_list) link(orphans_, t);  // back among the orphans (a TIME_WAIT that reopens)
-  }
-  if (s == TcpState::time_wait && t.state != TcpState::time_wait) {
-    ++stats_.tcp_time_wait;
-    if (t.in_orphan_list) unlink(orphans_, t);
-    link(time_wait_, t);
-    // Nothing more will be sent or read: the rings go now, not after buffer_release_delay.
-    t.snd.release_if_empty();
-    t.rcv.release_if_empty();
-    t.release_at = kNever;
-  }
   const TcpState from = t.state;
-  if (from == TcpState::syn_received && s != from && t.listener != nullptr) --t.listener->syn_queued;
+  // The TIME_WAIT and orphan lists follow the state (aging_list_of says which).
+  AgingList* const list_before = aging_list_of(t);
   t.state = s;
+  AgingList* const list_after = aging_list_of(t);
+  if (list_before != list_after) {
+    if (list_before != nullptr) unlink(*list_before, t);
+    if (list_after != nullptr) link(*list_after, t);
+  }
+  if (from != s) {
+    if (from == TcpState::time_wait) --stats_.tcp_time_wait;
+    if (s == TcpState::time_wait) {
+      ++stats_.tcp_time_wait;
+      // Nothing more will be sent or read: the rings go now, not after buffer_release_delay.
+      t.snd.release_if_empty();
+      t.rcv.release_if_empty();
+      t.release_at = kNever;
+    }
+    if (from == TcpState::syn_received && t.listener != nullptr) --t.listener->syn_queued;
+  }
   if (observer_ != nullptr) observer_->state_changed(t, from, now);
   t.record(s);
   notify(t);
@@ -209,7 +212,7 @@ bool Tcp::port_in_use(Ipv4Addr addr, std::uint16_t port, const Tcb* except) cons
 
 void Tcp::start_send_sequence(Tcb& t) const {
   // One keyed hash of the tuple gives the timestamp offset and the IPv4 IDs' start.
-  const std::uint64_t keyed = isn_.hash(t.remote, t.local);
+  const std::uint64_t keyed = connection_key(t.local, t.remote);
   t.ts_offset = static_cast<std::uint32_t>(keyed);
   t.ip_id = static_cast<std::uint16_t>(keyed >> 48);
   t.snd_una = t.iss;
@@ -536,7 +539,7 @@ int Tcp::close(int s, Instant now) {
   }
   if (t->persisting) t->persist_since = now;  // orphan_persist_timeout counts from here
   t->in_orphan_list = true;
-  if (t->state != TcpState::time_wait) link(orphans_, *t);  // (TIME_WAIT keeps its own list)
+  if (aging_list_of(*t) == &orphans_) link(orphans_, *t);  // (in TIME_WAIT it is on that list already)
   queue_fin(*t, now);
   enforce_orphan_limit(now);
   return 0;

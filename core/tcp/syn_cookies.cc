@@ -32,8 +32,7 @@ void Tcp::send_cookie_syn_ack(Tcb& l, const SegmentIn& seg, Instant now) {
   h.seq = iss.v;
   h.ack = syn.seq + 1;
   h.flags = tcp_flag::syn | tcp_flag::ack;
-  const auto mss = static_cast<std::uint16_t>(out_.mtu() - 40);
-  h.options.mss = l.user_mss != 0 ? std::min(l.user_mss, mss) : mss;
+  h.options.mss = announced_mss(l);
   // What the peer offered and this stack allows, as the connection would agree; without
   // timestamps there is nowhere to keep window scaling and SACK, so they are not offered.
   if (config_.timestamps && syn.options.timestamps) {
@@ -44,8 +43,7 @@ void Tcp::send_cookie_syn_ack(Tcb& l, const SegmentIn& seg, Instant now) {
     if (offered.window_scale) h.options.window_scale = offered_window_shift(l);
     h.options.sack_permitted = offered.sack;
     // The clock a connection on this tuple would use (start_send_sequence's offset).
-    const auto ts_offset = static_cast<std::uint32_t>(isn_.hash(remote, local));
-    const auto clock = static_cast<std::uint32_t>(to_us(now) / 1000) + ts_offset;
+    const auto clock = ts_clock(now) + static_cast<std::uint32_t>(connection_key(local, remote));
     h.options.timestamps = TcpTimestamps{cookie_tsval(clock, offered), syn.options.timestamps->tsval};
   }
   h.window = static_cast<std::uint16_t>(std::min<std::uint32_t>(l.rcv.capacity(), 65535));
@@ -64,7 +62,7 @@ bool Tcp::accept_cookie(Tcb& l, const SegmentIn& seg, Instant now) {
   const std::optional<std::uint16_t> mss = check_cookie(iss, cookie_period(now), cookie_hash(isn_, local, remote, irs));
   if (!mss) return false;
   ++stats_.tcp_syncookies_validated;
-  if (l.queued - l.syn_queued >= l.backlog) {  // the accept queue is full: as for a SYN, dropped
+  if (accept_queue_full(l)) {  // as for a SYN, dropped
     ++stats_.tcp_listen_overflows;
     return true;
   }
@@ -87,8 +85,7 @@ bool Tcp::accept_cookie(Tcb& l, const SegmentIn& seg, Instant now) {
   c->snd_nxt = c->snd_max = iss + 1;  // our SYN went, as the cookie
   c->rcv_wscale = offered_window_shift(*c);
   negotiate_options(*c, syn);
-  c->rcv_mss = static_cast<std::uint16_t>(out_.mtu() - 40);
-  if (c->user_mss != 0) c->rcv_mss = std::min(c->user_mss, c->rcv_mss);
+  c->rcv_mss = announced_mss(*c);
   c->last_ack_sent = c->rcv_nxt;
   c->rcv_adv = c->rcv_nxt + std::min<std::uint32_t>(c->rcv.capacity(), 65535);  // the SYN-ACK's window
   c->snd_wnd = h.window;

@@ -189,6 +189,8 @@ class Tcp {
   Tcb* new_child(Tcb& l, const SegmentIn& seg, Instant now);
   // c enters SYN_RECEIVED on l's queue and in the flow table.
   void queue_child(Tcb& l, Tcb& c, Instant now);
+  // Connections past the handshake waiting for accept() fill the backlog.
+  static bool accept_queue_full(const Tcb& l) { return l.queued - l.syn_queued >= l.backlog; }
   // SYN cookies (syn_cookies.cc). accept_cookie: true when seg returned a good cookie (the
   // connection then exists, or the accept queue was full and the ACK was dropped).
   void send_cookie_syn_ack(Tcb& l, const SegmentIn& seg, Instant now);
@@ -293,7 +295,16 @@ class Tcp {
   void autotune_send_buffer(Tcb& t);
   // The application read `copied` bytes: the buffer follows what it reads per round trip.
   void autotune_receive_buffer(Tcb& t, std::uint32_t copied, Instant now);
-  std::uint32_t tsval(const Tcb& t, Instant now) const;
+  std::uint32_t tsval(const Tcb& t, Instant now) const { return ts_clock(now) + t.ts_offset; }
+  // The 1 ms timestamp clock (RFC 7323 §5.4), before a connection's offset.
+  static std::uint32_t ts_clock(Instant now) { return static_cast<std::uint32_t>(to_us(now) / 1000); }
+  // The keyed hash of a tuple that gives its connection's timestamp offset and IPv4 ID start.
+  std::uint64_t connection_key(Endpoint local, Endpoint remote) const { return isn_.hash(remote, local); }
+  // The MSS t's SYN or SYN-ACK announces: the interface's, or TCP_MAXSEG's when smaller.
+  std::uint16_t announced_mss(const Tcb& t) const {
+    const auto mss = static_cast<std::uint16_t>(out_.mtu() - 40);
+    return t.user_mss != 0 ? std::min(t.user_mss, mss) : mss;
+  }
 
   // Timers (timers.cc).
   void rearm(Tcb& t);
