@@ -23,6 +23,7 @@ TcpConfig mtcp_default_tcp() {
   tcp.send_buffer = 8192;
   tcp.max_connections = 10000;
   tcp.time_wait = 0s;
+  tcp.idle_timeout = 30s;  // tcp_timeout
   return tcp;
 }
 
@@ -225,7 +226,7 @@ constexpr Key kKeys[] = {
      [](MtcpConfig& c, std::string_view v) { c.tcp.send_buffer = integer(v, 2048, kMaxBuffer); }},
     {"tcp_timeout", [](MtcpConfig& c, std::string_view v) {
        const Duration timeout = seconds(v, kIntMin, kIntMax);
-       c.tcp_timeout = timeout > 0s ? std::optional(timeout) : std::nullopt;
+       c.tcp.idle_timeout = std::max(timeout, Duration::zero());
      }},
     {"tcp_timewait",
      [](MtcpConfig& c, std::string_view v) { c.tcp.time_wait = seconds(v, 0, kIntMax); }},
@@ -284,6 +285,11 @@ constexpr Key kKeys[] = {
     {"tcp_sack", [](MtcpConfig& c, std::string_view v) { c.tcp.sack = flag(v); }},
     {"tcp_syn_cookies", [](MtcpConfig& c, std::string_view v) { c.tcp.syn_cookies = flag(v); }},
     {"tcp_max_orphans", [](MtcpConfig& c, std::string_view v) { c.tcp.max_orphans = integer(v, 1, kIntMax); }},
+    {"tcp_zero_window_timeout_s",
+     [](MtcpConfig& c, std::string_view v) { c.tcp.zero_window_timeout = seconds(v, 0, kIntMax); }},
+    {"tcp_buffer_memory_mb", [](MtcpConfig& c, std::string_view v) {
+       c.tcp.buffer_memory_limit = static_cast<std::uint64_t>(integer(v, 0, 1 << 24)) << 20;
+     }},
     {"tcp_congestion", [](MtcpConfig& c, std::string_view v) {
        c.tcp.congestion = *congestion_algorithm(one_of(v, {"cubic", "newreno", "reno"}));
      }},
@@ -592,7 +598,7 @@ std::string describe(const MtcpConfig& c) {
   row("max_num_buffers", c.max_num_buffers);
   row("rcvbuf", t.receive_buffer);
   row("sndbuf", t.send_buffer);
-  row("tcp_timeout", c.tcp_timeout ? std::to_string(as_s(*c.tcp_timeout)) + " s" : "disabled");
+  row("tcp_timeout", t.idle_timeout > Duration::zero() ? std::to_string(as_s(t.idle_timeout)) + " s" : "disabled");
   row("tcp_timewait", std::to_string(as_s(t.time_wait)) + " s");
   row("stat_print", text_or(joined(c.stat_print), "(none)"));
   row("multiprocess", c.multiprocess ? 1 : 0);
@@ -627,6 +633,10 @@ std::string describe(const MtcpConfig& c) {
   row("tcp_sack", t.sack ? 1 : 0);
   row("tcp_syn_cookies", t.syn_cookies ? 1 : 0);
   row("tcp_max_orphans", t.max_orphans);
+  row("tcp_zero_window_timeout_s",
+      t.zero_window_timeout > Duration::zero() ? std::to_string(as_s(t.zero_window_timeout)) : "0 (no limit)");
+  row("tcp_buffer_memory_mb",
+      t.buffer_memory_limit > 0 ? std::to_string(t.buffer_memory_limit >> 20) : "0 (no limit)");
   row("tcp_timestamps", t.timestamps ? 1 : 0);
   row("tcp_window_scaling", t.window_scaling ? 1 : 0);
   row("tcp_initial_window", t.initial_window_segments);

@@ -16,7 +16,7 @@
 //   max_concurrency  connections per core, 1.. (-> tcp.max_connections)
 //   max_num_buffers  socket buffers per core, 1..
 //   rcvbuf, sndbuf   bytes, 2048..1 GiB; each defaults to the other, 8192 if neither is set
-//   tcp_timeout      idle timeout in seconds, 30 by default; <= 0 disables it
+//   tcp_timeout      idle timeout in seconds, 30 by default; <= 0 disables it (-> tcp.idle_timeout)
 //   tcp_timewait     seconds in TIME_WAIT, 0..; 0 by default as in mTCP (-> tcp.time_wait)
 //   stat_print       NIC names to report statistics for
 //   multiprocess     0 | 1                     onvm_serv, onvm_inst, onvm_dest   0..65535
@@ -44,6 +44,10 @@
 //   tcp_initial_window segments, 1..    tcp_synack_retries, tcp_data_retries  0..
 //   tcp_syn_timeout_s 1.. (connect gives up; default 180)    tcp_orphan_persist_timeout_s 1..
 //   tcp_max_orphans  1.., closed connections still finishing before the oldest is reset (65536)
+//   tcp_zero_window_timeout_s 0.., reset a connection whose peer keeps its window closed this
+//                    long while we have data for it (default 0: no limit)
+//   tcp_buffer_memory_mb 0.., the memory all socket buffers of a context may hold; past it they
+//                    grow no further (default 1024; 0: no limit)
 //   arp_hold_frames  1..65536, frames held per neighbour being resolved (default 64)
 //   dpdk_args        DPDK EAL arguments, passed through (io = dpdk), e.g. --no-huge --no-pci
 //                    --vdev=net_tap0,iface=mt0; lines add up. mtcpp adds -l (from core_mask),
@@ -95,14 +99,14 @@ struct MtcpConfig {
   std::vector<std::string> ports;  // as written, e.g. "dpdk0" or "dpdk0:1"
   bool all_ports = false;          // `port = all`; ports is then empty
   std::size_t max_num_buffers = 10000;
-  std::optional<Duration> tcp_timeout = std::chrono::seconds(30);  // nothing: disabled
   std::vector<std::string> stat_print;
   bool multiprocess = false;
   std::optional<int> onvm_serv;
   std::optional<int> onvm_inst;
   std::optional<int> onvm_dest;
   std::string cc;  // empty: not given
-  // rcvbuf, sndbuf, max_concurrency and tcp_timewait land in tcp, with the tcp_* keys below.
+  // rcvbuf, sndbuf, max_concurrency, tcp_timeout and tcp_timewait land in tcp, with the tcp_* keys
+  // below.
   TcpConfig tcp = mtcp_default_tcp();
 
   // --- mtcpp's keys.

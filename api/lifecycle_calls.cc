@@ -71,7 +71,6 @@ bool runtime_config_from(const MtcpConfig& m, RuntimeConfig* out, std::string* e
   r.num_cores = m.num_cores.value_or(1);
   r.max_concurrency = static_cast<int>(m.tcp.max_connections);
   r.max_num_buffers = static_cast<int>(m.max_num_buffers);
-  r.tcp_timeout_ms = m.tcp_timeout ? static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(*m.tcp_timeout).count()) : 0;
   r.manual_clock = m.clock == ClockMode::manual;
   r.mac = m.mac;
   r.pcap = m.pcap;
@@ -146,7 +145,7 @@ int mtcp_getconf(struct mtcp_conf* conf) {
   conf->sndbuf_size = static_cast<int>(c.stack.tcp.send_buffer);
   // mTCP reports both timeouts in 1 ms ticks.
   conf->tcp_timewait = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(c.stack.tcp.time_wait).count());
-  conf->tcp_timeout = c.tcp_timeout_ms;
+  conf->tcp_timeout = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(c.stack.tcp.idle_timeout).count());
   return 0;
 }
 
@@ -161,7 +160,7 @@ int mtcp_setconf(const struct mtcp_conf* conf) {
   if (conf->rcvbuf_size > 0) next.stack.tcp.receive_buffer = static_cast<std::uint32_t>(conf->rcvbuf_size);
   if (conf->sndbuf_size > 0) next.stack.tcp.send_buffer = static_cast<std::uint32_t>(conf->sndbuf_size);
   if (conf->tcp_timewait > 0) next.stack.tcp.time_wait = std::chrono::milliseconds(conf->tcp_timewait);
-  if (conf->tcp_timeout > 0) next.tcp_timeout_ms = conf->tcp_timeout;
+  if (conf->tcp_timeout > 0) next.stack.tcp.idle_timeout = std::chrono::milliseconds(conf->tcp_timeout);
   next.stack.tcp.max_connections = static_cast<std::size_t>(next.max_concurrency);
   if (auto bad = next.stack.validate()) {
     std::fprintf(stderr, "mtcp_setconf: %s\n", bad->c_str());

@@ -32,7 +32,6 @@ struct RuntimeConfig {
   int num_cores = 1;
   int max_concurrency = 10000;   // ids per context, streams, listeners, epolls and pipes together
   int max_num_buffers = 10000;   // frame buffers per context's device
-  int tcp_timeout_ms = 30000;    // reported by mtcp_getconf (idle timeout; see README)
   bool manual_clock = false;
   MacAddr mac{{0x02, 0, 0, 0, 0, 0x01}};
   std::string pcap;              // capture file per context, "%d" = core; empty for none

@@ -100,6 +100,15 @@ struct TcpConfig {
   int keepalive_probes = 9;
   Duration fin_wait_2_timeout = 60s;  // orphaned connections only
   Duration orphan_persist_timeout = 60s;  // an orphan facing a closed window is reset after this
+  // A connection whose peer has held its window closed this long, while we have data for it, is
+  // reset (tcp_zero_window_resets): a peer that answers every probe but never reads would
+  // otherwise hold the send buffer for ever. Zero: no limit, as Linux (RFC 1122 §4.2.2.17 keeps
+  // such a connection open as long as the probes are answered).
+  Duration zero_window_timeout = Duration::zero();
+  // A connection that has heard nothing acceptable from its peer this long is reset
+  // (tcp_idle_timeouts; the socket gets ETIMEDOUT): mTCP's tcp_timeout. Zero: no limit. TIME_WAIT
+  // and LISTEN have their own rules; the handshake states count from the first SYN.
+  Duration idle_timeout = Duration::zero();
   // Connections the application has closed that are still finishing (FIN_WAIT, CLOSING,
   // LAST_ACK; TIME_WAIT apart): past this many the oldest is reset (tcp_orphans_reset), as Linux's
   // tcp_max_orphans.
@@ -109,6 +118,10 @@ struct TcpConfig {
   // transfer does not free and regrow it between reads and writes; then an idle connection holds
   // none.
   Duration buffer_release_delay = 200ms;
+  // The memory all send and receive rings together may hold (see core/tcp/buffer_memory.h): past
+  // it buffers grow no further, so writes find them full and windows stop opening; each ring may
+  // still take 512 bytes. Zero: no limit.
+  std::uint64_t buffer_memory_limit = std::uint64_t{1} << 30;
   // RFC 5961 §7: at most one challenge ACK per connection per challenge_ack_interval, and per
   // second across the stack a budget drawn at random from [limit/2, limit/2 + limit) (Linux's
   // answer to CVE-2016-5696).

@@ -63,6 +63,8 @@ struct StackStats {
   std::uint64_t tcp_fin_wait_2_timeouts = 0;
   std::uint64_t tcp_orphan_persist_resets = 0;    // orphans reset after facing a closed window too long
   std::uint64_t tcp_orphans_reset = 0;            // the oldest orphans reset past max_orphans
+  std::uint64_t tcp_zero_window_resets = 0;       // reset after the peer held its window closed too long
+  std::uint64_t tcp_idle_timeouts = 0;            // reset after nothing came from the peer for idle_timeout
   std::uint64_t tcp_active_opens = 0;
   std::uint64_t tcp_passive_opens = 0;
   std::uint64_t tcp_connections_in_use = 0;   // connection blocks allocated now
@@ -70,6 +72,10 @@ struct StackStats {
   std::uint64_t tcp_buffer_bytes_in_use = 0;  // send plus receive buffer sizes granted now (memory is taken only as data is held)
   std::uint64_t tcp_receive_buffer_grown = 0; // receive buffers enlarged by autotuning
   std::uint64_t tcp_send_buffer_grown = 0;    // send buffers enlarged by autotuning
+  std::uint64_t tcp_buffer_memory = 0;        // bytes the send and receive rings hold now
+  std::uint64_t tcp_send_memory_limited = 0;  // writes cut short by buffer_memory_limit
+  std::uint64_t tcp_receive_memory_drops = 0; // segments whose data (some or all) found no memory
+  std::uint64_t tcp_receive_window_shrunk = 0; // ACKs that took back window the ring cannot hold (budget)
 };
 
 // Every counter by name, in declaration order, for the C APIs and the tools that print them.
@@ -137,6 +143,8 @@ inline constexpr NamedCounter kStackCounters[] = {
     MTCPP_COUNTER(tcp_fin_wait_2_timeouts),
     MTCPP_COUNTER(tcp_orphan_persist_resets),
     MTCPP_COUNTER(tcp_orphans_reset),
+    MTCPP_COUNTER(tcp_zero_window_resets),
+    MTCPP_COUNTER(tcp_idle_timeouts),
     MTCPP_COUNTER(tcp_active_opens),
     MTCPP_COUNTER(tcp_passive_opens),
     MTCPP_COUNTER(tcp_connections_in_use),
@@ -144,6 +152,10 @@ inline constexpr NamedCounter kStackCounters[] = {
     MTCPP_COUNTER(tcp_buffer_bytes_in_use),
     MTCPP_COUNTER(tcp_receive_buffer_grown),
     MTCPP_COUNTER(tcp_send_buffer_grown),
+    MTCPP_COUNTER(tcp_buffer_memory),
+    MTCPP_COUNTER(tcp_send_memory_limited),
+    MTCPP_COUNTER(tcp_receive_memory_drops),
+    MTCPP_COUNTER(tcp_receive_window_shrunk),
 };
 #undef MTCPP_COUNTER
 

@@ -47,8 +47,8 @@ void Tcp::syn_sent_input(Tcb& t, const SegmentIn& seg, Instant now) {
     t.retransmits = 0;
     t.rexmit_at = kNever;
     handshake_complete(t);
+    heard_from_peer(t, now);
     enter(t, TcpState::established, now);
-    restart_keepalive(t, now);
     t.ack_now = true;
     output(t, now);
     rearm(t);
@@ -93,7 +93,7 @@ void Tcp::synchronized_input(Tcb& t, const SegmentIn& seg, Instant now) {
   if (!seg.h.has(tcp_flag::ack)) return;
   if (!process_ack(t, seg, now)) return;
   if (take_ts_recent) t.ts_recent = ts->tsval;
-  restart_keepalive(t, now);
+  heard_from_peer(t, now);
   // Sixth (URG) is not supported: the urgent pointer is ignored (RFC 6093 discourages its use).
   // Seventh: segment text.
   if (!process_text(t, seg, now)) return;
@@ -211,7 +211,7 @@ bool Tcp::process_rst(Tcb& t, const SegmentIn& seg, Instant now) {
       connection_lost(t, t.socket >= 0 ? ECONNRESET : 0, now);
       return false;
     default:  // ESTABLISHED, FIN-WAIT-1/2, CLOSE-WAIT: queues are flushed, the user told "reset"
-      t.rcv.discard_readable();
+      t.rcv.discard_readable(buffers_);
       connection_lost(t, ECONNRESET, now);
       return false;
   }
@@ -297,7 +297,7 @@ bool Tcp::process_ack(Tcb& t, const SegmentIn& seg, Instant now, bool in_window)
     case TcpState::closing:
       if (fin_acked) {
         enter(t, TcpState::time_wait, now);
-        t.rexmit_at = t.delack_at = t.keepalive_at = kNever;
+        t.rexmit_at = t.delack_at = kNever;
         t.close_at = now + config_.time_wait;
       }
       break;
@@ -354,12 +354,18 @@ bool Tcp::process_text(Tcb& t, const SegmentIn& seg, Instant now) {
     t.quick_acks = std::min(config_.quick_acks,
                             static_cast<int>(std::max<std::uint32_t>(t.rcv.capacity() / (2 * t.rcv_mss), 2)));
   t.last_data_received = now;
-  const std::uint32_t advance = t.rcv.insert(static_cast<std::uint32_t>(offset), data);
+  // Past the memory budget the ring may hold less than the window offered: what does not fit is
+  // dropped (the sender will send it again), and the next ACK shrinks the window to the ring.
+  const std::uint32_t window = t.rcv.window(buffers_);
+  const std::uint32_t unbudgeted = t.rcv.capacity() - t.rcv.readable();
+  if (window < unbudgeted && offset + data.size() > window && static_cast<std::uint32_t>(offset) < unbudgeted)
+    ++stats_.tcp_receive_memory_drops;
+  const std::uint32_t advance = t.rcv.insert(static_cast<std::uint32_t>(offset), data, buffers_);
   if (advance > 0) {
     t.rcv_nxt += advance;
     // After SHUT_RD, data is acknowledged and discarded (docs/close.md) once in order, so
     // out-of-order data and its SACK blocks stay exact.
-    if (t.shut_rd) t.rcv.discard_readable();
+    if (t.shut_rd) t.rcv.discard_readable(buffers_);
     else notify(t);
   }
   // RFC 5681 §4.2: out-of-order data and hole fills are ACKed at once; in-order data every
@@ -388,7 +394,7 @@ void Tcp::process_fin(Tcb& t, Instant now) {
     case TcpState::fin_wait_1:
       if (t.fin_sent && t.snd_una > t.fin_seq) {
         enter(t, TcpState::time_wait, now);
-        t.rexmit_at = t.keepalive_at = kNever;
+        t.rexmit_at = kNever;
         t.close_at = now + config_.time_wait;
       } else {
         enter(t, TcpState::closing, now);
@@ -396,7 +402,7 @@ void Tcp::process_fin(Tcb& t, Instant now) {
       break;
     case TcpState::fin_wait_2:
       enter(t, TcpState::time_wait, now);
-      t.rexmit_at = t.keepalive_at = kNever;
+      t.rexmit_at = kNever;
       t.close_at = now + config_.time_wait;
       break;
     default:

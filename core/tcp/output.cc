@@ -6,21 +6,27 @@
 
 namespace mtcpp {
 
-std::uint32_t Tcp::sws_threshold(const Tcb& t) {
-  return std::min<std::uint32_t>(t.rcv.capacity() / 2, t.rcv_mss);
+std::uint32_t Tcp::sws_threshold(const Tcb& t) const {
+  return std::min<std::uint32_t>(t.rcv.room(buffers_) / 2, t.rcv_mss);
 }
 
 std::uint16_t Tcp::advertised_window(Tcb& t) {
   // Receiver silly window avoidance (§3.8.6.2.2, MUST-39): the right edge moves only by at least
   // min(half the buffer, one MSS). It never moves back (§3.8.6: "shrinking the window" is
-  // strongly discouraged).
-  const SeqNum offered = t.rcv_nxt + t.rcv.window();
+  // strongly discouraged), except past the memory budget, when the ring cannot hold what was
+  // offered: data sent into that promise would be dropped and resent until the sender gave up,
+  // where a closed window makes it wait, probing (as Linux's tcp_shrink_window).
+  const std::uint32_t window = t.rcv.window(buffers_);
+  const SeqNum offered = t.rcv_nxt + window;
   SeqNum right = seq_max(t.rcv_adv, t.rcv_nxt);
-  if (offered - right >= static_cast<std::int32_t>(sws_threshold(t))) right = offered;
+  const bool shrink = offered < right && window < t.rcv.capacity() - t.rcv.readable();
+  if (shrink || offered - right >= static_cast<std::int32_t>(sws_threshold(t))) right = offered;
   const auto shown = static_cast<std::uint16_t>(
       std::min<std::uint32_t>(static_cast<std::uint32_t>(right - t.rcv_nxt) >> t.rcv_wscale, 65535));
   // The edge the peer learns is the scaled value it sees, rounded down (RFC 7323 §2.3).
-  t.rcv_adv = seq_max(t.rcv_adv, t.rcv_nxt + (std::uint32_t{shown} << t.rcv_wscale));
+  const SeqNum shown_edge = t.rcv_nxt + (std::uint32_t{shown} << t.rcv_wscale);
+  if (shrink) ++stats_.tcp_receive_window_shrunk;
+  t.rcv_adv = shrink ? shown_edge : seq_max(t.rcv_adv, shown_edge);
   return shown;
 }
 
@@ -100,7 +106,7 @@ void Tcp::send_syn(Tcb& t, Instant now) {
   h.options.sack_permitted = syn_ack ? t.sack_enabled : config_.sack;
   if (syn_ack ? t.ts_enabled : config_.timestamps)
     h.options.timestamps = TcpTimestamps{tsval(t, now), syn_ack ? t.ts_recent : 0};
-  h.window = static_cast<std::uint16_t>(std::min<std::uint32_t>(t.rcv.window(), 65535));
+  h.window = static_cast<std::uint16_t>(std::min<std::uint32_t>(t.rcv.window(buffers_), 65535));
   if (syn_ack) {
     h.flags |= tcp_flag::ack;
     h.ack = t.rcv_nxt.v;

@@ -5,7 +5,7 @@
 
 namespace mtcpp {
 
-void ReceiveBuffer::move_to(std::uint32_t bytes) {
+void ReceiveBuffer::move_to(std::uint32_t bytes, BufferMemory& mem) {
   const std::uint32_t n = held();
   std::unique_ptr<std::uint8_t[]> ring(bytes > 0 ? new std::uint8_t[bytes] : nullptr);
   if (n > 0) {
@@ -14,28 +14,33 @@ void ReceiveBuffer::move_to(std::uint32_t bytes) {
     std::copy_n(buf_.get(), n - first, ring.get() + first);
   }
   buf_ = std::move(ring);
+  mem.resized(storage_, bytes);
   storage_ = bytes;
   head_ = 0;
 }
 
-void ReceiveBuffer::copy_in(std::uint32_t offset, Bytes data) {
+void ReceiveBuffer::copy_in(std::uint32_t offset, Bytes data, BufferMemory& mem) {
   const auto len = static_cast<std::uint32_t>(data.size());
-  if (const std::uint32_t needed = readable_ + offset + len; needed > storage_)
-    move_to(static_cast<std::uint32_t>(std::max<std::uint64_t>(
-        needed, std::min<std::uint64_t>(std::bit_ceil(std::uint64_t{std::max(needed, kMinStorage)}), capacity_))));
+  if (const std::uint32_t needed = readable_ + offset + len; needed > storage_) {
+    // Powers of two up to the limit, as far as the budget allows (the window promised `needed`).
+    const auto wanted = static_cast<std::uint32_t>(std::max<std::uint64_t>(
+        needed, std::min<std::uint64_t>(std::bit_ceil(std::uint64_t{std::max(needed, kMinStorage)}), capacity_)));
+    move_to(std::max(needed, mem.grant(storage_, wanted)), mem);
+  }
   const std::uint32_t start = (head_ + readable_ + offset) % storage_;
   const std::uint32_t first = std::min(len, storage_ - start);
   std::copy_n(data.data(), first, buf_.get() + start);
   std::copy_n(data.data() + first, len - first, buf_.get());
 }
 
-std::uint32_t ReceiveBuffer::insert(std::uint32_t offset, Bytes data) {
-  if (offset >= window() || data.empty()) return 0;
-  const auto len = static_cast<std::uint32_t>(std::min<std::size_t>(data.size(), window() - offset));
+std::uint32_t ReceiveBuffer::insert(std::uint32_t offset, Bytes data, BufferMemory& mem) {
+  const std::uint32_t room = window(mem);
+  if (offset >= room || data.empty()) return 0;
+  const auto len = static_cast<std::uint32_t>(std::min<std::size_t>(data.size(), room - offset));
   Range r{offset, offset + len};
   if (range_count_ == 0) {
     if (r.begin == 0) {  // in order, nothing held out of order: the usual case
-      copy_in(offset, data.first(len));
+      copy_in(offset, data.first(len), mem);
       readable_ += len;
       return len;
     }
@@ -56,7 +61,7 @@ std::uint32_t ReceiveBuffer::insert(std::uint32_t offset, Bytes data) {
   const std::size_t merged = last - first;
   // A new hole needs a free range; data at RCV.NXT never does (§3.10.7.4, seventh step).
   if (merged == 0 && range_count_ == kMaxRanges && r.begin != 0) return 0;
-  copy_in(offset, data.first(len));
+  copy_in(offset, data.first(len), mem);
   if (merged == 0 && r.begin == 0) {
     // In order, touching nothing held: readable at once, every held range moves down.
     readable_ += r.end;
@@ -109,11 +114,11 @@ std::uint32_t ReceiveBuffer::read(MutableBytes out, bool peek) {
   return n;
 }
 
-void ReceiveBuffer::discard_readable() {
+void ReceiveBuffer::discard_readable(BufferMemory& mem) {
   if (readable_ == 0) return;
   head_ = (head_ + readable_) % storage_;
   readable_ = 0;
-  release_if_empty();
+  release_if_empty(mem);
 }
 
 std::size_t ReceiveBuffer::ranges(std::array<Range, kMaxRanges>& out) const {
@@ -126,9 +131,9 @@ std::size_t ReceiveBuffer::ranges(std::array<Range, kMaxRanges>& out) const {
   return range_count_;
 }
 
-std::uint32_t ReceiveBuffer::resize(std::uint32_t capacity, std::uint32_t floor) {
+std::uint32_t ReceiveBuffer::resize(std::uint32_t capacity, std::uint32_t floor, BufferMemory& mem) {
   capacity_ = std::max({capacity, floor, held()});
-  if (storage_ > capacity_) move_to(capacity_);  // the ring never outgrows the limit
+  if (storage_ > capacity_) move_to(capacity_, mem);  // the ring never outgrows the limit
   return capacity_;
 }
 

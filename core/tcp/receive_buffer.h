@@ -7,20 +7,23 @@
 // window is computed from (SO_RCVBUF, autotuning), while the ring grows in powers of two (from
 // kMinStorage) as far as the bytes held reach, and is given back by release_if_empty once the
 // application has read everything and no out-of-order data waits (the TCP layer waits for the
-// connection to idle first, so a transfer does not free and regrow it between reads).
+// connection to idle first, so a transfer does not free and regrow it between reads). Every change
+// of the ring's size goes through the stack's BufferMemory, whose budget may hold growth back: the
+// window is then what the ring can hold.
 #pragma once
 #include <array>
 #include <cstdint>
 #include <memory>
 
 #include "core/bytes.h"
+#include "core/tcp/buffer_memory.h"
 
 namespace mtcpp {
 
 class ReceiveBuffer {
  public:
   static constexpr std::size_t kMaxRanges = 16;
-  static constexpr std::uint32_t kMinStorage = 512;  // small enough for the allocator's thread cache
+  static constexpr std::uint32_t kMinStorage = BufferMemory::kMinRing;
   struct Range {
     std::uint32_t begin = 0;  // offsets from RCV.NXT
     std::uint32_t end = 0;
@@ -32,8 +35,11 @@ class ReceiveBuffer {
   // Bytes of memory the ring holds now.
   std::uint32_t storage() const { return storage_; }
   std::uint32_t readable() const { return readable_; }
+  // The bytes the buffer can hold now (RFC 9293's RCV.BUFF): the limit, or less while the memory
+  // budget keeps the ring from growing that far.
+  std::uint32_t room(const BufferMemory& mem) const { return std::min(capacity_, mem.grant(storage_, capacity_)); }
   // Bytes beyond RCV.NXT the buffer can still hold: the receive window.
-  std::uint32_t window() const { return capacity_ - readable_; }
+  std::uint32_t window(const BufferMemory& mem) const { return room(mem) - readable_; }
   bool has_out_of_order() const { return range_count_ > 0; }
   // Whether every byte of [offset, offset + len) past RCV.NXT is already held out of order.
   bool holds(std::uint32_t offset, std::uint32_t len) const {
@@ -46,15 +52,22 @@ class ReceiveBuffer {
   // RCV.NXT advances (0 while a hole remains before the data). Out-of-order data that would need
   // more than kMaxRanges holes is dropped (the sender will retransmit it); data at RCV.NXT is
   // always taken, since it needs no range.
-  std::uint32_t insert(std::uint32_t offset, Bytes data);
+  std::uint32_t insert(std::uint32_t offset, Bytes data, BufferMemory& mem);
 
   // Copies up to out.size() in-order bytes; without peek they are removed.
   std::uint32_t read(MutableBytes out, bool peek);
   // Drops all readable bytes (SHUT_RD, abort).
-  void discard_readable();
+  void discard_readable(BufferMemory& mem);
   // Nothing readable and nothing out of order: the memory goes.
-  void release_if_empty() {
-    if (readable_ == 0 && range_count_ == 0) move_to(0);
+  void release_if_empty(BufferMemory& mem) {
+    if (readable_ == 0 && range_count_ == 0) move_to(0, mem);
+  }
+  // The connection is going: the memory goes, data or not.
+  void release(BufferMemory& mem) {
+    readable_ = 0;
+    range_count_ = 0;
+    ooo_.reset();
+    move_to(0, mem);
   }
 
   // Out-of-order ranges, most recently changed first (RFC 2018 §4: the first SACK block holds the
@@ -63,14 +76,14 @@ class ReceiveBuffer {
 
   // Changes the capacity, keeping every byte held and every offset; never below `floor` (the
   // bytes readable plus the window already promised to the peer). Returns the new capacity.
-  std::uint32_t resize(std::uint32_t capacity, std::uint32_t floor);
+  std::uint32_t resize(std::uint32_t capacity, std::uint32_t floor, BufferMemory& mem);
 
  private:
-  void copy_in(std::uint32_t offset, Bytes data);
+  void copy_in(std::uint32_t offset, Bytes data, BufferMemory& mem);
   // Bytes from the front to the end of the last held range, holes included.
   std::uint32_t held() const { return readable_ + (range_count_ > 0 ? ooo_->ranges[range_count_ - 1].end : 0); }
   // A ring of exactly `bytes` (>= held()) holding the data from its start; 0 frees it.
-  void move_to(std::uint32_t bytes);
+  void move_to(std::uint32_t bytes, BufferMemory& mem);
   std::unique_ptr<std::uint8_t[]> buf_;
   std::uint32_t storage_ = 0;  // bytes at buf_
   std::uint32_t capacity_;

@@ -6,7 +6,8 @@
 // Memory is taken as data queues, not when the connection opens: `capacity` is a limit (SO_SNDBUF),
 // the ring itself grows in powers of two from kMinStorage as writes need it, and is given back by
 // release_if_empty once every byte has been acknowledged (the TCP layer waits for the connection
-// to idle first, so a transfer does not free and regrow it between writes).
+// to idle first, so a transfer does not free and regrow it between writes). Every change of the
+// ring's size goes through the stack's BufferMemory, which may hold growth back (its budget).
 #pragma once
 #include <algorithm>
 #include <bit>
@@ -14,27 +15,32 @@
 #include <memory>
 
 #include "core/bytes.h"
+#include "core/tcp/buffer_memory.h"
 
 namespace mtcpp {
 
 class SendBuffer {
  public:
-  // Small enough to come from the allocator's per-thread cache.
-  static constexpr std::uint32_t kMinStorage = 512;
+  static constexpr std::uint32_t kMinStorage = BufferMemory::kMinRing;
 
   explicit SendBuffer(std::uint32_t capacity) : capacity_(capacity) {}
 
   std::uint32_t size() const { return size_; }
   std::uint32_t capacity() const { return capacity_; }
-  std::uint32_t free_space() const { return capacity_ > size_ ? capacity_ - size_ : 0; }
+  // Bytes a write may add now: within the limit, and within what the memory budget lets the ring
+  // grow to.
+  std::uint32_t free_space(const BufferMemory& mem) const {
+    const std::uint32_t most = std::min(capacity_, mem.grant(storage_, capacity_));
+    return most > size_ ? most - size_ : 0;
+  }
   // Bytes of memory the ring holds now.
   std::uint32_t storage() const { return storage_; }
 
   // Appends as much of data as fits; returns the bytes taken.
-  std::uint32_t append(Bytes data) {
-    const auto n = static_cast<std::uint32_t>(std::min<std::size_t>(data.size(), free_space()));
+  std::uint32_t append(Bytes data, BufferMemory& mem) {
+    const auto n = static_cast<std::uint32_t>(std::min<std::size_t>(data.size(), free_space(mem)));
     if (n == 0) return 0;
-    if (size_ + n > storage_) grow(size_ + n);
+    if (size_ + n > storage_) grow(size_ + n, mem);
     const std::uint32_t tail = (head_ + size_) % storage_;
     const std::uint32_t first = std::min(n, storage_ - tail);
     std::copy_n(data.data(), first, buf_.get() + tail);
@@ -67,34 +73,36 @@ class SendBuffer {
   }
 
   // Nothing held: the memory goes.
-  void release_if_empty() {
-    if (size_ == 0) release();
+  void release_if_empty(BufferMemory& mem) {
+    if (size_ == 0) move_to(0, mem);
+  }
+  // The connection is going: the memory goes, data or not.
+  void release(BufferMemory& mem) {
+    size_ = 0;
+    move_to(0, mem);
   }
 
   // Changes the limit, keeping the data (never below the bytes held); returns the new limit.
-  std::uint32_t resize(std::uint32_t capacity) {
+  std::uint32_t resize(std::uint32_t capacity, BufferMemory& mem) {
     capacity_ = std::max(capacity, size_);
-    if (storage_ > capacity_) move_to(capacity_);
+    if (storage_ > capacity_) move_to(capacity_, mem);
     return capacity_;
   }
 
  private:
-  void grow(std::uint32_t needed) {
+  // Powers of two up to the limit, as far as the budget allows (free_space promised `needed`).
+  void grow(std::uint32_t needed, BufferMemory& mem) {
     const std::uint64_t doubled = std::bit_ceil(std::uint64_t{std::max(needed, kMinStorage)});
-    move_to(static_cast<std::uint32_t>(std::max<std::uint64_t>(needed, std::min<std::uint64_t>(doubled, capacity_))));
+    const auto wanted = static_cast<std::uint32_t>(std::max<std::uint64_t>(needed, std::min<std::uint64_t>(doubled, capacity_)));
+    move_to(std::max(needed, mem.grant(storage_, wanted)), mem);
   }
-  // A ring of exactly `bytes` (>= size_) holding the data from its start.
-  void move_to(std::uint32_t bytes) {
-    if (bytes == 0) return release();
-    std::unique_ptr<std::uint8_t[]> ring(new std::uint8_t[bytes]);
-    copy_out(0, size_, ring.get());
+  // A ring of exactly `bytes` (>= size_) holding the data from its start; 0 frees it.
+  void move_to(std::uint32_t bytes, BufferMemory& mem) {
+    std::unique_ptr<std::uint8_t[]> ring(bytes > 0 ? new std::uint8_t[bytes] : nullptr);
+    if (size_ > 0) copy_out(0, size_, ring.get());
     buf_ = std::move(ring);
+    mem.resized(storage_, bytes);
     storage_ = bytes;
-    head_ = 0;
-  }
-  void release() {
-    buf_.reset();
-    storage_ = 0;
     head_ = 0;
   }
 

@@ -13,6 +13,7 @@ Tcp::Tcp(const TcpConfig& config, Ipv4Addr local_address, SegmentSink& out, Rng&
       local_address_(local_address),
       out_(out),
       stats_(stats),
+      buffers_(config.buffer_memory_limit, stats.tcp_buffer_memory),
       isn_(secret ? IsnGenerator((*secret)[0], (*secret)[1]) : IsnGenerator(rng)),
       rng_(rng.next()) {
   // Room for the usual load at once; a table configured for millions grows as they come.
@@ -116,6 +117,8 @@ void Tcp::destroy(Tcb* t) {
   --connections_;
   stats_.tcp_connections_in_use = connections_;
   stats_.tcp_buffer_bytes_in_use -= t->snd.capacity() + t->rcv.capacity();
+  t->snd.release(buffers_);
+  t->rcv.release(buffers_);
   delete t;
 }
 
@@ -134,10 +137,15 @@ void Tcp::enter(Tcb& t, TcpState s, Instant now) {
     if (s == TcpState::time_wait) {
       ++stats_.tcp_time_wait;
       // Nothing more will be sent or read: the rings go now, not after buffer_release_delay.
-      t.snd.release_if_empty();
-      t.rcv.release_if_empty();
+      t.snd.release_if_empty(buffers_);
+      t.rcv.release_if_empty(buffers_);
       t.release_at = kNever;
     }
+    // A handshake begins: the idle timeout counts from here.
+    if (s == TcpState::syn_sent || s == TcpState::syn_received) heard_from_peer(t, now);
+    const Instant idle_before = t.idle_at;
+    arm_idle_timer(t);
+    if (t.idle_at != idle_before) rearm(t);
     if (from == TcpState::syn_received && t.listener != nullptr) --t.listener->syn_queued;
   }
   if (observer_ != nullptr) observer_->state_changed(t, from, now);
@@ -363,7 +371,9 @@ long Tcp::send(int s, Bytes data, Instant now) {
   }
   if (t->fin_queued) return -EPIPE;
   if (data.empty()) return 0;
-  const std::uint32_t n = t->snd.append(data);
+  const std::uint32_t room = t->snd.free_space(buffers_);
+  if (room < std::min<std::size_t>(data.size(), t->snd.capacity() - t->snd.size())) ++stats_.tcp_send_memory_limited;
+  const std::uint32_t n = t->snd.append(data, buffers_);
   if (n < data.size()) t->snd_blocked = true;  // the buffer held the writer back (autotuning)
   if (n == 0) return -EAGAIN;
   output(*t, now);
@@ -407,7 +417,7 @@ void Tcp::resize_receive_buffer(Tcb& t, std::uint32_t bytes) {
   else if (t.state != TcpState::closed && t.state != TcpState::listen)
     promised = static_cast<std::uint32_t>(std::max<std::int32_t>(0, t.rcv_adv - t.rcv_nxt));
   const std::uint32_t before = t.rcv.capacity();
-  t.rcv.resize(bytes, t.rcv.readable() + promised);
+  t.rcv.resize(bytes, t.rcv.readable() + promised, buffers_);
   stats_.tcp_buffer_bytes_in_use = stats_.tcp_buffer_bytes_in_use - before + t.rcv.capacity();
 }
 
@@ -435,7 +445,7 @@ void Tcp::autotune_receive_buffer(Tcb& t, std::uint32_t copied, Instant now) {
 
 void Tcp::resize_send_buffer(Tcb& t, std::uint32_t bytes) {
   const std::uint32_t before = t.snd.capacity();
-  t.snd.resize(bytes);
+  t.snd.resize(bytes, buffers_);
   stats_.tcp_buffer_bytes_in_use = stats_.tcp_buffer_bytes_in_use - before + t.snd.capacity();
 }
 
@@ -460,8 +470,8 @@ void Tcp::window_opened(Tcb& t, Instant now) {
   // the right edge can move by the silly-window unit (RFC 9293 §3.8.6.2.2); otherwise the next
   // ACK carries the larger window anyway.
   const auto advertised = static_cast<std::uint32_t>(std::max<std::int32_t>(0, t.rcv_adv - t.rcv_nxt));
-  const std::uint32_t small = std::min<std::uint32_t>(2 * t.rcv_mss, t.rcv.capacity() / 2);
-  if (advertised < small && t.rcv.window() >= advertised + sws_threshold(t)) {
+  const std::uint32_t small = std::min<std::uint32_t>(2 * t.rcv_mss, t.rcv.room(buffers_) / 2);
+  if (advertised < small && t.rcv.window(buffers_) >= advertised + sws_threshold(t)) {
     t.ack_now = true;
     output(t, now);
   }
@@ -484,7 +494,7 @@ int Tcp::shutdown(int s, Shutdown how, Instant now) {
     return -ENOTCONN;
   if (how != Shutdown::write) {
     t->shut_rd = true;
-    t->rcv.discard_readable();  // data after SHUT_RD is acknowledged and discarded (docs/close.md)
+    t->rcv.discard_readable(buffers_);  // data after SHUT_RD is acknowledged and discarded (docs/close.md)
     notify(*t);
   }
   if (how != Shutdown::read) queue_fin(*t, now);
@@ -494,6 +504,11 @@ int Tcp::shutdown(int s, Shutdown how, Instant now) {
 void Tcp::reset_and_destroy(Tcb& t, Instant now) {
   if (is_synchronized(t.state) || t.state == TcpState::syn_received) send_rst(t, now);
   destroy(&t);
+}
+
+void Tcp::give_up(Tcb& t, int error, Instant now) {
+  if (is_synchronized(t.state) || t.state == TcpState::syn_received) send_rst(t, now);
+  connection_lost(t, error, now);
 }
 
 void Tcp::close_listener(Tcb& l, Instant now) {
@@ -562,7 +577,7 @@ int Tcp::abort(int s, Instant now) {
 void Tcp::connection_lost(Tcb& t, int error, Instant now) {
   flow_remove(t);
   timers_.cancel(t.timer);
-  t.rexmit_at = t.delack_at = t.keepalive_at = t.close_at = t.probe_at = t.reorder_at = kNever;
+  t.rexmit_at = t.delack_at = t.idle_at = t.close_at = t.probe_at = t.reorder_at = kNever;
   t.so_error = error;
   t.last_error = error;
   if (t.orphan()) {
@@ -582,11 +597,13 @@ int Tcp::set_option(int s, SocketOption opt, int value, Instant now) {
   switch (opt) {
     case SocketOption::nodelay: t->nodelay = value != 0; return 0;
     case SocketOption::keepalive:
-      // Turned on, an idle connection is probed from now (RFC 1122 §4.2.3.6); set again while on,
-      // nothing restarts (a periodic setsockopt must not keep a dead peer's connection alive).
+      // Turned on, an idle connection is probed keepalive_idle from now (RFC 1122 §4.2.3.6), as
+      // Linux; set again while on, nothing restarts (a periodic setsockopt must not keep a dead
+      // peer's connection alive).
       if ((value != 0) != t->keepalive) {
         t->keepalive = value != 0;
-        restart_keepalive(*t, now);
+        t->keepalive_sent = 0;
+        arm_idle_timer(*t, t->keepalive && keepalive_applies(*t) ? now + config_.keepalive_idle : kNever);
         rearm(*t);
       }
       return 0;
@@ -676,7 +693,7 @@ std::uint32_t Tcp::readiness(int s) const {
   if (t->rcv.readable() > 0 || peer_closed || t->shut_rd) r |= readiness::in;
   if (peer_closed) r |= readiness::rdhup;
   if ((t->state == TcpState::established || t->state == TcpState::close_wait) && !t->fin_queued &&
-      t->snd.free_space() > 0)
+      t->snd.free_space(buffers_) > 0)
     r |= readiness::out;
   if (t->so_error != 0) r |= readiness::err;
   // A connection that has ended, by error or in order (TIME_WAIT or LAST_ACK over with the id

@@ -159,7 +159,10 @@ struct Tcb {
   Instant reorder_at = kNever;    // RACK's reordering window runs out (RFC 8985 §6.2 step 5)
   Instant probe_at = kNever;      // the tail loss probe's timeout (PTO, RFC 8985 §7.2)
   Instant delack_at = kNever;
-  Instant keepalive_at = kNever;
+  // A keepalive probe or the idle timeout may be due; checked against last_heard when it comes,
+  // so that a segment arriving costs no timer work.
+  Instant idle_at = kNever;
+  Instant last_heard = kNever;    // the last acceptable segment from the peer, or the first SYN
   Instant close_at = kNever;      // TIME_WAIT, orphaned FIN_WAIT_2
   Instant release_at = kNever;    // an emptied send or receive ring still empty then is freed
   TimerNode timer;

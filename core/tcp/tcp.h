@@ -123,6 +123,7 @@ class Tcp {
   const Tcb* tcb(int s) const;
   const Tcb* find(Endpoint local, Endpoint remote) const;
   std::size_t connection_count() const { return connections_; }
+  const BufferMemory& buffer_memory() const { return buffers_; }
   const TcpConfig& config() const { return config_; }
 
  private:
@@ -178,6 +179,9 @@ class Tcp {
   void close_listener(Tcb& l, Instant now);
   void reset_and_destroy(Tcb& t, Instant now);
   void connection_lost(Tcb& t, int error, Instant now);
+  // We end a connection the peer still holds (idle, or a window closed too long): an RST tells
+  // the peer, and the socket sees `error`.
+  void give_up(Tcb& t, int error, Instant now);
 
   // Demultiplexing and the unsynchronized states (demux.cc).
   void closed_port_reply(const SegmentIn& seg, Instant now);
@@ -285,7 +289,7 @@ class Tcp {
   std::uint32_t segment_room(const Tcb& t) const;
   std::uint16_t advertised_window(Tcb& t);
   // The receiver's silly-window unit: min(half the buffer, one MSS) (§3.8.6.2.2).
-  static std::uint32_t sws_threshold(const Tcb& t);
+  std::uint32_t sws_threshold(const Tcb& t) const;
   // After the application read or the buffer grew: a window update if the window opened enough.
   void window_opened(Tcb& t, Instant now);
   // SO_RCVBUF and autotuning: a new receive buffer size (never below what is held or promised).
@@ -311,8 +315,29 @@ class Tcp {
   void on_timer(Tcb& t, Instant now);
   void on_rexmit_timeout(Tcb& t, Instant now);
   void on_persist_timeout(Tcb& t, Instant now);
-  void on_keepalive_timeout(Tcb& t, Instant now);
-  void restart_keepalive(Tcb& t, Instant now);
+  void on_idle_timeout(Tcb& t, Instant now);
+  // Tcb::idle_at from last_heard: the next keepalive probe (next_probe when given: just after one
+  // was sent, or when SO_KEEPALIVE is turned on; else keepalive_idle after last_heard) or the idle
+  // timeout, whichever comes first.
+  void arm_idle_timer(Tcb& t, Instant next_probe = kNever);
+  static bool keepalive_applies(const Tcb& t) {
+    return t.keepalive && (t.state == TcpState::established || t.state == TcpState::close_wait);
+  }
+  bool idle_timeout_applies(const Tcb& t) const {
+    return config_.idle_timeout > Duration::zero() && t.state != TcpState::closed &&
+           t.state != TcpState::listen && t.state != TcpState::time_wait;
+  }
+  // An acceptable segment came: the connection is not idle, and keepalive starts counting again.
+  static void heard_from_peer(Tcb& t, Instant now) {
+    t.last_heard = now;
+    t.keepalive_sent = 0;
+  }
+  // When a connection persisting against a closed window is reset (orphan_persist_timeout, or
+  // zero_window_timeout for one the application holds); kNever: never.
+  Instant persist_limit(const Tcb& t) const {
+    if (t.orphan()) return t.persist_since + config_.orphan_persist_timeout;
+    return config_.zero_window_timeout > Duration::zero() ? t.persist_since + config_.zero_window_timeout : kNever;
+  }
   void arm_delayed_ack(Tcb& t, Instant now);
   // A ring just emptied: it is freed after TcpConfig::buffer_release_delay if still empty.
   void buffer_emptied(Tcb& t, Instant now);
@@ -321,6 +346,7 @@ class Tcp {
   Ipv4Addr local_address_;
   SegmentSink& out_;
   StackStats& stats_;
+  BufferMemory buffers_;  // every ring's memory, against TcpConfig::buffer_memory_limit
   IsnGenerator isn_;
   Rng rng_;
   SocketObserver* observer_ = nullptr;

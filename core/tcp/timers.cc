@@ -2,7 +2,8 @@
 // arming or cancelling one is O(1) and a connection is touched only when something is due.
 //   retransmission (RFC 6298 §5), persist (RFC 9293 §3.8.6.1), delayed ACK (§3.8.6.3),
 //   tail loss probe and RACK reordering window (RFC 8985; their handlers are in recovery.cc),
-//   keepalive (RFC 1122 §4.2.3.6), orphaned FIN_WAIT_2, TIME_WAIT (§3.6.1, 2·MSL)
+//   keepalive (RFC 1122 §4.2.3.6) and the idle timeout (mTCP's tcp_timeout), orphaned FIN_WAIT_2,
+//   TIME_WAIT (§3.6.1, 2·MSL)
 #include <algorithm>
 #include <cerrno>
 
@@ -12,7 +13,7 @@ namespace mtcpp {
 
 void Tcp::rearm(Tcb& t) {
   const Instant when =
-      std::min({t.rexmit_at, t.delack_at, t.keepalive_at, t.close_at, t.probe_at, t.reorder_at, t.release_at});
+      std::min({t.rexmit_at, t.delack_at, t.idle_at, t.close_at, t.probe_at, t.reorder_at, t.release_at});
   if (when == kNever) timers_.cancel(t.timer);
   else if (!t.timer.linked() || t.timer.when != when) timers_.schedule(t.timer, when);
 }
@@ -26,10 +27,11 @@ void Tcp::arm_delayed_ack(Tcb& t, Instant now) {
   if (t.delack_at == kNever) t.delack_at = now + config_.delayed_ack;
 }
 
-void Tcp::restart_keepalive(Tcb& t, Instant now) {
-  t.keepalive_sent = 0;
-  const bool idle_matters = t.state == TcpState::established || t.state == TcpState::close_wait;
-  t.keepalive_at = t.keepalive && idle_matters ? now + config_.keepalive_idle : kNever;
+void Tcp::arm_idle_timer(Tcb& t, Instant next_probe) {
+  Instant due = next_probe;
+  if (next_probe == kNever && keepalive_applies(t) && t.keepalive_sent == 0) due = t.last_heard + config_.keepalive_idle;
+  if (idle_timeout_applies(t)) due = std::min(due, t.last_heard + config_.idle_timeout);
+  t.idle_at = due;
 }
 
 void Tcp::run_timers(Instant now) {
@@ -52,8 +54,8 @@ void Tcp::on_timer(Tcb& t, Instant now) {
   }
   if (t.release_at <= now) {
     t.release_at = kNever;
-    t.snd.release_if_empty();
-    t.rcv.release_if_empty();
+    t.snd.release_if_empty(buffers_);
+    t.rcv.release_if_empty(buffers_);
   }
   if (t.probe_at <= now) {  // before the RTO: a probe due with it goes in its place
     t.probe_at = kNever;
@@ -69,8 +71,8 @@ void Tcp::on_timer(Tcb& t, Instant now) {
     else on_rexmit_timeout(t, now);
     return;  // t may be gone; both paths rearm what survives
   }
-  if (t.keepalive_at <= now) {
-    on_keepalive_timeout(t, now);
+  if (t.idle_at <= now) {
+    on_idle_timeout(t, now);
     return;
   }
   rearm(t);
@@ -136,10 +138,17 @@ void Tcp::on_persist_timeout(Tcb& t, Instant now) {
     rearm(t);
     return;
   }
-  // An orphan facing a closed window holds its buffers for a peer that may never open it.
+  // A peer that keeps its window closed holds our buffers for as long as it likes: an orphan's
+  // for orphan_persist_timeout, a socket's for zero_window_timeout when one is set.
   if (t.orphan() && now - t.persist_since >= config_.orphan_persist_timeout) {
     ++stats_.tcp_orphan_persist_resets;
     reset_and_destroy(t, now);
+    return;
+  }
+  if (!t.orphan() && config_.zero_window_timeout > Duration::zero() &&
+      now - t.persist_since >= config_.zero_window_timeout) {
+    ++stats_.tcp_zero_window_resets;
+    give_up(t, ETIMEDOUT, now);
     return;
   }
   // A peer that stopped answering probes is gone, as after R2 retransmissions (RFC 1122 §4.2.2.17
@@ -172,19 +181,31 @@ void Tcp::on_persist_timeout(Tcb& t, Instant now) {
   // keeps answering (RFC 1122 §4.2.2.17).
   Duration interval = std::max(t.rtt.rto(), config_.persist_min);
   for (int i = 0; i < t.persist_backoff && interval < config_.persist_max; ++i) interval *= 2;
-  t.rexmit_at = now + std::min(interval, config_.persist_max);
+  t.rexmit_at = std::min(now + std::min(interval, config_.persist_max), persist_limit(t));
   rearm(t);
 }
 
-void Tcp::on_keepalive_timeout(Tcb& t, Instant now) {
-  if (t.keepalive_sent >= config_.keepalive_probes) {
-    ++stats_.tcp_timeouts;
-    connection_lost(t, ETIMEDOUT, now);
+void Tcp::on_idle_timeout(Tcb& t, Instant now) {
+  t.idle_at = kNever;
+  if (idle_timeout_applies(t) && now - t.last_heard >= config_.idle_timeout) {
+    ++stats_.tcp_idle_timeouts;
+    give_up(t, ETIMEDOUT, now);
     return;
   }
-  send_probe(t, now);
-  ++t.keepalive_sent;
-  t.keepalive_at = now + config_.keepalive_interval;
+  // RFC 1122 §4.2.3.6: probe a connection that has heard nothing for keepalive_idle, then every
+  // keepalive_interval; anything heard resets the count (keepalive_sent, in the input path).
+  Instant next_probe = kNever;
+  if (keepalive_applies(t) && (t.keepalive_sent > 0 || now - t.last_heard >= config_.keepalive_idle)) {
+    if (t.keepalive_sent >= config_.keepalive_probes) {
+      ++stats_.tcp_timeouts;
+      connection_lost(t, ETIMEDOUT, now);
+      return;
+    }
+    send_probe(t, now);
+    ++t.keepalive_sent;
+    next_probe = now + config_.keepalive_interval;
+  }
+  arm_idle_timer(t, next_probe);
   rearm(t);
 }
 

@@ -73,7 +73,7 @@ TEST(ConfigFileMtcp, ParsesSampleEpserverConf) {
   EXPECT_EQ(c.tcp.send_buffer, 8192u);
   EXPECT_EQ(c.tcp.max_connections, 30000u);
   EXPECT_EQ(c.max_num_buffers, 30000u);
-  EXPECT_EQ(c.tcp_timeout, Duration(30s));
+  EXPECT_EQ(c.tcp.idle_timeout, Duration(30s));
   EXPECT_EQ(c.tcp.time_wait, Duration(0s));
   EXPECT_EQ(c.stat_print, (std::vector<std::string>{"dpdk0", "dpdk1"}));
 }
@@ -105,6 +105,8 @@ TEST(ConfigFileMtcp, ParsesMtcppKeys) {
       "tcp_synack_retries = 2\n"
       "tcp_syn_timeout_s = 240\n"
       "tcp_orphan_persist_timeout_s = 30\n"
+      "tcp_zero_window_timeout_s = 600\n"
+      "tcp_buffer_memory_mb = 64\n"
       "arp_hold_frames = 200\n"
       "tcp_data_retries = 3\n"
       "multiprocess = 1\n"
@@ -139,6 +141,8 @@ TEST(ConfigFileMtcp, ParsesMtcppKeys) {
   EXPECT_EQ(c.tcp.synack_retries, 2);
   EXPECT_EQ(c.tcp.syn_timeout, std::chrono::seconds(240));
   EXPECT_EQ(c.tcp.orphan_persist_timeout, std::chrono::seconds(30));
+  EXPECT_EQ(c.tcp.zero_window_timeout, std::chrono::seconds(600));
+  EXPECT_EQ(c.tcp.buffer_memory_limit, 64u << 20);
   EXPECT_EQ(c.arp_hold_frames, 200u);
   EXPECT_EQ(c.tcp.data_retries, 3);
   EXPECT_TRUE(c.multiprocess);
@@ -163,7 +167,7 @@ TEST(ConfigFileMtcp, DefaultsWhenKeysAreAbsent) {
   EXPECT_EQ(c.max_num_buffers, 10000u);
   EXPECT_EQ(c.tcp.receive_buffer, 8192u);
   EXPECT_EQ(c.tcp.send_buffer, 8192u);
-  EXPECT_EQ(c.tcp_timeout, Duration(30s));
+  EXPECT_EQ(c.tcp.idle_timeout, Duration(30s));
   EXPECT_EQ(c.tcp.time_wait, Duration(0s));  // mTCP's default, not the core's 2·MSL
   EXPECT_TRUE(c.stat_print.empty());
   EXPECT_FALSE(c.multiprocess);
@@ -230,9 +234,9 @@ TEST(ConfigFileMtcp, EdgeValuesPassStackConfigValidate) {
 }
 
 TEST(ConfigFileMtcp, NonPositiveTcpTimeoutDisablesIt) {
-  EXPECT_FALSE(parse_ok("tcp_timeout = -1\n").tcp_timeout);
-  EXPECT_FALSE(parse_ok("tcp_timeout = 0\n").tcp_timeout);
-  EXPECT_EQ(parse_ok("tcp_timeout = 5\n").tcp_timeout, Duration(5s));
+  EXPECT_EQ(parse_ok("tcp_timeout = -1\n").tcp.idle_timeout, Duration::zero());
+  EXPECT_EQ(parse_ok("tcp_timeout = 0\n").tcp.idle_timeout, Duration::zero());
+  EXPECT_EQ(parse_ok("tcp_timeout = 5\n").tcp.idle_timeout, Duration(5s));
 }
 
 TEST(ConfigFileMtcp, CoreMaskTakesOptional0x) {

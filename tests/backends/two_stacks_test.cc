@@ -253,6 +253,64 @@ TEST(TwoStacks, LossBurstLeavingSeventeenHolesIsRepaired) {
   EXPECT_EQ(a.first_wrong, ~0ull);
 }
 
+// The hostile-peers issue's holders: connections whose application never reads pin their receive
+// buffers. Under a budget they hold no more than it (plus the smallest ring each), their senders
+// wait on a closed window instead of timing out, and a new connection still moves its data.
+TEST(TwoStacks, UnderABufferBudgetReceiversThatNeverReadHoldItAndAnotherConnectionStillMoves) {
+  constexpr std::uint64_t kBudget = 4u << 20;
+  constexpr int kHolders = 100;
+  auto o = StackPair::default_options();
+  o.a.tcp.buffer_memory_limit = kBudget;
+  o.a.tcp.receive_buffer = 256 * 1024;
+  StackPair net(o);
+  Stack& a = net.a();
+  Stack& b = net.b();
+  const int l = a.socket(net.now());
+  ASSERT_EQ(a.bind(l, {a.address(), kPort}), 0);
+  ASSERT_EQ(a.listen(l, kHolders + 1), 0);
+  std::vector<Endpoint> senders;
+  for (int i = 0; i < kHolders; ++i) {
+    const int c = b.socket(net.now());
+    ASSERT_EQ(b.connect(c, {a.address(), kPort}, net.now()), -EINPROGRESS);
+    senders.push_back(Endpoint{b, c, 256 * 1024});
+    senders.back().close_when_written = false;
+  }
+  int accepted = 0;
+  net.run_until(
+      [&] {
+        while (a.accept(l, nullptr) >= 0) ++accepted;  // accepted, never read
+        for (auto& e : senders) e.write_some(net.now());
+        return false;
+      },
+      60s);
+  ASSERT_EQ(accepted, kHolders);
+  // Unbudgeted, they would hold 100 × 256 KiB = 25 MiB.
+  EXPECT_LE(a.stats().tcp_buffer_memory, kBudget + 2u * BufferMemory::kMinRing * (kHolders + 1));
+  EXPECT_GE(a.stats().tcp_buffer_memory, kBudget / 2);
+  EXPECT_GT(a.stats().tcp_receive_window_shrunk, 0u);
+  EXPECT_EQ(b.stats().tcp_timeouts, 0u);  // the senders wait on closed windows, probing
+  for (const auto& e : senders) EXPECT_EQ(b.tcp().tcb(e.fd)->state, TcpState::established);
+
+  // One more connection, whose receiver reads: 1 MB through the smallest ring, intact.
+  const int c = b.socket(net.now());
+  ASSERT_EQ(b.connect(c, {a.address(), kPort}, net.now()), -EINPROGRESS);
+  Endpoint sender{b, c, 1000 * 1000};
+  Endpoint receiver{a, -1};
+  receiver.reading = true;
+  receiver.close_when_written = false;
+  ASSERT_TRUE(net.run_until(
+      [&] {
+        if (receiver.fd < 0) receiver.fd = a.accept(l, nullptr);
+        sender.write_some(net.now());
+        if (receiver.fd >= 0) receiver.read_some(net.now());
+        return receiver.eof;
+      },
+      600s));
+  EXPECT_EQ(receiver.received, sender.total);
+  EXPECT_EQ(receiver.first_wrong, ~0ull);
+  EXPECT_EQ(b.stats().tcp_timeouts, 0u);
+}
+
 TEST(TwoStacks, TenThousandShortConnectionsLeaveNothingBehind) {
   StackPair net(StackPair::default_options());
   Stack& a = net.a();

@@ -22,17 +22,19 @@ std::vector<std::uint8_t> counting(std::size_t n, std::uint8_t from = 0) {
 }
 
 TEST(SendBufferStorage, NoneUntilWrittenGrowsByPowersOfTwoAndGoesOnceEmpty) {
+  std::uint64_t held = 0;
+  BufferMemory mem(0, held);
   SendBuffer b(10000);
   EXPECT_EQ(b.storage(), 0u);
-  EXPECT_EQ(b.free_space(), 10000u);
+  EXPECT_EQ(b.free_space(mem), 10000u);
   const auto data = counting(3000);
-  EXPECT_EQ(b.append(Bytes(data).first(100)), 100u);
+  EXPECT_EQ(b.append(Bytes(data).first(100), mem), 100u);
   EXPECT_EQ(b.storage(), SendBuffer::kMinStorage);
-  EXPECT_EQ(b.append(Bytes(data).subspan(100)), 2900u);
+  EXPECT_EQ(b.append(Bytes(data).subspan(100), mem), 2900u);
   EXPECT_EQ(b.storage(), 4096u);
   b.consume(2000);  // the ring's front moves; a wrap follows
   const auto more = counting(3000, 200);
-  EXPECT_EQ(b.append(more), 3000u);
+  EXPECT_EQ(b.append(more, mem), 3000u);
   EXPECT_EQ(b.storage(), 4096u);
   std::vector<std::uint8_t> out(4000);
   ASSERT_EQ(b.copy_out(0, 4000, out.data()), 4000u);
@@ -41,54 +43,113 @@ TEST(SendBufferStorage, NoneUntilWrittenGrowsByPowersOfTwoAndGoesOnceEmpty) {
   b.consume(4000);
   EXPECT_EQ(b.size(), 0u);
   EXPECT_EQ(b.storage(), 4096u);  // kept until told: the next write reuses it
-  b.release_if_empty();
+  b.release_if_empty(mem);
   EXPECT_EQ(b.storage(), 0u);
+  EXPECT_EQ(held, 0u);
 }
 
 TEST(SendBufferStorage, NeverGrowsPastItsLimitAndShrinksWithIt) {
+  std::uint64_t held = 0;
+  BufferMemory mem(0, held);
   SendBuffer b(3000);
   const auto data = counting(5000);
-  EXPECT_EQ(b.append(data), 3000u);
+  EXPECT_EQ(b.append(data, mem), 3000u);
   EXPECT_EQ(b.storage(), 3000u);  // the power of two above would pass the limit
   b.consume(2500);
-  EXPECT_EQ(b.resize(1000), 1000u);
+  EXPECT_EQ(b.resize(1000, mem), 1000u);
   EXPECT_EQ(b.storage(), 1000u);
+  EXPECT_EQ(held, 1000u);  // every change of the ring is counted
   std::vector<std::uint8_t> out(500);
   ASSERT_EQ(b.copy_out(0, 500, out.data()), 500u);
   EXPECT_TRUE(std::equal(out.begin(), out.end(), data.begin() + 2500));
 }
 
 TEST(ReceiveBufferStorage, OutOfOrderDataTakesRoomThroughItsEndAndReadingEverythingFreesIt) {
+  std::uint64_t held = 0;
+  BufferMemory mem(0, held);
   ReceiveBuffer b(65536);
   EXPECT_EQ(b.storage(), 0u);
-  EXPECT_EQ(b.window(), 65536u);
+  EXPECT_EQ(b.window(mem), 65536u);
   const auto data = counting(6000);
-  EXPECT_EQ(b.insert(3000, Bytes(data).subspan(3000)), 0u);  // a hole before it
+  EXPECT_EQ(b.insert(3000, Bytes(data).subspan(3000), mem), 0u);  // a hole before it
   EXPECT_EQ(b.storage(), 8192u);
-  EXPECT_EQ(b.insert(0, Bytes(data).first(3000)), 6000u);
+  EXPECT_EQ(held, 8192u);
+  EXPECT_EQ(b.insert(0, Bytes(data).first(3000), mem), 6000u);
   std::vector<std::uint8_t> out(6000);
   EXPECT_EQ(b.read(MutableBytes(out).first(1000), false), 1000u);
-  b.release_if_empty();  // not empty: kept
+  b.release_if_empty(mem);  // not empty: kept
   EXPECT_NE(b.storage(), 0u);
   EXPECT_EQ(b.read(MutableBytes(out).subspan(1000), false), 5000u);
   EXPECT_EQ(out, data);
-  b.release_if_empty();
+  b.release_if_empty(mem);
   EXPECT_EQ(b.storage(), 0u);
 }
 
 TEST(ReceiveBufferStorage, HeldBytesAndHolesSurviveGrowth) {
+  std::uint64_t held = 0;
+  BufferMemory mem(0, held);
   ReceiveBuffer b(1 << 20);
   const auto data = counting(40000);
-  EXPECT_EQ(b.insert(0, Bytes(data).first(400)), 400u);  // in 512 bytes
+  EXPECT_EQ(b.insert(0, Bytes(data).first(400), mem), 400u);  // in 512 bytes
   std::vector<std::uint8_t> out(40000);
   EXPECT_EQ(b.read(MutableBytes(out).first(300), false), 300u);  // the ring's front moves
   // Offsets count from RCV.NXT, which is byte 400: the ring grows past a hole, then it fills.
-  EXPECT_EQ(b.insert(20000, Bytes(data).subspan(20400, 1000)), 0u);
-  EXPECT_EQ(b.insert(0, Bytes(data).subspan(400, 20000)), 21000u);
+  EXPECT_EQ(b.insert(20000, Bytes(data).subspan(20400, 1000), mem), 0u);
+  EXPECT_EQ(b.insert(0, Bytes(data).subspan(400, 20000), mem), 21000u);
   EXPECT_EQ(b.read(MutableBytes(out).subspan(300, 21100), false), 21100u);
   EXPECT_TRUE(std::equal(out.begin(), out.begin() + 21400, data.begin()));
-  b.release_if_empty();
+  b.release_if_empty(mem);
   EXPECT_EQ(b.storage(), 0u);
+  EXPECT_EQ(held, 0u);
+}
+
+// The stack's budget (TcpConfig::buffer_memory_limit): rings grow only as far as it has room, and
+// each may always reach the smallest ring, so a connection keeps moving whatever the others hold.
+TEST(BufferBudget, ASendRingStopsGrowingAtTheBudgetButAlwaysGetsTheSmallestRing) {
+  std::uint64_t held = 0;
+  BufferMemory mem(5000, held);
+  SendBuffer a(1 << 20);
+  SendBuffer b(1 << 20);
+  const auto data = counting(8000);
+  EXPECT_EQ(a.free_space(mem), 5000u);
+  EXPECT_EQ(a.append(data, mem), 5000u);  // all the budget has
+  EXPECT_EQ(a.storage(), 5000u);
+  EXPECT_EQ(a.free_space(mem), 0u);
+  EXPECT_EQ(held, 5000u);
+  EXPECT_EQ(b.free_space(mem), BufferMemory::kMinRing);  // over budget, yet it may write
+  EXPECT_EQ(b.append(data, mem), BufferMemory::kMinRing);
+  EXPECT_EQ(held, 5000u + BufferMemory::kMinRing);
+  a.consume(5000);
+  a.release_if_empty(mem);  // given back: the other ring may grow into it
+  EXPECT_EQ(held, BufferMemory::kMinRing);
+  b.consume(BufferMemory::kMinRing);
+  EXPECT_EQ(b.append(data, mem), 5000u);
+  std::vector<std::uint8_t> out(5000);
+  ASSERT_EQ(b.copy_out(0, 5000, out.data()), 5000u);
+  EXPECT_TRUE(std::equal(out.begin(), out.end(), data.begin()));
+  b.release(mem);
+  EXPECT_EQ(held, 0u);
+}
+
+TEST(BufferBudget, AReceiveWindowShrinksToWhatTheRingCanHoldAndDataPastItIsRefused) {
+  std::uint64_t held = 0;
+  BufferMemory mem(4096, held);
+  ReceiveBuffer a(65536);
+  ReceiveBuffer b(65536);
+  const auto data = counting(6000);
+  EXPECT_EQ(a.window(mem), 4096u);
+  EXPECT_EQ(a.insert(0, Bytes(data).first(3000), mem), 3000u);
+  EXPECT_EQ(a.window(mem), 4096u - 3000u);
+  EXPECT_EQ(a.insert(0, Bytes(data).subspan(3000), mem), 1096u);  // the rest found no memory
+  EXPECT_EQ(a.window(mem), 0u);
+  EXPECT_EQ(b.window(mem), BufferMemory::kMinRing);  // the smallest ring is always there
+  std::vector<std::uint8_t> out(4096);
+  EXPECT_EQ(a.read(out, false), 4096u);
+  EXPECT_TRUE(std::equal(out.begin(), out.end(), data.begin()));
+  EXPECT_EQ(a.window(mem), 4096u);  // read: the same ring holds the next bytes
+  a.release(mem);
+  b.release(mem);
+  EXPECT_EQ(held, 0u);
 }
 
 TEST(ConnectionBuffers, AnIdleConnectionHoldsNoBufferMemory) {

@@ -11,7 +11,9 @@
 // Checked: every frame L sends parses with right checksums and fits the MTU; no ACK from L on
 // the first connection acknowledges beyond the furthest P sent; no one event (a frame, a call, a
 // timer) makes L send more than 400 frames (no ACK storm; a send buffer's worth is 180); and once the application has closed everything and an
-// hour has passed, no connection, no TIME_WAIT and no frame buffer is left.
+// hour has passed, no connection, no TIME_WAIT, no frame buffer and no socket buffer memory is left.
+// The stack runs with small caps (connections, orphans, buffer memory) and the idle and zero-window
+// limits on, so that what happens at each is explored.
 #include <algorithm>
 #include <cstdint>
 #include <variant>
@@ -38,6 +40,9 @@ class Harness {
     c.static_arp = {{kP, kMacP}};
     c.tcp.max_connections = 64;  // small caps, so that reaching them is explored too
     c.tcp.max_orphans = 4;
+    c.tcp.buffer_memory_limit = 16 * 1024;  // a few segments: shrunk windows and refused growth
+    c.tcp.zero_window_timeout = std::chrono::seconds(120);
+    c.tcp.idle_timeout = std::chrono::seconds(600);
     auto made = Stack::create(c, io_);
     stack_ = std::move(std::get<std::unique_ptr<Stack>>(made));
     listener_ = stack_->socket(now_);
@@ -143,6 +148,7 @@ class Harness {
     if (stack_->tcp().connection_count() != 0) fail("connections left an hour after everything was closed");
     if (stack_->stats().tcp_time_wait != 0) fail("TIME_WAIT left");
     if (io_.buffers_in_use() != 0) fail("frame buffers left");
+    if (stack_->stats().tcp_buffer_memory != 0) fail("socket buffer memory left");
   }
 
  private:

@@ -112,5 +112,49 @@ TEST_F(Persist, OrphanFacingAClosedWindowIsResetAfterItsLimit) {
   EXPECT_EQ(stack().tcp().connection_count(), 1u);  // the listener
 }
 
+TEST_F(Persist, APeerHoldingItsWindowClosedPastZeroWindowTimeoutIsResetAndTheWriterSeesEtimedout) {
+  StackConfig c = default_config();
+  c.tcp.persist_min = c.tcp.persist_max = 4s;  // one probe every 4 s
+  c.tcp.zero_window_timeout = 30s;
+  configure(c);
+  const int fd = established();
+  inject(seg(A, 1, 1).with_win(0));
+  ASSERT_EQ(stack().send(fd, bytes(100), now()), 100);
+  const Instant blocked = now();
+  // P answers every probe and never opens: the limit is kept to the millisecond, between probes.
+  while (now() + c.tcp.persist_max < blocked + c.tcp.zero_window_timeout) {
+    advance(c.tcp.persist_max);
+    expect(seg(A, 1, 1, 1));
+    inject(seg(A, 1, 1).with_win(0));
+  }
+  advance(blocked + c.tcp.zero_window_timeout - now() - 1ms);
+  expect_nothing();
+  EXPECT_EQ(state(fd), TcpState::established);
+  advance(1ms);
+  expect(seg(R | A, 1, 1));
+  EXPECT_EQ(state(fd), TcpState::closed);
+  int err = 0;
+  EXPECT_EQ(stack().get_option(fd, SocketOption::error, &err), 0);
+  EXPECT_EQ(err, ETIMEDOUT);
+  EXPECT_EQ(stack().stats().tcp_zero_window_resets, 1u);
+}
+
+TEST_F(Persist, WithoutAZeroWindowTimeoutAPeerThatAnswersProbesKeepsTheConnection) {
+  StackConfig c = default_config();
+  c.tcp.persist_min = c.tcp.persist_max = 60s;
+  configure(c);
+  ASSERT_EQ(c.tcp.zero_window_timeout, Duration::zero());  // the default: no limit, as Linux
+  const int fd = established();
+  inject(seg(A, 1, 1).with_win(0));
+  ASSERT_EQ(stack().send(fd, bytes(100), now()), 100);
+  for (int i = 0; i < 120; ++i) {  // two hours
+    advance(c.tcp.persist_max);
+    expect(seg(A, 1, 1, 1));
+    inject(seg(A, 1, 1).with_win(0));
+  }
+  EXPECT_EQ(state(fd), TcpState::established);
+  EXPECT_EQ(stack().stats().tcp_zero_window_resets, 0u);
+}
+
 }  // namespace
 }  // namespace mtcpp::test

@@ -201,7 +201,7 @@ class Autotune : public PacketTest {
   }
   // P fills the window it was last offered, L's application reads it all: one round trip (10 ms).
   std::uint32_t round_trip(int fd, std::uint32_t& seq) {
-    const std::uint32_t window = stack().tcp().tcb(fd)->rcv.window();
+    const std::uint32_t window = stack().tcp().tcb(fd)->rcv.window(stack().tcp().buffer_memory());
     for (std::uint32_t sent = 0; sent + 1000 <= window; sent += 1000, seq += 1000) inject(seg(A, seq, 1, 1000));
     std::vector<std::uint8_t> in(1 << 20);
     const long n = stack().recv(fd, in, now());

@@ -14,6 +14,13 @@ class Timers : public PacketTest {
     c.tcp.quick_acks = 0;
     configure(c);
   }
+  // mTCP's tcp_timeout (TcpConfig::idle_timeout): a connection that hears nothing acceptable from
+  // its peer for that long is reset, and its socket sees ETIMEDOUT.
+  StackConfig with_idle_timeout(Duration idle) const {
+    StackConfig c = default_config();
+    c.tcp.idle_timeout = idle;
+    return c;
+  }
 };
 
 std::vector<std::uint8_t> bytes(std::size_t n) { return std::vector<std::uint8_t>(n, 't'); }
@@ -128,6 +135,80 @@ TEST_F(Timers, KeepaliveProbesAnIdleConnectionAndGivesUp) {
   int err = 0;
   EXPECT_EQ(stack().get_option(fd, SocketOption::error, &err), 0);
   EXPECT_EQ(err, ETIMEDOUT);
+}
+
+TEST_F(Timers, IdleTimeoutResetsAConnectionThatHearsNothingAndTheSocketSeesEtimedout) {
+  configure(with_idle_timeout(30s));
+  const int fd = established();
+  advance(30s - 1ms);
+  expect_nothing();
+  advance(1ms);
+  expect(seg(R | A, 1, 1));
+  EXPECT_EQ(state(fd), TcpState::closed);
+  EXPECT_NE(stack().readiness(fd) & readiness::err, 0u);
+  int err = 0;
+  EXPECT_EQ(stack().get_option(fd, SocketOption::error, &err), 0);
+  EXPECT_EQ(err, ETIMEDOUT);
+  EXPECT_EQ(stack().stats().tcp_idle_timeouts, 1u);
+}
+
+TEST_F(Timers, IdleTimeoutCountsFromTheLastSegmentHeard) {
+  configure(with_idle_timeout(30s));
+  const int fd = established();
+  advance(20s);
+  inject(seg(P | A, 1, 1, 10));  // data: the clock restarts
+  advance(stack().config().tcp.delayed_ack);
+  expect(seg(A, 1, 11));
+  ASSERT_EQ(stack().send(fd, std::vector<std::uint8_t>(5, 'x'), now()), 5);  // what we send does not count
+  expect(seg(P | A, 1, 11, 5));
+  inject(seg(A, 11, 6));
+  const Instant heard = now();
+  advance(30s - 1ms);
+  expect_nothing();
+  advance(1ms);
+  expect(seg(R | A, 6, 11));
+  EXPECT_EQ(now() - heard, 30s);
+}
+
+TEST_F(Timers, IdleTimeoutEndsAConnectInSynSentWithoutAnRst) {
+  configure(with_idle_timeout(5s));
+  const int fd = syn_sent();
+  advance(5s - 1ms);
+  expect(seg(S, 0));  // the SYN again after 1 s and 3 s
+  expect(seg(S, 0));
+  expect_nothing();
+  EXPECT_EQ(state(fd), TcpState::syn_sent);
+  advance(1ms);
+  expect_nothing();  // nothing was synchronized: nothing to reset
+  EXPECT_EQ(state(fd), TcpState::closed);
+  int err = 0;
+  EXPECT_EQ(stack().get_option(fd, SocketOption::error, &err), 0);
+  EXPECT_EQ(err, ETIMEDOUT);
+}
+
+TEST_F(Timers, IdleTimeoutResetsAnOrphanInFinWait2BeforeItsOwnTimeout) {
+  StackConfig c = with_idle_timeout(10s);
+  ASSERT_GT(c.tcp.fin_wait_2_timeout, 10s);
+  configure(c);
+  fin_wait_2();
+  ASSERT_NE(peer_tcb(), nullptr);
+  advance(10s);
+  expect(seg(R | A, 2, 1));
+  EXPECT_EQ(peer_tcb(), nullptr);
+  EXPECT_EQ(stack().stats().tcp_idle_timeouts, 1u);
+}
+
+TEST_F(Timers, IdleTimeoutLeavesTimeWaitToItsOwnTimer) {
+  StackConfig c = with_idle_timeout(10s);
+  c.tcp.time_wait = 60s;
+  configure(c);
+  time_wait();
+  advance(59s);
+  expect_nothing();
+  EXPECT_NE(peer_tcb(), nullptr);
+  advance(1s);
+  EXPECT_EQ(peer_tcb(), nullptr);
+  EXPECT_EQ(stack().stats().tcp_idle_timeouts, 0u);
 }
 
 TEST_F(Timers, NoKeepaliveUnlessAsked) {

@@ -1,0 +1,46 @@
+// The memory one stack's socket buffers hold, against its budget (TcpConfig::buffer_memory_limit).
+// Every ring reports each change of its size here, so the figure is exact, not estimated.
+//
+// Past the budget a ring grows no further: a writer finds its buffer full (EAGAIN, or a blocking
+// write waits for its own data to be acknowledged) and a receiver advertises only what its ring
+// can hold. Each ring may still reach kMinRing whatever the budget says, so every connection keeps
+// moving however many there are (as Linux guarantees tcp_rmem[0] and tcp_wmem[0] under memory
+// pressure): the most the budget can be passed by is kMinRing per ring.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+
+namespace mtcpp {
+
+class BufferMemory {
+ public:
+  // The smallest ring, always granted; small enough to come from the allocator's thread cache.
+  static constexpr std::uint32_t kMinRing = 512;
+
+  // limit 0: no budget. `in_use` is where the figure lives (a stack's counters).
+  BufferMemory(std::uint64_t limit, std::uint64_t& in_use) : limit_(limit), in_use_(in_use) {}
+  BufferMemory(const BufferMemory&) = delete;
+  BufferMemory& operator=(const BufferMemory&) = delete;
+
+  // The size a ring of `storage` bytes may grow to when it would like `wanted`: all of it within
+  // the budget, else what the budget has left (and kMinRing at least).
+  std::uint32_t grant(std::uint32_t storage, std::uint32_t wanted) const {
+    if (limit_ == 0 || wanted <= storage) return wanted;
+    const std::uint64_t spare = limit_ > in_use_ ? limit_ - in_use_ : 0;
+    const std::uint64_t most = std::max<std::uint64_t>(storage + spare, kMinRing);
+    return static_cast<std::uint32_t>(std::min<std::uint64_t>(wanted, most));
+  }
+  // A ring went from `from` to `to` bytes.
+  void resized(std::uint32_t from, std::uint32_t to) {
+    in_use_ += to;
+    in_use_ -= from;
+  }
+  std::uint64_t in_use() const { return in_use_; }
+  std::uint64_t limit() const { return limit_; }
+
+ private:
+  std::uint64_t limit_;
+  std::uint64_t& in_use_;
+};
+
+}  // namespace mtcpp
