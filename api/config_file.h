@@ -46,6 +46,8 @@
 //   tcp_max_orphans  1.., closed connections still finishing before the oldest is reset (65536)
 //   tcp_zero_window_timeout_s 0.., reset a connection whose peer keeps its window closed this
 //                    long while we have data for it (default 0: no limit)
+//   tcp_rekey_interval_s 0.., a new secret from the OS for ISNs, ports and SYN cookies this often
+//                    (default 3600; 0: never; with a seed there is no secret and nothing to renew)
 //   tcp_buffer_memory_mb 0.., the memory all socket buffers of a context may hold; past it they
 //                    grow no further (default 1024; 0: no limit)
 //   arp_hold_frames  1..65536, frames held per neighbour being resolved (default 64)
@@ -117,6 +119,7 @@ struct MtcpConfig {
   bool mac_given = false;  // io = dpdk takes the port's own MAC unless mac is given
   std::optional<std::uint16_t> mtu;
   std::optional<std::uint64_t> seed;  // not given: secrets from the OS (see StackConfig::secret)
+  Duration rekey_interval = std::chrono::hours(1);  // tcp_rekey_interval_s; zero: never
   ClockMode clock = ClockMode::real;
   std::string pcap;  // empty: no capture
   std::size_t arp_hold_frames = ArpConfig{}.max_pending;

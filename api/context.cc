@@ -1,6 +1,7 @@
 #include "api/context.h"
 
 #include <poll.h>
+#include <sys/random.h>
 
 #include <chrono>
 #include <stdexcept>
@@ -20,13 +21,16 @@ Instant ContextClock::now() const {
 }
 
 Context::Context(int cpu, std::unique_ptr<PacketIo> io, const StackConfig& config, ContextClock clock,
-                 std::size_t max_ids, const std::atomic<unsigned>& interrupts)
-    : handle_{cpu}, io_(std::move(io)), clock_(clock), max_ids_(max_ids), interrupts_(interrupts) {
+                 std::size_t max_ids, const std::atomic<unsigned>& interrupts, Duration rekey_interval)
+    : handle_{cpu}, io_(std::move(io)), clock_(clock), rekey_interval_(rekey_interval), max_ids_(max_ids),
+      interrupts_(interrupts) {
   auto made = Stack::create(config, *io_);
   if (auto* error = std::get_if<std::string>(&made)) throw std::invalid_argument(*error);
   stack_ = std::move(std::get<std::unique_ptr<Stack>>(made));
   stack_->set_observer(this);
   stack_->start(now());
+  // A reproducible stack (a seed, no secret) keeps its keys: runs must repeat.
+  if (config.secret && rekey_interval > Duration::zero()) rekey_at_ = now() + rekey_interval;
 }
 
 Context::~Context() {
@@ -75,7 +79,17 @@ void Context::bind_tcp(int id, int tcp) {
   entries_[static_cast<std::size_t>(id)].tcp = tcp;
 }
 
-Instant Context::poll() { return stack_->poll(now()); }
+Instant Context::poll() {
+  const Instant t = now();
+  if (t >= rekey_at_) {
+    // RFC 6528 §3 lets the key change; the new one comes from the OS, as the first did. Should
+    // getrandom fail, the old key stays until the next interval.
+    std::array<std::uint64_t, 2> key{};
+    if (getrandom(key.data(), sizeof key, GRND_NONBLOCK) == static_cast<ssize_t>(sizeof key)) stack_->rekey(key);
+    rekey_at_ = t + rekey_interval_;
+  }
+  return stack_->poll(t);
+}
 
 bool Context::wait_for_progress(Instant limit, unsigned idle_rounds) {
   const Instant next = std::min(stack_->next_deadline(), limit);

@@ -60,8 +60,10 @@ struct Entry {
 
 class Context final : public SocketObserver {
  public:
+  // rekey_interval: when the stack has a secret (from the OS), a fresh one is drawn this often
+  // (zero: never).
   Context(int cpu, std::unique_ptr<PacketIo> io, const StackConfig& config, ContextClock clock,
-          std::size_t max_ids, const std::atomic<unsigned>& interrupts);
+          std::size_t max_ids, const std::atomic<unsigned>& interrupts, Duration rekey_interval = {});
   ~Context() override;
 
   mtcp_context* handle() { return &handle_; }
@@ -91,7 +93,8 @@ class Context final : public SocketObserver {
   int id_of_tcp(int tcp) const;
   void bind_tcp(int id, int tcp);
 
-  // Receives, runs timers and transmits once; returns the stack's next deadline.
+  // Receives, runs timers and transmits once (rekeying first when it is time); returns the
+  // stack's next deadline.
   Instant poll();
   // Drives the stack until done() or the timeout (negative: none) passes, or a registered signal
   // arrives. 0 when done, -EAGAIN on timeout, -EINTR when interrupted.
@@ -127,6 +130,8 @@ class Context final : public SocketObserver {
   std::unique_ptr<Stack> stack_;
   std::deque<Entry> entries_;  // a deque: growing it never moves an Entry a caller holds
   std::deque<int> free_ids_;
+  Duration rekey_interval_;
+  Instant rekey_at_ = kNever;
   std::size_t max_ids_;
   std::vector<int> id_of_tcp_;
   const std::atomic<unsigned>& interrupts_;

@@ -72,6 +72,7 @@ bool runtime_config_from(const MtcpConfig& m, RuntimeConfig* out, std::string* e
   r.max_concurrency = static_cast<int>(m.tcp.max_connections);
   r.max_num_buffers = static_cast<int>(m.max_num_buffers);
   r.manual_clock = m.clock == ClockMode::manual;
+  r.rekey_interval = m.rekey_interval;
   r.mac = m.mac;
   r.pcap = m.pcap;
   r.stack.address = m.address.is_unspecified() ? Ipv4Addr::of(10, 0, 0, 1) : m.address;

@@ -212,7 +212,7 @@ Context* Runtime::create_context(int cpu) {
   try {
     contexts_[static_cast<std::size_t>(cpu)] = std::make_unique<Context>(
         cpu, std::move(io), config_for(cpu), ContextClock(config_.manual_clock, clock_origin_ns_),
-        static_cast<std::size_t>(config_.max_concurrency), interrupts_);
+        static_cast<std::size_t>(config_.max_concurrency), interrupts_, config_.rekey_interval);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "mtcp_create_context(%d): %s\n", cpu, e.what());
     errno = EINVAL;

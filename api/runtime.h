@@ -41,6 +41,9 @@ struct RuntimeConfig {
   FaultChances faults;           // any chance above zero: each context's device is wrapped
   Duration link_delay{};         // above zero: each context's device is wrapped by a DelayLine
   StackConfig stack;             // context 0's; context i adds i to the address, MAC and seed
+  // With a secret (no seed), each context draws a fresh one from the OS this often: new ISNs,
+  // ports and SYN cookies (Tcp::rekey). Zero: never.
+  Duration rekey_interval = std::chrono::hours(1);
   // IoKind::external: the device of context `cpu` (nullptr refuses the context with EINVAL).
   std::function<std::unique_ptr<PacketIo>(int cpu)> make_io;
 };

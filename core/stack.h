@@ -60,6 +60,9 @@ class Stack final : private SegmentSink {
   long bytes_readable(int s) const { return tcp_.bytes_readable(s); }
   void set_observer(SocketObserver* o) { tcp_.set_observer(o); }
   void set_port_filter(Tcp::PortFilter f) { tcp_.set_port_filter(std::move(f)); }
+  // A fresh 128-bit secret for ISNs, ephemeral ports and SYN cookies (see Tcp::rekey); the core
+  // never draws one itself.
+  void rekey(const std::array<std::uint64_t, 2>& secret) { tcp_.rekey(secret); }
 
   const StackStats& stats() const { return stats_; }
   const StackConfig& config() const { return config_; }

@@ -58,6 +58,7 @@ struct StackStats {
   std::uint64_t tcp_syncookies_sent = 0;
   std::uint64_t tcp_syncookies_validated = 0;  // ACKs that brought a good cookie back
   std::uint64_t tcp_syncookies_rejected = 0;   // ACKs to a listener sending cookies, with a bad one
+  std::uint64_t tcp_rekeys = 0;                // new keys for ISNs, ports and cookies (Stack::rekey)
   std::uint64_t tcp_time_wait_reclaimed = 0;  // TIME_WAIT connections ended early to make room
   std::uint64_t tcp_invalid_acks_suppressed = 0;  // ACKs not sent to unacceptable pure ACKs (rate limit)
   std::uint64_t tcp_fin_wait_2_timeouts = 0;
@@ -138,6 +139,7 @@ inline constexpr NamedCounter kStackCounters[] = {
     MTCPP_COUNTER(tcp_syncookies_sent),
     MTCPP_COUNTER(tcp_syncookies_validated),
     MTCPP_COUNTER(tcp_syncookies_rejected),
+    MTCPP_COUNTER(tcp_rekeys),
     MTCPP_COUNTER(tcp_time_wait_reclaimed),
     MTCPP_COUNTER(tcp_invalid_acks_suppressed),
     MTCPP_COUNTER(tcp_fin_wait_2_timeouts),

@@ -3,6 +3,7 @@
 #include "backends/host/mtcpp_host.h"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <exception>
@@ -38,6 +39,14 @@ bool advance_clock(mtcpp_host* h, std::int64_t now_us) {
   return true;
 }
 
+// Sixteen bytes as the core's two key words (little-endian, so the same bytes key the same way on
+// every machine).
+std::array<std::uint64_t, 2> secret_of(const std::uint8_t (&bytes)[16]) {
+  std::array<std::uint64_t, 2> k{};
+  for (int i = 0; i < 16; ++i) k[static_cast<std::size_t>(i / 8)] |= std::uint64_t{bytes[i]} << (8 * (i % 8));
+  return k;
+}
+
 StackConfig to_stack_config(const mtcpp_host_config& c) {
   StackConfig s;
   s.address = Ipv4Addr{c.address};
@@ -45,6 +54,8 @@ StackConfig to_stack_config(const mtcpp_host_config& c) {
   s.gateway = Ipv4Addr{c.gateway};
   s.mtu = c.mtu;
   s.seed = c.seed;
+  if (std::any_of(std::begin(c.secret), std::end(c.secret), [](std::uint8_t b) { return b != 0; }))
+    s.secret = secret_of(c.secret);
   s.arp.gratuitous_at_start = c.gratuitous_arp != 0;
   s.tcp.send_buffer = c.send_buffer;
   s.tcp.receive_buffer = c.receive_buffer;
@@ -58,6 +69,10 @@ StackConfig to_stack_config(const mtcpp_host_config& c) {
   s.tcp.sack = c.sack != 0;
   s.tcp.timestamps = c.timestamps != 0;
   s.tcp.max_connections = c.max_connections;
+  s.tcp.max_orphans = c.max_orphans;
+  s.tcp.buffer_memory_limit = c.buffer_memory_limit;
+  s.tcp.idle_timeout = Duration(c.idle_timeout_us);
+  s.tcp.zero_window_timeout = Duration(c.zero_window_timeout_us);
   return s;
 }
 
@@ -126,6 +141,10 @@ void mtcpp_host_config_init(mtcpp_host_config* cfg) noexcept {
   cfg->sack = core.tcp.sack;
   cfg->timestamps = core.tcp.timestamps;
   cfg->max_connections = static_cast<std::uint32_t>(core.tcp.max_connections);
+  cfg->max_orphans = static_cast<std::uint32_t>(core.tcp.max_orphans);
+  cfg->buffer_memory_limit = core.tcp.buffer_memory_limit;
+  cfg->idle_timeout_us = core.tcp.idle_timeout.count();
+  cfg->zero_window_timeout_us = core.tcp.zero_window_timeout.count();
 }
 
 mtcpp_host* mtcpp_host_create(const mtcpp_host_config* cfg, char* err, size_t errlen) noexcept {
@@ -166,6 +185,15 @@ void mtcpp_host_destroy(mtcpp_host* h) noexcept { delete h; }
 int mtcpp_host_start(mtcpp_host* h, int64_t now_us) noexcept {
   if (h == nullptr || !mtcpp::advance_clock(h, now_us)) return -EINVAL;
   h->stack->start(from_us(now_us));
+  return 0;
+}
+
+int mtcpp_host_rekey(mtcpp_host* h, const uint8_t secret[16]) noexcept {
+  if (h == nullptr || secret == nullptr) return -EINVAL;
+  std::uint8_t bytes[16];
+  std::copy_n(secret, 16, bytes);
+  if (std::all_of(std::begin(bytes), std::end(bytes), [](std::uint8_t b) { return b == 0; })) return -EINVAL;
+  h->stack->rekey(mtcpp::secret_of(bytes));
   return 0;
 }
 

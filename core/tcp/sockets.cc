@@ -15,10 +15,18 @@ Tcp::Tcp(const TcpConfig& config, Ipv4Addr local_address, SegmentSink& out, Rng&
       stats_(stats),
       buffers_(config.buffer_memory_limit, stats.tcp_buffer_memory),
       isn_(secret ? IsnGenerator((*secret)[0], (*secret)[1]) : IsnGenerator(rng)),
+      previous_isn_(isn_),
+      connection_keys_(isn_),
       rng_(rng.next()) {
   // Room for the usual load at once; a table configured for millions grows as they come.
   flows_.reserve(std::min<std::size_t>(config.max_connections, 1 << 16));
   next_ephemeral_ = static_cast<std::uint32_t>(rng_.next());
+}
+
+void Tcp::rekey(const std::array<std::uint64_t, 2>& secret) {
+  previous_isn_ = isn_;
+  isn_ = IsnGenerator(secret[0], secret[1]);
+  ++stats_.tcp_rekeys;
 }
 
 Tcp::~Tcp() {

@@ -59,7 +59,9 @@ bool Tcp::accept_cookie(Tcb& l, const SegmentIn& seg, Instant now) {
   const Endpoint remote{seg.src, h.src_port};
   const SeqNum iss = SeqNum{h.ack} - 1;
   const SeqNum irs = SeqNum{h.seq} - 1;
-  const std::optional<std::uint16_t> mss = check_cookie(iss, cookie_period(now), cookie_hash(isn_, local, remote, irs));
+  // Under the current key, or the one before a rekey (its cookies are as young as this one's).
+  std::optional<std::uint16_t> mss = check_cookie(iss, cookie_period(now), cookie_hash(isn_, local, remote, irs));
+  if (!mss) mss = check_cookie(iss, cookie_period(now), cookie_hash(previous_isn_, local, remote, irs));
   if (!mss) return false;
   ++stats_.tcp_syncookies_validated;
   if (accept_queue_full(l)) {  // as for a SYN, dropped

@@ -90,6 +90,12 @@ class Tcp {
   // back to this stack will do. None: any port.
   using PortFilter = std::function<bool(Endpoint local, Endpoint remote)>;
   void set_port_filter(PortFilter filter) { port_filter_ = std::move(filter); }
+  // A new 128-bit key for ISNs, ephemeral ports and SYN cookies (RFC 6528 §3 lets it change),
+  // from whoever owns the process's random source. Cookies sent under the key before still
+  // validate. Timestamp offsets and IPv4 ID starts keep the first key, so that a tuple's
+  // timestamps keep growing across a rekey: a peer holding the tuple in TIME_WAIT accepts a new
+  // SYN by its newer timestamp (RFC 6191) whatever the new ISN.
+  void rekey(const std::array<std::uint64_t, 2>& secret);
 
   // Segment arrival (RFC 9293 §3.10.7).
   void segment_arrives(const SegmentIn& seg, Instant now);
@@ -303,7 +309,7 @@ class Tcp {
   // The 1 ms timestamp clock (RFC 7323 §5.4), before a connection's offset.
   static std::uint32_t ts_clock(Instant now) { return static_cast<std::uint32_t>(to_us(now) / 1000); }
   // The keyed hash of a tuple that gives its connection's timestamp offset and IPv4 ID start.
-  std::uint64_t connection_key(Endpoint local, Endpoint remote) const { return isn_.hash(remote, local); }
+  std::uint64_t connection_key(Endpoint local, Endpoint remote) const { return connection_keys_.hash(remote, local); }
   // The MSS t's SYN or SYN-ACK announces: the interface's, or TCP_MAXSEG's when smaller.
   std::uint16_t announced_mss(const Tcb& t) const {
     const auto mss = static_cast<std::uint16_t>(out_.mtu() - 40);
@@ -347,7 +353,9 @@ class Tcp {
   SegmentSink& out_;
   StackStats& stats_;
   BufferMemory buffers_;  // every ring's memory, against TcpConfig::buffer_memory_limit
-  IsnGenerator isn_;
+  IsnGenerator isn_;              // ISNs, ephemeral ports, SYN cookies (rekey replaces it)
+  IsnGenerator previous_isn_;     // the key before the last rekey: its cookies still validate
+  const IsnGenerator connection_keys_;  // timestamp offsets and IPv4 ID starts (never rekeyed)
   Rng rng_;
   SocketObserver* observer_ = nullptr;
   PortFilter port_filter_;

@@ -86,4 +86,31 @@ TEST(Secrets, WithASeedRunsRepeatExactly) {
   EXPECT_NE(a->seq, c->seq);
 }
 
+// tcp_rekey_interval_s: a context keyed from the OS draws a fresh key that often (RFC 6528 §3);
+// one with a seed never does, or its runs would not repeat.
+std::vector<std::uint64_t> rekeys_at(const std::string& config, const std::vector<std::int64_t>& times_us) {
+  std::vector<std::uint64_t> counts;
+  if (mtcpp_init_text(config.c_str(), "rekey.conf") != 0) return counts;
+  if (mctx_t mctx = mtcp_create_context(0)) {
+    for (const std::int64_t t : times_us) {
+      mtcpp_set_time_us(mctx, t);
+      mtcpp_poll(mctx);
+      std::uint64_t n = ~0ull;
+      mtcpp_get_counter(mctx, "tcp_rekeys", &n);
+      counts.push_back(n);
+    }
+    mtcp_destroy_context(mctx);
+  }
+  mtcp_destroy();
+  return counts;
+}
+
+TEST(Secrets, AContextKeyedFromTheOsDrawsAFreshKeyEveryRekeyInterval) {
+  const std::vector<std::int64_t> times = {9'999'999, 10'000'000, 19'999'999, 20'000'000, 45'000'000};
+  EXPECT_EQ(rekeys_at(kBase + "tcp_rekey_interval_s = 10\n", times), (std::vector<std::uint64_t>{0, 1, 1, 2, 3}));
+  EXPECT_EQ(rekeys_at(kBase + "tcp_rekey_interval_s = 0\n", times), (std::vector<std::uint64_t>{0, 0, 0, 0, 0}));
+  EXPECT_EQ(rekeys_at(kBase + "seed = 5\ntcp_rekey_interval_s = 10\n", times),
+            (std::vector<std::uint64_t>{0, 0, 0, 0, 0}));
+}
+
 }  // namespace

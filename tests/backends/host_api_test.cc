@@ -279,6 +279,11 @@ TEST(HostApiConfig, DefaultsAreTheCoreOnes) {
   EXPECT_EQ(cfg.time_wait_us, 60'000'000);
   EXPECT_EQ(cfg.send_buffer, 256u * 1024);
   EXPECT_EQ(cfg.max_connections, 10000u);
+  EXPECT_EQ(cfg.max_orphans, 65536u);
+  EXPECT_EQ(cfg.buffer_memory_limit, 1ull << 30);
+  EXPECT_EQ(cfg.idle_timeout_us, 0);
+  EXPECT_EQ(cfg.zero_window_timeout_us, 0);
+  EXPECT_TRUE(std::all_of(std::begin(cfg.secret), std::end(cfg.secret), [](std::uint8_t b) { return b == 0; }));
   mtcpp_host_config_init(nullptr);  // ignored
 }
 
@@ -300,6 +305,64 @@ TEST(HostApiConfig, BadFieldIsNamed) {
   EXPECT_EQ(create_error([](mtcpp_host_config& c) { c.max_connections = 0; }).rfind("tcp.max_connections:", 0), 0u);
   EXPECT_EQ(create_error([](mtcpp_host_config& c) { c.max_connections = 1u << 25; }).rfind("tcp.max_connections:", 0),
             0u);
+  EXPECT_EQ(create_error([](mtcpp_host_config& c) { c.max_orphans = 0; }).rfind("tcp.max_orphans:", 0), 0u);
+  EXPECT_EQ(create_error([](mtcpp_host_config& c) { c.idle_timeout_us = -1; }).rfind("tcp.idle_timeout:", 0), 0u);
+  EXPECT_EQ(create_error([](mtcpp_host_config& c) { c.zero_window_timeout_us = -1; }).rfind("tcp.zero_window_timeout:", 0),
+            0u);
+}
+
+// The ISN of the client's SYN to a server stack, both built from these configurations at the
+// same time: the handshake carried by hand until the SYN shows.
+std::uint32_t syn_isn(const mtcpp_host_config& client_cfg) {
+  mtcpp_host* client = create_or_fail(client_cfg);
+  mtcpp_host* server = create_or_fail(config_for(kServerAddr, 2));
+  const int l = mtcpp_host_socket(server, kStartUs);
+  EXPECT_EQ(mtcpp_host_bind(server, l, kServerAddr, kServerPort), 0);
+  EXPECT_EQ(mtcpp_host_listen(server, l, 8), 0);
+  const int c = mtcpp_host_socket(client, kStartUs);
+  EXPECT_EQ(mtcpp_host_connect(client, c, kServerAddr, kServerPort, kStartUs), -EINPROGRESS);
+  std::uint32_t isn = 0;
+  std::uint8_t f[2048];
+  for (int round = 0; round < 4 && isn == 0; ++round) {
+    mtcpp_host_poll(client, kStartUs);
+    for (long n; (n = mtcpp_host_pop_frame(client, f, sizeof f)) > 0;) {
+      const bool tcp_syn = n >= 54 && f[12] == 0x08 && f[13] == 0x00 && f[23] == 6 && (f[47] & 0x02) != 0;
+      if (tcp_syn) isn = std::uint32_t{f[38]} << 24 | std::uint32_t{f[39]} << 16 | std::uint32_t{f[40]} << 8 | f[41];
+      else mtcpp_host_push_frame(server, f, static_cast<std::size_t>(n));
+    }
+    mtcpp_host_poll(server, kStartUs);
+    for (long n; (n = mtcpp_host_pop_frame(server, f, sizeof f)) > 0;) mtcpp_host_push_frame(client, f, static_cast<std::size_t>(n));
+  }
+  mtcpp_host_destroy(client);
+  mtcpp_host_destroy(server);
+  EXPECT_NE(isn, 0u) << "no SYN";
+  return isn;
+}
+
+TEST(HostApiConfig, ASecretKeysIsnsInsteadOfTheSeed) {
+  mtcpp_host_config cfg = config_for(kClientAddr, 1);
+  const std::uint32_t seeded = syn_isn(cfg);
+  EXPECT_EQ(syn_isn(cfg), seeded);  // the seed alone: the same ISN every time (predictable)
+  for (std::uint8_t i = 0; i < 16; ++i) cfg.secret[i] = static_cast<std::uint8_t>(0x5a + 7 * i);
+  const std::uint32_t keyed = syn_isn(cfg);
+  EXPECT_NE(keyed, seeded);
+  EXPECT_EQ(syn_isn(cfg), keyed);  // the same secret keys the same way
+  cfg.secret[15] ^= 1;
+  EXPECT_NE(syn_isn(cfg), keyed);
+}
+
+TEST(HostApiConfig, RekeyTakesANonZeroSecret) {
+  mtcpp_host* h = create_or_fail(config_for(kClientAddr, 1));
+  const std::uint8_t zero[16] = {};
+  std::uint8_t key[16] = {};
+  key[3] = 9;
+  EXPECT_EQ(mtcpp_host_rekey(nullptr, key), -EINVAL);
+  EXPECT_EQ(mtcpp_host_rekey(h, nullptr), -EINVAL);
+  EXPECT_EQ(mtcpp_host_rekey(h, zero), -EINVAL);
+  EXPECT_EQ(counter(h, "tcp_rekeys"), 0u);
+  EXPECT_EQ(mtcpp_host_rekey(h, key), 0);
+  EXPECT_EQ(counter(h, "tcp_rekeys"), 1u);
+  mtcpp_host_destroy(h);
 }
 
 TEST(HostApiConfig, MaxConnectionsCapsSockets) {

@@ -1,0 +1,77 @@
+// Rekeying (RFC 6528 §3 lets the key change): Stack::rekey gives ISNs, ephemeral ports and SYN
+// cookies a new 128-bit key. A tuple's timestamps keep their offset, so a reconnection after a
+// rekey still carries newer timestamps than the connection before it (RFC 6191); a cookie sent
+// under the old key still makes its connection.
+#include "support/packet_test.h"
+
+namespace mtcpp::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+class Rekey : public PacketTest {
+ protected:
+  void SetUp() override {
+    StackConfig c = default_config();
+    c.secret = std::array<std::uint64_t, 2>{0x0123456789abcdefull, 0xfedcba9876543210ull};
+    configure(c);
+  }
+  // Connects from local_ to remote_ and aborts at once; returns the SYN (seq relative to the
+  // first SYN's ISS).
+  Seg syn_then_abort() {
+    const int fd = stack().socket(now());
+    EXPECT_EQ(stack().bind(fd, local_), 0);
+    EXPECT_EQ(stack().connect(fd, remote_, now()), -EINPROGRESS);
+    std::optional<Seg> syn = next_sent();
+    EXPECT_TRUE(syn && syn->flags == S);
+    EXPECT_EQ(stack().abort(fd, now()), 0);  // SYN_SENT: nothing to reset, no TIME_WAIT
+    expect_nothing();
+    return syn.value_or(Seg{});
+  }
+};
+
+TEST_F(Rekey, ANewKeyMovesATuplesIsnButNotItsTimestamps) {
+  const Seg first = syn_then_abort();
+  advance(1s);
+  const Seg same_key = syn_then_abort();
+  // One key: the ISN moves only with RFC 6528's 4 µs clock.
+  EXPECT_EQ(same_key.seq - first.seq, 250'000u);
+  advance(1s);
+  stack().rekey({0x1111111111111111ull, 0x2222222222222222ull});
+  EXPECT_EQ(stack().stats().tcp_rekeys, 1u);
+  const Seg new_key = syn_then_abort();
+  EXPECT_NE(new_key.seq - same_key.seq, 250'000u);  // the keyed term changed
+  ASSERT_TRUE(same_key.options.timestamps && new_key.options.timestamps);
+  // The timestamp clock runs on, offset as before: newer than what the peer last saw.
+  EXPECT_EQ(new_key.options.timestamps->tsval - same_key.options.timestamps->tsval, 1000u);
+}
+
+TEST_F(Rekey, ACookieSentBeforeARekeyStillMakesItsConnection) {
+  listen_socket();
+  for (int i = 0; i < 8; ++i) {  // the SYN queue (backlog 8) full: the next SYN gets a cookie
+    remote_.port = static_cast<std::uint16_t>(41000 + i);
+    inject(seg(S, 0));
+    ASSERT_TRUE(next_sent().has_value());
+  }
+  remote_.port = 42000;
+  inject(seg(S, 0).with_options(syn_options()));
+  ASSERT_TRUE(next_sent().has_value());
+  ASSERT_EQ(stack().stats().tcp_syncookies_sent, 1u);
+  stack().rekey({0x3333333333333333ull, 0x4444444444444444ull});
+  advance(10ms);
+  inject(seg(A, 1, 1));
+  EXPECT_EQ(stack().stats().tcp_syncookies_validated, 1u);
+  EXPECT_GE(stack().accept(listen_fd_, nullptr), 0);
+  // Two rekeys later the old key is gone: its cookies are refused.
+  remote_.port = 42001;
+  inject(seg(S, 0).with_options(syn_options()));
+  ASSERT_TRUE(next_sent().has_value());
+  stack().rekey({5, 6});
+  stack().rekey({7, 8});
+  inject(seg(A, 1, 1));
+  expect(seg(R, 1));
+  EXPECT_EQ(stack().stats().tcp_syncookies_rejected, 1u);
+}
+
+}  // namespace
+}  // namespace mtcpp::test
