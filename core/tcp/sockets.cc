@@ -20,7 +20,6 @@ Tcp::Tcp(const TcpConfig& config, Ipv4Addr local_address, SegmentSink& out, Rng&
       rng_(rng.next()) {
   // Room for the usual load at once; a table configured for millions grows as they come.
   flows_.reserve(std::min<std::size_t>(config.max_connections, 1 << 16));
-  next_ephemeral_ = static_cast<std::uint32_t>(rng_.next());
 }
 
 void Tcp::rekey(const std::array<std::uint64_t, 2>& secret) {
@@ -240,13 +239,16 @@ void Tcp::start_send_sequence(Tcb& t) const {
 }
 
 int Tcp::pick_ephemeral_port(Endpoint remote, std::uint16_t* port) {
-  // RFC 6056 §3.3.3, Algorithm 3 (simple hash-based): each destination sees its own keyed offset
-  // into the range, stepped by a stack-wide counter. Ports to one peer say nothing of the ports
-  // used with another, and do not repeat soon for the same one.
+  // RFC 6056 §3.3.4, Algorithm 4 (double-hash): each destination sees its own keyed offset into
+  // the range, stepped by one of many counters, chosen by a second keyed hash. Ports to one peer
+  // say nothing of the ports used with another (with one shared counter, as Algorithm 3, a peer
+  // could count the connections made to others), and do not repeat soon for the same one. The
+  // table is as large as Linux's since CVE-2022-32296, so that few destinations share a counter.
   const std::uint32_t span = config_.ephemeral_port_last - config_.ephemeral_port_first + 1u;
   const auto offset = static_cast<std::uint32_t>(isn_.hash({local_address_, 0}, remote));
+  std::uint16_t& counter = port_counters_[isn_.hash({local_address_, 0}, remote, kPortTableTweak) % port_counters_.size()];
   for (std::uint32_t i = 0; i < span; ++i) {
-    const auto p = static_cast<std::uint16_t>(config_.ephemeral_port_first + (next_ephemeral_++ + offset) % span);
+    const auto p = static_cast<std::uint16_t>(config_.ephemeral_port_first + (counter++ + offset) % span);
     // A tuple still in TIME_WAIT (or otherwise alive) is skipped, S29.
     if (flows_.count(key_of({local_address_, p}, remote)) != 0) continue;
     if (listeners_.count(p) != 0) continue;

@@ -368,7 +368,10 @@ class Tcp {
   AgingList time_wait_;
   AgingList orphans_;
   Instant cookies_sent_at_ = kNever;  // the last SYN cookie: only then are ACKs to a listener checked
-  std::uint32_t next_ephemeral_ = 0;  // RFC 6056's next_ephemeral counter (random start)
+  // RFC 6056 Algorithm 4's table of counters, one per second-hash value (2^16 of them).
+  std::vector<std::uint16_t> port_counters_ = std::vector<std::uint16_t>(std::size_t{1} << 16);
+  // What sets the second hash apart from the first (any constant other than an offset's input).
+  static constexpr std::uint64_t kPortTableTweak = 0x706f7274'7461626cull;
   std::int64_t challenge_window_ = -1;  // the second in which challenge ACKs are being counted
   std::int64_t challenge_budget_ = 0;   // what is left of that second's (random) budget
 };

@@ -89,17 +89,16 @@ Transfer bulk(StackPair& net, std::uint64_t total) {
   return r;
 }
 
-void expect_intact(double loss, std::uint64_t seed) {
+void expect_intact(double loss, std::uint64_t seed, std::uint64_t total = 100ull * 1000 * 1000) {
   auto o = StackPair::default_options();
   o.link.loss = loss;
   o.link.duplicate = loss / 2;
   o.link.reorder = loss / 2;
   o.link.seed = seed;
   StackPair net(o);
-  constexpr std::uint64_t kTotal = 100ull * 1000 * 1000;
-  const Transfer t = bulk(net, kTotal);
+  const Transfer t = bulk(net, total);
   EXPECT_TRUE(t.closed_cleanly);
-  EXPECT_EQ(t.bytes_received, kTotal);
+  EXPECT_EQ(t.bytes_received, total);
   EXPECT_EQ(t.digest_received, t.digest_sent);
   // Everything is released once TIME_WAIT has passed.
   net.run_for(o.a.tcp.time_wait + 10s);
@@ -107,6 +106,8 @@ void expect_intact(double loss, std::uint64_t seed) {
   EXPECT_EQ(net.b().stats().tcp_connections_in_use, 0u);
   EXPECT_EQ(net.port_a().pool().in_use(), 0u);
   EXPECT_EQ(net.port_b().pool().in_use(), 0u);
+  EXPECT_EQ(net.a().stats().tcp_buffer_memory, 0u);
+  EXPECT_EQ(net.b().stats().tcp_buffer_memory, 0u);
   if (loss > 0) {
     EXPECT_GT(net.link().b_to_a().dropped, 0u);
     EXPECT_GT(net.b().stats().tcp_retransmissions, 0u);
@@ -311,7 +312,10 @@ TEST(TwoStacks, UnderABufferBudgetReceiversThatNeverReadHoldItAndAnotherConnecti
   EXPECT_EQ(b.stats().tcp_timeouts, 0u);
 }
 
-TEST(TwoStacks, TenThousandShortConnectionsLeaveNothingBehind) {
+// `count` short connections one after another, as epwget against epserver: B connects, sends a
+// request, A replies and closes first, B reads to the end and closes. Then TIME_WAIT passes and
+// every count must be back where it started.
+void expect_short_connections_leave_nothing_behind(int count) {
   StackPair net(StackPair::default_options());
   Stack& a = net.a();
   Stack& b = net.b();
@@ -323,7 +327,7 @@ TEST(TwoStacks, TenThousandShortConnectionsLeaveNothingBehind) {
   const std::string request = "GET / HTTP/1.0\r\n\r\n";
   const std::string reply(100, 'r');
   std::vector<std::uint8_t> in(1024);
-  for (int i = 0; i < 10000; ++i) {
+  for (int i = 0; i < count; ++i) {
     const int c = b.socket(net.now());
     ASSERT_GE(c, 0);
     ASSERT_EQ(b.connect(c, {a.address(), 80}, net.now()), -EINPROGRESS);
@@ -355,10 +359,27 @@ TEST(TwoStacks, TenThousandShortConnectionsLeaveNothingBehind) {
   EXPECT_EQ(a.stats().tcp_buffer_bytes_in_use, bufs_a);
   EXPECT_EQ(b.stats().tcp_connections_in_use, 0u);
   EXPECT_EQ(b.stats().tcp_buffer_bytes_in_use, 0u);
+  EXPECT_EQ(a.stats().tcp_buffer_memory, 0u);
+  EXPECT_EQ(b.stats().tcp_buffer_memory, 0u);
   EXPECT_EQ(a.stats().tcp_time_wait, 0u);
+  EXPECT_EQ(b.stats().tcp_time_wait, 0u);
   EXPECT_EQ(net.port_a().pool().in_use(), 0u);
   EXPECT_EQ(net.port_b().pool().in_use(), 0u);
-  EXPECT_EQ(a.stats().tcp_passive_opens, 10000u);
+  EXPECT_EQ(a.stats().tcp_passive_opens, static_cast<std::uint64_t>(count));
+  EXPECT_EQ(b.stats().tcp_active_opens, static_cast<std::uint64_t>(count));
+  EXPECT_EQ(a.stats().tcp_resets_sent + b.stats().tcp_resets_sent, 0u);
+}
+
+TEST(TwoStacks, TenThousandShortConnectionsLeaveNothingBehind) { expect_short_connections_leave_nothing_behind(10000); }
+
+// The hostile-peers issue's soak tests: a million connections opened and closed, and a gigabyte
+// through a link that loses, reorders and duplicates.
+TEST(Soak, AMillionShortConnectionsLeaveEveryCountAtItsBaseline) {
+  expect_short_connections_leave_nothing_behind(1000000);
+}
+
+TEST(Soak, OneGigabyteIntactAt10PercentLossWithReorderingAndDuplication) {
+  expect_intact(0.10, 4, 1000ull * 1000 * 1000);
 }
 
 }  // namespace

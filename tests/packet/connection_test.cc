@@ -117,11 +117,13 @@ TEST_F(EphemeralPorts, EachDestinationHasItsOwnKeyedOffsetRfc6056) {
     EXPECT_GE(p, c.ephemeral_port_first);
     EXPECT_LE(p, c.ephemeral_port_last);
   }
-  // To one destination the counter steps by one per connection (Algorithm 3) ...
+  // To one destination its counter steps by one per connection (Algorithm 4) ...
   EXPECT_EQ(step(a, b), 1u);
-  EXPECT_EQ(step(b, d), 2u);  // the connection to r2 took one step of the shared counter
-  // ... and another destination sees the same counter through another offset: its port says
-  // nothing of r1's (the offsets differ but for a 1-in-28,232 chance; the seed is fixed).
+  // ... and a connection to another destination moves another counter (they share one but for a
+  // 1-in-65,536 chance; the seed is fixed): r1's next port says nothing of connections to others,
+  // where Algorithm 3's one shared counter would have stepped by 2 here.
+  EXPECT_EQ(step(b, d), 1u);
+  // r2's port comes from another offset: it says nothing of r1's (1-in-28,232).
   EXPECT_NE(step(b, x), 1u);
 }
 
