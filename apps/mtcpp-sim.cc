@@ -2,7 +2,7 @@
 //   mtcpp-sim list
 //   mtcpp-sim run <name|glob|all> [--peer mtcpp|ns3|both] [--seed N] [--pcap DIR] [--snaplen N]
 //                 [--ladder DIR]
-//   mtcpp-sim sweep [--loss LIST] [--seeds N] [--bytes N]
+//   mtcpp-sim sweep [--link csma|p2p] [--loss LIST] [--seeds N] [--bytes N]
 #include <fnmatch.h>
 
 #include <algorithm>
@@ -28,7 +28,7 @@ const char* kUsage =
     "usage: mtcpp-sim list\n"
     "       mtcpp-sim run <name|glob|all> [--peer mtcpp|ns3|both] [--seed N] [--pcap DIR] [--snaplen N]\n"
     "                     [--ladder DIR]\n"
-    "       mtcpp-sim sweep [--loss LIST] [--seeds N] [--bytes N]\n"
+    "       mtcpp-sim sweep [--link csma|p2p] [--loss LIST] [--seeds N] [--bytes N]\n"
     "\n"
     "Runs TCP scenarios on an ns-3 simulated CSMA link (100 Mbit/s, 1 ms): host A (10.0.0.1) is mtcpp\n"
     "driven through mTCP's API, host B (10.0.0.2) is mtcpp again or ns-3's own TCP. A name ending in\n"
@@ -42,8 +42,11 @@ const char* kUsage =
     "  --snaplen N     keep the first N bytes of each frame in the pcap (default: whole frames)\n"
     "  --ladder DIR    write SVG ladder diagrams DIR/<scenario>-<peer>.svg\n"
     "  sweep           bulk transfers from A to B under seeded random loss, for mtcpp (NewReno, then\n"
-    "                  CUBIC) to mtcpp and mtcpp (CUBIC) to ns-3: per loss rate the median, fastest and\n"
-    "                  slowest transfer time over the seeds and the median's goodput, then JSON lines\n"
+    "                  CUBIC) to mtcpp, mtcpp (CUBIC) to ns-3, and ns-3 (CUBIC, SACK, PRR) to ns-3: per\n"
+    "                  loss rate the median, fastest and slowest transfer time over the seeds and the\n"
+    "                  median's goodput, then JSON lines\n"
+    "  --link L        csma: the scenarios' link (default); p2p: a point-to-point line of 100 Mbit/s,\n"
+    "                  10 ms each way (20 ms round trip), a queue of one bandwidth-delay product\n"
     "  --loss LIST     loss rates per direction in percent, comma-separated (default 0,0.1,1,2,5,10)\n"
     "  --seeds N       seeds 1..N for each rate (default 10)\n"
     "  --bytes N       bytes per transfer (default 4194304)\n"
@@ -72,7 +75,11 @@ int sweep(int argc, char** argv) {
     const std::string v = argv[++i];
     char* end = nullptr;
     errno = 0;
-    if (a == "--loss") {
+    if (a == "--link") {
+      if (v == "p2p") o.link = mtcpp::sim::sweep_point_to_point();
+      else if (v == "csma") o.link = mtcpp::sim::LinkSpec{};
+      else return bad("--link: '" + v + "' is not csma or p2p");
+    } else if (a == "--loss") {
       o.losses.clear();
       std::size_t at = 0;
       while (at <= v.size()) {

@@ -26,10 +26,8 @@ ns3::TypeId SegmentFaults::GetTypeId() {
   return tid;
 }
 
-void SegmentFaults::setup(ns3::Ptr<ns3::CsmaNetDevice> receiver, ns3::Ptr<ns3::CsmaNetDevice> sender,
-                          Lookup lookup, std::int64_t stream) {
-  receiver_ = ns3::PeekPointer(receiver);
-  sender_ = ns3::PeekPointer(sender);
+void SegmentFaults::setup(Deliver deliver, Lookup lookup, std::int64_t stream) {
+  deliver_ = std::move(deliver);
   lookup_ = std::move(lookup);
   random_ = ns3::CreateObject<ns3::UniformRandomVariable>();
   random_->SetStream(stream);
@@ -45,7 +43,7 @@ void SegmentFaults::redeliver(ns3::Ptr<ns3::Packet> copy, ns3::Time after, bool 
   redelivered_.insert(ns3::PeekPointer(copy));
   ns3::Simulator::Schedule(after, [this, copy, late] {
     if (Segment* s = late && lookup_ ? lookup_(*copy) : nullptr) s->arrive_us = ns3::Simulator::Now().GetMicroSeconds();
-    receiver_->Receive(copy, ns3::Ptr<ns3::CsmaNetDevice>(sender_));
+    deliver_(copy);
   });
 }
 

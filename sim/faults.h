@@ -4,8 +4,9 @@
 // (the first FIN from A, the ACK of B's FIN, the 3rd data segment ...).
 //
 // ns-3's error models can only discard a frame. Duplication and delay therefore work by letting
-// (or not letting) the frame through and handing a copy to the device again later
-// (CsmaNetDevice::Receive); the copy passes this model untouched. Every random draw comes from
+// (or not letting) the frame through and handing a copy to the device again later (the `deliver`
+// the model is set up with: CsmaNetDevice::Receive or PointToPointNetDevice::Receive); the copy
+// passes this model untouched. Every random draw comes from
 // the model's own ns-3 stream (a fixed stream number per host, the run number from the seed), so
 // a seed gives the same faults in any process.
 #pragma once
@@ -15,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include <ns3/csma-net-device.h>
+#include <ns3/packet.h>
 #include <ns3/error-model.h>
 #include <ns3/nstime.h>
 #include <ns3/random-variable-stream.h>
@@ -58,8 +59,9 @@ class SegmentFaults final : public ns3::ErrorModel {
 
   // What a frame is: the captured segment a packet stands for (nullptr for non-TCP frames).
   using Lookup = std::function<Segment*(const ns3::Packet& frame)>;
-  void setup(ns3::Ptr<ns3::CsmaNetDevice> receiver, ns3::Ptr<ns3::CsmaNetDevice> sender, Lookup lookup,
-             std::int64_t stream);
+  // deliver: hands a frame to the receiving device again, as its channel would.
+  using Deliver = std::function<void(ns3::Ptr<ns3::Packet> frame)>;
+  void setup(Deliver deliver, Lookup lookup, std::int64_t stream);
   void add(FaultRule rule) { rules_.push_back(std::move(rule)); }
   // Random faults on TCP segments: loss with probability `loss`; with probability `delay_chance`
   // an extra delay uniform in (0, max_delay].
@@ -72,10 +74,9 @@ class SegmentFaults final : public ns3::ErrorModel {
   // segment then records its real arrival time.
   void redeliver(ns3::Ptr<ns3::Packet> copy, ns3::Time after, bool late);
 
-  // Plain pointers: the receiver holds this model, so a Ptr back would be a cycle that keeps both
-  // (and the nodes behind them) alive past Simulator::Destroy.
-  ns3::CsmaNetDevice* receiver_ = nullptr;
-  ns3::CsmaNetDevice* sender_ = nullptr;
+  // Holds plain pointers only: the receiver holds this model, so a Ptr back would be a cycle that
+  // keeps both (and the nodes behind them) alive past Simulator::Destroy.
+  Deliver deliver_;
   Lookup lookup_;
   std::vector<FaultRule> rules_;
   ns3::Ptr<ns3::UniformRandomVariable> random_;

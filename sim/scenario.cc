@@ -6,11 +6,14 @@
 
 #include <ns3/boolean.h>
 #include <ns3/csma-helper.h>
+#include <ns3/csma-net-device.h>
 #include <ns3/double.h>
 #include <ns3/error-model.h>
 #include <ns3/global-value.h>
 #include <ns3/internet-stack-helper.h>
 #include <ns3/ipv4-address-helper.h>
+#include <ns3/point-to-point-helper.h>
+#include <ns3/point-to-point-net-device.h>
 #include <ns3/pointer.h>
 #include <ns3/trace-helper.h>
 #include <ns3/rng-seed-manager.h>
@@ -60,25 +63,47 @@ World::World(const std::string& scenario, Peer p, const RunOptions& options, con
   ns3::RngSeedManager::SetSeed(1);
   ns3::RngSeedManager::SetRun(options.seed);
   nodes.Create(2);
-  ns3::CsmaHelper csma;
-  csma.SetChannelAttribute("DataRate", ns3::StringValue("100Mbps"));
-  csma.SetChannelAttribute("Delay", ns3::TimeValue(ns3::MilliSeconds(1)));
-  csma.SetQueue("ns3::DropTailQueue<Packet>", "MaxSize", ns3::StringValue("1000p"));
-  devs = csma.Install(nodes);
-  csma.AssignStreams(devs, 0);
+  const LinkSpec& link = options.link;
+  point_to_point_ = link.point_to_point;
+  const std::string queue = std::to_string(link.queue_packets) + "p";
+  if (point_to_point_) {
+    ns3::PointToPointHelper p2p;
+    p2p.SetDeviceAttribute("DataRate", ns3::StringValue(link.rate));
+    p2p.SetChannelAttribute("Delay", ns3::TimeValue(ns3::MicroSeconds(link.delay_us)));
+    p2p.SetQueue("ns3::DropTailQueue<Packet>", "MaxSize", ns3::StringValue(queue));
+    devs = p2p.Install(nodes);
+  } else {
+    ns3::CsmaHelper csma;
+    csma.SetChannelAttribute("DataRate", ns3::StringValue(link.rate));
+    csma.SetChannelAttribute("Delay", ns3::TimeValue(ns3::MicroSeconds(link.delay_us)));
+    csma.SetQueue("ns3::DropTailQueue<Packet>", "MaxSize", ns3::StringValue(queue));
+    devs = csma.Install(nodes);
+    csma.AssignStreams(devs, 0);
+  }
   if (!options.pcap_dir.empty()) {
     const std::string& name = options.name.empty() ? scenario : options.name;
     ns3::PcapHelper helper;
     pcap_ = helper.CreateFile(options.pcap_dir + "/" + name + "-" + to_string(peer) + ".pcap", std::ios::out,
-                              ns3::PcapHelper::DLT_EN10MB, options.snaplen == 0 ? 65535 : options.snaplen);
+                              point_to_point_ ? ns3::PcapHelper::DLT_PPP : ns3::PcapHelper::DLT_EN10MB,
+                              options.snaplen == 0 ? 65535 : options.snaplen);
   }
   for (int h = 0; h < 2; ++h) {
     devs.Get(h)->TraceConnectWithoutContext(
         "PhyTxBegin", ns3::Callback<void, ns3::Ptr<const ns3::Packet>>(
                           [this, h](ns3::Ptr<const ns3::Packet> pkt) { on_tx(h, pkt); }));
     faults_[h] = ns3::CreateObject<SegmentFaults>();
-    faults_[h]->setup(ns3::DynamicCast<ns3::CsmaNetDevice>(devs.Get(h)),
-                      ns3::DynamicCast<ns3::CsmaNetDevice>(devs.Get(1 - h)),
+    SegmentFaults::Deliver deliver;
+    if (point_to_point_) {
+      auto* receiver = ns3::PeekPointer(ns3::DynamicCast<ns3::PointToPointNetDevice>(devs.Get(h)));
+      deliver = [receiver](ns3::Ptr<ns3::Packet> frame) { receiver->Receive(frame); };
+    } else {
+      auto* receiver = ns3::PeekPointer(ns3::DynamicCast<ns3::CsmaNetDevice>(devs.Get(h)));
+      auto* sender = ns3::PeekPointer(ns3::DynamicCast<ns3::CsmaNetDevice>(devs.Get(1 - h)));
+      deliver = [receiver, sender](ns3::Ptr<ns3::Packet> frame) {
+        receiver->Receive(frame, ns3::Ptr<ns3::CsmaNetDevice>(sender));
+      };
+    }
+    faults_[h]->setup(std::move(deliver),
                       [this](const ns3::Packet& frame) -> Segment* {
                         SegmentTag tag;
                         if (!frame.PeekPacketTag(tag) || tag.index >= segments.size()) return nullptr;
@@ -100,6 +125,15 @@ World::World(const std::string& scenario, Peer p, const RunOptions& options, con
   rc.stack.prefix_len = 24;
   rc.stack.seed = options.seed * 2 + 1;
   rc.stack.tcp = tcp;
+  if (point_to_point_) {
+    // PPP carries no ARP: each mtcpp host knows the other's address (the device's MAC stands in).
+    rc.stack.arp.gratuitous_at_start = false;
+    for (int h = 0; h < 2; ++h) {
+      MacAddr mac;
+      ns3::Mac48Address::ConvertFrom(devs.Get(h)->GetAddress()).CopyTo(mac.octets.data());
+      rc.stack.static_arp.push_back({addr(h), mac});
+    }
+  }
   rc.make_io = [this](int cpu) -> std::unique_ptr<PacketIo> { return std::make_unique<Ns3Device>(devs.Get(cpu)); };
   std::string error;
   if (api::init_runtime(rc, &error) != 0) {
@@ -221,11 +255,13 @@ void World::on_tx(int from, ns3::Ptr<const ns3::Packet> p) {
   if (pcap_) pcap_->Write(ns3::Simulator::Now(), p);
   std::vector<std::uint8_t> f(p->GetSize());
   p->CopyData(f.data(), f.size());
-  if (f.size() < 14 + 20 || be16(&f[12]) != 0x0800) return;
-  const std::uint8_t* ip = &f[14];
+  // Ethernet (type 0x0800 at 12) or PPP (protocol 0x0021 at 0) before the IPv4 header.
+  const std::size_t l2 = point_to_point_ ? 2 : 14;
+  if (f.size() < l2 + 20 || (point_to_point_ ? be16(&f[0]) != 0x0021 : be16(&f[12]) != 0x0800)) return;
+  const std::uint8_t* ip = &f[l2];
   const std::size_t ihl = (ip[0] & 0x0f) * 4u;
   const std::size_t total = be16(ip + 2);
-  if (ip[9] != 6 || total < ihl + 20 || 14 + total > f.size()) return;
+  if (ip[9] != 6 || total < ihl + 20 || l2 + total > f.size()) return;
   const std::uint8_t* tcp = ip + ihl;
   const std::size_t doff = (tcp[12] >> 4) * 4u;
   const std::uint8_t fl = tcp[13];

@@ -42,6 +42,16 @@ struct StateChange {
   friend bool operator==(const StateChange&, const StateChange&) = default;
 };
 
+// The link between A and B: the scenarios' CSMA segment (100 Mbit/s, 1 ms), or a full-duplex
+// point-to-point line with its own rate, one-way delay and queue (PPP framing, no ARP: the hosts
+// get static entries), the loss sweep's bottleneck.
+struct LinkSpec {
+  bool point_to_point = false;
+  std::string rate = "100Mbps";
+  std::int64_t delay_us = 1000;          // one way
+  std::uint32_t queue_packets = 1000;    // each device's transmit queue
+};
+
 struct RunOptions {
   std::uint64_t seed = 1;
   // Empty: no pcap. Otherwise <dir>/<scenario>-<peer>.pcap: every frame either host put on the
@@ -51,6 +61,7 @@ struct RunOptions {
   std::string name;      // the scenario's registered name (set by the registry; names the files)
   // The mtcpp hosts' congestion controller, when not the stack's default (the sweep sets it).
   std::optional<CongestionAlgorithm> congestion;
+  LinkSpec link;
 };
 
 struct Result {
@@ -72,8 +83,8 @@ struct Scenario {
 // Every scenario, in a fixed order.
 const std::vector<Scenario>& scenarios();
 
-// One bulk transfer for the sweep (sim/sweep.h): `bytes` from A (the client) to B over the link
-// with seeded random loss `loss` each way; checked as the bulk-loss scenarios are.
+// One bulk transfer for the sweep (sim/sweep.h): `bytes` from A (the client) to B over
+// options.link with seeded random loss `loss` each way; checked as the bulk-loss scenarios are.
 Result bulk_transfer(Peer peer, const RunOptions& options, double loss, std::uint64_t bytes);
 
 // Ladder diagram input for one run.

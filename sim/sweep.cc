@@ -1,25 +1,125 @@
 #include "sim/sweep.h"
 
+#include <ns3/boolean.h>
+#include <ns3/bulk-send-helper.h>
+#include <ns3/config.h>
+#include <ns3/csma-helper.h>
+#include <ns3/double.h>
+#include <ns3/error-model.h>
+#include <ns3/inet-socket-address.h>
+#include <ns3/internet-stack-helper.h>
+#include <ns3/ipv4-address-helper.h>
+#include <ns3/packet-sink-helper.h>
+#include <ns3/packet-sink.h>
+#include <ns3/point-to-point-helper.h>
+#include <ns3/pointer.h>
+#include <ns3/rng-seed-manager.h>
+#include <ns3/simulator.h>
+#include <ns3/string.h>
+#include <ns3/tcp-cubic.h>
+#include <ns3/tcp-l4-protocol.h>
+#include <ns3/tcp-prr-recovery.h>
+#include <ns3/uinteger.h>
+
 #include <algorithm>
 #include <string>
-
-#include "sim/scenario.h"
 
 namespace mtcpp::sim {
 
 namespace {
 
-// Who sends and who receives: A is always mtcpp, with the controller named.
+// Who sends and who receives: A is mtcpp with the controller named, except in the baseline,
+// where ns-3's TCP is at both ends.
 struct Pairing {
   const char* name;
   Peer peer;
   CongestionAlgorithm a_congestion;
+  bool ns3_both = false;
 };
 constexpr Pairing kPairings[] = {
     {"mtcpp newreno -> mtcpp", Peer::mtcpp, CongestionAlgorithm::newreno},
     {"mtcpp cubic -> mtcpp", Peer::mtcpp, CongestionAlgorithm::cubic},
     {"mtcpp cubic -> ns-3", Peer::ns3, CongestionAlgorithm::cubic},
+    {"ns-3 cubic+sack+prr -> ns-3", Peer::ns3, CongestionAlgorithm::cubic, true},
 };
+
+// ns-3's TCP at its best, for both ends of the baseline and for the ns-3 receiver: CUBIC, SACK,
+// PRR, a 1,448-byte MSS and buffers as large as mtcpp's autotuning reaches (4 MiB). ns-3 sends no
+// MSS option, so mtcpp sending to it still uses 536 bytes.
+void configure_ns3_tcp() {
+  ns3::Config::SetDefault("ns3::TcpL4Protocol::SocketType", ns3::TypeIdValue(ns3::TcpCubic::GetTypeId()));
+  ns3::Config::SetDefault("ns3::TcpL4Protocol::RecoveryType", ns3::TypeIdValue(ns3::TcpPrrRecovery::GetTypeId()));
+  ns3::Config::SetDefault("ns3::TcpSocketBase::Sack", ns3::BooleanValue(true));
+  ns3::Config::SetDefault("ns3::TcpSocket::SegmentSize", ns3::UintegerValue(1448));
+  ns3::Config::SetDefault("ns3::TcpSocket::SndBufSize", ns3::UintegerValue(4u << 20));
+  ns3::Config::SetDefault("ns3::TcpSocket::RcvBufSize", ns3::UintegerValue(4u << 20));
+}
+
+// The baseline: `bytes` from node 0 to node 1, both ns-3's TCP, over `link` with random loss on
+// the frames reaching each side (ns-3's RateErrorModel, seeded by the run number). The time runs
+// from the first data segment sent to the last byte received (mtcpp's pairings: from A's
+// ESTABLISHED to B's CLOSE_WAIT, within a round trip of the same span); -1 if it never ended.
+double ns3_pair_seconds(const LinkSpec& link, std::uint64_t seed, double loss, std::uint64_t bytes) {
+  ns3::RngSeedManager::SetSeed(1);
+  ns3::RngSeedManager::SetRun(seed);
+  ns3::NodeContainer nodes;
+  nodes.Create(2);
+  const std::string queue = std::to_string(link.queue_packets) + "p";
+  ns3::NetDeviceContainer devs;
+  if (link.point_to_point) {
+    ns3::PointToPointHelper p2p;
+    p2p.SetDeviceAttribute("DataRate", ns3::StringValue(link.rate));
+    p2p.SetChannelAttribute("Delay", ns3::TimeValue(ns3::MicroSeconds(link.delay_us)));
+    p2p.SetQueue("ns3::DropTailQueue<Packet>", "MaxSize", ns3::StringValue(queue));
+    devs = p2p.Install(nodes);
+  } else {
+    ns3::CsmaHelper csma;
+    csma.SetChannelAttribute("DataRate", ns3::StringValue(link.rate));
+    csma.SetChannelAttribute("Delay", ns3::TimeValue(ns3::MicroSeconds(link.delay_us)));
+    csma.SetQueue("ns3::DropTailQueue<Packet>", "MaxSize", ns3::StringValue(queue));
+    devs = csma.Install(nodes);
+    csma.AssignStreams(devs, 0);
+  }
+  ns3::InternetStackHelper internet;
+  internet.Install(nodes);
+  internet.AssignStreams(nodes, 100);
+  ns3::Ipv4AddressHelper ipv4;
+  ipv4.SetBase("10.0.0.0", "255.255.255.0");
+  const ns3::Ipv4InterfaceContainer ifs = ipv4.Assign(devs);
+  for (int h = 0; h < 2; ++h) {
+    auto em = ns3::CreateObject<ns3::RateErrorModel>();
+    em->SetAttribute("ErrorRate", ns3::DoubleValue(loss));
+    em->SetAttribute("ErrorUnit", ns3::StringValue("ERROR_UNIT_PACKET"));
+    em->AssignStreams(300 + h);
+    devs.Get(h)->SetAttribute("ReceiveErrorModel", ns3::PointerValue(em));
+  }
+  constexpr std::uint16_t kPort = 5001;
+  ns3::PacketSinkHelper sink("ns3::TcpSocketFactory", ns3::InetSocketAddress(ns3::Ipv4Address::GetAny(), kPort));
+  ns3::ApplicationContainer sinks = sink.Install(nodes.Get(1));
+  ns3::BulkSendHelper source("ns3::TcpSocketFactory", ns3::InetSocketAddress(ifs.GetAddress(1), kPort));
+  source.SetAttribute("MaxBytes", ns3::UintegerValue(bytes));
+  source.SetAttribute("SendSize", ns3::UintegerValue(128 * 1024));
+  ns3::ApplicationContainer sources = source.Install(nodes.Get(0));
+  double first_tx = -1, done = -1;
+  std::uint64_t received = 0;
+  sources.Get(0)->TraceConnectWithoutContext("Tx", ns3::Callback<void, ns3::Ptr<const ns3::Packet>>(
+                                                       [&first_tx](ns3::Ptr<const ns3::Packet>) {
+                                                         if (first_tx < 0) first_tx = ns3::Simulator::Now().GetSeconds();
+                                                       }));
+  sinks.Get(0)->TraceConnectWithoutContext(
+      "Rx", ns3::Callback<void, ns3::Ptr<const ns3::Packet>, const ns3::Address&>(
+                [&](ns3::Ptr<const ns3::Packet> p, const ns3::Address&) {
+                  received += p->GetSize();
+                  if (received >= bytes && done < 0) {
+                    done = ns3::Simulator::Now().GetSeconds();
+                    ns3::Simulator::Stop();
+                  }
+                }));
+  ns3::Simulator::Stop(ns3::Seconds(1200));
+  ns3::Simulator::Run();
+  ns3::Simulator::Destroy();
+  return first_tx >= 0 && done > first_tx ? done - first_tx : -1;
+}
 
 // From A's ESTABLISHED to B's CLOSE_WAIT (B has every byte and the FIN), in seconds; -1 if the
 // run never got there.
@@ -41,9 +141,11 @@ double median(std::vector<double> v) {
 }  // namespace
 
 int run_sweep(const SweepOptions& o, std::FILE* out) {
-  std::fprintf(out, "%llu bytes from A to B, CSMA link 100 Mbit/s, 1 ms each way, seeds 1-%d; loss per direction\n",
-               static_cast<unsigned long long>(o.bytes), o.seeds);
-  std::fprintf(out, "%-24s %6s %12s %12s %12s %14s\n", "pairing", "loss %", "median s", "min s", "max s",
+  configure_ns3_tcp();
+  std::fprintf(out, "%llu bytes from A to B, %s link %s, %.1f ms each way, queue %u frames, seeds 1-%d; loss per direction\n",
+               static_cast<unsigned long long>(o.bytes), o.link.point_to_point ? "point-to-point" : "CSMA",
+               o.link.rate.c_str(), static_cast<double>(o.link.delay_us) / 1000, o.link.queue_packets, o.seeds);
+  std::fprintf(out, "%-28s %6s %12s %12s %12s %14s\n", "pairing", "loss %", "median s", "min s", "max s",
                "goodput Mbit/s");
   int failed = 0;
   std::string json;
@@ -52,30 +154,42 @@ int run_sweep(const SweepOptions& o, std::FILE* out) {
       std::vector<double> times;
       int failures = 0;
       for (int seed = 1; seed <= o.seeds; ++seed) {
-        RunOptions run;
-        run.seed = static_cast<std::uint64_t>(seed);
-        run.congestion = p.a_congestion;
-        const Result r = bulk_transfer(p.peer, run, loss, o.bytes);
-        const double t = transfer_seconds(r);
-        if (!r.pass || t < 0) ++failures;
+        double t = -1;
+        bool pass = true;
+        if (p.ns3_both) {
+          t = ns3_pair_seconds(o.link, static_cast<std::uint64_t>(seed), loss, o.bytes);
+        } else {
+          RunOptions run;
+          run.seed = static_cast<std::uint64_t>(seed);
+          run.congestion = p.a_congestion;
+          run.link = o.link;
+          const Result r = bulk_transfer(p.peer, run, loss, o.bytes);
+          t = transfer_seconds(r);
+          pass = r.pass;
+          if (!pass)
+            std::fprintf(stderr, "sweep: %s, loss %g %%, seed %d failed its checks:\n%s", p.name, loss * 100, seed,
+                         r.differences.c_str());
+        }
+        if (!pass || t < 0) ++failures;
         if (t > 0) times.push_back(t);
       }
       failed += failures;
       if (times.empty()) {
-        std::fprintf(out, "%-24s %6.1f %12s\n", p.name, loss * 100, "no run finished");
+        std::fprintf(out, "%-28s %6.1f %12s\n", p.name, loss * 100, "no run finished");
         continue;
       }
       const double med = median(times);
       const auto [lo, hi] = std::minmax_element(times.begin(), times.end());
       const double goodput = static_cast<double>(o.bytes) * 8 / med / 1e6;
-      std::fprintf(out, "%-24s %6.1f %12.3f %12.3f %12.3f %14.2f%s\n", p.name, loss * 100, med, *lo, *hi, goodput,
+      std::fprintf(out, "%-28s %6.1f %12.3f %12.3f %12.3f %14.2f%s\n", p.name, loss * 100, med, *lo, *hi, goodput,
                    failures ? " (some runs failed their checks)" : "");
       std::fflush(out);
-      char line[320];
+      char line[384];
       std::snprintf(line, sizeof line,
-                    "{\"bench\":\"sim_sweep\",\"pairing\":\"%s\",\"loss\":%g,\"bytes\":%llu,\"seeds\":%d,"
-                    "\"median_s\":%.6f,\"min_s\":%.6f,\"max_s\":%.6f,\"goodput_mbit_s\":%.3f,\"failed\":%d}\n",
-                    p.name, loss, static_cast<unsigned long long>(o.bytes), o.seeds, med, *lo, *hi, goodput, failures);
+                    "{\"bench\":\"sim_sweep\",\"link\":\"%s\",\"pairing\":\"%s\",\"loss\":%g,\"bytes\":%llu,"
+                    "\"seeds\":%d,\"median_s\":%.6f,\"min_s\":%.6f,\"max_s\":%.6f,\"goodput_mbit_s\":%.3f,\"failed\":%d}\n",
+                    o.link.point_to_point ? "p2p" : "csma", p.name, loss, static_cast<unsigned long long>(o.bytes),
+                    o.seeds, med, *lo, *hi, goodput, failures);
       json += line;
     }
   }

@@ -1,6 +1,7 @@
 // Internal to the scenario framework (sim/scenario.cc, sim/scenarios*.cc): one simulation of
 // host A (mtcpp, 10.0.0.1, node 0) and host B (mtcpp or ns-3's TCP, 10.0.0.2, node 1) on a CSMA
-// link, with segment capture, faults, state recording, the hosts' applications and checks.
+// or point-to-point link (RunOptions::link), with segment capture, faults, state recording, the
+// hosts' applications and checks.
 //
 // The mtcpp hosts are contexts of mTCP's runtime (io = external over an Ns3Device, manual clock
 // set to simulated time): their applications use the mTCP API. One World at a time per process
@@ -86,6 +87,7 @@ class World {
   void track_freed(int host);
   void pump_all();
   std::string prefix_;
+  bool point_to_point_ = false;  // RunOptions::link: PPP framing instead of Ethernet
   std::unordered_map<std::uint64_t, std::uint32_t> iss_;  // (host, local port, remote port) → ISS
   std::unique_ptr<SocketObserver> observers_[2];
   ns3::Ptr<SegmentFaults> faults_[2];
