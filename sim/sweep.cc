@@ -145,13 +145,14 @@ int run_sweep(const SweepOptions& o, std::FILE* out) {
   std::fprintf(out, "%llu bytes from A to B, %s link %s, %.1f ms each way, queue %u frames, seeds 1-%d; loss per direction\n",
                static_cast<unsigned long long>(o.bytes), o.link.point_to_point ? "point-to-point" : "CSMA",
                o.link.rate.c_str(), static_cast<double>(o.link.delay_us) / 1000, o.link.queue_packets, o.seeds);
-  std::fprintf(out, "%-28s %6s %12s %12s %12s %14s\n", "pairing", "loss %", "median s", "min s", "max s",
-               "goodput Mbit/s");
+  std::fprintf(out, "%-28s %6s %12s %12s %12s %14s %8s\n", "pairing", "loss %", "median s", "min s", "max s",
+               "goodput Mbit/s", "retx");
   int failed = 0;
   std::string json;
   for (double loss : o.losses) {
     for (const Pairing& p : kPairings) {
       std::vector<double> times;
+      std::vector<double> retransmissions;  // A's, mtcpp senders only
       int failures = 0;
       for (int seed = 1; seed <= o.seeds; ++seed) {
         double t = -1;
@@ -166,6 +167,7 @@ int run_sweep(const SweepOptions& o, std::FILE* out) {
           const Result r = bulk_transfer(p.peer, run, loss, o.bytes);
           t = transfer_seconds(r);
           pass = r.pass;
+          retransmissions.push_back(static_cast<double>(r.retransmissions));
           if (!pass)
             std::fprintf(stderr, "sweep: %s, loss %g %%, seed %d failed its checks:\n%s", p.name, loss * 100, seed,
                          r.differences.c_str());
@@ -181,15 +183,18 @@ int run_sweep(const SweepOptions& o, std::FILE* out) {
       const double med = median(times);
       const auto [lo, hi] = std::minmax_element(times.begin(), times.end());
       const double goodput = static_cast<double>(o.bytes) * 8 / med / 1e6;
-      std::fprintf(out, "%-28s %6.1f %12.3f %12.3f %12.3f %14.2f%s\n", p.name, loss * 100, med, *lo, *hi, goodput,
+      const double retx = retransmissions.empty() ? -1 : median(retransmissions);
+      std::fprintf(out, "%-28s %6.1f %12.3f %12.3f %12.3f %14.2f %8s%s\n", p.name, loss * 100, med, *lo, *hi, goodput,
+                   retx < 0 ? "-" : std::to_string(static_cast<long>(retx)).c_str(),
                    failures ? " (some runs failed their checks)" : "");
       std::fflush(out);
       char line[384];
       std::snprintf(line, sizeof line,
                     "{\"bench\":\"sim_sweep\",\"link\":\"%s\",\"pairing\":\"%s\",\"loss\":%g,\"bytes\":%llu,"
-                    "\"seeds\":%d,\"median_s\":%.6f,\"min_s\":%.6f,\"max_s\":%.6f,\"goodput_mbit_s\":%.3f,\"failed\":%d}\n",
+                    "\"seeds\":%d,\"median_s\":%.6f,\"min_s\":%.6f,\"max_s\":%.6f,\"goodput_mbit_s\":%.3f,"
+                    "\"median_retransmissions\":%.1f,\"failed\":%d}\n",
                     o.link.point_to_point ? "p2p" : "csma", p.name, loss, static_cast<unsigned long long>(o.bytes),
-                    o.seeds, med, *lo, *hi, goodput, failures);
+                    o.seeds, med, *lo, *hi, goodput, retx, failures);
       json += line;
     }
   }
