@@ -85,7 +85,7 @@ Instant Context::poll() {
     // RFC 6528 §3 lets the key change; the new one comes from the OS, as the first did. Should
     // getrandom fail, the old key stays until the next interval.
     std::array<std::uint64_t, 2> key{};
-    if (getrandom(key.data(), sizeof key, GRND_NONBLOCK) == static_cast<ssize_t>(sizeof key)) stack_->rekey(key);
+    if (getrandom(key.data(), sizeof key, GRND_NONBLOCK) == static_cast<ssize_t>(sizeof key)) stack_->rekey(key, t);
     rekey_at_ = t + rekey_interval_;
   }
   return stack_->poll(t);

@@ -2,7 +2,7 @@
 //   mtcpp-sim list
 //   mtcpp-sim run <name|glob|all> [--peer mtcpp|ns3|both] [--seed N] [--pcap DIR] [--snaplen N]
 //                 [--ladder DIR]
-//   mtcpp-sim sweep [--link csma|p2p] [--loss LIST] [--seeds N] [--bytes N]
+//   mtcpp-sim sweep [--link csma|p2p] [--loss LIST] [--seeds N] [--bytes N] [--flows N]
 #include <fnmatch.h>
 
 #include <algorithm>
@@ -28,7 +28,7 @@ const char* kUsage =
     "usage: mtcpp-sim list\n"
     "       mtcpp-sim run <name|glob|all> [--peer mtcpp|ns3|both] [--seed N] [--pcap DIR] [--snaplen N]\n"
     "                     [--ladder DIR]\n"
-    "       mtcpp-sim sweep [--link csma|p2p] [--loss LIST] [--seeds N] [--bytes N]\n"
+    "       mtcpp-sim sweep [--link csma|p2p] [--loss LIST] [--seeds N] [--bytes N] [--flows N]\n"
     "\n"
     "Runs TCP scenarios on an ns-3 simulated CSMA link (100 Mbit/s, 1 ms): host A (10.0.0.1) is mtcpp\n"
     "driven through mTCP's API, host B (10.0.0.2) is mtcpp again or ns-3's own TCP. A name ending in\n"
@@ -47,6 +47,8 @@ const char* kUsage =
     "                  median's goodput, then JSON lines\n"
     "  --link L        csma: the scenarios' link (default); p2p: a point-to-point line of 100 Mbit/s,\n"
     "                  10 ms each way (20 ms round trip), a queue of one bandwidth-delay product\n"
+    "  --flows N       fairness instead: N flows (2..16) start together; Jain's index of what each\n"
+    "                  had delivered when the first completed (1: even shares), per pairing\n"
     "  --loss LIST     loss rates per direction in percent, comma-separated (default 0,0.1,1,2,5,10)\n"
     "  --seeds N       seeds 1..N for each rate (default 10)\n"
     "  --bytes N       bytes per transfer (default 4194304)\n"
@@ -91,6 +93,11 @@ int sweep(int argc, char** argv) {
         o.losses.push_back(pct / 100);
         at = comma + 1;
       }
+    } else if (a == "--flows") {
+      const unsigned long n = std::strtoul(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || errno != 0 || v[0] == '-' || n < 2 || n > 16)
+        return bad("--flows: '" + v + "' is not a number from 2 to 16");
+      o.flows = static_cast<int>(n);
     } else if (a == "--seeds" || a == "--bytes") {
       const unsigned long long n = std::strtoull(v.c_str(), &end, 10);
       const unsigned long long most = a == "--seeds" ? 1000 : (1ull << 30);

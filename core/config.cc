@@ -49,8 +49,11 @@ std::optional<std::string> StackConfig::validate() const {
   if (t.time_wait < Duration::zero()) return "tcp.time_wait: must not be negative";
   if (t.buffer_release_delay < Duration::zero()) return "tcp.buffer_release_delay: must not be negative";
   if (t.max_orphans < 1) return "tcp.max_orphans: must be at least 1";
-  if (t.zero_window_timeout < Duration::zero()) return "tcp.zero_window_timeout: must not be negative";
-  if (t.idle_timeout < Duration::zero()) return "tcp.idle_timeout: must not be negative";
+  // A year at most: a deadline computed from them must not overflow.
+  constexpr Duration kYear = std::chrono::hours(24 * 365);
+  if (t.zero_window_timeout < Duration::zero() || t.zero_window_timeout > kYear)
+    return "tcp.zero_window_timeout: must be 0 .. 1 year";
+  if (t.idle_timeout < Duration::zero() || t.idle_timeout > kYear) return "tcp.idle_timeout: must be 0 .. 1 year";
   if (t.challenge_ack_limit < 1) return "tcp.challenge_ack_limit: must be at least 1";
   if (t.challenge_ack_interval < Duration::zero()) return "tcp.challenge_ack_interval: must not be negative";
   return std::nullopt;

@@ -62,7 +62,7 @@ class Stack final : private SegmentSink {
   void set_port_filter(Tcp::PortFilter f) { tcp_.set_port_filter(std::move(f)); }
   // A fresh 128-bit secret for ISNs, ephemeral ports and SYN cookies (see Tcp::rekey); the core
   // never draws one itself.
-  void rekey(const std::array<std::uint64_t, 2>& secret) { tcp_.rekey(secret); }
+  void rekey(const std::array<std::uint64_t, 2>& secret, Instant now) { tcp_.rekey(secret, now); }
 
   const StackStats& stats() const { return stats_; }
   const StackConfig& config() const { return config_; }

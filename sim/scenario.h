@@ -87,6 +87,16 @@ const std::vector<Scenario>& scenarios();
 // options.link with seeded random loss `loss` each way; checked as the bulk-loss scenarios are.
 Result bulk_transfer(Peer peer, const RunOptions& options, double loss, std::uint64_t bytes);
 
+// `flows` transfers of `bytes` each from A to B, started together over options.link with seeded
+// random loss `loss` each way: what each flow had delivered when the first one completed (their
+// shares of the bottleneck while all competed), and whether every byte of every flow arrived.
+struct SharedRun {
+  std::vector<std::uint64_t> delivered;  // per flow, when the first completed
+  bool pass = false;
+  std::string differences;
+};
+SharedRun shared_transfer(int flows, const RunOptions& options, double loss, std::uint64_t bytes);
+
 // Ladder diagram input for one run.
 LadderInput ladder_of(const Result& r, const std::string& scenario, Peer peer);
 

@@ -219,6 +219,42 @@ Result bulk_transfer(Peer peer, const RunOptions& options, double loss, std::uin
   return bulk(peer, Role::client, options, loss, false, "sweep", bytes);
 }
 
+SharedRun shared_transfer(int flows, const RunOptions& options, double loss, std::uint64_t bytes) {
+  TcpConfig knobs = scenario_tcp();
+  knobs.time_wait = 10s;
+  knobs.fin_wait_2_timeout = 30s;
+  World w("fairness", Peer::mtcpp, options, knobs);
+  for (int h = 0; h < 2; ++h) w.faults_at(h).set_random(loss, 0, ns3::Time(0));
+  std::vector<HostApp*> senders, receivers;
+  for (int i = 0; i < flows; ++i) {
+    senders.push_back(i == 0 ? &w.app(0) : &w.add_app(0));
+    receivers.push_back(i == 0 ? &w.app(1) : &w.add_app(1));
+  }
+  SharedRun run;
+  for (int i = 0; i < flows; ++i) {
+    HostApp& a = *senders[static_cast<std::size_t>(i)];
+    HostApp& b = *receivers[static_cast<std::size_t>(i)];
+    const auto port = static_cast<std::uint16_t>(World::kPort + i);
+    b.listen(port);
+    a.at_ms(10, [&a, &w, port] { a.connect(w.b_addr, port); });
+    a.when([&a] { return a.connected(); }, [&a, bytes] { a.write(bytes); });
+    a.when([&a, bytes] { return a.written() == bytes; }, [&a] { a.close(); });
+    b.when([&b] { return b.eof(); }, [&b, &run, &receivers] {
+      if (run.delivered.empty())
+        for (const HostApp* r : receivers) run.delivered.push_back(r->got());
+      b.close();
+    });
+  }
+  w.run(ns3::Seconds(1200));
+  for (const HostApp* b : receivers)
+    w.check(b->got() == bytes && b->intact(), "a flow delivered " + std::to_string(b->got()) + " bytes");
+  expect_clean(w);
+  const Result r = w.result("");
+  run.pass = r.pass && run.delivered.size() == static_cast<std::size_t>(flows);
+  run.differences = r.differences;
+  return run;
+}
+
 void add_transfer_scenarios(std::vector<Scenario>& out) {
   add_scenario(out, "bulk-loss-0", "256 kB from A, no loss: intact, no retransmission, clean close", kBoth, loss0);
   add_scenario(out, "bulk-loss-1", "256 kB from A with 1 % seeded loss each way: intact, clean close", kBoth, loss1);

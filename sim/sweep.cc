@@ -55,6 +55,36 @@ void configure_ns3_tcp() {
   ns3::Config::SetDefault("ns3::TcpSocket::RcvBufSize", ns3::UintegerValue(4u << 20));
 }
 
+// The link of the World (sim/scenario.cc), for ns-3's TCP at both ends.
+ns3::NetDeviceContainer install_link(const LinkSpec& link, ns3::NodeContainer& nodes) {
+  const std::string queue = std::to_string(link.queue_packets) + "p";
+  if (link.point_to_point) {
+    ns3::PointToPointHelper p2p;
+    p2p.SetDeviceAttribute("DataRate", ns3::StringValue(link.rate));
+    p2p.SetChannelAttribute("Delay", ns3::TimeValue(ns3::MicroSeconds(link.delay_us)));
+    p2p.SetQueue("ns3::DropTailQueue<Packet>", "MaxSize", ns3::StringValue(queue));
+    return p2p.Install(nodes);
+  }
+  ns3::CsmaHelper csma;
+  csma.SetChannelAttribute("DataRate", ns3::StringValue(link.rate));
+  csma.SetChannelAttribute("Delay", ns3::TimeValue(ns3::MicroSeconds(link.delay_us)));
+  csma.SetQueue("ns3::DropTailQueue<Packet>", "MaxSize", ns3::StringValue(queue));
+  ns3::NetDeviceContainer devs = csma.Install(nodes);
+  csma.AssignStreams(devs, 0);
+  return devs;
+}
+
+// Random loss of `loss` on the frames reaching each device (seeded by the run number).
+void add_random_loss(const ns3::NetDeviceContainer& devs, double loss) {
+  for (std::uint32_t h = 0; h < devs.GetN(); ++h) {
+    auto em = ns3::CreateObject<ns3::RateErrorModel>();
+    em->SetAttribute("ErrorRate", ns3::DoubleValue(loss));
+    em->SetAttribute("ErrorUnit", ns3::StringValue("ERROR_UNIT_PACKET"));
+    em->AssignStreams(300 + h);
+    devs.Get(h)->SetAttribute("ReceiveErrorModel", ns3::PointerValue(em));
+  }
+}
+
 // The baseline: `bytes` from node 0 to node 1, both ns-3's TCP, over `link` with random loss on
 // the frames reaching each side (ns-3's RateErrorModel, seeded by the run number). The time runs
 // from the first data segment sent to the last byte received (mtcpp's pairings: from A's
@@ -64,35 +94,14 @@ double ns3_pair_seconds(const LinkSpec& link, std::uint64_t seed, double loss, s
   ns3::RngSeedManager::SetRun(seed);
   ns3::NodeContainer nodes;
   nodes.Create(2);
-  const std::string queue = std::to_string(link.queue_packets) + "p";
-  ns3::NetDeviceContainer devs;
-  if (link.point_to_point) {
-    ns3::PointToPointHelper p2p;
-    p2p.SetDeviceAttribute("DataRate", ns3::StringValue(link.rate));
-    p2p.SetChannelAttribute("Delay", ns3::TimeValue(ns3::MicroSeconds(link.delay_us)));
-    p2p.SetQueue("ns3::DropTailQueue<Packet>", "MaxSize", ns3::StringValue(queue));
-    devs = p2p.Install(nodes);
-  } else {
-    ns3::CsmaHelper csma;
-    csma.SetChannelAttribute("DataRate", ns3::StringValue(link.rate));
-    csma.SetChannelAttribute("Delay", ns3::TimeValue(ns3::MicroSeconds(link.delay_us)));
-    csma.SetQueue("ns3::DropTailQueue<Packet>", "MaxSize", ns3::StringValue(queue));
-    devs = csma.Install(nodes);
-    csma.AssignStreams(devs, 0);
-  }
+  const ns3::NetDeviceContainer devs = install_link(link, nodes);
   ns3::InternetStackHelper internet;
   internet.Install(nodes);
   internet.AssignStreams(nodes, 100);
   ns3::Ipv4AddressHelper ipv4;
   ipv4.SetBase("10.0.0.0", "255.255.255.0");
   const ns3::Ipv4InterfaceContainer ifs = ipv4.Assign(devs);
-  for (int h = 0; h < 2; ++h) {
-    auto em = ns3::CreateObject<ns3::RateErrorModel>();
-    em->SetAttribute("ErrorRate", ns3::DoubleValue(loss));
-    em->SetAttribute("ErrorUnit", ns3::StringValue("ERROR_UNIT_PACKET"));
-    em->AssignStreams(300 + h);
-    devs.Get(h)->SetAttribute("ReceiveErrorModel", ns3::PointerValue(em));
-  }
+  add_random_loss(devs, loss);
   constexpr std::uint16_t kPort = 5001;
   ns3::PacketSinkHelper sink("ns3::TcpSocketFactory", ns3::InetSocketAddress(ns3::Ipv4Address::GetAny(), kPort));
   ns3::ApplicationContainer sinks = sink.Install(nodes.Get(1));
@@ -138,10 +147,116 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+// `flows` of ns-3's TCP from node 0 to node 1 (distinct ports), started together over `link`: the
+// bytes each had delivered when the first completed.
+std::vector<std::uint64_t> ns3_shared(const LinkSpec& link, std::uint64_t seed, double loss, std::uint64_t bytes,
+                                      int flows) {
+  ns3::RngSeedManager::SetSeed(1);
+  ns3::RngSeedManager::SetRun(seed);
+  ns3::NodeContainer nodes;
+  nodes.Create(2);
+  const ns3::NetDeviceContainer devs = install_link(link, nodes);
+  ns3::InternetStackHelper internet;
+  internet.Install(nodes);
+  internet.AssignStreams(nodes, 100);
+  ns3::Ipv4AddressHelper ipv4;
+  ipv4.SetBase("10.0.0.0", "255.255.255.0");
+  const ns3::Ipv4InterfaceContainer ifs = ipv4.Assign(devs);
+  add_random_loss(devs, loss);
+  std::vector<std::uint64_t> got(static_cast<std::size_t>(flows), 0), snapshot;
+  std::vector<ns3::ApplicationContainer> keep;
+  for (int i = 0; i < flows; ++i) {
+    const auto port = static_cast<std::uint16_t>(5001 + i);
+    ns3::PacketSinkHelper sink("ns3::TcpSocketFactory", ns3::InetSocketAddress(ns3::Ipv4Address::GetAny(), port));
+    ns3::ApplicationContainer sinks = sink.Install(nodes.Get(1));
+    ns3::BulkSendHelper source("ns3::TcpSocketFactory", ns3::InetSocketAddress(ifs.GetAddress(1), port));
+    source.SetAttribute("MaxBytes", ns3::UintegerValue(bytes));
+    source.SetAttribute("SendSize", ns3::UintegerValue(128 * 1024));
+    keep.push_back(source.Install(nodes.Get(0)));
+    keep.push_back(sinks);
+    sinks.Get(0)->TraceConnectWithoutContext(
+        "Rx", ns3::Callback<void, ns3::Ptr<const ns3::Packet>, const ns3::Address&>(
+                  [&got, &snapshot, i, bytes](ns3::Ptr<const ns3::Packet> p, const ns3::Address&) {
+                    got[static_cast<std::size_t>(i)] += p->GetSize();
+                    if (got[static_cast<std::size_t>(i)] >= bytes && snapshot.empty()) {
+                      snapshot = got;
+                      ns3::Simulator::Stop();
+                    }
+                  }));
+  }
+  ns3::Simulator::Stop(ns3::Seconds(1200));
+  ns3::Simulator::Run();
+  ns3::Simulator::Destroy();
+  return snapshot;
+}
+
+double jain(const std::vector<std::uint64_t>& x) {
+  double sum = 0, squares = 0;
+  for (const std::uint64_t v : x) {
+    sum += static_cast<double>(v);
+    squares += static_cast<double>(v) * static_cast<double>(v);
+  }
+  return squares > 0 ? sum * sum / (static_cast<double>(x.size()) * squares) : 0;
+}
+
+int run_fairness(const SweepOptions& o, std::FILE* out) {
+  std::fprintf(out, "%d flows of %llu bytes from A to B started together, %s link %s, %.1f ms each way, queue %u frames, seeds 1-%d\n",
+               o.flows, static_cast<unsigned long long>(o.bytes), o.link.point_to_point ? "point-to-point" : "CSMA",
+               o.link.rate.c_str(), static_cast<double>(o.link.delay_us) / 1000, o.link.queue_packets, o.seeds);
+  std::fprintf(out, "Jain's index of the bytes each flow had delivered when the first completed (1: even shares)\n");
+  std::fprintf(out, "%-28s %6s %8s %8s %8s\n", "pairing", "loss %", "median", "min", "max");
+  int failed = 0;
+  std::string json;
+  for (double loss : o.losses) {
+    for (const Pairing& p : kPairings) {
+      if (p.peer == Peer::ns3 && !p.ns3_both) continue;  // fairness among one stack's flows
+      std::vector<double> index;
+      for (int seed = 1; seed <= o.seeds; ++seed) {
+        std::vector<std::uint64_t> shares;
+        if (p.ns3_both) {
+          shares = ns3_shared(o.link, static_cast<std::uint64_t>(seed), loss, o.bytes, o.flows);
+        } else {
+          RunOptions run;
+          run.seed = static_cast<std::uint64_t>(seed);
+          run.congestion = p.a_congestion;
+          run.link = o.link;
+          const SharedRun r = shared_transfer(o.flows, run, loss, o.bytes);
+          if (!r.pass) {
+            ++failed;
+            std::fprintf(stderr, "fairness: %s, loss %g %%, seed %d failed its checks:\n%s", p.name, loss * 100, seed,
+                         r.differences.c_str());
+          }
+          shares = r.delivered;
+        }
+        if (shares.size() == static_cast<std::size_t>(o.flows)) index.push_back(jain(shares));
+      }
+      if (index.empty()) {
+        std::fprintf(out, "%-28s %6.1f %8s\n", p.name, loss * 100, "no run finished");
+        ++failed;
+        continue;
+      }
+      const double med = median(index);
+      const auto [lo, hi] = std::minmax_element(index.begin(), index.end());
+      std::fprintf(out, "%-28s %6.1f %8.3f %8.3f %8.3f\n", p.name, loss * 100, med, *lo, *hi);
+      std::fflush(out);
+      char line[320];
+      std::snprintf(line, sizeof line,
+                    "{\"bench\":\"sim_fairness\",\"link\":\"%s\",\"pairing\":\"%s\",\"flows\":%d,\"loss\":%g,"
+                    "\"bytes\":%llu,\"seeds\":%d,\"median_jain\":%.4f,\"min_jain\":%.4f,\"max_jain\":%.4f}\n",
+                    o.link.point_to_point ? "p2p" : "csma", p.name, o.flows, loss,
+                    static_cast<unsigned long long>(o.bytes), o.seeds, med, *lo, *hi);
+      json += line;
+    }
+  }
+  std::fputs(json.c_str(), out);
+  return failed;
+}
+
 }  // namespace
 
 int run_sweep(const SweepOptions& o, std::FILE* out) {
   configure_ns3_tcp();
+  if (o.flows > 0) return run_fairness(o, out);
   std::fprintf(out, "%llu bytes from A to B, %s link %s, %.1f ms each way, queue %u frames, seeds 1-%d; loss per direction\n",
                static_cast<unsigned long long>(o.bytes), o.link.point_to_point ? "point-to-point" : "CSMA",
                o.link.rate.c_str(), static_cast<double>(o.link.delay_us) / 1000, o.link.queue_packets, o.seeds);

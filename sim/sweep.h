@@ -21,10 +21,13 @@ struct SweepOptions {
   std::vector<double> losses{0, 0.001, 0.01, 0.02, 0.05, 0.10};  // per direction
   int seeds = 10;                                                // seeds 1..seeds
   std::uint64_t bytes = 4 * 1024 * 1024;
+  // Fairness instead of the loss sweep: this many flows of `bytes` each start together, and each
+  // one's share when the first completes gives Jain's index, (Σx)² / (n·Σx²), 1 when even.
+  int flows = 0;
 };
 
-// Runs the sweep, printing to `out`; returns how many runs failed their checks (a run that
-// fails still reports its time, marked).
+// Runs the sweep (or, with flows set, the fairness runs), printing to `out`; returns how many runs
+// failed their checks (a run that fails still reports its figures, marked).
 int run_sweep(const SweepOptions& options, std::FILE* out);
 
 }  // namespace mtcpp::sim

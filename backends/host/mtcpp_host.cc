@@ -188,12 +188,12 @@ int mtcpp_host_start(mtcpp_host* h, int64_t now_us) noexcept {
   return 0;
 }
 
-int mtcpp_host_rekey(mtcpp_host* h, const uint8_t secret[16]) noexcept {
-  if (h == nullptr || secret == nullptr) return -EINVAL;
+int mtcpp_host_rekey(mtcpp_host* h, const uint8_t secret[16], int64_t now_us) noexcept {
+  if (h == nullptr || secret == nullptr || !mtcpp::advance_clock(h, now_us)) return -EINVAL;
   std::uint8_t bytes[16];
   std::copy_n(secret, 16, bytes);
   if (std::all_of(std::begin(bytes), std::end(bytes), [](std::uint8_t b) { return b == 0; })) return -EINVAL;
-  h->stack->rekey(mtcpp::secret_of(bytes));
+  h->stack->rekey(mtcpp::secret_of(bytes), from_us(now_us));
   return 0;
 }
 

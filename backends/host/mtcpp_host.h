@@ -58,10 +58,6 @@ typedef struct mtcpp_host_config {
   uint16_t mtu;            /* IP MTU, 576..9000; 1500 */
   uint64_t seed;           /* without a secret, ISNs, ports, timestamp offsets and IP ids derive
                               from it (reproducible, so predictable); 1 */
-  uint8_t secret[16];      /* 128 bits from the embedder's random source (getrandom(2)) to key
-                              ISNs, ports and timestamp offsets, so that no outsider can compute
-                              them (RFC 6528 §3); all zero: none, the seed decides (tests,
-                              simulation, replay). mtcpp_host_rekey replaces it. */
   uint32_t frame_buffers;  /* frames queued in and out at once, 16..65536; 4096 */
   int gratuitous_arp;      /* mtcpp_host_start announces the address; 1 */
 
@@ -87,9 +83,16 @@ typedef struct mtcpp_host_config {
                               further, each keeping 512 bytes at least (core/tcp/buffer_memory.h);
                               1 GiB; 0: no limit */
   int64_t idle_timeout_us; /* a connection that hears nothing from its peer this long is reset
-                              (ETIMEDOUT, tcp_idle_timeouts); 0: never (mTCP's tcp_timeout) */
+                              (ETIMEDOUT, tcp_idle_timeouts); 0: never (mTCP's tcp_timeout);
+                              at most a year */
   int64_t zero_window_timeout_us; /* a connection whose peer keeps its window closed this long while
-                              data waits is reset (ETIMEDOUT, tcp_zero_window_resets); 0: never */
+                              data waits is reset (ETIMEDOUT, tcp_zero_window_resets); 0: never;
+                              at most a year */
+  uint8_t secret[16];      /* 128 bits from the embedder's random source (getrandom(2)) to key
+                              ISNs, ports and timestamp offsets, so that no outsider can compute
+                              them (RFC 6528 §3); all zero: none, the seed decides (tests,
+                              simulation, replay). mtcpp_host_rekey replaces it. (Last in the
+                              struct: fields are only ever added at its end.) */
 } mtcpp_host_config;
 
 /* Fills *cfg with the defaults; address and mac are left zero. NULL is ignored. */
@@ -105,10 +108,12 @@ mtcpp_host* mtcpp_host_create(const mtcpp_host_config* cfg, char* err, size_t er
 void mtcpp_host_destroy(mtcpp_host* h) MTCPP_HOST_NOEXCEPT;
 /* Optional: sends a gratuitous ARP for the address if cfg.gratuitous_arp (RFC 5227 §3). 0 or -EINVAL. */
 int mtcpp_host_start(mtcpp_host* h, int64_t now_us) MTCPP_HOST_NOEXCEPT;
-/* A new 128-bit secret for ISNs, ephemeral ports and SYN cookies (RFC 6528 §3 lets it change;
- * cookies sent under the one before still validate; timestamp offsets keep the first key, so a
- * tuple's timestamps keep growing). 0, or -EINVAL for a NULL argument or an all-zero secret. */
-int mtcpp_host_rekey(mtcpp_host* h, const uint8_t secret[16]) MTCPP_HOST_NOEXCEPT;
+/* A new 128-bit secret for ISNs, ephemeral ports and SYN cookies at now_us (RFC 6528 §3 lets it
+ * change; cookies sent under the one before still validate for the two minutes a cookie lives;
+ * timestamp offsets keep the first key, so a tuple's timestamps keep growing; a stack created
+ * without a secret keeps its seed-derived, predictable timestamp offsets). 0, or -EINVAL for a
+ * NULL argument, an all-zero secret or a bad time. */
+int mtcpp_host_rekey(mtcpp_host* h, const uint8_t secret[16], int64_t now_us) MTCPP_HOST_NOEXCEPT;
 
 /* ---- frames ----------------------------------------------------------------------------------
  * Whole Ethernet frames: destination MAC first, no preamble, no FCS. */

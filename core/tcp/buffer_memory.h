@@ -5,7 +5,9 @@
 // write waits for its own data to be acknowledged) and a receiver advertises only what its ring
 // can hold. Each ring may still reach kMinRing whatever the budget says, so every connection keeps
 // moving however many there are (as Linux guarantees tcp_rmem[0] and tcp_wmem[0] under memory
-// pressure): the most the budget can be passed by is kMinRing per ring.
+// pressure): the most the budget can be passed by is kMinRing per ring (a receive ring whose
+// window is scaled by 2^s is granted two units, 2^(s+1) bytes, if that is more: a smaller ring
+// would always show a zero window).
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -23,11 +25,11 @@ class BufferMemory {
   BufferMemory& operator=(const BufferMemory&) = delete;
 
   // The size a ring of `storage` bytes may grow to when it would like `wanted`: all of it within
-  // the budget, else what the budget has left (and kMinRing at least).
-  std::uint32_t grant(std::uint32_t storage, std::uint32_t wanted) const {
+  // the budget, else what the budget has left (and `floor` at least).
+  std::uint32_t grant(std::uint32_t storage, std::uint32_t wanted, std::uint32_t floor = kMinRing) const {
     if (limit_ == 0 || wanted <= storage) return wanted;
     const std::uint64_t spare = limit_ > in_use_ ? limit_ - in_use_ : 0;
-    const std::uint64_t most = std::max<std::uint64_t>(storage + spare, kMinRing);
+    const std::uint64_t most = std::max<std::uint64_t>(storage + spare, floor);
     return static_cast<std::uint32_t>(std::min<std::uint64_t>(wanted, most));
   }
   // A ring went from `from` to `to` bytes.

@@ -72,6 +72,9 @@ void Tcp::negotiate_options(Tcb& t, const TcpOptions& peer) {
     t.snd_wscale = 0;
     t.rcv_wscale = 0;
   }
+  // Past the memory budget the ring still holds two units of the scaled window, or the window it
+  // shows would round down to zero for good.
+  t.rcv.set_min_ring(2u << t.rcv_wscale);
   t.sack_enabled = config_.sack && peer.sack_permitted;
   t.ts_enabled = config_.timestamps && peer.timestamps.has_value();
   if (t.ts_enabled) t.ts_recent = peer.timestamps->tsval;
@@ -144,7 +147,7 @@ void Tcp::listen_input(Tcb& l, const SegmentIn& seg, Instant now, std::optional<
   if (c == nullptr) return;
   c->irs = SeqNum{h.seq};
   c->rcv_nxt = c->irs + 1;
-  c->rcv_adv = c->rcv_nxt;
+  c->rcv_adv = c->rcv_adv_max = c->rcv_nxt;
   c->iss = isn_.isn(c->local, c->remote, now);
   // Reopening from TIME_WAIT: the new ISS lies above anything the old incarnation sent (§3.6.1,
   // MAY-2), a window beyond it as Linux does, so no old segment can be taken for a new one.

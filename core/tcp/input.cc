@@ -31,7 +31,7 @@ void Tcp::syn_sent_input(Tcb& t, const SegmentIn& seg, Instant now) {
   if (!h.has(tcp_flag::syn)) return;
   t.irs = SeqNum{h.seq};
   t.rcv_nxt = t.irs + 1;
-  t.rcv_adv = t.rcv_nxt;
+  t.rcv_adv = t.rcv_adv_max = t.rcv_nxt;
   negotiate_options(t, h.options);
   t.snd_wnd = h.window;  // a window in a SYN is never scaled (RFC 7323 §2.2)
   t.max_snd_wnd = t.snd_wnd;
@@ -67,6 +67,9 @@ void Tcp::synchronized_input(Tcb& t, const SegmentIn& seg, Instant now) {
   if (check == SeqCheck::drop) return;
   if (check == SeqCheck::old_ack) {
     if (!process_ack(t, seg, now, false)) return;
+    // A peer probing our closed window or keeping the connection alive sends just this: it is
+    // alive (mTCP's idle timeout counts any packet of the connection).
+    heard_from_peer(t, now);
     answer_unacceptable(t, seg, now);
     output(t, now);  // what the ACK lets go
     rearm(t);
@@ -117,7 +120,9 @@ Tcp::SeqCheck Tcp::check_sequence(Tcb& t, const SegmentIn& seg, Instant now) {
     ++stats_.tcp_disordered_acks;
   }
   const std::uint32_t len = seg.len();
-  const auto wnd = static_cast<std::uint32_t>(std::max<std::int32_t>(0, t.rcv_adv - t.rcv_nxt));
+  // The window as far as it was ever offered: a segment sent before the window shrank (past the
+  // memory budget) is still acceptable (RFC 7323 §2.4), though the ring may have no room for it.
+  const auto wnd = static_cast<std::uint32_t>(std::max<std::int32_t>(0, t.rcv_adv_max - t.rcv_nxt));
   bool acceptable;
   if (len == 0)
     acceptable = wnd == 0 ? seq == t.rcv_nxt : seq_in(seq, t.rcv_nxt, t.rcv_nxt + wnd);
@@ -358,8 +363,10 @@ bool Tcp::process_text(Tcb& t, const SegmentIn& seg, Instant now) {
   // dropped (the sender will send it again), and the next ACK shrinks the window to the ring.
   const std::uint32_t window = t.rcv.window(buffers_);
   const std::uint32_t unbudgeted = t.rcv.capacity() - t.rcv.readable();
-  if (window < unbudgeted && offset + data.size() > window && static_cast<std::uint32_t>(offset) < unbudgeted)
+  if (window < unbudgeted && offset + data.size() > window && static_cast<std::uint32_t>(offset) < unbudgeted) {
     ++stats_.tcp_receive_memory_drops;
+    t.ack_now = true;  // the shrunk window goes out at once
+  }
   const std::uint32_t advance = t.rcv.insert(static_cast<std::uint32_t>(offset), data, buffers_);
   if (advance > 0) {
     t.rcv_nxt += advance;

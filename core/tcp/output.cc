@@ -27,6 +27,7 @@ std::uint16_t Tcp::advertised_window(Tcb& t) {
   const SeqNum shown_edge = t.rcv_nxt + (std::uint32_t{shown} << t.rcv_wscale);
   if (shrink) ++stats_.tcp_receive_window_shrunk;
   t.rcv_adv = shrink ? shown_edge : seq_max(t.rcv_adv, shown_edge);
+  t.rcv_adv_max = seq_max(t.rcv_adv_max, t.rcv_adv);
   return shown;
 }
 
@@ -112,6 +113,7 @@ void Tcp::send_syn(Tcb& t, Instant now) {
     h.ack = t.rcv_nxt.v;
     t.last_ack_sent = t.rcv_nxt;
     t.rcv_adv = t.rcv_nxt + h.window;
+    t.rcv_adv_max = seq_max(t.rcv_adv_max, t.rcv_adv);
   }
   out_.send_segment(t.local.addr, t.remote.addr, t.ip_id++, h, nullptr, 0, 0, now);
   if (t.snd_max > t.iss) {

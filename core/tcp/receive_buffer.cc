@@ -25,7 +25,7 @@ void ReceiveBuffer::copy_in(std::uint32_t offset, Bytes data, BufferMemory& mem)
     // Powers of two up to the limit, as far as the budget allows (the window promised `needed`).
     const auto wanted = static_cast<std::uint32_t>(std::max<std::uint64_t>(
         needed, std::min<std::uint64_t>(std::bit_ceil(std::uint64_t{std::max(needed, kMinStorage)}), capacity_)));
-    move_to(std::max(needed, mem.grant(storage_, wanted)), mem);
+    move_to(std::max(needed, mem.grant(storage_, wanted, min_ring_)), mem);
   }
   const std::uint32_t start = (head_ + readable_ + offset) % storage_;
   const std::uint32_t first = std::min(len, storage_ - start);

@@ -37,7 +37,11 @@ class ReceiveBuffer {
   std::uint32_t readable() const { return readable_; }
   // The bytes the buffer can hold now (RFC 9293's RCV.BUFF): the limit, or less while the memory
   // budget keeps the ring from growing that far.
-  std::uint32_t room(const BufferMemory& mem) const { return std::min(capacity_, mem.grant(storage_, capacity_)); }
+  std::uint32_t room(const BufferMemory& mem) const {
+    return std::min(capacity_, mem.grant(storage_, capacity_, min_ring_));
+  }
+  // The ring the budget always grants (BufferMemory::kMinRing, or two units of a scaled window).
+  void set_min_ring(std::uint32_t bytes) { min_ring_ = std::max(bytes, BufferMemory::kMinRing); }
   // Bytes beyond RCV.NXT the buffer can still hold: the receive window.
   std::uint32_t window(const BufferMemory& mem) const { return room(mem) - readable_; }
   bool has_out_of_order() const { return range_count_ > 0; }
@@ -61,6 +65,13 @@ class ReceiveBuffer {
   // Nothing readable and nothing out of order: the memory goes.
   void release_if_empty(BufferMemory& mem) {
     if (readable_ == 0 && range_count_ == 0) move_to(0, mem);
+  }
+  // Out-of-order data that can never be delivered goes (the connection is lost), and with it the
+  // ring if nothing readable is left.
+  void discard_out_of_order(BufferMemory& mem) {
+    range_count_ = 0;
+    ooo_.reset();
+    release_if_empty(mem);
   }
   // The connection is going: the memory goes, data or not.
   void release(BufferMemory& mem) {
@@ -96,7 +107,8 @@ class ReceiveBuffer {
     std::uint64_t inserts = 0;                        // the clock of `changed`
   };
   std::unique_ptr<OutOfOrder> ooo_;
-  std::size_t range_count_ = 0;
+  std::uint32_t range_count_ = 0;
+  std::uint32_t min_ring_ = BufferMemory::kMinRing;
 };
 
 }  // namespace mtcpp

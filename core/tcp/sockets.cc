@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "core/tcp/syn_cookie.h"
 #include "core/tcp/tcp.h"
 
 namespace mtcpp {
@@ -20,10 +21,12 @@ Tcp::Tcp(const TcpConfig& config, Ipv4Addr local_address, SegmentSink& out, Rng&
       rng_(rng.next()) {
   // Room for the usual load at once; a table configured for millions grows as they come.
   flows_.reserve(std::min<std::size_t>(config.max_connections, 1 << 16));
+  for (std::uint32_t& c : port_counters_) c = static_cast<std::uint32_t>(rng_.next());  // RFC 6056 §3.3.4
 }
 
-void Tcp::rekey(const std::array<std::uint64_t, 2>& secret) {
+void Tcp::rekey(const std::array<std::uint64_t, 2>& secret, Instant now) {
   previous_isn_ = isn_;
+  previous_key_until_ = now + 2 * std::chrono::microseconds(kCookiePeriodUs);
   isn_ = IsnGenerator(secret[0], secret[1]);
   ++stats_.tcp_rekeys;
 }
@@ -241,19 +244,23 @@ void Tcp::start_send_sequence(Tcb& t) const {
 int Tcp::pick_ephemeral_port(Endpoint remote, std::uint16_t* port) {
   // RFC 6056 §3.3.4, Algorithm 4 (double-hash): each destination sees its own keyed offset into
   // the range, stepped by one of many counters, chosen by a second keyed hash. Ports to one peer
-  // say nothing of the ports used with another (with one shared counter, as Algorithm 3, a peer
-  // could count the connections made to others), and do not repeat soon for the same one. The
-  // table is as large as Linux's since CVE-2022-32296, so that few destinations share a counter.
+  // say little of the ports used with another (with one shared counter, as Algorithm 3, any peer
+  // could count the connections made to all others; here only a destination sharing the counter
+  // could), and do not repeat soon for the same one. As Linux since CVE-2022-32296, the table has
+  // 65,536 counters and each use moves its counter by a random extra step, so that counting
+  // through a shared counter is blurred too.
   const std::uint32_t span = config_.ephemeral_port_last - config_.ephemeral_port_first + 1u;
   const auto offset = static_cast<std::uint32_t>(isn_.hash({local_address_, 0}, remote));
-  std::uint16_t& counter = port_counters_[isn_.hash({local_address_, 0}, remote, kPortTableTweak) % port_counters_.size()];
+  std::uint32_t& counter = port_counters_[isn_.hash({local_address_, 0}, remote, kPortTableTweak) % port_counters_.size()];
+  // One search walks `span` consecutive values, so it sees every port of the range once.
   for (std::uint32_t i = 0; i < span; ++i) {
-    const auto p = static_cast<std::uint16_t>(config_.ephemeral_port_first + (counter++ + offset) % span);
+    const auto p = static_cast<std::uint16_t>(config_.ephemeral_port_first + (counter + i + offset) % span);
     // A tuple still in TIME_WAIT (or otherwise alive) is skipped, S29.
     if (flows_.count(key_of({local_address_, p}, remote)) != 0) continue;
     if (listeners_.count(p) != 0) continue;
     if (port_filter_ && !remote.addr.is_unspecified() && !port_filter_({local_address_, p}, remote)) continue;
     *port = p;
+    counter += i + 1 + static_cast<std::uint32_t>(rng_.below(4));
     return 0;
   }
   return -EADDRNOTAVAIL;
@@ -425,7 +432,7 @@ void Tcp::resize_receive_buffer(Tcb& t, std::uint32_t bytes) {
   std::uint32_t promised = 0;
   if (t.state == TcpState::syn_sent) promised = std::min<std::uint32_t>(t.rcv.capacity(), 65535);
   else if (t.state != TcpState::closed && t.state != TcpState::listen)
-    promised = static_cast<std::uint32_t>(std::max<std::int32_t>(0, t.rcv_adv - t.rcv_nxt));
+    promised = static_cast<std::uint32_t>(std::max<std::int32_t>(0, t.rcv_adv_max - t.rcv_nxt));
   const std::uint32_t before = t.rcv.capacity();
   t.rcv.resize(bytes, t.rcv.readable() + promised, buffers_);
   stats_.tcp_buffer_bytes_in_use = stats_.tcp_buffer_bytes_in_use - before + t.rcv.capacity();
@@ -588,6 +595,11 @@ void Tcp::connection_lost(Tcb& t, int error, Instant now) {
   flow_remove(t);
   timers_.cancel(t.timer);
   t.rexmit_at = t.delack_at = t.idle_at = t.close_at = t.probe_at = t.reorder_at = kNever;
+  // Nothing will be sent or received any more: what cannot be delivered gives its memory back
+  // now (what is readable stays for the application).
+  t.release_at = kNever;
+  t.snd.release(buffers_);
+  t.rcv.discard_out_of_order(buffers_);
   t.so_error = error;
   t.last_error = error;
   if (t.orphan()) {

@@ -46,7 +46,7 @@ void Tcp::send_cookie_syn_ack(Tcb& l, const SegmentIn& seg, Instant now) {
     const auto clock = ts_clock(now) + static_cast<std::uint32_t>(connection_key(local, remote));
     h.options.timestamps = TcpTimestamps{cookie_tsval(clock, offered), syn.options.timestamps->tsval};
   }
-  h.window = static_cast<std::uint16_t>(std::min<std::uint32_t>(l.rcv.capacity(), 65535));
+  h.window = static_cast<std::uint16_t>(std::min<std::uint32_t>(l.rcv.window(buffers_), 65535));
   cookies_sent_at_ = now;
   ++stats_.tcp_syncookies_sent;
   // Outside any connection: IPv4 ID 0 (RFC 6864 §4.1).
@@ -59,9 +59,10 @@ bool Tcp::accept_cookie(Tcb& l, const SegmentIn& seg, Instant now) {
   const Endpoint remote{seg.src, h.src_port};
   const SeqNum iss = SeqNum{h.ack} - 1;
   const SeqNum irs = SeqNum{h.seq} - 1;
-  // Under the current key, or the one before a rekey (its cookies are as young as this one's).
+  // Under the current key, or the one before a rekey while its cookies may still be alive.
   std::optional<std::uint16_t> mss = check_cookie(iss, cookie_period(now), cookie_hash(isn_, local, remote, irs));
-  if (!mss) mss = check_cookie(iss, cookie_period(now), cookie_hash(previous_isn_, local, remote, irs));
+  if (!mss && now < previous_key_until_)
+    mss = check_cookie(iss, cookie_period(now), cookie_hash(previous_isn_, local, remote, irs));
   if (!mss) return false;
   ++stats_.tcp_syncookies_validated;
   if (accept_queue_full(l)) {  // as for a SYN, dropped
@@ -89,7 +90,10 @@ bool Tcp::accept_cookie(Tcb& l, const SegmentIn& seg, Instant now) {
   negotiate_options(*c, syn);
   c->rcv_mss = announced_mss(*c);
   c->last_ack_sent = c->rcv_nxt;
-  c->rcv_adv = c->rcv_nxt + std::min<std::uint32_t>(c->rcv.capacity(), 65535);  // the SYN-ACK's window
+  // The SYN-ACK's window, recomputed (nothing was kept): as sent unless the buffer budget moved
+  // since; acceptable as far as the listener's buffer reaches.
+  c->rcv_adv = c->rcv_nxt + std::min<std::uint32_t>(l.rcv.window(buffers_), 65535);
+  c->rcv_adv_max = c->rcv_nxt + std::min<std::uint32_t>(l.rcv.capacity(), 65535);
   c->snd_wnd = h.window;
   c->max_snd_wnd = c->snd_wnd;
   c->snd_wl1 = irs;

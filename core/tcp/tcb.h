@@ -67,7 +67,10 @@ struct Tcb {
   // Receive sequence space.
   SeqNum irs, rcv_nxt;
   std::uint8_t rcv_wscale = 0;
-  SeqNum rcv_adv;          // right edge of the window last advertised (never shrunk)
+  SeqNum rcv_adv;          // right edge of the window last advertised (shrunk only past the
+                           // memory budget, see Tcp::advertised_window)
+  SeqNum rcv_adv_max;      // the furthest edge ever advertised: what was sent into it stays
+                           // acceptable after a shrink (RFC 7323 §2.4)
   SeqNum last_ack_sent;
   std::optional<SeqNum> fin_seq_received;  // a FIN seen beyond RCV.NXT (out of order)
   // Bytes that arrived twice, reported in the next ACK's first SACK block (RFC 2883 D-SACK).

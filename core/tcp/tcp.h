@@ -92,10 +92,11 @@ class Tcp {
   void set_port_filter(PortFilter filter) { port_filter_ = std::move(filter); }
   // A new 128-bit key for ISNs, ephemeral ports and SYN cookies (RFC 6528 §3 lets it change),
   // from whoever owns the process's random source. Cookies sent under the key before still
-  // validate. Timestamp offsets and IPv4 ID starts keep the first key, so that a tuple's
-  // timestamps keep growing across a rekey: a peer holding the tuple in TIME_WAIT accepts a new
-  // SYN by its newer timestamp (RFC 6191) whatever the new ISN.
-  void rekey(const std::array<std::uint64_t, 2>& secret);
+  // validate for as long as a cookie lives (two 64 s periods). Timestamp offsets and IPv4 ID
+  // starts keep the first key, so that a tuple's timestamps keep growing across a rekey: a peer
+  // holding the tuple in TIME_WAIT accepts a new SYN by its newer timestamp (RFC 6191) whatever
+  // the new ISN. (A stack without a secret keeps its seed-derived timestamp offsets.)
+  void rekey(const std::array<std::uint64_t, 2>& secret, Instant now);
 
   // Segment arrival (RFC 9293 §3.10.7).
   void segment_arrives(const SegmentIn& seg, Instant now);
@@ -355,6 +356,7 @@ class Tcp {
   BufferMemory buffers_;  // every ring's memory, against TcpConfig::buffer_memory_limit
   IsnGenerator isn_;              // ISNs, ephemeral ports, SYN cookies (rekey replaces it)
   IsnGenerator previous_isn_;     // the key before the last rekey: its cookies still validate
+  Instant previous_key_until_ = kNever;  // ... until then (kNever: no rekey yet, the same key)
   const IsnGenerator connection_keys_;  // timestamp offsets and IPv4 ID starts (never rekeyed)
   Rng rng_;
   SocketObserver* observer_ = nullptr;
@@ -368,8 +370,9 @@ class Tcp {
   AgingList time_wait_;
   AgingList orphans_;
   Instant cookies_sent_at_ = kNever;  // the last SYN cookie: only then are ACKs to a listener checked
-  // RFC 6056 Algorithm 4's table of counters, one per second-hash value (2^16 of them).
-  std::vector<std::uint16_t> port_counters_ = std::vector<std::uint16_t>(std::size_t{1} << 16);
+  // RFC 6056 Algorithm 4's table of counters, one per second-hash value (2^16 of them, each
+  // starting at random).
+  std::vector<std::uint32_t> port_counters_ = std::vector<std::uint32_t>(std::size_t{1} << 16);
   // What sets the second hash apart from the first (any constant other than an offset's input).
   static constexpr std::uint64_t kPortTableTweak = 0x706f7274'7461626cull;
   std::int64_t challenge_window_ = -1;  // the second in which challenge ACKs are being counted

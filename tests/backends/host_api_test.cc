@@ -356,11 +356,12 @@ TEST(HostApiConfig, RekeyTakesANonZeroSecret) {
   const std::uint8_t zero[16] = {};
   std::uint8_t key[16] = {};
   key[3] = 9;
-  EXPECT_EQ(mtcpp_host_rekey(nullptr, key), -EINVAL);
-  EXPECT_EQ(mtcpp_host_rekey(h, nullptr), -EINVAL);
-  EXPECT_EQ(mtcpp_host_rekey(h, zero), -EINVAL);
+  EXPECT_EQ(mtcpp_host_rekey(nullptr, key, kStartUs), -EINVAL);
+  EXPECT_EQ(mtcpp_host_rekey(h, nullptr, kStartUs), -EINVAL);
+  EXPECT_EQ(mtcpp_host_rekey(h, zero, kStartUs), -EINVAL);
+  EXPECT_EQ(mtcpp_host_rekey(h, key, -1), -EINVAL);
   EXPECT_EQ(counter(h, "tcp_rekeys"), 0u);
-  EXPECT_EQ(mtcpp_host_rekey(h, key), 0);
+  EXPECT_EQ(mtcpp_host_rekey(h, key, kStartUs), 0);
   EXPECT_EQ(counter(h, "tcp_rekeys"), 1u);
   mtcpp_host_destroy(h);
 }

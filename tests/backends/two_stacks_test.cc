@@ -256,13 +256,16 @@ TEST(TwoStacks, LossBurstLeavingSeventeenHolesIsRepaired) {
 
 // The hostile-peers issue's holders: connections whose application never reads pin their receive
 // buffers. Under a budget they hold no more than it (plus the smallest ring each), their senders
-// wait on a closed window instead of timing out, and a new connection still moves its data.
+// wait on a closed window instead of timing out, and a new connection still moves its data. A's
+// windows are scaled by 2^10 (receive_buffer_max 64 MiB), so the smallest receive ring is two
+// such units: one of 512 bytes would always show a zero window.
 TEST(TwoStacks, UnderABufferBudgetReceiversThatNeverReadHoldItAndAnotherConnectionStillMoves) {
   constexpr std::uint64_t kBudget = 4u << 20;
   constexpr int kHolders = 100;
   auto o = StackPair::default_options();
   o.a.tcp.buffer_memory_limit = kBudget;
   o.a.tcp.receive_buffer = 256 * 1024;
+  o.a.tcp.receive_buffer_max = 64u << 20;
   StackPair net(o);
   Stack& a = net.a();
   Stack& b = net.b();
@@ -286,7 +289,7 @@ TEST(TwoStacks, UnderABufferBudgetReceiversThatNeverReadHoldItAndAnotherConnecti
       60s);
   ASSERT_EQ(accepted, kHolders);
   // Unbudgeted, they would hold 100 × 256 KiB = 25 MiB.
-  EXPECT_LE(a.stats().tcp_buffer_memory, kBudget + 2u * BufferMemory::kMinRing * (kHolders + 1));
+  EXPECT_LE(a.stats().tcp_buffer_memory, kBudget + (BufferMemory::kMinRing + 2048u) * (kHolders + 1));
   EXPECT_GE(a.stats().tcp_buffer_memory, kBudget / 2);
   EXPECT_GT(a.stats().tcp_receive_window_shrunk, 0u);
   EXPECT_EQ(b.stats().tcp_timeouts, 0u);  // the senders wait on closed windows, probing

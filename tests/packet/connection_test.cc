@@ -111,20 +111,24 @@ TEST_F(EphemeralPorts, EachDestinationHasItsOwnKeyedOffsetRfc6056) {
   const Endpoint r2{remote_.addr, static_cast<std::uint16_t>(remote_.port + 1)};
   const std::uint16_t a = port_to(r1);
   const std::uint16_t b = port_to(r1);
-  const std::uint16_t x = port_to(r2);
+  std::uint16_t x = 0;
+  for (int i = 0; i < 50; ++i) x = port_to(r2);
   const std::uint16_t d = port_to(r1);
   for (std::uint16_t p : {a, b, x, d}) {
     EXPECT_GE(p, c.ephemeral_port_first);
     EXPECT_LE(p, c.ephemeral_port_last);
   }
-  // To one destination its counter steps by one per connection (Algorithm 4) ...
-  EXPECT_EQ(step(a, b), 1u);
-  // ... and a connection to another destination moves another counter (they share one but for a
-  // 1-in-65,536 chance; the seed is fixed): r1's next port says nothing of connections to others,
-  // where Algorithm 3's one shared counter would have stepped by 2 here.
-  EXPECT_EQ(step(b, d), 1u);
-  // r2's port comes from another offset: it says nothing of r1's (1-in-28,232).
-  EXPECT_NE(step(b, x), 1u);
+  // To one destination its counter steps by one per connection plus a random 0..3 (Algorithm 4,
+  // blurred as Linux does) ...
+  EXPECT_GE(step(a, b), 1u);
+  EXPECT_LE(step(a, b), 4u);
+  // ... and connections to another destination move another counter (they share one but for a
+  // 1-in-65,536 chance; the seed is fixed): 50 connections to r2 left r1's counter where it was,
+  // where Algorithm 3's one shared counter would have moved it by 50 at least.
+  EXPECT_GE(step(b, d), 1u);
+  EXPECT_LE(step(b, d), 4u);
+  // r2's ports come from another offset: they say nothing of r1's.
+  EXPECT_GT(step(b, x), 60u);
 }
 
 // Several stacks sharing an address behind one device (DPDK queues): connect takes only a port
