@@ -170,6 +170,18 @@ TEST_F(Timers, IdleTimeoutCountsFromTheLastSegmentHeard) {
   EXPECT_EQ(now() - heard, 30s);
 }
 
+TEST_F(Timers, IdleTimeoutCountsThePeersKeepalivesAsHeard) {
+  configure(with_idle_timeout(30s));
+  const int fd = established();
+  for (int i = 0; i < 4; ++i) {
+    advance(20s);
+    inject(seg(A, 0, 1));  // a keepalive: SEG.SEQ = RCV.NXT - 1, no data (as a window probe of Linux's)
+    expect(seg(A, 1, 1));  // answered, and the peer is alive
+  }
+  EXPECT_EQ(state(fd), TcpState::established);
+  EXPECT_EQ(stack().stats().tcp_idle_timeouts, 0u);
+}
+
 TEST_F(Timers, IdleTimeoutEndsAConnectInSynSentWithoutAnRst) {
   configure(with_idle_timeout(5s));
   const int fd = syn_sent();
