@@ -85,37 +85,52 @@ void add_random_loss(const ns3::NetDeviceContainer& devs, double loss) {
   }
 }
 
+// Two nodes with ns-3's TCP on `link` (10.0.0.1 and 10.0.0.2), random loss of `loss` on the
+// frames reaching each, ns-3's random streams from run `seed`.
+struct Ns3Hosts {
+  ns3::NodeContainer nodes;
+  ns3::Ipv4Address receiver;
+};
+Ns3Hosts ns3_hosts(const LinkSpec& link, std::uint64_t seed, double loss) {
+  ns3::RngSeedManager::SetSeed(1);
+  ns3::RngSeedManager::SetRun(seed);
+  Ns3Hosts h;
+  h.nodes.Create(2);
+  const ns3::NetDeviceContainer devs = install_link(link, h.nodes);
+  ns3::InternetStackHelper internet;
+  internet.Install(h.nodes);
+  internet.AssignStreams(h.nodes, 100);
+  ns3::Ipv4AddressHelper ipv4;
+  ipv4.SetBase("10.0.0.0", "255.255.255.0");
+  h.receiver = ipv4.Assign(devs).GetAddress(1);
+  add_random_loss(devs, loss);
+  return h;
+}
+
+// A bulk flow of `bytes` from node 0 to node 1's `port`: its sender and its receiver.
+std::pair<ns3::Ptr<ns3::Application>, ns3::Ptr<ns3::Application>> add_flow(const Ns3Hosts& h, std::uint16_t port,
+                                                                           std::uint64_t bytes) {
+  ns3::PacketSinkHelper sink("ns3::TcpSocketFactory", ns3::InetSocketAddress(ns3::Ipv4Address::GetAny(), port));
+  ns3::BulkSendHelper source("ns3::TcpSocketFactory", ns3::InetSocketAddress(h.receiver, port));
+  source.SetAttribute("MaxBytes", ns3::UintegerValue(bytes));
+  source.SetAttribute("SendSize", ns3::UintegerValue(128 * 1024));
+  return {source.Install(h.nodes.Get(0)).Get(0), sink.Install(h.nodes.Get(1)).Get(0)};
+}
+
 // The baseline: `bytes` from node 0 to node 1, both ns-3's TCP, over `link` with random loss on
 // the frames reaching each side (ns-3's RateErrorModel, seeded by the run number). The time runs
 // from the first data segment sent to the last byte received (mtcpp's pairings: from A's
 // ESTABLISHED to B's CLOSE_WAIT, within a round trip of the same span); -1 if it never ended.
 double ns3_pair_seconds(const LinkSpec& link, std::uint64_t seed, double loss, std::uint64_t bytes) {
-  ns3::RngSeedManager::SetSeed(1);
-  ns3::RngSeedManager::SetRun(seed);
-  ns3::NodeContainer nodes;
-  nodes.Create(2);
-  const ns3::NetDeviceContainer devs = install_link(link, nodes);
-  ns3::InternetStackHelper internet;
-  internet.Install(nodes);
-  internet.AssignStreams(nodes, 100);
-  ns3::Ipv4AddressHelper ipv4;
-  ipv4.SetBase("10.0.0.0", "255.255.255.0");
-  const ns3::Ipv4InterfaceContainer ifs = ipv4.Assign(devs);
-  add_random_loss(devs, loss);
-  constexpr std::uint16_t kPort = 5001;
-  ns3::PacketSinkHelper sink("ns3::TcpSocketFactory", ns3::InetSocketAddress(ns3::Ipv4Address::GetAny(), kPort));
-  ns3::ApplicationContainer sinks = sink.Install(nodes.Get(1));
-  ns3::BulkSendHelper source("ns3::TcpSocketFactory", ns3::InetSocketAddress(ifs.GetAddress(1), kPort));
-  source.SetAttribute("MaxBytes", ns3::UintegerValue(bytes));
-  source.SetAttribute("SendSize", ns3::UintegerValue(128 * 1024));
-  ns3::ApplicationContainer sources = source.Install(nodes.Get(0));
+  const Ns3Hosts hosts = ns3_hosts(link, seed, loss);
+  const auto [source, sink] = add_flow(hosts, 5001, bytes);
   double first_tx = -1, done = -1;
   std::uint64_t received = 0;
-  sources.Get(0)->TraceConnectWithoutContext("Tx", ns3::Callback<void, ns3::Ptr<const ns3::Packet>>(
+  source->TraceConnectWithoutContext("Tx", ns3::Callback<void, ns3::Ptr<const ns3::Packet>>(
                                                        [&first_tx](ns3::Ptr<const ns3::Packet>) {
                                                          if (first_tx < 0) first_tx = ns3::Simulator::Now().GetSeconds();
                                                        }));
-  sinks.Get(0)->TraceConnectWithoutContext(
+  sink->TraceConnectWithoutContext(
       "Rx", ns3::Callback<void, ns3::Ptr<const ns3::Packet>, const ns3::Address&>(
                 [&](ns3::Ptr<const ns3::Packet> p, const ns3::Address&) {
                   received += p->GetSize();
@@ -151,30 +166,11 @@ double median(std::vector<double> v) {
 // bytes each had delivered when the first completed.
 std::vector<std::uint64_t> ns3_shared(const LinkSpec& link, std::uint64_t seed, double loss, std::uint64_t bytes,
                                       int flows) {
-  ns3::RngSeedManager::SetSeed(1);
-  ns3::RngSeedManager::SetRun(seed);
-  ns3::NodeContainer nodes;
-  nodes.Create(2);
-  const ns3::NetDeviceContainer devs = install_link(link, nodes);
-  ns3::InternetStackHelper internet;
-  internet.Install(nodes);
-  internet.AssignStreams(nodes, 100);
-  ns3::Ipv4AddressHelper ipv4;
-  ipv4.SetBase("10.0.0.0", "255.255.255.0");
-  const ns3::Ipv4InterfaceContainer ifs = ipv4.Assign(devs);
-  add_random_loss(devs, loss);
+  const Ns3Hosts hosts = ns3_hosts(link, seed, loss);
   std::vector<std::uint64_t> got(static_cast<std::size_t>(flows), 0), snapshot;
-  std::vector<ns3::ApplicationContainer> keep;
   for (int i = 0; i < flows; ++i) {
-    const auto port = static_cast<std::uint16_t>(5001 + i);
-    ns3::PacketSinkHelper sink("ns3::TcpSocketFactory", ns3::InetSocketAddress(ns3::Ipv4Address::GetAny(), port));
-    ns3::ApplicationContainer sinks = sink.Install(nodes.Get(1));
-    ns3::BulkSendHelper source("ns3::TcpSocketFactory", ns3::InetSocketAddress(ifs.GetAddress(1), port));
-    source.SetAttribute("MaxBytes", ns3::UintegerValue(bytes));
-    source.SetAttribute("SendSize", ns3::UintegerValue(128 * 1024));
-    keep.push_back(source.Install(nodes.Get(0)));
-    keep.push_back(sinks);
-    sinks.Get(0)->TraceConnectWithoutContext(
+    const auto [source, sink] = add_flow(hosts, static_cast<std::uint16_t>(5001 + i), bytes);
+    sink->TraceConnectWithoutContext(
         "Rx", ns3::Callback<void, ns3::Ptr<const ns3::Packet>, const ns3::Address&>(
                   [&got, &snapshot, i, bytes](ns3::Ptr<const ns3::Packet> p, const ns3::Address&) {
                     got[static_cast<std::size_t>(i)] += p->GetSize();
