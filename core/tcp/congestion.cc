@@ -55,14 +55,18 @@ void NewReno::undo(std::uint32_t cwnd, std::uint32_t ssthresh) {
 }
 
 void NewReno::on_recovery_end() {
-  cwnd_ = ssthresh_;
+  // An undo during the recovery may have restored slow start's unbounded ssthresh (the reduction
+  // came in slow start): the window then stays where the undo put it.
+  if (ssthresh_ != kUnboundedSsthresh) cwnd_ = ssthresh_;
   avoidance_credit_ = 0;
 }
 
 void NewReno::on_partial_ack(std::uint32_t acked) {
-  // Deflate by the amount acked, then add back one SMSS if at least that much was acked.
-  cwnd_ = cwnd_ > acked ? cwnd_ - acked : mss_;
+  // Deflate by the amount acked, then add back one SMSS if at least that much was acked; never
+  // below one segment (deflating 1,449 bytes by 1,447 would leave a window of 2 bytes).
+  cwnd_ = cwnd_ > acked ? cwnd_ - acked : 0;
   if (acked >= mss_) cwnd_ += mss_;
+  cwnd_ = std::max(cwnd_, mss_);
 }
 
 void NewReno::on_exit_recovery(std::uint32_t flight) {

@@ -91,7 +91,8 @@ class NewReno : public CongestionControl {
   virtual std::uint32_t reduced_ssthresh(std::uint32_t flight_size);
   std::uint32_t mss_;
   std::uint32_t cwnd_;
-  std::uint32_t ssthresh_ = 0xffffffffu;  // "arbitrarily high" (RFC 5681 §3.1)
+  static constexpr std::uint32_t kUnboundedSsthresh = 0xffffffffu;  // "arbitrarily high" (RFC 5681 §3.1)
+  std::uint32_t ssthresh_ = kUnboundedSsthresh;
   std::uint32_t avoidance_credit_ = 0;    // bytes acked toward the next +1 MSS in avoidance
 };
 

@@ -12,14 +12,15 @@ double seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
 void Cubic::on_ack(std::uint32_t acked, const AckSample& s) {
   if (cwnd_ < ssthresh_) {
     hystart_.on_ack(s);
-    if (hystart_.phase() != HyStart::Phase::done || ssthresh_ != 0xffffffffu) {
+    if (hystart_.phase() != HyStart::Phase::done || ssthresh_ != kUnboundedSsthresh) {
       // Slow start (RFC 5681 §3.1, L = 1 SMSS), a quarter as fast in HyStart++'s CSS.
       cwnd_ += std::min(acked, mss_) / hystart_.growth_divisor();
       return;
     }
     ssthresh_ = cwnd_;  // HyStart++ ended slow start: congestion avoidance from here (§4.2)
   }
-  const double cwnd = segments(cwnd_);
+  // In segments, one at least: the growth below divides by it.
+  const double cwnd = std::max(segments(cwnd_), 1.0);
   if (!epoch_started_) {  // §4.2: the first ACK of an epoch of congestion avoidance
     epoch_started_ = true;
     epoch_start_ = s.now;
@@ -41,6 +42,7 @@ void Cubic::on_ack(std::uint32_t acked, const AckSample& s) {
   if (w_est_ > target) target = w_est_;
   // Each acknowledged segment adds (target - cwnd) / cwnd segments.
   growth_credit_ += (target - cwnd) / cwnd * acked;  // never negative: target >= cwnd
+  growth_credit_ = std::min(growth_credit_, static_cast<double>(1u << 30));  // a window fits 32 bits
   const auto whole = static_cast<std::uint32_t>(growth_credit_);
   cwnd_ += whole;
   growth_credit_ -= whole;

@@ -60,6 +60,36 @@ TEST_F(CubicTest, TheWindowFollowsTheCubicCurveBackToWmax) {
   EXPECT_GT(static_cast<double>(cc.cwnd()) / kMss, 100 + 0.4 * 8 * 0.9);
 }
 
+// Found by the two_stacks fuzzer: NewReno's partial-ACK deflation (which CUBIC inherits) left a
+// window of 1 byte; CUBIC then divided by it in segments (0.0007) and its growth overflowed.
+TEST_F(CubicTest, APartialAckNeverLeavesLessThanOneSegmentAndGrowthStaysBounded) {
+  cc.adopt(kMss + 1, 2 * kMss);
+  cc.on_partial_ack(kMss);  // RFC 6582 step 5: 1,001 - 1,000 + 1,000 bytes
+  EXPECT_EQ(cc.cwnd(), kMss + 1);
+  cc.on_partial_ack(kMss - 1);  // 2 bytes left, less than one segment acknowledged: none added
+  EXPECT_EQ(cc.cwnd(), kMss);   // one segment, not 2 bytes
+  cc.adopt(1, kMss);            // a window below one segment however it came: growth counts one
+  for (int i = 0; i < 1000; ++i) {
+    now += 1ms;
+    ack += kMss;
+    cc.on_ack(kMss, AckSample{now, 100ms, 100ms, ack, ack + kMss});
+  }
+  EXPECT_LT(cc.cwnd(), 2000 * kMss);  // about one segment per ACK at most, not 10^12 bytes
+}
+
+// Found by the two_stacks fuzzer: a recovery that began in slow start (ssthresh unbounded) was
+// undone by D-SACKs, which restored the unbounded ssthresh; the recovery's end then set the
+// window to it, 4 GB.
+TEST_F(CubicTest, ARecoveryUndoneInSlowStartEndsWithTheWindowTheUndoRestored) {
+  const std::uint32_t cwnd = cc.cwnd();
+  const std::uint32_t ssthresh = cc.ssthresh();  // unbounded: still in slow start
+  cc.on_recovery_start(cwnd);
+  EXPECT_LT(cc.ssthresh(), cwnd);
+  cc.undo(cwnd, ssthresh);
+  cc.on_recovery_end();
+  EXPECT_EQ(cc.cwnd(), cwnd);
+}
+
 TEST_F(CubicTest, FastConvergenceLowersWmaxWhenLossComesBelowTheLastOne) {
   cc.adopt(100 * kMss, 50 * kMss);
   loss();
