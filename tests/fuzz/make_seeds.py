@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Writes the seed corpus of the fuzz targets (tests/fuzz/corpus/), record by record in the
-formats stack_input.cc and two_stacks.cc read. Run it again after changing a format."""
+formats stack_input.cc and two_stacks.cc read. Run it again after changing a format. Files
+named regression-* there are the fuzzers' findings, kept as found (this script leaves them)."""
 import os
 import struct
 
