@@ -56,6 +56,24 @@ std::uint32_t be32(const std::uint8_t* p) {
 
 }  // namespace
 
+ns3::NetDeviceContainer install_link(const LinkSpec& link, ns3::NodeContainer& nodes) {
+  const std::string queue = std::to_string(link.queue_packets) + "p";
+  if (link.point_to_point) {
+    ns3::PointToPointHelper p2p;
+    p2p.SetDeviceAttribute("DataRate", ns3::StringValue(link.rate));
+    p2p.SetChannelAttribute("Delay", ns3::TimeValue(ns3::MicroSeconds(link.delay_us)));
+    p2p.SetQueue("ns3::DropTailQueue<Packet>", "MaxSize", ns3::StringValue(queue));
+    return p2p.Install(nodes);
+  }
+  ns3::CsmaHelper csma;
+  csma.SetChannelAttribute("DataRate", ns3::StringValue(link.rate));
+  csma.SetChannelAttribute("Delay", ns3::TimeValue(ns3::MicroSeconds(link.delay_us)));
+  csma.SetQueue("ns3::DropTailQueue<Packet>", "MaxSize", ns3::StringValue(queue));
+  ns3::NetDeviceContainer devs = csma.Install(nodes);
+  csma.AssignStreams(devs, 0);  // backoff randomness from fixed streams, not a global counter
+  return devs;
+}
+
 World::World(const std::string& scenario, Peer p, const RunOptions& options, const TcpConfig& knobs)
     : peer(p), tcp(knobs) {
   if (options.congestion) tcp.congestion = *options.congestion;
@@ -63,23 +81,8 @@ World::World(const std::string& scenario, Peer p, const RunOptions& options, con
   ns3::RngSeedManager::SetSeed(1);
   ns3::RngSeedManager::SetRun(options.seed);
   nodes.Create(2);
-  const LinkSpec& link = options.link;
-  point_to_point_ = link.point_to_point;
-  const std::string queue = std::to_string(link.queue_packets) + "p";
-  if (point_to_point_) {
-    ns3::PointToPointHelper p2p;
-    p2p.SetDeviceAttribute("DataRate", ns3::StringValue(link.rate));
-    p2p.SetChannelAttribute("Delay", ns3::TimeValue(ns3::MicroSeconds(link.delay_us)));
-    p2p.SetQueue("ns3::DropTailQueue<Packet>", "MaxSize", ns3::StringValue(queue));
-    devs = p2p.Install(nodes);
-  } else {
-    ns3::CsmaHelper csma;
-    csma.SetChannelAttribute("DataRate", ns3::StringValue(link.rate));
-    csma.SetChannelAttribute("Delay", ns3::TimeValue(ns3::MicroSeconds(link.delay_us)));
-    csma.SetQueue("ns3::DropTailQueue<Packet>", "MaxSize", ns3::StringValue(queue));
-    devs = csma.Install(nodes);
-    csma.AssignStreams(devs, 0);
-  }
+  point_to_point_ = options.link.point_to_point;
+  devs = install_link(options.link, nodes);
   if (!options.pcap_dir.empty()) {
     const std::string& name = options.name.empty() ? scenario : options.name;
     ns3::PcapHelper helper;

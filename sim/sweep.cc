@@ -1,9 +1,10 @@
 #include "sim/sweep.h"
 
+#include "sim/world.h"
+
 #include <ns3/boolean.h>
 #include <ns3/bulk-send-helper.h>
 #include <ns3/config.h>
-#include <ns3/csma-helper.h>
 #include <ns3/double.h>
 #include <ns3/error-model.h>
 #include <ns3/inet-socket-address.h>
@@ -11,7 +12,6 @@
 #include <ns3/ipv4-address-helper.h>
 #include <ns3/packet-sink-helper.h>
 #include <ns3/packet-sink.h>
-#include <ns3/point-to-point-helper.h>
 #include <ns3/pointer.h>
 #include <ns3/rng-seed-manager.h>
 #include <ns3/simulator.h>
@@ -43,6 +43,20 @@ constexpr Pairing kPairings[] = {
     {"ns-3 cubic+sack+prr -> ns-3", Peer::ns3, CongestionAlgorithm::cubic, true},
 };
 
+// A's run for pairing p and seed over `link`.
+RunOptions run_options(const Pairing& p, int seed, const LinkSpec& link) {
+  RunOptions run;
+  run.seed = static_cast<std::uint64_t>(seed);
+  run.congestion = p.a_congestion;
+  run.link = link;
+  return run;
+}
+
+void report_failure(const char* what, const Pairing& p, double loss, int seed, const std::string& differences) {
+  std::fprintf(stderr, "%s: %s, loss %g %%, seed %d failed its checks:\n%s", what, p.name, loss * 100, seed,
+               differences.c_str());
+}
+
 // ns-3's TCP at its best, for both ends of the baseline and for the ns-3 receiver: CUBIC, SACK,
 // PRR, a 1,448-byte MSS and buffers as large as mtcpp's autotuning reaches (4 MiB). ns-3 sends no
 // MSS option, so mtcpp sending to it still uses 536 bytes.
@@ -53,25 +67,6 @@ void configure_ns3_tcp() {
   ns3::Config::SetDefault("ns3::TcpSocket::SegmentSize", ns3::UintegerValue(1448));
   ns3::Config::SetDefault("ns3::TcpSocket::SndBufSize", ns3::UintegerValue(4u << 20));
   ns3::Config::SetDefault("ns3::TcpSocket::RcvBufSize", ns3::UintegerValue(4u << 20));
-}
-
-// The link of the World (sim/scenario.cc), for ns-3's TCP at both ends.
-ns3::NetDeviceContainer install_link(const LinkSpec& link, ns3::NodeContainer& nodes) {
-  const std::string queue = std::to_string(link.queue_packets) + "p";
-  if (link.point_to_point) {
-    ns3::PointToPointHelper p2p;
-    p2p.SetDeviceAttribute("DataRate", ns3::StringValue(link.rate));
-    p2p.SetChannelAttribute("Delay", ns3::TimeValue(ns3::MicroSeconds(link.delay_us)));
-    p2p.SetQueue("ns3::DropTailQueue<Packet>", "MaxSize", ns3::StringValue(queue));
-    return p2p.Install(nodes);
-  }
-  ns3::CsmaHelper csma;
-  csma.SetChannelAttribute("DataRate", ns3::StringValue(link.rate));
-  csma.SetChannelAttribute("Delay", ns3::TimeValue(ns3::MicroSeconds(link.delay_us)));
-  csma.SetQueue("ns3::DropTailQueue<Packet>", "MaxSize", ns3::StringValue(queue));
-  ns3::NetDeviceContainer devs = csma.Install(nodes);
-  csma.AssignStreams(devs, 0);
-  return devs;
 }
 
 // Random loss of `loss` on the frames reaching each device (seeded by the run number).
@@ -212,15 +207,10 @@ int run_fairness(const SweepOptions& o, std::FILE* out) {
         if (p.ns3_both) {
           shares = ns3_shared(o.link, static_cast<std::uint64_t>(seed), loss, o.bytes, o.flows);
         } else {
-          RunOptions run;
-          run.seed = static_cast<std::uint64_t>(seed);
-          run.congestion = p.a_congestion;
-          run.link = o.link;
-          const SharedRun r = shared_transfer(o.flows, run, loss, o.bytes);
+          const SharedRun r = shared_transfer(o.flows, run_options(p, seed, o.link), loss, o.bytes);
           if (!r.pass) {
             ++failed;
-            std::fprintf(stderr, "fairness: %s, loss %g %%, seed %d failed its checks:\n%s", p.name, loss * 100, seed,
-                         r.differences.c_str());
+            report_failure("fairness", p, loss, seed, r.differences);
           }
           shares = r.delivered;
         }
@@ -271,17 +261,11 @@ int run_sweep(const SweepOptions& o, std::FILE* out) {
         if (p.ns3_both) {
           t = ns3_pair_seconds(o.link, static_cast<std::uint64_t>(seed), loss, o.bytes);
         } else {
-          RunOptions run;
-          run.seed = static_cast<std::uint64_t>(seed);
-          run.congestion = p.a_congestion;
-          run.link = o.link;
-          const Result r = bulk_transfer(p.peer, run, loss, o.bytes);
+          const Result r = bulk_transfer(p.peer, run_options(p, seed, o.link), loss, o.bytes);
           t = transfer_seconds(r);
           pass = r.pass;
           retransmissions.push_back(static_cast<double>(r.retransmissions));
-          if (!pass)
-            std::fprintf(stderr, "sweep: %s, loss %g %%, seed %d failed its checks:\n%s", p.name, loss * 100, seed,
-                         r.differences.c_str());
+          if (!pass) report_failure("sweep", p, loss, seed, r.differences);
         }
         if (!pass || t < 0) ++failures;
         if (t > 0) times.push_back(t);

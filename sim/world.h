@@ -29,6 +29,10 @@
 
 namespace mtcpp::sim {
 
+// The link between nodes 0 and 1 that `link` describes, installed (for the World, and for the
+// sweep's ns-3-only baseline, so both run on the same line).
+ns3::NetDeviceContainer install_link(const LinkSpec& link, ns3::NodeContainer& nodes);
+
 class World {
  public:
   // tcp: the knobs of the mtcpp stacks.

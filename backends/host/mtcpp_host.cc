@@ -40,8 +40,9 @@ bool advance_clock(mtcpp_host* h, std::int64_t now_us) {
 }
 
 // Sixteen bytes as the core's two key words (little-endian, so the same bytes key the same way on
-// every machine).
-std::array<std::uint64_t, 2> secret_of(const std::uint8_t (&bytes)[16]) {
+// every machine); nothing when all are zero (no secret).
+std::optional<std::array<std::uint64_t, 2>> secret_of(const std::uint8_t* bytes) {
+  if (std::all_of(bytes, bytes + 16, [](std::uint8_t b) { return b == 0; })) return std::nullopt;
   std::array<std::uint64_t, 2> k{};
   for (int i = 0; i < 16; ++i) k[static_cast<std::size_t>(i / 8)] |= std::uint64_t{bytes[i]} << (8 * (i % 8));
   return k;
@@ -54,8 +55,7 @@ StackConfig to_stack_config(const mtcpp_host_config& c) {
   s.gateway = Ipv4Addr{c.gateway};
   s.mtu = c.mtu;
   s.seed = c.seed;
-  if (std::any_of(std::begin(c.secret), std::end(c.secret), [](std::uint8_t b) { return b != 0; }))
-    s.secret = secret_of(c.secret);
+  s.secret = secret_of(c.secret);
   s.arp.gratuitous_at_start = c.gratuitous_arp != 0;
   s.tcp.send_buffer = c.send_buffer;
   s.tcp.receive_buffer = c.receive_buffer;
@@ -190,10 +190,9 @@ int mtcpp_host_start(mtcpp_host* h, int64_t now_us) noexcept {
 
 int mtcpp_host_rekey(mtcpp_host* h, const uint8_t secret[16], int64_t now_us) noexcept {
   if (h == nullptr || secret == nullptr || !mtcpp::advance_clock(h, now_us)) return -EINVAL;
-  std::uint8_t bytes[16];
-  std::copy_n(secret, 16, bytes);
-  if (std::all_of(std::begin(bytes), std::end(bytes), [](std::uint8_t b) { return b == 0; })) return -EINVAL;
-  h->stack->rekey(mtcpp::secret_of(bytes), from_us(now_us));
+  const auto key = mtcpp::secret_of(secret);
+  if (!key) return -EINVAL;
+  h->stack->rekey(*key, from_us(now_us));
   return 0;
 }
 

@@ -19,7 +19,7 @@ std::uint16_t Tcp::advertised_window(Tcb& t) {
   const std::uint32_t window = t.rcv.window(buffers_);
   const SeqNum offered = t.rcv_nxt + window;
   SeqNum right = seq_max(t.rcv_adv, t.rcv_nxt);
-  const bool shrink = offered < right && window < t.rcv.capacity() - t.rcv.readable();
+  const bool shrink = offered < right && t.rcv.room(buffers_) < t.rcv.capacity();  // the budget limits
   if (shrink || offered - right >= static_cast<std::int32_t>(sws_threshold(t))) right = offered;
   const auto shown = static_cast<std::uint16_t>(
       std::min<std::uint32_t>(static_cast<std::uint32_t>(right - t.rcv_nxt) >> t.rcv_wscale, 65535));

@@ -91,6 +91,14 @@ Tcp::AgingList* Tcp::aging_list_of(Tcb& t) {
   return nullptr;
 }
 
+void Tcp::relink(Tcb& t, AgingList* before) {
+  AgingList* const after = aging_list_of(t);
+  if (before == after) return;
+  if (before != nullptr) unlink(*before, t);
+  if (after != nullptr) link(*after, t);
+  stats_.tcp_time_wait = time_wait_.size;
+}
+
 void Tcp::enforce_orphan_limit(Instant now) {
   while (orphans_.size > config_.max_orphans) {
     ++stats_.tcp_orphans_reset;
@@ -100,8 +108,8 @@ void Tcp::enforce_orphan_limit(Instant now) {
 
 void Tcp::destroy(Tcb* t) {
   timers_.cancel(t->timer);
-  if (t->state == TcpState::time_wait) --stats_.tcp_time_wait;
   if (AgingList* list = aging_list_of(*t)) unlink(*list, *t);
+  stats_.tcp_time_wait = time_wait_.size;
   flow_remove(*t);
   if (t->state == TcpState::listen) {
     // Children were reset by close_listener; anything left is only unlinked.
@@ -134,18 +142,11 @@ void Tcp::destroy(Tcb* t) {
 
 void Tcp::enter(Tcb& t, TcpState s, Instant now) {
   const TcpState from = t.state;
-  // The TIME_WAIT and orphan lists follow the state (aging_list_of says which).
   AgingList* const list_before = aging_list_of(t);
   t.state = s;
-  AgingList* const list_after = aging_list_of(t);
-  if (list_before != list_after) {
-    if (list_before != nullptr) unlink(*list_before, t);
-    if (list_after != nullptr) link(*list_after, t);
-  }
+  relink(t, list_before);  // the TIME_WAIT and orphan lists follow the state
   if (from != s) {
-    if (from == TcpState::time_wait) --stats_.tcp_time_wait;
     if (s == TcpState::time_wait) {
-      ++stats_.tcp_time_wait;
       // Nothing more will be sent or read: the rings go now, not after buffer_release_delay.
       t.snd.release_if_empty(buffers_);
       t.rcv.release_if_empty(buffers_);
@@ -388,9 +389,9 @@ long Tcp::send(int s, Bytes data, Instant now) {
   }
   if (t->fin_queued) return -EPIPE;
   if (data.empty()) return 0;
-  const std::uint32_t room = t->snd.free_space(buffers_);
-  if (room < std::min<std::size_t>(data.size(), t->snd.capacity() - t->snd.size())) ++stats_.tcp_send_memory_limited;
   const std::uint32_t n = t->snd.append(data, buffers_);
+  // Less than the limit alone would have taken: the memory budget held the writer back.
+  if (n < std::min<std::size_t>(data.size(), t->snd.capacity() - (t->snd.size() - n))) ++stats_.tcp_send_memory_limited;
   if (n < data.size()) t->snd_blocked = true;  // the buffer held the writer back (autotuning)
   if (n == 0) return -EAGAIN;
   output(*t, now);
@@ -519,12 +520,16 @@ int Tcp::shutdown(int s, Shutdown how, Instant now) {
 }
 
 void Tcp::reset_and_destroy(Tcb& t, Instant now) {
-  if (is_synchronized(t.state) || t.state == TcpState::syn_received) send_rst(t, now);
+  reset_peer(t, now);
   destroy(&t);
 }
 
-void Tcp::give_up(Tcb& t, int error, Instant now) {
+void Tcp::reset_peer(Tcb& t, Instant now) {
   if (is_synchronized(t.state) || t.state == TcpState::syn_received) send_rst(t, now);
+}
+
+void Tcp::give_up(Tcb& t, int error, Instant now) {
+  reset_peer(t, now);
   connection_lost(t, error, now);
 }
 
@@ -570,8 +575,9 @@ int Tcp::close(int s, Instant now) {
     rearm(*t);
   }
   if (t->persisting) t->persist_since = now;  // orphan_persist_timeout counts from here
+  AgingList* const list_before = aging_list_of(*t);
   t->in_orphan_list = true;
-  if (aging_list_of(*t) == &orphans_) link(orphans_, *t);  // (in TIME_WAIT it is on that list already)
+  relink(*t, list_before);  // (in TIME_WAIT it stays on that list)
   queue_fin(*t, now);
   enforce_orphan_limit(now);
   return 0;
@@ -625,7 +631,7 @@ int Tcp::set_option(int s, SocketOption opt, int value, Instant now) {
       if ((value != 0) != t->keepalive) {
         t->keepalive = value != 0;
         t->keepalive_sent = 0;
-        arm_idle_timer(*t, t->keepalive && keepalive_applies(*t) ? now + config_.keepalive_idle : kNever);
+        arm_idle_timer(*t, keepalive_applies(*t) ? now + config_.keepalive_idle : kNever);
         rearm(*t);
       }
       return 0;

@@ -170,6 +170,9 @@ class Tcp {
   // The list t is on, by its state: TIME_WAIT's, the orphans' (an orphan in any other state), or
   // none.
   AgingList* aging_list_of(Tcb& t);
+  // After t's state or orphan flag changed: from the list it was on (`before`) to the one
+  // aging_list_of now gives; tcp_time_wait follows the TIME_WAIT list's size.
+  void relink(Tcb& t, AgingList* before);
   // Past TcpConfig::max_orphans the oldest orphan is reset.
   void enforce_orphan_limit(Instant now);
   void flow_insert(Tcb& t);
@@ -185,6 +188,8 @@ class Tcp {
   void queue_fin(Tcb& t, Instant now);
   void close_listener(Tcb& l, Instant now);
   void reset_and_destroy(Tcb& t, Instant now);
+  // An RST to the peer, if there is a synchronized (or half-synchronized) connection to reset.
+  void reset_peer(Tcb& t, Instant now);
   void connection_lost(Tcb& t, int error, Instant now);
   // We end a connection the peer still holds (idle, or a window closed too long): an RST tells
   // the peer, and the socket sees `error`.

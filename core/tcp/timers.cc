@@ -140,15 +140,9 @@ void Tcp::on_persist_timeout(Tcb& t, Instant now) {
   }
   // A peer that keeps its window closed holds our buffers for as long as it likes: an orphan's
   // for orphan_persist_timeout, a socket's for zero_window_timeout when one is set.
-  if (t.orphan() && now - t.persist_since >= config_.orphan_persist_timeout) {
-    ++stats_.tcp_orphan_persist_resets;
-    reset_and_destroy(t, now);
-    return;
-  }
-  if (!t.orphan() && config_.zero_window_timeout > Duration::zero() &&
-      now - t.persist_since >= config_.zero_window_timeout) {
-    ++stats_.tcp_zero_window_resets;
-    give_up(t, ETIMEDOUT, now);
+  if (now >= persist_limit(t)) {
+    ++(t.orphan() ? stats_.tcp_orphan_persist_resets : stats_.tcp_zero_window_resets);
+    give_up(t, ETIMEDOUT, now);  // an orphan is destroyed, a socket sees the error
     return;
   }
   // A peer that stopped answering probes is gone, as after R2 retransmissions (RFC 1122 §4.2.2.17
