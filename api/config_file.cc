@@ -287,6 +287,13 @@ constexpr Key kKeys[] = {
     {"tcp_max_orphans", [](MtcpConfig& c, std::string_view v) { c.tcp.max_orphans = integer(v, 1, kIntMax); }},
     {"tcp_zero_window_timeout_s",
      [](MtcpConfig& c, std::string_view v) { c.tcp.zero_window_timeout = seconds(v, 0, kIntMax); }},
+    {"tcp_mtu_probing", [](MtcpConfig& c, std::string_view v) {
+       c.tcp.mtu_probing = static_cast<MtuProbing>(integer(v, 0, 2));  // Linux's values
+     }},
+    {"tcp_mtu_probe_floor",
+     [](MtcpConfig& c, std::string_view v) { c.tcp.mtu_probe_floor = static_cast<std::uint16_t>(integer(v, 552, 9000)); }},
+    {"tcp_mtu_probe_interval_s",
+     [](MtcpConfig& c, std::string_view v) { c.tcp.mtu_probe_interval = seconds(v, 1, kIntMax); }},
     {"tcp_rekey_interval_s", [](MtcpConfig& c, std::string_view v) { c.rekey_interval = seconds(v, 0, kIntMax); }},
     {"tcp_buffer_memory_mb", [](MtcpConfig& c, std::string_view v) {
        c.tcp.buffer_memory_limit = static_cast<std::uint64_t>(integer(v, 0, 1 << 24)) << 20;
@@ -636,6 +643,9 @@ std::string describe(const MtcpConfig& c) {
   row("tcp_max_orphans", t.max_orphans);
   row("tcp_zero_window_timeout_s",
       t.zero_window_timeout > Duration::zero() ? std::to_string(as_s(t.zero_window_timeout)) : "0 (no limit)");
+  row("tcp_mtu_probing", static_cast<int>(t.mtu_probing));
+  row("tcp_mtu_probe_floor", t.mtu_probe_floor);
+  row("tcp_mtu_probe_interval_s", as_s(t.mtu_probe_interval));
   row("tcp_rekey_interval_s", c.rekey_interval > Duration::zero() ? std::to_string(as_s(c.rekey_interval)) : "0 (never)");
   row("tcp_buffer_memory_mb",
       t.buffer_memory_limit > 0 ? std::to_string(t.buffer_memory_limit >> 20) : "0 (no limit)");

@@ -46,6 +46,10 @@
 //   tcp_max_orphans  1.., closed connections still finishing before the oldest is reset (65536)
 //   tcp_zero_window_timeout_s 0.., reset a connection whose peer keeps its window closed this
 //                    long while we have data for it (default 0: no limit)
+//   tcp_mtu_probing  0 | 1 | 2, RFC 4821 path MTU discovery as Linux's sysctl: 0 off, 1 after
+//                    full-size segments time out three times (default), 2 from the start
+//   tcp_mtu_probe_floor 552..9000, the path MTU a search falls to and starts from (1024)
+//   tcp_mtu_probe_interval_s 1.., a finished search starts again after this (600)
 //   tcp_rekey_interval_s 0.., a new secret from the OS for ISNs, ports and SYN cookies this often
 //                    (default 3600; 0: never; with a seed there is no secret and nothing to renew)
 //   tcp_buffer_memory_mb 0.., the memory all socket buffers of a context may hold; past it they

@@ -54,6 +54,10 @@ std::optional<std::string> StackConfig::validate() const {
   if (t.zero_window_timeout < Duration::zero() || t.zero_window_timeout > kYear)
     return "tcp.zero_window_timeout: must be 0 .. 1 year";
   if (t.idle_timeout < Duration::zero() || t.idle_timeout > kYear) return "tcp.idle_timeout: must be 0 .. 1 year";
+  if (t.mtu_probe_floor < 552 || t.mtu_probe_floor > 9000)
+    return "tcp.mtu_probe_floor: must be 552..9000 bytes";
+  if (t.mtu_probe_interval <= Duration::zero() || t.mtu_probe_interval > kYear)
+    return "tcp.mtu_probe_interval: must be positive, at most 1 year";
   if (t.challenge_ack_limit < 1) return "tcp.challenge_ack_limit: must be at least 1";
   if (t.challenge_ack_interval < Duration::zero()) return "tcp.challenge_ack_interval: must not be negative";
   return std::nullopt;

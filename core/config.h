@@ -41,6 +41,13 @@ struct ArpConfig {
 // The most connection blocks one stack may be configured for (2^24).
 inline constexpr std::size_t kMaxConnections = std::size_t{1} << 24;
 
+// Packetization-layer path MTU discovery (RFC 4821), the values of Linux's tcp_mtu_probing.
+enum class MtuProbing {
+  off,         // the path MTU is the interface's, lowered only by ICMP (RFC 1191)
+  black_hole,  // as off until full-size segments time out repeatedly; then search (below)
+  always,      // every connection starts at mtu_probe_floor and probes upward
+};
+
 struct TcpConfig {
   std::uint32_t send_buffer = 256 * 1024;
   std::uint32_t receive_buffer = 256 * 1024;
@@ -76,6 +83,16 @@ struct TcpConfig {
   // The congestion controller of new sockets (TCP_CONGESTION changes it per socket): CUBIC
   // (RFC 9438) with HyStart++, as Linux, or NewReno (RFC 5681, RFC 6582).
   CongestionAlgorithm congestion = CongestionAlgorithm::cubic;
+
+  // RFC 4821. Every packet has DF set; where ICMP is filtered a path with a smaller MTU drops
+  // full-size segments silently (a black hole). After kBlackHoleTimeouts timeouts of one segment
+  // larger than the floor, the connection falls to mtu_probe_floor (§7.2's 1024 bytes, Linux's
+  // tcp_base_mss) and probes upward with single larger segments; a finished search starts again
+  // after mtu_probe_interval (Linux's tcp_probe_interval). The default is Linux's 1, not its
+  // off: detection costs nothing on a path that carries full-size segments.
+  MtuProbing mtu_probing = MtuProbing::black_hole;
+  std::uint16_t mtu_probe_floor = 1024;
+  Duration mtu_probe_interval = 600s;
 
   // RFC 6298. The minimum RTO is Linux's 200 ms, not §2.4's conservative 1 s: with RACK-TLP
   // repairing losses within a round trip or two, the RTO is the last resort, and a 1 s floor

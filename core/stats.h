@@ -44,6 +44,10 @@ struct StackStats {
   std::uint64_t tcp_disordered_acks = 0;   // reordered duplicate ACKs let past PAWS
   std::uint64_t tcp_pmtu_reductions = 0;   // segment sizes lowered by ICMP fragmentation-needed
   std::uint64_t tcp_pmtu_ignored = 0;      // such ICMP quoting nothing in flight (RFC 5927)
+  std::uint64_t tcp_mtu_black_holes = 0;   // paths lowered after full-size segments timed out (RFC 4821)
+  std::uint64_t tcp_mtu_probes = 0;        // RFC 4821 probes sent
+  std::uint64_t tcp_mtu_probes_acked = 0;  // ... acknowledged: the segment size went up
+  std::uint64_t tcp_mtu_probes_lost = 0;   // ... lost alone: the search's ceiling came down
   std::uint64_t tcp_window_probes = 0;     // zero-window probes sent
   std::uint64_t tcp_timeouts = 0;          // connections aborted with ETIMEDOUT
   std::uint64_t tcp_resets_sent = 0;
@@ -125,6 +129,10 @@ inline constexpr NamedCounter kStackCounters[] = {
     MTCPP_COUNTER(tcp_disordered_acks),
     MTCPP_COUNTER(tcp_pmtu_reductions),
     MTCPP_COUNTER(tcp_pmtu_ignored),
+    MTCPP_COUNTER(tcp_mtu_black_holes),
+    MTCPP_COUNTER(tcp_mtu_probes),
+    MTCPP_COUNTER(tcp_mtu_probes_acked),
+    MTCPP_COUNTER(tcp_mtu_probes_lost),
     MTCPP_COUNTER(tcp_window_probes),
     MTCPP_COUNTER(tcp_timeouts),
     MTCPP_COUNTER(tcp_resets_sent),

@@ -417,54 +417,6 @@ void Tcp::process_fin(Tcb& t, Instant now) {
   }
 }
 
-void Tcp::path_mtu_reduced(Endpoint local, Endpoint remote, SeqNum quoted, std::uint16_t mtu, Instant now) {
-  auto it = flows_.find(key_of(local, remote));
-  // RFC 5927 §4.1: believed only for a segment in flight (its sequence number in SND.UNA..SND.MAX),
-  // which a blind attacker must guess; a forged message changes nothing.
-  if (it == flows_.end() || !is_synchronized(it->second->state) || !(it->second->snd_una <= quoted && quoted < it->second->snd_max)) {
-    ++stats_.tcp_pmtu_ignored;
-    return;
-  }
-  Tcb& t = *it->second;
-  // RFC 1191 §5: without the next hop's MTU, the plateau below what was sent (its table, cut at
-  // the floor). The floor is Linux's 552 bytes: lower, an ICMP could make every segment tiny.
-  constexpr std::uint32_t kMinPathMtu = 552;
-  std::uint32_t next_hop = mtu;
-  if (next_hop == 0) {
-    const std::uint32_t sent = t.snd_mss + 40u + (t.ts_enabled ? 12u : 0u);
-    for (std::uint32_t plateau : {1492u, 1006u, 576u})
-      if (plateau < sent) {
-        next_hop = plateau;
-        break;
-      }
-  }
-  next_hop = std::max(next_hop, kMinPathMtu);
-  if (next_hop >= t.path_mtu) return;  // never raises it (RFC 1191 §6)
-  t.path_mtu = static_cast<std::uint16_t>(next_hop);
-  const std::uint32_t mss = send_mss(t);
-  if (mss >= t.snd_mss) return;  // the peer's MSS or TCP_MAXSEG was already smaller
-  t.snd_mss = static_cast<std::uint16_t>(mss);
-  if (t.cc) t.cc->set_mss(mss);
-  ++stats_.tcp_pmtu_reductions;
-  // A fast recovery under way ends with its reduction in place (before SND.NXT moves back, while
-  // FlightSize is still what is in flight); what follows is a resend.
-  if (t.in_recovery && t.cc) {
-    if (t.sack_recovery()) t.cc->on_recovery_end();
-    else t.cc->on_exit_recovery(t.flight_size());
-  }
-  // The segments in flight that no longer fit were dropped at the small link: they go again now,
-  // cut to the new size. Not a congestion signal: the window stays (as Linux's
-  // tcp_simple_retransmit), and fast recovery waits until they are acknowledged (`resending`).
-  if (t.sack_recovery()) {
-    for (std::size_t i = 0; i < t.scoreboard.size(); ++i)
-      if (t.scoreboard[i].len() > t.snd_mss) t.scoreboard.mark_lost(i);
-  } else {
-    t.snd_nxt = t.snd_una;
-  }
-  enter_resending(t);
-  output(t, now);
-}
-
 void Tcp::soft_error(Endpoint local, Endpoint remote, int error) {
   auto it = flows_.find(key_of(local, remote));
   if (it != flows_.end()) it->second->soft_error = error;

@@ -129,13 +129,13 @@ void Tcp::send_syn(Tcb& t, Instant now) {
   rearm(t);
 }
 
-void Tcp::send_data(Tcb& t, SeqNum seq, std::uint32_t len, bool fin, Instant now) {
+void Tcp::send_data(Tcb& t, SeqNum seq, std::uint32_t len, bool fin, Instant now, bool mtu_probe) {
   const SeqNum data_end = t.snd_buf_seq + t.snd.size();
   // Never an octet the buffer does not hold (a probe past the data would send stale memory).
   const auto offset = static_cast<std::uint32_t>(seq - t.snd_buf_seq);
   len = std::min(len, t.snd.available(offset));
   // SACK blocks (while out-of-order data is held) come out of the payload.
-  const std::uint32_t room = segment_room(t);
+  const std::uint32_t room = mtu_probe ? len : segment_room(t);
   TcpHeader h = header_for(t, seq, tcp_flag::ack, now);
   if (len > room) {
     len = room;
@@ -148,6 +148,8 @@ void Tcp::send_data(Tcb& t, SeqNum seq, std::uint32_t len, bool fin, Instant now
   if (len > 0 && len < t.snd_mss) t.snd_sml = seq_max(t.snd_sml, seq + len);
   if (seq < t.snd_max) {
     ++stats_.tcp_retransmissions;
+    // The MTU probe's bytes going again: it was lost (whatever found it so).
+    if (t.mtu.probe != 0 && seq < t.mtu.probe_end && t.mtu.probe_begin < seq + std::max(len, 1u)) mtu_probe_lost(t);
     if (t.rtt_timing && seq <= t.rtt_seq) t.rtt_timing = false;  // Karn: never time a retransmission
   } else if (!t.rtt_timing && !t.ts_enabled && len > 0) {
     t.rtt_timing = true;
@@ -227,7 +229,9 @@ void Tcp::output(Tcb& t, Instant now) {
     t.cc->limit_cwnd(initial_window(t));
   // Lost segments first (RFC 6675 NextSeg() rule 1), then new data.
   bool sent = data_ok && t.sack_recovery() && retransmit_lost(t, now);
-  bool sent_new = false;
+  // An RFC 4821 probe goes first, so that the segments behind it reveal its loss.
+  bool sent_new = data_ok && t.cc && t.mtu.searching() && send_mtu_probe(t, now);
+  sent = sent || sent_new;
   while (data_ok && t.cc) {
     const SeqNum data_end = t.snd_buf_seq + t.snd.size();
     // Bytes from SND.NXT to the end of the buffer (0 once the FIN is out).

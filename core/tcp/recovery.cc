@@ -78,6 +78,7 @@ std::uint32_t Tcp::new_data_acked(Tcb& t, const SegmentIn& seg, Instant now, std
   t.snd_una = ack;
   if (t.snd_nxt < t.snd_una) t.snd_nxt = t.snd_una;
   if (t.resending && t.snd_una >= t.recover) t.resending = false;
+  if (t.mtu.probe != 0 && t.snd_una >= t.mtu.probe_end) mtu_probe_acked(t);
   t.dup_acks = 0;
   t.retransmits = 0;
   // The probe octet was the last byte written: nothing is left to probe with.
@@ -177,7 +178,7 @@ void Tcp::sack_ack(Tcb& t, const SegmentIn& seg, Instant now, std::uint32_t acke
     t.rack.recovery_ended();
     ended = true;
   }
-  if (!t.in_recovery && !t.resending && lost_unrepaired(t)) start_recovery(t);
+  if (!t.in_recovery && !t.resending && lost_unrepaired(t)) start_repair(t);
   if (t.in_recovery) {
     t.prr_budget = t.prr.on_ack(delivered, t.in_flight(), t.cc->ssthresh(), t.snd_mss);
     // The fast retransmit goes whatever PRR says (RFC 6675 §5 step 4.3).
@@ -241,7 +242,7 @@ void Tcp::on_reorder_timeout(Tcb& t, Instant now) {
   // RFC 8985 §6.3: the reordering window ran out; what is now deemed lost is repaired at once.
   rack_detect_loss(t, now);
   if (lost_unrepaired(t)) {
-    if (!t.in_recovery && !t.resending) start_recovery(t);
+    if (!t.in_recovery && !t.resending) start_repair(t);
     if (t.in_recovery) {
       t.prr_budget = t.prr.on_ack(0, t.in_flight(), t.cc->ssthresh(), t.snd_mss);
       // The fast retransmit, or the pipe is empty: no ACK will come to clock anything out.

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/tcp/congestion.h"
+#include "core/tcp/path_mtu.h"
 #include "core/tcp/prr.h"
 #include "core/tcp/rack.h"
 #include "core/tcp/receive_buffer.h"
@@ -88,7 +89,9 @@ struct Tcb {
   std::uint16_t ip_id = 0;
   std::uint16_t peer_mss = 536;
   std::uint16_t user_mss = 0;   // TCP_MAXSEG, 0 when unset
-  std::uint16_t path_mtu = 0;   // the interface's MTU, lowered by ICMP (RFC 1191); set at creation
+  std::uint16_t path_mtu = 0;   // the interface's MTU, lowered by ICMP (RFC 1191), or the MTU
+                                // a search has proven (RFC 4821, `mtu`); set at creation
+  PathMtuSearch mtu;
 
   SendBuffer snd;
   ReceiveBuffer rcv;

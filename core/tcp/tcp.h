@@ -258,6 +258,8 @@ class Tcp {
   void newreno_ack(Tcb& t, const SegmentIn& seg, Instant now, std::uint32_t acked, bool advanced, bool duplicate);
   AckSample ack_sample(const Tcb& t, const SegmentIn& seg, Instant now) const;
   void start_recovery(Tcb& t);
+  // Loss found outside recovery: fast recovery, or a resend when the loss is an MTU probe alone.
+  void start_repair(Tcb& t);
   // Everything deemed lost goes again, in order, until SND.UNA passes what has been sent (after
   // an RTO or a path MTU drop; Linux's CA_Loss): no fast recovery or loss probe meanwhile.
   void enter_resending(Tcb& t);
@@ -281,7 +283,8 @@ class Tcp {
   // Output (output.cc).
   void output(Tcb& t, Instant now);
   void send_syn(Tcb& t, Instant now);
-  void send_data(Tcb& t, SeqNum seq, std::uint32_t len, bool fin, Instant now);
+  // `mtu_probe`: len may exceed SND.MSS (an RFC 4821 probe, which carries no SACK blocks).
+  void send_data(Tcb& t, SeqNum seq, std::uint32_t len, bool fin, Instant now, bool mtu_probe = false);
   void send_ack(Tcb& t, Instant now);
   void send_probe(Tcb& t, Instant now);
   void send_rst(Tcb& t, Instant now);
@@ -321,6 +324,18 @@ class Tcp {
     const auto mss = static_cast<std::uint16_t>(out_.mtu() - 40);
     return t.user_mss != 0 ? std::min(t.user_mss, mss) : mss;
   }
+
+  // Path MTU (path_mtu.cc): ICMP's word (path_mtu_reduced, above) and RFC 4821's search.
+  std::uint16_t path_mtu_ceiling(const Tcb& t) const;
+  // Sizes t's segments for a path of `mtu` bytes (SND.MSS and the controller's MSS follow).
+  void set_path_mtu(Tcb& t, std::uint32_t mtu);
+  void start_mtu_search(Tcb& t);
+  void resend_oversized(Tcb& t);
+  void mtu_black_hole(Tcb& t);
+  bool send_mtu_probe(Tcb& t, Instant now);
+  void mtu_probe_acked(Tcb& t);
+  void mtu_probe_lost(Tcb& t);
+  static bool lost_only_the_mtu_probe(const Tcb& t);
 
   // Timers (timers.cc).
   void rearm(Tcb& t);

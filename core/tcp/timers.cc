@@ -112,6 +112,7 @@ void Tcp::on_rexmit_timeout(Tcb& t, Instant now) {
   }
   // §5.4 and RFC 5681 §3.1: resend the first unacknowledged segment with a one-segment window.
   ++stats_.tcp_rto_expirations;
+  mtu_black_hole(t);  // before anything goes again, so that it goes at the lower size
   if (t.cc && t.retransmits == 1) note_reduction(t);
   if (t.cc) t.cc->on_timeout(t.flight_size(), t.retransmits == 1);
   enter_resending(t);

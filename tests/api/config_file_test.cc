@@ -107,6 +107,9 @@ TEST(ConfigFileMtcp, ParsesMtcppKeys) {
       "tcp_orphan_persist_timeout_s = 30\n"
       "tcp_zero_window_timeout_s = 600\n"
       "tcp_buffer_memory_mb = 64\n"
+      "tcp_mtu_probing = 2\n"
+      "tcp_mtu_probe_floor = 1200\n"
+      "tcp_mtu_probe_interval_s = 60\n"
       "arp_hold_frames = 200\n"
       "tcp_data_retries = 3\n"
       "multiprocess = 1\n"
@@ -143,6 +146,9 @@ TEST(ConfigFileMtcp, ParsesMtcppKeys) {
   EXPECT_EQ(c.tcp.orphan_persist_timeout, std::chrono::seconds(30));
   EXPECT_EQ(c.tcp.zero_window_timeout, std::chrono::seconds(600));
   EXPECT_EQ(c.tcp.buffer_memory_limit, 64u << 20);
+  EXPECT_EQ(c.tcp.mtu_probing, MtuProbing::always);
+  EXPECT_EQ(c.tcp.mtu_probe_floor, 1200);
+  EXPECT_EQ(c.tcp.mtu_probe_interval, std::chrono::seconds(60));
   EXPECT_EQ(c.arp_hold_frames, 200u);
   EXPECT_EQ(c.tcp.data_retries, 3);
   EXPECT_TRUE(c.multiprocess);
@@ -291,6 +297,8 @@ INSTANTIATE_TEST_SUITE_P(
                 "mtcp.conf:3: unknown key 'max_concurency'"},
         BadConf{"tcp_congestion = bbr\n",
                 "mtcp.conf:1: tcp_congestion = bbr: must be one of cubic, newreno, reno"},
+        BadConf{"tcp_mtu_probing = 3\n",
+                "mtcp.conf:1: tcp_mtu_probing = 3: must be an integer in 0..2"},
         BadConf{"tcp_quick_acks = -1\n",
                 "mtcp.conf:1: tcp_quick_acks = -1: must be an integer in 0..1000"},
         BadConf{"\n\njust some words\n",

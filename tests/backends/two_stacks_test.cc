@@ -254,6 +254,61 @@ TEST(TwoStacks, LossBurstLeavingSeventeenHolesIsRepaired) {
   EXPECT_EQ(a.first_wrong, ~0ull);
 }
 
+// RFC 4821: a path that silently drops B's frames above 1,280 bytes of IP (a router whose ICMP
+// is filtered). B's full-size segments time out three times, it falls to the 1,024-byte floor,
+// then probes its way up to within 8 bytes of 1,280, and the transfer completes. With probing
+// off it cannot: every full-size segment is lost for ever.
+FrameMatch ip_larger_than(std::size_t bytes) {
+  return [bytes](Bytes frame) { return frame.size() > 14 + bytes; };
+}
+
+TEST(TwoStacks, APathThatSilentlyDropsLargeFramesIsFoundAndTheTransferCompletes) {
+  for (const MtuProbing mode : {MtuProbing::black_hole, MtuProbing::always, MtuProbing::off}) {
+    SCOPED_TRACE(static_cast<int>(mode));
+    auto o = StackPair::default_options();
+    o.b.tcp.mtu_probing = mode;
+    o.b_faults.push_back(FaultRule{Direction::tx, ip_larger_than(1280), 1, kEveryMatch, FaultAction::drop});
+    StackPair net(o);
+    auto [s, c] = connected(net);
+    Endpoint a{net.a(), s};
+    a.reading = true;
+    Endpoint b{net.b(), c, 8 * 1000 * 1000};
+    const bool done = net.run_until([&] { b.write_some(net.now()); a.read_some(net.now()); return a.eof; }, 60s);
+    const auto& stats = net.b().stats();
+    if (mode == MtuProbing::off) {
+      EXPECT_FALSE(done);
+      EXPECT_LT(a.received, 100'000u);
+      EXPECT_EQ(stats.tcp_mtu_probes, 0u);
+      continue;
+    }
+    ASSERT_TRUE(done) << "a read " << a.received << " of " << b.total;
+    EXPECT_EQ(a.received, b.total);
+    EXPECT_EQ(a.first_wrong, ~0ull);
+    const Tcb* t = net.b().tcp().tcb(c);
+    ASSERT_NE(t, nullptr);
+    EXPECT_GE(t->path_mtu, 1280 - PathMtuSearch::kProbeThreshold);
+    EXPECT_LE(t->path_mtu, 1280);
+    EXPECT_EQ(stats.tcp_mtu_black_holes, mode == MtuProbing::black_hole ? 1u : 0u);
+    EXPECT_GT(stats.tcp_mtu_probes_lost, 0u);
+    EXPECT_GT(stats.tcp_mtu_probes_acked, 0u);
+  }
+}
+
+TEST(TwoStacks, ProbingFromTheFloorReachesTheInterfaceMtuOnACleanPath) {
+  auto o = StackPair::default_options();
+  o.b.tcp.mtu_probing = MtuProbing::always;
+  StackPair net(o);
+  auto [s, c] = connected(net);
+  Endpoint a{net.a(), s};
+  a.reading = true;
+  Endpoint b{net.b(), c, 2 * 1000 * 1000};
+  ASSERT_TRUE(net.run_until([&] { b.write_some(net.now()); a.read_some(net.now()); return a.eof; }, 60s));
+  EXPECT_EQ(a.received, b.total);
+  EXPECT_EQ(net.b().tcp().tcb(c)->path_mtu, 1500);
+  EXPECT_EQ(net.b().stats().tcp_mtu_probes, 1u);
+  EXPECT_EQ(net.b().stats().tcp_mtu_probes_acked, 1u);
+}
+
 // The hostile-peers issue's holders: connections whose application never reads pin their receive
 // buffers. Under a budget they hold no more than it (plus the smallest ring each), their senders
 // wait on a closed window instead of timing out, and a new connection still moves its data. A's

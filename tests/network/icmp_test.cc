@@ -316,6 +316,36 @@ TEST_F(NetworkPathMtu, FragmentationNeededLowersTheSegmentSizeAndResendsWhatNoLo
   EXPECT_GE(t.cc->cwnd(), 10u * mss);
 }
 
+TEST_F(NetworkPathMtu, AnIcmpAnsweringAnRfc4821ProbeSetsTheSearchCeilingAndTheProbeGoesAgainCut) {
+  StackConfig c = default_config();
+  c.tcp.mtu_probing = MtuProbing::always;
+  configure(c);
+  TcpOptions o;
+  o.mss = 1460;
+  o.sack_permitted = true;
+  const int fd = established(o);
+  pop_all();
+  ASSERT_EQ(stack().send(fd, std::vector<std::uint8_t>(20000, 'p'), now()), 20000);
+  const auto first = pop_all();
+  const auto sent = data_of(first);
+  ASSERT_GE(sent.size(), 2u);
+  ASSERT_EQ(sent[0]->ip->total_length, 1500u) << "the probe, at the interface's MTU";
+  ASSERT_EQ(sent[1]->ip->total_length, 1024u) << "then segments at the floor";
+  inject_frag_needed(*sent[0], 1400);
+  const Tcb& t = *stack().tcp().tcb(fd);
+  EXPECT_EQ(stats().tcp_mtu_probes_lost, 1u);
+  EXPECT_EQ(stats().tcp_pmtu_reductions, 0u) << "the size in use (1,024) still fits";
+  EXPECT_EQ(t.path_mtu, 1024);
+  EXPECT_EQ(t.mtu.high, 1400);
+  EXPECT_EQ(t.mtu.next_probe(), 1400) << "the router named the size: it is tried next";
+  // The probe's bytes went again at once, at the size in use, from its first byte.
+  const auto again = pop_all();
+  const auto resent = data_of(again);
+  ASSERT_FALSE(resent.empty());
+  EXPECT_EQ(resent[0]->tcp->seq, sent[0]->tcp->seq);
+  for (const Sent* r : resent) EXPECT_LE(r->ip->total_length, 1024u);
+}
+
 TEST_F(NetworkPathMtu, AnIcmpQuotingNothingInFlightOrATinyMtuChangesLittle) {
   const int fd = established();
   pop_all();
