@@ -5,12 +5,12 @@
 # kernel's default controller), mtcpp (io = pcap; CUBIC, then NewReno) to Linux, and Linux to
 # mtcpp, each moving the same bytes, every byte checked by the receiver. Prints a table, mtcpp's
 # non-zero counters, and one JSON line per transfer.
-# Usage: bench/relay_loss.sh [BUILD (default build)] [MIB (default 50)] [DROP (0.01)] [DELAY_MS (1)] [REORDER (0.05)]
+# Usage: bench/relay_loss.sh [BUILD (default build)] [MIB (default 50)] [DROP (0.01)] [DELAY_MS (1)] [REORDER (0.05)] [SEED (7)]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 if [[ ${1:-} == -h || ${1:-} == --help ]]; then sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0; fi
 build=$(cd "${1:-$root/build}" && pwd)
-mib=${2:-50} drop=${3:-0.01} delay=${4:-1} reorder=${5:-0.05}
+mib=${2:-50} drop=${3:-0.01} delay=${4:-1} reorder=${5:-0.05} seed=${6:-7}
 bytes=$((mib * 1024 * 1024))
 [[ $(id -u) -eq 0 ]] || { echo "relay_loss: needs root (namespaces, veth)" >&2; exit 1; }
 tag=$$
@@ -58,7 +58,7 @@ printf 'io = pcap\nport = rm%s\nnum_cores = 1\naddress = 10.80.0.3/24\nmac = 02:
 sed 's/^tcp_rto_min_ms.*/&\ntcp_congestion = newreno/' "$work/mtcp.conf" >"$work/mtcp-newreno.conf"
 
 start_relay() {  # the two interfaces it joins
-  "$build/apps/mtcpp-relay" "$1" "$2" --drop "$drop" --delay "$delay" --reorder "$reorder" --seed 7 >"$work/relay.log" 2>&1 &
+  "$build/apps/mtcpp-relay" "$1" "$2" --drop "$drop" --delay "$delay" --reorder "$reorder" --seed "$seed" >"$work/relay.log" 2>&1 &
   relay_pid=$!
   sleep 0.5
 }
@@ -70,15 +70,16 @@ run() {
   shift 2
   if ! s=$(transfer_seconds "$work" "$bytes" "$receiver" "$@"); then
     printf '%-28s %s\n' "$name" "FAILED: transfer incomplete or wrong"
+    echo "{\"bench\":\"relay_loss\",\"transfer\":\"$name\",\"bytes\":$bytes,\"drop\":$drop,\"delay_ms\":$delay,\"reorder\":$reorder,\"seed\":$seed,\"failed\":true}" >>"$work/json"
     return
   fi
   mbps=$(python3 -c "print(f'{$bytes * 8 / $s / 1e6:.1f}')")
   printf '%-28s %6s MiB %10.3f s %10s Mbit/s\n' "$name" "$mib" "$s" "$mbps"
   grep -h '^stats:' "$work/server.log" "$work/client.log" | sed 's/^/    mtcpp /' || true
-  echo "{\"bench\":\"relay_loss\",\"transfer\":\"$name\",\"bytes\":$bytes,\"drop\":$drop,\"delay_ms\":$delay,\"reorder\":$reorder,\"seconds\":$s,\"mbit_per_s\":$mbps}" >>"$work/json"
+  echo "{\"bench\":\"relay_loss\",\"transfer\":\"$name\",\"bytes\":$bytes,\"drop\":$drop,\"delay_ms\":$delay,\"reorder\":$reorder,\"seed\":$seed,\"seconds\":$s,\"mbit_per_s\":$mbps}" >>"$work/json"
 }
 
-echo "relay: drop $drop, delay $delay ms, reorder $reorder, each direction"
+echo "relay: drop $drop, delay $delay ms, reorder $reorder, each direction, seed $seed"
 printf '%-28s %10s %12s %17s\n' transfer size time throughput
 start_relay "ra$tag" "rb$tag"
 # The kernel's congestion control matters: BBR ignores random loss, a loss-based controller

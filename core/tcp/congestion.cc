@@ -27,9 +27,10 @@ NewReno::NewReno(std::uint32_t mss, std::uint32_t initial_window_bytes)
 
 void NewReno::on_ack(std::uint32_t acked, const AckSample&) {
   if (cwnd_ < ssthresh_) {
-    cwnd_ += std::min(acked, mss_);  // slow start, RFC 5681 equation 2 (with ABC's L = 1 SMSS)
+    cwnd_ += std::min(acked, slow_start_limit());  // slow start, RFC 5681 equation 2
     return;
   }
+  after_timeout_ = false;
   // Congestion avoidance: about one SMSS per RTT (RFC 5681 §3.1, byte counting).
   avoidance_credit_ += acked;
   if (avoidance_credit_ >= cwnd_) {
@@ -78,6 +79,7 @@ void NewReno::on_timeout(std::uint32_t flight, bool first_expiry) {
   if (first_expiry) ssthresh_ = reduced_ssthresh(flight);
   cwnd_ = mss_;  // loss window, one segment
   avoidance_credit_ = 0;
+  after_timeout_ = true;
 }
 
 void NewReno::limit_cwnd(std::uint32_t bytes) { cwnd_ = std::min(cwnd_, bytes); }

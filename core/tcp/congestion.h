@@ -87,6 +87,11 @@ class NewReno : public CongestionControl {
   void set_mss(std::uint32_t mss) override { mss_ = mss; }
 
  protected:
+  // RFC 3465 §2.2: slow start counts up to L = 2 SMSS of what one ACK acknowledges, so that a
+  // window still doubles each round trip when the receiver ACKs every second segment (with L = 1
+  // it grew by half). §2.3: L = 1 SMSS in the slow start after a timeout, whose ACKs may cover
+  // segments the receiver held already.
+  std::uint32_t slow_start_limit() const { return after_timeout_ ? mss_ : 2 * mss_; }
   // ssthresh after a congestion event: RFC 5681 equation 4, max(FlightSize / 2, 2 SMSS).
   virtual std::uint32_t reduced_ssthresh(std::uint32_t flight_size);
   std::uint32_t mss_;
@@ -94,6 +99,7 @@ class NewReno : public CongestionControl {
   static constexpr std::uint32_t kUnboundedSsthresh = 0xffffffffu;  // "arbitrarily high" (RFC 5681 §3.1)
   std::uint32_t ssthresh_ = kUnboundedSsthresh;
   std::uint32_t avoidance_credit_ = 0;    // bytes acked toward the next +1 MSS in avoidance
+  bool after_timeout_ = false;            // in the slow start that follows an RTO
 };
 
 // The controller a connection starts with (cwnd = the initial window).

@@ -13,12 +13,15 @@ void Cubic::on_ack(std::uint32_t acked, const AckSample& s) {
   if (cwnd_ < ssthresh_) {
     hystart_.on_ack(s);
     if (hystart_.phase() != HyStart::Phase::done || ssthresh_ != kUnboundedSsthresh) {
-      // Slow start (RFC 5681 §3.1, L = 1 SMSS), a quarter as fast in HyStart++'s CSS.
-      cwnd_ += std::min(acked, mss_) / hystart_.growth_divisor();
+      // Slow start, a quarter as fast in HyStart++'s CSS. Under HyStart++ an ACK counts up to
+      // L = 8 SMSS (RFC 9406 §4.3, for a sender without pacing); after that, RFC 3465's limits.
+      const std::uint32_t limit = hystart_.phase() != HyStart::Phase::done ? 8 * mss_ : slow_start_limit();
+      cwnd_ += std::min(acked, limit) / hystart_.growth_divisor();
       return;
     }
     ssthresh_ = cwnd_;  // HyStart++ ended slow start: congestion avoidance from here (§4.2)
   }
+  after_timeout_ = false;
   // In segments, one at least: the growth below divides by it.
   const double cwnd = std::max(segments(cwnd_), 1.0);
   if (!epoch_started_) {  // §4.2: the first ACK of an epoch of congestion avoidance

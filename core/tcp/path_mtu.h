@@ -27,6 +27,9 @@ struct PathMtuSearch {
   std::uint16_t high = 0;
   std::uint16_t probe = 0;  // size of the probe in flight, 0 when none
   bool probe_failed = false;  // since start() or resume(): probes go halfway, not to the ceiling
+  // A segment of the size in use has been acknowledged: the path carried it, so timeouts are more
+  // likely loss than size (Tcp::mtu_black_hole then wants more of them).
+  bool size_verified = false;
   SeqNum probe_begin;       // the probe's sequence space
   SeqNum probe_end;
   Instant resume_at = kNever;  // a finished search starts again here
@@ -54,9 +57,9 @@ struct PathMtuSearch {
     low = probe;
     probe = 0;
   }
-  // The probe was lost while everything sent before it arrived: the path does not carry its
-  // size (§7.6.2). Not when other segments were lost too: that says nothing of the size (§7.6.4,
-  // inconclusive), and the same size is tried again.
+  // The probe was lost, alone: the path does not carry its size (§7.6.2). Not when other
+  // segments were lost too: that says nothing of the size (§7.6.4, inconclusive), and the same
+  // size is tried again.
   void probe_lost(bool conclusive) {
     if (conclusive) {
       high = static_cast<std::uint16_t>(probe - 1);
@@ -65,7 +68,8 @@ struct PathMtuSearch {
     probe = 0;
   }
   // Full-size segments timed out (a black hole): the floor comes down to `floor`. A search
-  // starts, its ceiling the size that timed out; one under way keeps its ceiling.
+  // starts, its ceiling the size that timed out; one under way keeps its ceiling, and its next
+  // probe goes to it again (it may have been loss, not size).
   void fall_to(std::uint16_t floor, std::uint16_t timed_out) {
     if (!searching()) {
       start(floor, timed_out);
@@ -73,6 +77,7 @@ struct PathMtuSearch {
     }
     low = floor;
     probe = 0;
+    probe_failed = false;
     resume_at = kNever;
   }
   // What the path carries fell below `mtu` (an ICMP, or a black hole below the floor).

@@ -78,6 +78,7 @@ std::uint32_t Tcp::new_data_acked(Tcb& t, const SegmentIn& seg, Instant now, std
   t.snd_una = ack;
   if (t.snd_nxt < t.snd_una) t.snd_nxt = t.snd_una;
   if (t.resending && t.snd_una >= t.recover) t.resending = false;
+  if (acked >= t.snd_mss) t.mtu.size_verified = true;  // a full segment's worth arrived
   if (t.mtu.probe != 0 && t.snd_una >= t.mtu.probe_end) mtu_probe_acked(t);
   t.dup_acks = 0;
   t.retransmits = 0;

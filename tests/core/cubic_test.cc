@@ -147,6 +147,28 @@ TEST_F(CubicTest, HyStartReturnsToSlowStartWhenTheRoundTripFallsBack) {
   EXPECT_EQ(cc.ssthresh(), 0xffffffffu);
 }
 
+// Appropriate byte counting: how much one ACK of many segments may grow the window in slow start.
+TEST(SlowStartByteCounting, NewRenoCountsTwoSegmentsPerAckAndOneAfterATimeout) {
+  NewReno cc{kMss, 10 * kMss};
+  const AckSample s{from_us(1'000'000), 10ms, 10ms, SeqNum{1}, SeqNum{1}};
+  cc.on_ack(2 * kMss, s);  // a delayed ACK: RFC 3465 §2.2's L = 2 SMSS, the window doubles per RTT
+  EXPECT_EQ(cc.cwnd(), 12 * kMss);
+  cc.on_ack(5 * kMss, s);  // a stretch ACK still counts two
+  EXPECT_EQ(cc.cwnd(), 14 * kMss);
+  cc.on_timeout(14 * kMss, true);  // ssthresh 7 segments, window 1
+  cc.on_ack(2 * kMss, s);          // §2.3: L = 1 SMSS in the slow start after a timeout
+  EXPECT_EQ(cc.cwnd(), 2 * kMss);
+}
+
+TEST_F(CubicTest, UnderHyStartAnAckCountsUpToEightSegmentsAndAfterATimeoutOne) {
+  const AckSample s{now, 10ms, 10ms, ack, ack};
+  cc.on_ack(20 * kMss, s);  // RFC 9406 §4.3: L = 8 SMSS without pacing
+  EXPECT_EQ(cc.cwnd(), 18 * kMss);
+  cc.on_timeout(18 * kMss, true);
+  cc.on_ack(2 * kMss, s);
+  EXPECT_EQ(cc.cwnd(), 2 * kMss);
+}
+
 TEST(CongestionNames, AreLinuxsAndUnknownOnesAreRefused) {
   EXPECT_EQ(congestion_algorithm("cubic"), CongestionAlgorithm::cubic);
   EXPECT_EQ(congestion_algorithm("reno"), CongestionAlgorithm::newreno);

@@ -133,6 +133,44 @@ TEST_F(PathMtuProbing, AProbeLostAloneLowersTheCeilingAndIsResentCutWithoutAWind
   EXPECT_EQ(tcb(fd).mtu.next_probe(), 1262);
 }
 
+TEST_F(PathMtuProbing, AProbeLostWithAnotherSegmentIsInconclusiveAndTheLossIsCongestion) {
+  const int fd = probe_sent();
+  // The probe and the segment after it are lost; the three after those are SACKed.
+  inject(ack_with(1, {{1461 + 984, 1461 + 4 * 984}}));
+  const auto resent = sent_data();
+  ASSERT_FALSE(resent.empty());
+  EXPECT_EQ(resent[0], (std::pair<std::uint32_t, std::uint32_t>{1, 984}));
+  EXPECT_EQ(stack().stats().tcp_fast_retransmits, 1u);
+  EXPECT_TRUE(tcb(fd).in_recovery);
+  EXPECT_EQ(stack().stats().tcp_mtu_probes_lost, 0u);
+  EXPECT_EQ(tcb(fd).mtu.probe, 0) << "the probe is over";
+  EXPECT_EQ(tcb(fd).mtu.high, 1500) << "nothing learnt of the size: it is tried again";
+}
+
+TEST_F(PathMtuProbing, WithoutSackNothingProbes) {
+  use(MtuProbing::always);
+  TcpOptions o = syn_1460();
+  o.sack_permitted = false;
+  const int fd = established(o);
+  EXPECT_FALSE(tcb(fd).mtu.searching());
+  EXPECT_EQ(tcb(fd).snd_mss, 1460);
+  ASSERT_EQ(stack().send(fd, std::vector<std::uint8_t>(60000, 'p'), now()), 60000);
+  for (const auto& [seq, len] : sent_data()) EXPECT_EQ(len, 1460u) << "at " << seq;
+  EXPECT_EQ(stack().stats().tcp_mtu_probes, 0u);
+}
+
+TEST_F(PathMtuProbing, ABlackHoleSearchNeverProbesBeyondThePeersMss) {
+  TcpOptions o = syn_1460();
+  o.mss = 1200;
+  const int fd = established(o);
+  ASSERT_EQ(stack().send(fd, std::vector<std::uint8_t>(60000, 'b'), now()), 60000);
+  sent_data();
+  for (int i = 0; i < 1000 && stack().stats().tcp_mtu_black_holes == 0; ++i) advance(10ms);
+  ASSERT_EQ(stack().stats().tcp_mtu_black_holes, 1u);
+  EXPECT_EQ(tcb(fd).mtu.high, 1240) << "the peer takes 1,200 bytes a segment";
+  EXPECT_EQ(tcb(fd).mtu.next_probe(), 1240);
+}
+
 TEST_F(PathMtuProbing, ThreeTimeoutsOfAFullSizeSegmentLowerThePathToTheFloor) {
   // tcp.mtu_probing's default: full-size segments until they time out three times running.
   const int fd = established(syn_1460());
@@ -140,21 +178,49 @@ TEST_F(PathMtuProbing, ThreeTimeoutsOfAFullSizeSegmentLowerThePathToTheFloor) {
   ASSERT_EQ(stack().send(fd, std::vector<std::uint8_t>(30000, 'b'), now()), 30000);
   EXPECT_EQ(sent_data().size(), 10u);
   std::vector<std::uint32_t> first_segment;  // the lengths with which sequence 1 went again
-  for (int i = 0; i < 1000 && first_segment.size() < 4; ++i) {
+  for (int i = 0; i < 1000 && first_segment.size() < 3; ++i) {
     advance(10ms);
     for (const auto& [seq, len] : sent_data())
       if (seq == 1) first_segment.push_back(len);
   }
   // The third timeout's retransmission fits a 1,024-byte path; a search between it and 1,500
   // begins.
-  EXPECT_EQ(first_segment, (std::vector<std::uint32_t>{1460, 1460, 984, 984}));
+  EXPECT_EQ(first_segment, (std::vector<std::uint32_t>{1460, 1460, 984}));
   EXPECT_EQ(stack().stats().tcp_mtu_black_holes, 1u);
   EXPECT_EQ(tcb(fd).path_mtu, 1024);
   EXPECT_EQ(tcb(fd).mtu.low, 1024);
   EXPECT_EQ(tcb(fd).mtu.high, 1500);
+  // Each timeout after that halves the size down to 552 (a path narrower than the floor).
+  for (int i = 0; i < 1000 && first_segment.size() < 4; ++i) {
+    advance(10ms);
+    for (const auto& [seq, len] : sent_data())
+      if (seq == 1) first_segment.push_back(len);
+  }
+  ASSERT_EQ(first_segment.size(), 4u);
+  EXPECT_EQ(first_segment[3], 512u);
+  EXPECT_EQ(tcb(fd).path_mtu, 552);
+  EXPECT_EQ(stack().stats().tcp_mtu_black_holes, 2u);
   // The peer acknowledges the smaller segment: the transfer goes on at that size.
-  inject(seg(A, 1, 985));
-  for (const auto& [seq, len] : sent_data()) EXPECT_LE(len, 984u) << "at " << seq;
+  inject(seg(A, 1, 513));
+  for (const auto& [seq, len] : sent_data()) EXPECT_LE(len, 512u) << "at " << seq;
+}
+
+TEST_F(PathMtuProbing, APathThatCarriedTheSizeTakesSixTimeoutsToSuspect) {
+  const int fd = established(syn_1460());
+  ASSERT_EQ(stack().send(fd, std::vector<std::uint8_t>(30000, 'b'), now()), 30000);
+  EXPECT_EQ(sent_data().size(), 10u);
+  advance(10ms);
+  inject(seg(A, 1, 1461));  // one full-size segment arrived: the path carries 1,500 bytes
+  ASSERT_TRUE(tcb(fd).mtu.size_verified);
+  sent_data();
+  for (int i = 0; i < 3000 && stack().stats().tcp_rto_expirations < 5; ++i) advance(10ms);
+  ASSERT_EQ(stack().stats().tcp_rto_expirations, 5u);
+  EXPECT_EQ(stack().stats().tcp_mtu_black_holes, 0u) << "five timeouts: loss, more likely than size";
+  EXPECT_EQ(tcb(fd).path_mtu, 1500);
+  for (int i = 0; i < 6000 && stack().stats().tcp_rto_expirations < 6; ++i) advance(10ms);
+  ASSERT_EQ(stack().stats().tcp_rto_expirations, 6u);
+  EXPECT_EQ(stack().stats().tcp_mtu_black_holes, 1u);
+  EXPECT_EQ(tcb(fd).path_mtu, 1024);
 }
 
 TEST_F(PathMtuProbing, OffKeepsTheSizeThroughEveryTimeout) {
@@ -177,6 +243,7 @@ TEST_F(PathMtuProbing, ASmallSegmentTimingOutSaysNothingOfThePath) {
   ASSERT_EQ(stack().send(fd, std::vector<std::uint8_t>(500, 'b'), now()), 500);
   sent_data();
   for (int i = 0; i < 1000 && stack().stats().tcp_rto_expirations < 4; ++i) advance(10ms);
+  ASSERT_GE(stack().stats().tcp_rto_expirations, 4u);
   EXPECT_EQ(stack().stats().tcp_mtu_black_holes, 0u);
   EXPECT_EQ(tcb(fd).path_mtu, 1500);
 }

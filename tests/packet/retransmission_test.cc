@@ -17,11 +17,14 @@ TEST_F(Retransmission, InitialWindowIsTenSegments) {
   EXPECT_EQ(stack().send(fd, bytes(20000), now()), 20000);
   for (std::uint32_t i = 0; i < 10; ++i) expect(seg(A, 1 + i * 1000, 1, 1000));
   expect_nothing();
-  // One ACK for two segments grows cwnd by one SMSS in slow start, opening room for three.
+  // One ACK for two segments grows cwnd by two SMSS in slow start (RFC 9406 §4.3 allows CUBIC's
+  // HyStart++ up to 8), opening room for four: the window doubles each round trip with a
+  // receiver that ACKs every second segment.
   inject(seg(A, 1, 2001));
   expect(seg(A, 10001, 1, 1000));
   expect(seg(A, 11001, 1, 1000));
   expect(seg(A, 12001, 1, 1000));
+  expect(seg(A, 13001, 1, 1000));
   expect_nothing();
 }
 
