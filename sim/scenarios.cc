@@ -31,8 +31,20 @@ void expect_fin_backoff(World& w, int from, std::size_t count, bool same_ack, bo
   const std::string who = from == 0 ? "A" : "B";
   // An mtcpp sender with SACK sends its first retransmission as a tail loss probe when the RTO
   // would come first (RFC 8985 §7.2, as Linux): the RTO, not yet backed off, follows it, and
-  // a sender that runs to R2 then sends one FIN more.
-  const std::int64_t r = fins.size() >= 2 ? fins[1]->time_us - fins[0]->time_us : 0;
+  // a sender that runs to R2 then sends one FIN more. An ACK of earlier data that arrives after
+  // the FIN restarts the timer (RFC 6298 §5.3): the first retransmission counts from it (ns-3's
+  // 200 ms delayed ACK can come just before the FIN's timeout).
+  std::int64_t timer_start = fins.empty() ? 0 : fins[0]->time_us;
+  if (fins.size() >= 2) {
+    std::uint32_t acked = 0;
+    for (const Segment& s : w.segments) {
+      if (s.from == from || s.lost || s.time_us >= fins[1]->time_us) continue;
+      if (s.flags.find('.') != std::string::npos && s.ack > acked && s.time_us > fins[0]->time_us)
+        timer_start = s.time_us;
+      acked = std::max(acked, s.ack);
+    }
+  }
+  const std::int64_t r = fins.size() >= 2 ? fins[1]->time_us - timer_start : 0;
   std::size_t first_timeout = 1;
   if (fins.size() >= 3 && std::llabs(fins[2]->time_us - fins[1]->time_us - r) <= 10000) first_timeout = 2;
   const std::size_t want_fins = count + (to_r2 && first_timeout == 2 ? 1 : 0);
@@ -41,7 +53,7 @@ void expect_fin_backoff(World& w, int from, std::size_t count, bool same_ack, bo
   w.check(r >= us(w.tcp.rto_min) - 5000, who + "'s first FIN retransmission came " + std::to_string(r) + " us after the FIN");
   std::int64_t want = r;
   for (std::size_t i = 1; i < fins.size(); ++i) {
-    const std::int64_t d = fins[i]->time_us - fins[i - 1]->time_us;
+    const std::int64_t d = fins[i]->time_us - (i == 1 ? timer_start : fins[i - 1]->time_us);
     if (i == first_timeout && first_timeout == 2) want = r;
     w.check(d >= want - 10000 && d <= want + 10000, who + "'s FIN retransmission " + std::to_string(i) + " came " +
                                                         std::to_string(d) + " us after the previous, want " +

@@ -53,6 +53,7 @@ void NewReno::on_recovery_start(std::uint32_t flight) { ssthresh_ = reduced_ssth
 void NewReno::undo(std::uint32_t cwnd, std::uint32_t ssthresh) {
   cwnd_ = std::max(cwnd_, cwnd);
   ssthresh_ = std::max(ssthresh_, ssthresh);
+  after_timeout_ = false;  // the timeout, if that was the reduction, was spurious
 }
 
 void NewReno::on_recovery_end() {

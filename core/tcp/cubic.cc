@@ -70,6 +70,9 @@ void Cubic::on_timeout(std::uint32_t flight, bool first_expiry) {
 
 void Cubic::undo(std::uint32_t cwnd, std::uint32_t ssthresh) {
   NewReno::undo(cwnd, ssthresh);
+  // Back in the first slow start: HyStart++ watches it again, or it would run on until the
+  // queue overflowed.
+  if (ssthresh_ == kUnboundedSsthresh) hystart_.restart();
   w_max_ = std::max(w_max_, w_max_before_);
   epoch_started_ = false;
 }

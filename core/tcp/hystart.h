@@ -56,6 +56,9 @@ class HyStart {
   }
   // A loss or timeout ends slow start for good (HyStart++ is for the first one).
   void stop() { phase_ = Phase::done; }
+  // The loss that ended the first slow start proved spurious and was undone: that slow start
+  // goes on, watched again from a fresh round.
+  void restart() { *this = HyStart{}; }
 
  private:
   Phase phase_ = Phase::slow_start;

@@ -169,6 +169,16 @@ TEST_F(CubicTest, UnderHyStartAnAckCountsUpToEightSegmentsAndAfterATimeoutOne) {
   EXPECT_EQ(cc.cwnd(), 2 * kMss);
 }
 
+TEST_F(CubicTest, AnUndoneReductionInTheFirstSlowStartGivesHyStartBack) {
+  round_trip(20ms);
+  const std::uint32_t cwnd = cc.cwnd();
+  cc.on_recovery_start(cwnd);
+  ASSERT_EQ(cc.hystart().phase(), HyStart::Phase::done);
+  cc.undo(cwnd, 0xffffffffu);  // D-SACKs proved the loss spurious
+  EXPECT_EQ(cc.hystart().phase(), HyStart::Phase::slow_start);
+  EXPECT_EQ(cc.ssthresh(), 0xffffffffu);
+}
+
 TEST(CongestionNames, AreLinuxsAndUnknownOnesAreRefused) {
   EXPECT_EQ(congestion_algorithm("cubic"), CongestionAlgorithm::cubic);
   EXPECT_EQ(congestion_algorithm("reno"), CongestionAlgorithm::newreno);
