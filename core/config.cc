@@ -54,6 +54,8 @@ std::optional<std::string> StackConfig::validate() const {
   if (t.zero_window_timeout < Duration::zero() || t.zero_window_timeout > kYear)
     return "tcp.zero_window_timeout: must be 0 .. 1 year";
   if (t.idle_timeout < Duration::zero() || t.idle_timeout > kYear) return "tcp.idle_timeout: must be 0 .. 1 year";
+  if (t.mtu_probing != MtuProbing::off && t.mtu_probing != MtuProbing::black_hole && t.mtu_probing != MtuProbing::always)
+    return "tcp.mtu_probing: must be off, black_hole or always";
   if (t.mtu_probe_floor < 552 || t.mtu_probe_floor > 9000)
     return "tcp.mtu_probe_floor: must be 552..9000 bytes";
   if (t.mtu_probe_interval <= Duration::zero() || t.mtu_probe_interval > kYear)

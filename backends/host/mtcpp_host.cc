@@ -73,6 +73,7 @@ StackConfig to_stack_config(const mtcpp_host_config& c) {
   s.tcp.buffer_memory_limit = c.buffer_memory_limit;
   s.tcp.idle_timeout = Duration(c.idle_timeout_us);
   s.tcp.zero_window_timeout = Duration(c.zero_window_timeout_us);
+  s.tcp.mtu_probing = static_cast<MtuProbing>(c.mtu_probing);  // StackConfig::validate checks it
   return s;
 }
 
@@ -145,6 +146,7 @@ void mtcpp_host_config_init(mtcpp_host_config* cfg) noexcept {
   cfg->buffer_memory_limit = core.tcp.buffer_memory_limit;
   cfg->idle_timeout_us = core.tcp.idle_timeout.count();
   cfg->zero_window_timeout_us = core.tcp.zero_window_timeout.count();
+  cfg->mtu_probing = static_cast<int>(core.tcp.mtu_probing);
 }
 
 mtcpp_host* mtcpp_host_create(const mtcpp_host_config* cfg, char* err, size_t errlen) noexcept {

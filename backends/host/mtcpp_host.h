@@ -49,7 +49,8 @@ static inline uint32_t mtcpp_host_ipv4(uint8_t a, uint8_t b, uint8_t c, uint8_t 
 
 /* ---- configuration ---------------------------------------------------------------------------
  * Fill with mtcpp_host_config_init, then set at least address and mac. Every duration is in
- * microseconds. The defaults are the core's (core/config.h) unless noted. */
+ * microseconds. The defaults are the core's (core/config.h) unless noted. Fields are only ever
+ * added at the struct's end. */
 typedef struct mtcpp_host_config {
   uint32_t address;        /* required: a unicast IPv4 address */
   int prefix_len;          /* 24 */
@@ -91,8 +92,10 @@ typedef struct mtcpp_host_config {
   uint8_t secret[16];      /* 128 bits from the embedder's random source (getrandom(2)) to key
                               ISNs, ports and timestamp offsets, so that no outsider can compute
                               them (RFC 6528 §3); all zero: none, the seed decides (tests,
-                              simulation, replay). mtcpp_host_rekey replaces it. (Last in the
-                              struct: fields are only ever added at its end.) */
+                              simulation, replay). mtcpp_host_rekey replaces it. */
+  int mtu_probing;         /* RFC 4821 path MTU discovery where ICMP is filtered, Linux's values:
+                              0 off, 1 once full-size segments time out repeatedly, 2 from the
+                              start (core/tcp/path_mtu.h); 1 */
 } mtcpp_host_config;
 
 /* Fills *cfg with the defaults; address and mac are left zero. NULL is ignored. */

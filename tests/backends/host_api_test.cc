@@ -283,6 +283,7 @@ TEST(HostApiConfig, DefaultsAreTheCoreOnes) {
   EXPECT_EQ(cfg.buffer_memory_limit, 1ull << 30);
   EXPECT_EQ(cfg.idle_timeout_us, 0);
   EXPECT_EQ(cfg.zero_window_timeout_us, 0);
+  EXPECT_EQ(cfg.mtu_probing, 1);
   EXPECT_TRUE(std::all_of(std::begin(cfg.secret), std::end(cfg.secret), [](std::uint8_t b) { return b == 0; }));
   mtcpp_host_config_init(nullptr);  // ignored
 }
@@ -309,6 +310,8 @@ TEST(HostApiConfig, BadFieldIsNamed) {
   EXPECT_EQ(create_error([](mtcpp_host_config& c) { c.idle_timeout_us = -1; }).rfind("tcp.idle_timeout:", 0), 0u);
   EXPECT_EQ(create_error([](mtcpp_host_config& c) { c.zero_window_timeout_us = -1; }).rfind("tcp.zero_window_timeout:", 0),
             0u);
+  EXPECT_EQ(create_error([](mtcpp_host_config& c) { c.mtu_probing = 3; }).rfind("tcp.mtu_probing:", 0), 0u);
+  EXPECT_EQ(create_error([](mtcpp_host_config& c) { c.mtu_probing = 2; }), "");
 }
 
 // The ISN of the client's SYN to a server stack, both built from these configurations at the
