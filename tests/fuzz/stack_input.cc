@@ -43,6 +43,7 @@ class Harness {
     c.tcp.buffer_memory_limit = 16 * 1024;  // a few segments: shrunk windows and refused growth
     c.tcp.zero_window_timeout = std::chrono::seconds(120);
     c.tcp.idle_timeout = std::chrono::seconds(600);
+    c.tcp.mtu_probing = MtuProbing::always;  // probes where the peer offers SACK, against forged ACKs
     auto made = Stack::create(c, io_);
     stack_ = std::move(std::get<std::unique_ptr<Stack>>(made));
     listener_ = stack_->socket(now_);

@@ -168,6 +168,9 @@ class Harness {
     c.tcp.max_connections = 64;
     // B's buffers under a budget of a few segments: windows shrink and reopen on the way.
     if (seed == 2) c.tcp.buffer_memory_limit = 32 * 1024;
+    // A starts every connection at the RFC 4821 floor and probes upward through the link's
+    // faults: probes lost, duplicated, reordered, corrupted.
+    if (seed == 1) c.tcp.mtu_probing = MtuProbing::always;
     return std::move(std::get<std::unique_ptr<Stack>>(Stack::create(c, io)));
   }
 
