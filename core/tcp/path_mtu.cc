@@ -88,7 +88,7 @@ void Tcp::path_mtu_reduced(Endpoint local, Endpoint remote, SeqNum quoted, std::
   // the floor).
   std::uint32_t next_hop = mtu;
   if (next_hop == 0) {
-    const std::uint32_t sent = std::max<std::uint32_t>(t.mtu.probe, t.snd_mss + 40u + (t.ts_enabled ? 12u : 0u));
+    const std::uint32_t sent = std::max<std::uint32_t>(t.mtu.probe, t.snd_mss + header_bytes(t));
     for (std::uint32_t plateau : {1492u, 1006u, 576u})
       if (plateau < sent) {
         next_hop = plateau;
@@ -126,7 +126,7 @@ void Tcp::mtu_black_hole(Tcb& t) {
   const std::uint32_t floor = config_.mtu_probe_floor;
   const std::uint32_t below = t.path_mtu > floor ? floor : std::max(kMinPathMtu, t.path_mtu / 2u);
   const std::uint32_t head = std::min<std::uint32_t>(t.snd_mss, static_cast<std::uint32_t>(t.snd_max - t.snd_una));
-  if (below >= t.path_mtu || head + 40u + (t.ts_enabled ? 12u : 0u) <= below) return;
+  if (below >= t.path_mtu || head + header_bytes(t) <= below) return;
   // The ceiling is the size that timed out (within what the peer takes): if the timeouts were
   // loss, not size, probes find the way back up. Without SACK nothing probes (start_mtu_search).
   t.mtu.fall_to(static_cast<std::uint16_t>(below), std::min(t.path_mtu, path_mtu_ceiling(t)));
@@ -140,14 +140,14 @@ bool Tcp::send_mtu_probe(Tcb& t, Instant now) {
   if (t.mtu.done()) {
     if (t.mtu.resume_at == kNever) t.mtu.resume_at = now + config_.mtu_probe_interval;
     if (now < t.mtu.resume_at) return false;
-    t.mtu.resume(path_mtu_ceiling(t));
+    t.mtu.start(t.mtu.low, path_mtu_ceiling(t));
     if (t.mtu.done()) return false;
   }
   // §7.4: in the open state, sending new data, with no SACK option to take room from the probe.
   if (t.in_recovery || t.resending || t.persisting || t.snd_nxt != t.snd_max || segment_room(t) != t.snd_mss)
     return false;
   const std::uint16_t size = std::min(t.mtu.next_probe(), path_mtu_ceiling(t));
-  const std::uint32_t len = size - 40u - (t.ts_enabled ? 12u : 0u);
+  const std::uint32_t len = size - header_bytes(t);
   if (len <= t.snd_mss) {  // nothing above the size in use (the peer's MSS caps it)
     t.mtu.high = t.mtu.low;
     return false;

@@ -9,8 +9,9 @@
 //    interface's MTU, or less when the peer's MSS says so).
 //  - next_probe() is the size to try next: the ceiling itself first (the path usually carries
 //    what the interface does), then halfway once a probe has failed (§7.3's binary search).
-//  - A search is over (done()) when the two bounds are closer than kProbeThreshold; resume()
-//    opens the ceiling again for a new one (§7.8's periodic re-probing, RFC 1191 §6's 10 minutes).
+//  - A search is over (done()) when the two bounds are closer than kProbeThreshold; start() from
+//    `low` opens the ceiling again for a new one (§7.8's periodic re-probing, RFC 1191 §6's 10
+//    minutes).
 #pragma once
 #include <cstdint>
 
@@ -26,7 +27,7 @@ struct PathMtuSearch {
   std::uint16_t low = 0;    // 0: no search (the path MTU is the interface's or what ICMP said)
   std::uint16_t high = 0;
   std::uint16_t probe = 0;  // size of the probe in flight, 0 when none
-  bool probe_failed = false;  // since start() or resume(): probes go halfway, not to the ceiling
+  bool probe_failed = false;  // since start(): probes go halfway, not to the ceiling
   // A segment of the size in use has been acknowledged: the path carried it, so timeouts are more
   // likely loss than size (Tcp::mtu_black_hole then wants more of them).
   bool size_verified = false;
@@ -44,11 +45,6 @@ struct PathMtuSearch {
     low = floor;
     high = ceiling;
     probe = 0;
-    probe_failed = false;
-    resume_at = kNever;
-  }
-  void resume(std::uint16_t ceiling) {
-    high = ceiling;
     probe_failed = false;
     resume_at = kNever;
   }
@@ -70,16 +66,7 @@ struct PathMtuSearch {
   // Full-size segments timed out (a black hole): the floor comes down to `floor`. A search
   // starts, its ceiling the size that timed out; one under way keeps its ceiling, and its next
   // probe goes to it again (it may have been loss, not size).
-  void fall_to(std::uint16_t floor, std::uint16_t timed_out) {
-    if (!searching()) {
-      start(floor, timed_out);
-      return;
-    }
-    low = floor;
-    probe = 0;
-    probe_failed = false;
-    resume_at = kNever;
-  }
+  void fall_to(std::uint16_t floor, std::uint16_t timed_out) { start(floor, searching() ? high : timed_out); }
   // What the path carries fell below `mtu` (an ICMP, or a black hole below the floor).
   void lower(std::uint16_t mtu) {
     if (high > mtu) high = mtu;

@@ -326,6 +326,9 @@ class Tcp {
   }
 
   // Path MTU (path_mtu.cc): ICMP's word (path_mtu_reduced, above) and RFC 4821's search.
+  // The IPv4 and TCP headers of t's data segments with the options every one carries: a packet
+  // of `mtu` bytes holds mtu - header_bytes(t) of data.
+  static std::uint32_t header_bytes(const Tcb& t) { return 40u + (t.ts_enabled ? 12u : 0u); }
   std::uint16_t path_mtu_ceiling(const Tcb& t) const;
   // Sizes t's segments for a path of `mtu` bytes (SND.MSS and the controller's MSS follow).
   void set_path_mtu(Tcb& t, std::uint32_t mtu);

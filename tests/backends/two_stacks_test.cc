@@ -161,6 +161,13 @@ struct Endpoint {
   }
 };
 
+// B writes b.total bytes to A, which reads them to the end of the stream: whether that end came
+// within `budget`.
+bool b_sends_to_a(StackPair& net, Endpoint& a, Endpoint& b, Duration budget) {
+  a.reading = true;
+  return net.run_until([&] { b.write_some(net.now()); a.read_some(net.now()); return a.eof; }, budget);
+}
+
 // A (server) and B (client) connected; returns their ids.
 std::pair<int, int> connected(StackPair& net) {
   const int l = net.a().socket(net.now());
@@ -245,9 +252,8 @@ TEST(TwoStacks, LossBurstLeavingSeventeenHolesIsRepaired) {
   StackPair net(o);
   auto [s, c] = connected(net);
   Endpoint a{net.a(), s};
-  a.reading = true;
   Endpoint b{net.b(), c, 2 * 1000 * 1000};
-  const bool done = net.run_until([&] { b.write_some(net.now()); a.read_some(net.now()); return a.eof; }, 120s);
+  const bool done = b_sends_to_a(net, a, b, 120s);
   ASSERT_EQ(net.faults_b()->counters(Direction::tx).dropped, 34u);
   ASSERT_TRUE(done) << "a read " << a.received << " of " << b.total;  // the defect stalled, then gave up
   EXPECT_EQ(a.received, b.total);
@@ -277,9 +283,8 @@ TEST(TwoStacks, APathThatSilentlyDropsLargeFramesIsFoundAndTheTransferCompletes)
     StackPair net(o);
     auto [s, c] = connected(net);
     Endpoint a{net.a(), s};
-    a.reading = true;
     Endpoint b{net.b(), c, 8 * 1000 * 1000};
-    const bool done = net.run_until([&] { b.write_some(net.now()); a.read_some(net.now()); return a.eof; }, 60s);
+    const bool done = b_sends_to_a(net, a, b, 60s);
     const auto& stats = net.b().stats();
     if (mode == MtuProbing::off) {
       EXPECT_FALSE(done);
@@ -307,9 +312,8 @@ TEST(TwoStacks, ProbingFromTheFloorReachesTheInterfaceMtuOnACleanPath) {
   StackPair net(o);
   auto [s, c] = connected(net);
   Endpoint a{net.a(), s};
-  a.reading = true;
   Endpoint b{net.b(), c, 2 * 1000 * 1000};
-  ASSERT_TRUE(net.run_until([&] { b.write_some(net.now()); a.read_some(net.now()); return a.eof; }, 60s));
+  ASSERT_TRUE(b_sends_to_a(net, a, b, 60s));
   EXPECT_EQ(a.received, b.total);
   EXPECT_EQ(net.b().tcp().tcb(c)->path_mtu, 1500);
   EXPECT_EQ(net.b().stats().tcp_mtu_probes, 1u);

@@ -72,6 +72,15 @@ class PathMtuProbing : public PacketTest {
     return s;
   }
   const Tcb& tcb(int fd) { return *stack().tcp().tcb(fd); }
+  // Lets time pass in 10 ms steps until sequence 1 has gone again `n` times in all (or 10 s):
+  // appends the lengths it went with.
+  void resends_of_the_first_segment(std::vector<std::uint32_t>& lengths, std::size_t n) {
+    for (int i = 0; i < 1000 && lengths.size() < n; ++i) {
+      advance(10ms);
+      for (const auto& [seq, len] : sent_data())
+        if (seq == 1) lengths.push_back(len);
+    }
+  }
 
   // With tcp.mtu_probing = always: established at the floor (1,024 bytes: 984 a segment), and
   // the first flight sent, 10 ms ago. Returns the id.
@@ -178,11 +187,7 @@ TEST_F(PathMtuProbing, ThreeTimeoutsOfAFullSizeSegmentLowerThePathToTheFloor) {
   ASSERT_EQ(stack().send(fd, std::vector<std::uint8_t>(30000, 'b'), now()), 30000);
   EXPECT_EQ(sent_data().size(), 10u);
   std::vector<std::uint32_t> first_segment;  // the lengths with which sequence 1 went again
-  for (int i = 0; i < 1000 && first_segment.size() < 3; ++i) {
-    advance(10ms);
-    for (const auto& [seq, len] : sent_data())
-      if (seq == 1) first_segment.push_back(len);
-  }
+  resends_of_the_first_segment(first_segment, 3);
   // The third timeout's retransmission fits a 1,024-byte path; a search between it and 1,500
   // begins.
   EXPECT_EQ(first_segment, (std::vector<std::uint32_t>{1460, 1460, 984}));
@@ -191,11 +196,7 @@ TEST_F(PathMtuProbing, ThreeTimeoutsOfAFullSizeSegmentLowerThePathToTheFloor) {
   EXPECT_EQ(tcb(fd).mtu.low, 1024);
   EXPECT_EQ(tcb(fd).mtu.high, 1500);
   // Each timeout after that halves the size down to 552 (a path narrower than the floor).
-  for (int i = 0; i < 1000 && first_segment.size() < 4; ++i) {
-    advance(10ms);
-    for (const auto& [seq, len] : sent_data())
-      if (seq == 1) first_segment.push_back(len);
-  }
+  resends_of_the_first_segment(first_segment, 4);
   ASSERT_EQ(first_segment.size(), 4u);
   EXPECT_EQ(first_segment[3], 512u);
   EXPECT_EQ(tcb(fd).path_mtu, 552);
@@ -229,11 +230,7 @@ TEST_F(PathMtuProbing, OffKeepsTheSizeThroughEveryTimeout) {
   ASSERT_EQ(stack().send(fd, std::vector<std::uint8_t>(30000, 'b'), now()), 30000);
   sent_data();
   std::vector<std::uint32_t> first_segment;
-  for (int i = 0; i < 1000 && first_segment.size() < 4; ++i) {
-    advance(10ms);
-    for (const auto& [seq, len] : sent_data())
-      if (seq == 1) first_segment.push_back(len);
-  }
+  resends_of_the_first_segment(first_segment, 4);
   EXPECT_EQ(first_segment, (std::vector<std::uint32_t>{1460, 1460, 1460, 1460}));
   EXPECT_EQ(stack().stats().tcp_mtu_black_holes, 0u);
 }
