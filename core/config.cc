@@ -6,12 +6,32 @@ std::optional<std::string> StackConfig::validate() const {
   if (address.is_unspecified() || address.is_broadcast() || address.is_multicast())
     return "address: must be a unicast IPv4 address";
   if (prefix_len < 0 || prefix_len > 32) return "prefix_len: must be 0..32";
-  if (!gateway.is_unspecified() && prefix_len > 0 &&
-      (gateway.value & prefix_mask(prefix_len)) != (address.value & prefix_mask(prefix_len)))
-    return "gateway: not inside the interface's subnet";
-  for (const Route& r : routes)
-    if (r.prefix_len < 0 || r.prefix_len > 32) return "routes: prefix length must be 0..32";
   if (mtu && (*mtu < 576 || *mtu > 9000)) return "mtu: must be 576..9000";
+  const auto in_subnet = [](Ipv4Addr a, Ipv4Addr net, int len) {
+    return (a.value & prefix_mask(len)) == (net.value & prefix_mask(len));
+  };
+  bool gateway_on_link = gateway.is_unspecified() || prefix_len == 0 || in_subnet(gateway, address, prefix_len);
+  for (std::size_t i = 0; i < more_interfaces.size(); ++i) {
+    const InterfaceConfig& f = more_interfaces[i];
+    const std::string name = "more_interfaces[" + std::to_string(i) + "]";
+    if (f.address.is_unspecified() || f.address.is_broadcast() || f.address.is_multicast())
+      return name + ".address: must be a unicast IPv4 address";
+    if (f.prefix_len < 0 || f.prefix_len > 32) return name + ".prefix_len: must be 0..32";
+    if (f.mtu && (*f.mtu < 576 || *f.mtu > 9000)) return name + ".mtu: must be 576..9000";
+    if (f.address == address) return name + ".address: the first interface has it already";
+    for (std::size_t j = 0; j < i; ++j)
+      if (more_interfaces[j].address == f.address)
+        return name + ".address: more_interfaces[" + std::to_string(j) + "] has it already";
+    gateway_on_link = gateway_on_link || f.prefix_len == 0 || in_subnet(gateway, f.address, f.prefix_len);
+  }
+  if (!gateway_on_link) return "gateway: not inside any interface's subnet";
+  const auto interfaces = static_cast<int>(1 + more_interfaces.size());
+  for (const Route& r : routes) {
+    if (r.prefix_len < 0 || r.prefix_len > 32) return "routes: prefix length must be 0..32";
+    if (r.interface < -1 || r.interface >= interfaces)
+      return "routes: interface " + std::to_string(r.interface) + " does not exist (the stack has " +
+             std::to_string(interfaces) + ")";
+  }
   if (arp.max_requests < 1) return "arp.max_requests: must be at least 1";
   if (arp.retry_interval <= Duration::zero()) return "arp.retry_interval: must be positive";
   if (arp.max_entries < 1) return "arp.max_entries: must be at least 1";

@@ -19,6 +19,17 @@ struct Route {
   Ipv4Addr prefix;
   int prefix_len = 0;
   Ipv4Addr gateway;  // unspecified: the destination is on-link
+  // Which interface (0: the first) the route leaves by; -1: the one whose subnet holds the
+  // gateway, or the first for an on-link route.
+  int interface = -1;
+};
+
+// A stack's second and later interfaces (the first is StackConfig's own address, prefix_len and
+// mtu): each has its own device, address, subnet and ARP cache.
+struct InterfaceConfig {
+  Ipv4Addr address;
+  int prefix_len = 24;
+  std::optional<std::uint16_t> mtu;  // defaults to the link's
 };
 
 struct StaticArpEntry {
@@ -152,12 +163,17 @@ struct TcpConfig {
 };
 
 struct StackConfig {
+  // The first interface.
   Ipv4Addr address;
   int prefix_len = 24;
-  Ipv4Addr gateway;  // unspecified: no default route
-  std::vector<Route> routes;
-  std::vector<StaticArpEntry> static_arp;
   std::optional<std::uint16_t> mtu;  // defaults to the link's
+  // Interfaces after the first, in the order of the devices given to Stack::create after its
+  // first. Addresses must differ; a datagram for any of them is taken on any interface (RFC 1122
+  // §3.3.4.2's weak host model, as Linux).
+  std::vector<InterfaceConfig> more_interfaces;
+  Ipv4Addr gateway;  // unspecified: no default route; it leaves by the interface whose subnet holds it
+  std::vector<Route> routes;
+  std::vector<StaticArpEntry> static_arp;  // each in the ARP cache of the interface whose subnet holds it
   // Randomness. With a secret (128 bits from the OS's random source, handed in by whoever owns the
   // process; the core never reads one), ISNs and timestamp offsets are keyed by it and every other
   // draw (ports, IP IDs) comes from it: nothing an outsider can compute (RFC 6528 §3). Without

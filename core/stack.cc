@@ -14,74 +14,111 @@ namespace mtcpp {
 namespace {
 constexpr std::size_t kEth = EthernetHeader::kSize;
 constexpr std::size_t kIp = Ipv4Header::kMinSize;
-
-// False for a source address no host may use (RFC 1122 §3.2.1.3: silently discarded): limited
-// or directed broadcast, multicast, "this network" 0/8 (only while a host learns its address),
-// loopback 127/8, and our own address (a spoofed copy of ourselves, as in a LAND attack).
-bool valid_source(Ipv4Addr src, const StackConfig& config) {
-  const std::uint8_t first = static_cast<std::uint8_t>(src.value >> 24);
-  if (src.is_broadcast() || src.is_multicast() || first == 0 || first == 127 || src == config.address)
-    return false;
-  const std::uint32_t host_bits = ~prefix_mask(config.prefix_len);
-  const bool same_subnet = (src.value & ~host_bits) == (config.address.value & ~host_bits);
-  return !(config.prefix_len <= 30 && same_subnet && (src.value & host_bits) == host_bits);
-}
 }  // namespace
 
-std::variant<std::unique_ptr<Stack>, std::string> Stack::create(const StackConfig& config, PacketIo& io) {
+std::variant<std::unique_ptr<Stack>, std::string> Stack::create(const StackConfig& config, PacketIo& io,
+                                                                std::span<PacketIo* const> more) {
   if (auto error = config.validate()) return *error;
-  if (io.caps().mac.is_zero() || io.caps().mac.is_multicast()) return std::string("link: the device has no unicast MAC");
-  return std::unique_ptr<Stack>(new Stack(config, io));
+  if (more.size() != config.more_interfaces.size())
+    return "link: " + std::to_string(1 + more.size()) + " device(s) for " +
+           std::to_string(1 + config.more_interfaces.size()) + " interface(s)";
+  for (std::size_t i = 0; i <= more.size(); ++i) {
+    const PacketIo* device = i == 0 ? &io : more[i - 1];
+    if (device == nullptr) return "link: interface " + std::to_string(i) + " has no device";
+    if (device->caps().mac.is_zero() || device->caps().mac.is_multicast())
+      return "link: " + (i == 0 ? std::string("the device") : "interface " + std::to_string(i) + "'s device") +
+             " has no unicast MAC";
+  }
+  return std::unique_ptr<Stack>(new Stack(config, io, more));
 }
 
-Stack::Stack(const StackConfig& config, PacketIo& io)
+Stack::Interface::Interface(PacketIo& device, Ipv4Addr addr, int prefix, std::optional<std::uint16_t> max_mtu,
+                            const ArpConfig& arp_config)
+    : io(&device),
+      caps(device.caps()),
+      mtu(std::min<std::uint16_t>(max_mtu.value_or(caps.mtu), caps.mtu)),
+      address(addr),
+      prefix_len(prefix),
+      arp(arp_config) {}
+
+Stack::Stack(const StackConfig& config, PacketIo& io, std::span<PacketIo* const> more)
     : config_(config),
-      io_(io),
-      caps_(io.caps()),
-      mtu_(std::min<std::uint16_t>(config.mtu.value_or(caps_.mtu), caps_.mtu)),
       rng_(config.secret ? (*config.secret)[0] ^ ((*config.secret)[1] * 0x9e3779b97f4a7c15ull) : config.seed),
-      arp_(config.arp),
-      tcp_(config.tcp, config.address, *this, rng_, config.secret, stats_) {
-  for (const StaticArpEntry& e : config.static_arp) arp_.add_static(e.ip, e.mac);
+      tcp_(config.tcp, *this, rng_, config.secret, stats_) {
+  interfaces_.reserve(1 + more.size());
+  interfaces_.emplace_back(io, config.address, config.prefix_len, config.mtu, config.arp);
+  for (std::size_t i = 0; i < more.size(); ++i) {
+    const InterfaceConfig& f = config.more_interfaces[i];
+    interfaces_.emplace_back(*more[i], f.address, f.prefix_len, f.mtu, config.arp);
+  }
+  const auto index_on_link = [this](Ipv4Addr a) {
+    const Interface* on_link = interface_on_link(a);
+    return on_link != nullptr ? static_cast<std::size_t>(on_link - interfaces_.data()) : 0;
+  };
+  for (std::size_t i = 0; i < interfaces_.size(); ++i)
+    routes_.push_back(RouteEntry{interfaces_[i].address, interfaces_[i].prefix_len, {}, i});
+  for (const Route& r : config.routes) {
+    const std::size_t out = r.interface >= 0           ? static_cast<std::size_t>(r.interface)
+                            : r.gateway.is_unspecified() ? 0
+                                                         : index_on_link(r.gateway);
+    routes_.push_back(RouteEntry{r.prefix, r.prefix_len, r.gateway, out});
+  }
+  if (!config.gateway.is_unspecified())
+    routes_.push_back(RouteEntry{Ipv4Addr{}, 0, config.gateway, index_on_link(config.gateway)});
+  for (const StaticArpEntry& e : config.static_arp) interfaces_[index_on_link(e.ip)].arp.add_static(e.ip, e.mac);
 }
 
 Stack::~Stack() {
-  for (PacketBuffer* b : arp_.drain()) io_.release(b);
-  for (std::size_t i = 0; i < tx_count_; ++i) io_.release(tx_[i]);
+  for (Interface& i : interfaces_) {
+    for (PacketBuffer* b : i.arp.drain()) i.io->release(b);
+    for (std::size_t k = 0; k < i.tx_count; ++k) i.io->release(i.tx[k]);
+  }
+}
+
+const Stack::Interface* Stack::interface_on_link(Ipv4Addr a) const {
+  for (const Interface& i : interfaces_)
+    if (i.in_subnet(a)) return &i;
+  return nullptr;
 }
 
 void Stack::start(Instant now) {
   if (config_.arp.gratuitous_at_start)
-    send_arp(ArpOp::request, MacAddr::broadcast(), config_.address, MacAddr{}, now);
+    for (Interface& i : interfaces_) send_arp(i, ArpOp::request, MacAddr::broadcast(), i.address, MacAddr{}, now);
   flush_tx(now);
 }
 
 Instant Stack::poll(Instant now) {
   std::array<PacketBuffer*, kBurst> rx;
-  // A poll takes at most kMaxRxBursts bursts, so that a flood (or a device that never runs dry)
-  // cannot keep timers and the application from running; what is left waits for the next poll.
+  // A poll takes at most kMaxRxBursts bursts from each interface, so that a flood (or a device
+  // that never runs dry) cannot keep timers and the application from running; what is left
+  // waits for the next poll.
   bool rx_left = false;
-  for (std::size_t bursts = 1;; ++bursts) {
-    const std::size_t n = io_.rx_burst(rx, now);
-    for (std::size_t i = 0; i < n; ++i) {
-      input(Bytes(rx[i]->data, rx[i]->len), now);
-      io_.release(rx[i]);
-    }
-    flush_tx(now);
-    if (n < kBurst) break;
-    if (bursts == kMaxRxBursts) {
-      rx_left = true;
-      break;
+  for (Interface& in : interfaces_) {
+    for (std::size_t bursts = 1;; ++bursts) {
+      const std::size_t n = in.io->rx_burst(rx, now);
+      for (std::size_t i = 0; i < n; ++i) {
+        input(in, Bytes(rx[i]->data, rx[i]->len), now);
+        in.io->release(rx[i]);
+      }
+      flush_tx(now);
+      if (n < kBurst) break;
+      if (bursts == kMaxRxBursts) {
+        rx_left = true;
+        break;
+      }
     }
   }
   tcp_.run_timers(now);
-  if (now >= arp_deadline_) run_arp_timers(now);
+  for (Interface& i : interfaces_)
+    if (now >= i.arp_deadline) run_arp_timers(i, now);
   flush_tx(now);
   return rx_left ? now : next_deadline();
 }
 
 Instant Stack::next_deadline() const {
-  return std::min({tcp_.next_deadline(), arp_deadline_, io_.next_rx_time()});
+  Instant next = tcp_.next_deadline();
+  for (const Interface& i : interfaces_) next = std::min({next, i.arp_deadline, i.io->next_rx_time()});
+  return next;
 }
 
 // ---- socket calls that emit segments ---------------------------------------------------------
@@ -119,7 +156,7 @@ int Stack::abort(int s, Instant now) {
 
 // ---- input -----------------------------------------------------------------------------------
 
-void Stack::input(Bytes frame, Instant now) {
+void Stack::input(Interface& in, Bytes frame, Instant now) {
   ++stats_.frames_received;
   stats_.bytes_received += frame.size();
   const auto eth = EthernetHeader::parse(frame);
@@ -127,32 +164,32 @@ void Stack::input(Bytes frame, Instant now) {
     ++stats_.frames_malformed;
     return;
   }
-  if (eth->dst != caps_.mac && !eth->dst.is_broadcast()) {
+  if (eth->dst != in.caps.mac && !eth->dst.is_broadcast()) {
     ++stats_.frames_not_for_us;
     return;
   }
   Bytes payload = frame.subspan(kEth);
   switch (eth->ethertype) {
-    case static_cast<std::uint16_t>(EtherType::arp): arp_input(payload, now); break;
+    case static_cast<std::uint16_t>(EtherType::arp): arp_input(in, payload, now); break;
     case static_cast<std::uint16_t>(EtherType::ipv4):
       // We accept only datagrams for our unicast address, so one that came as a link-layer
       // broadcast is discarded (RFC 1122 §3.3.6).
       if (eth->dst.is_broadcast()) ++stats_.frames_not_for_us;
-      else ipv4_input(payload, eth->src, now);
+      else ipv4_input(in, payload, eth->src, now);
       break;
     default: ++stats_.frames_not_for_us; break;
   }
 }
 
-void Stack::ipv4_input(Bytes packet, MacAddr from, Instant now) {
-  const auto parsed = Ipv4Header::parse(packet, !caps_.rx_checksum_verified);
+void Stack::ipv4_input(Interface& in, Bytes packet, MacAddr from, Instant now) {
+  const auto parsed = Ipv4Header::parse(packet, !in.caps.rx_checksum_verified);
   if (!parsed.header) {
     if (parsed.error == Ipv4Header::Error::bad_checksum) ++stats_.ip_bad_checksum;
     else ++stats_.ip_malformed;
     return;
   }
   const Ipv4Header& ip = *parsed.header;
-  if (ip.dst != config_.address) {
+  if (!is_local_address(ip.dst)) {
     ++stats_.ip_not_for_us;
     return;
   }
@@ -160,15 +197,15 @@ void Stack::ipv4_input(Bytes packet, MacAddr from, Instant now) {
     ++stats_.ip_fragments_dropped;
     return;
   }
-  if (!valid_source(ip.src, config_)) {
+  if (!valid_source(ip.src)) {
     ++stats_.ip_malformed;
     return;
   }
   // The neighbour this came through still has the MAC we send to: its entry stays fresh.
-  if (Ipv4Addr hop; next_hop(ip.src, &hop)) arp_.confirm(hop, from, now);
+  if (NextHop next; next_hop(ip.src, &next) && &interfaces_[next.interface] == &in) in.arp.confirm(next.hop, from, now);
   switch (ip.protocol) {
     case static_cast<std::uint8_t>(IpProto::tcp): {
-      const auto tcp = TcpHeader::parse(parsed.payload, ip.src, ip.dst, !caps_.rx_checksum_verified);
+      const auto tcp = TcpHeader::parse(parsed.payload, ip.src, ip.dst, !in.caps.rx_checksum_verified);
       if (!tcp.header) {
         if (tcp.error == TcpHeader::Error::bad_checksum) ++stats_.tcp_bad_checksum;
         else ++stats_.tcp_malformed;
@@ -189,9 +226,14 @@ void Stack::icmp_input(const Ipv4Header& ip, Bytes message, Instant now) {
     return;
   }
   if (icmp->type == IcmpHeader::kEchoRequest && icmp->code == 0) {
-    // Echo reply: the same body back (RFC 792), if it fits our MTU.
-    if (kIp + message.size() > mtu_) return;
-    PacketBuffer* b = alloc_frame();
+    // Echo reply: the same body back (RFC 792), if it fits the MTU of the way back.
+    NextHop next;
+    if (!next_hop(ip.src, &next)) {
+      ++stats_.ip_no_route;
+      return;
+    }
+    if (kIp + message.size() > interfaces_[next.interface].mtu) return;
+    PacketBuffer* b = alloc_frame(interfaces_[next.interface]);
     if (b == nullptr) return;
     MutableBytes out(b->data, kEth + kIp + message.size());
     std::copy(message.begin(), message.end(), out.begin() + kEth + kIp);
@@ -200,12 +242,12 @@ void Stack::icmp_input(const Ipv4Header& ip, Bytes message, Instant now) {
     reply.total_length = static_cast<std::uint16_t>(kIp + message.size());
     reply.id = 0;  // an atomic datagram outside any connection (RFC 6864 §4.1)
     reply.protocol = static_cast<std::uint8_t>(IpProto::icmp);
-    reply.src = config_.address;
+    reply.src = ip.dst;  // the address it was sent to
     reply.dst = ip.src;
     reply.emit(out.subspan(kEth));
     b->len = static_cast<std::uint32_t>(out.size());
     ++stats_.icmp_echo_replies;
-    route_out(b, ip.src, now);
+    route_out(b, next, now);
     return;
   }
   if (icmp->type == IcmpHeader::kDestUnreachable) {
@@ -232,47 +274,81 @@ void Stack::icmp_input(const Ipv4Header& ip, Bytes message, Instant now) {
 
 // ---- output ----------------------------------------------------------------------------------
 
-PacketBuffer* Stack::alloc_frame() {
-  PacketBuffer* b = io_.tx_alloc();
+// False for a source address no host may use (RFC 1122 §3.2.1.3: silently discarded): limited
+// or directed broadcast (of any of our subnets), multicast, "this network" 0/8 (only while a host
+// learns its address), loopback 127/8, and one of our own addresses (a spoofed copy of
+// ourselves, as in a LAND attack).
+bool Stack::valid_source(Ipv4Addr src) const {
+  const std::uint8_t first = static_cast<std::uint8_t>(src.value >> 24);
+  if (src.is_broadcast() || src.is_multicast() || first == 0 || first == 127) return false;
+  for (const Interface& i : interfaces_) {
+    const std::uint32_t host_bits = ~prefix_mask(i.prefix_len);
+    if (src == i.address || (i.prefix_len <= 30 && i.in_subnet(src) && (src.value & host_bits) == host_bits))
+      return false;
+  }
+  return true;
+}
+
+std::uint16_t Stack::mtu(Ipv4Addr local) const {
+  std::uint16_t largest = 0;
+  for (const Interface& i : interfaces_) {
+    if (i.address == local) return i.mtu;
+    largest = std::max(largest, i.mtu);
+  }
+  return largest;
+}
+
+bool Stack::is_local_address(Ipv4Addr addr) const {
+  for (const Interface& i : interfaces_)
+    if (i.address == addr) return true;
+  return false;
+}
+
+Ipv4Addr Stack::source_address(Ipv4Addr remote) const {
+  if (remote.is_unspecified() || interfaces_.size() == 1) return interfaces_[0].address;
+  NextHop next;
+  return next_hop(remote, &next) ? interfaces_[next.interface].address : interfaces_[0].address;
+}
+
+PacketBuffer* Stack::alloc_frame(Interface& out) {
+  PacketBuffer* b = out.io->tx_alloc();
   if (b == nullptr) ++stats_.tx_no_buffer;
   return b;
 }
 
-bool Stack::next_hop(Ipv4Addr dst, Ipv4Addr* hop) const {
-  // Longest prefix wins: the connected subnet, the configured routes, then the default gateway.
-  int best_len = -1;
-  if ((dst.value & prefix_mask(config_.prefix_len)) == (config_.address.value & prefix_mask(config_.prefix_len))) {
-    best_len = config_.prefix_len;
-    *hop = dst;
-  }
-  for (const Route& r : config_.routes) {
-    if (r.prefix_len > best_len && (dst.value & prefix_mask(r.prefix_len)) == (r.prefix.value & prefix_mask(r.prefix_len))) {
-      best_len = r.prefix_len;
-      *hop = r.gateway.is_unspecified() ? dst : r.gateway;
-    }
-  }
-  if (best_len < 0 && !config_.gateway.is_unspecified()) {
-    best_len = 0;
-    *hop = config_.gateway;
-  }
-  return best_len >= 0;
+bool Stack::next_hop(Ipv4Addr dst, NextHop* next) const {
+  const RouteEntry* best = nullptr;
+  for (const RouteEntry& r : routes_)
+    if ((best == nullptr || r.prefix_len > best->prefix_len) &&
+        (dst.value & prefix_mask(r.prefix_len)) == (r.prefix.value & prefix_mask(r.prefix_len)))
+      best = &r;
+  if (best == nullptr) return false;
+  next->interface = best->interface;
+  next->hop = best->gateway.is_unspecified() ? dst : best->gateway;
+  return true;
 }
 
 void Stack::send_segment(Ipv4Addr src, Ipv4Addr dst, std::uint16_t ip_id, const TcpHeader& header, const Tcb* tcb,
                          std::uint32_t payload_offset, std::uint32_t payload_len, Instant now) {
-  PacketBuffer* b = alloc_frame();
+  NextHop next;
+  if (!next_hop(dst, &next)) {
+    ++stats_.ip_no_route;
+    return;  // TCP's timers see a loss; the connection fails as for an unreachable peer
+  }
+  Interface& out_if = interfaces_[next.interface];
+  PacketBuffer* b = alloc_frame(out_if);
   if (b == nullptr) return;  // counted; TCP's timers recover as from a loss
   const std::size_t tcp_len = TcpHeader::kMinSize + header.options.encoded_size();
   const std::size_t total = kEth + kIp + tcp_len + payload_len;
-  if (total > b->capacity || kIp + tcp_len + payload_len > mtu_) {  // TCP sizes segments to fit: a bug
+  if (total > b->capacity || kIp + tcp_len + payload_len > out_if.mtu) {  // TCP sizes segments to fit: a bug
     ++stats_.tx_oversize;
-    io_.release(b);
+    out_if.io->release(b);
     return;
   }
   MutableBytes out(b->data, total);
   std::uint8_t* payload = b->data + kEth + kIp + tcp_len;
   if (payload_len > 0) tcb->snd.copy_out(payload_offset, payload_len, payload);
-  header.emit(out.subspan(kEth + kIp), src, dst, Bytes(payload, payload_len), !caps_.tx_checksum_offload);
+  header.emit(out.subspan(kEth + kIp), src, dst, Bytes(payload, payload_len), !out_if.caps.tx_checksum_offload);
   Ipv4Header ip;
   ip.total_length = static_cast<std::uint16_t>(kIp + tcp_len + payload_len);
   ip.id = ip_id;
@@ -282,58 +358,58 @@ void Stack::send_segment(Ipv4Addr src, Ipv4Addr dst, std::uint16_t ip_id, const 
   ip.emit(out.subspan(kEth));
   b->len = static_cast<std::uint32_t>(total);
   ++stats_.tcp_segments_sent;
-  route_out(b, dst, now);
+  route_out(b, next, now);
 }
 
-void Stack::route_out(PacketBuffer* b, Ipv4Addr dst, Instant now) {
-  Ipv4Addr hop;
-  if (!next_hop(dst, &hop)) {
-    ++stats_.ip_no_route;
-    io_.release(b);
-    return;
-  }
+void Stack::route_out(PacketBuffer* b, const NextHop& next, Instant now) {
+  Interface& out_if = interfaces_[next.interface];
+  const Ipv4Addr hop = next.hop;
   MutableBytes frame(b->data, b->len);
   EthernetHeader eth;
-  eth.src = caps_.mac;
+  eth.src = out_if.caps.mac;
   eth.ethertype = static_cast<std::uint16_t>(EtherType::ipv4);
   bool probe_now = false;
-  if (const MacAddr* mac = arp_.lookup(hop, now, &probe_now)) {
+  if (const MacAddr* mac = out_if.arp.lookup(hop, now, &probe_now)) {
     eth.dst = *mac;
     eth.emit(frame);
-    queue_tx(b, now);
+    queue_tx(out_if, b, now);
     if (probe_now) {  // stale but in use: confirm it by unicast while it keeps being used
-      send_arp(ArpOp::request, *mac, hop, MacAddr{}, now);
+      send_arp(out_if, ArpOp::request, *mac, hop, MacAddr{}, now);
       ++stats_.arp_confirm_probes;
-      arp_deadline_ = arp_.next_deadline();
+      out_if.arp_deadline = out_if.arp.next_deadline();
     }
     return;
   }
   eth.emit(frame);  // destination filled in when the address resolves
   bool request_now = false;
-  if (!arp_.hold(hop, b, now, &request_now)) {
+  if (!out_if.arp.hold(hop, b, now, &request_now)) {
     ++stats_.arp_unresolved_drops;
-    io_.release(b);
+    out_if.io->release(b);
     return;
   }
-  if (request_now) send_arp(ArpOp::request, MacAddr::broadcast(), hop, MacAddr{}, now);
-  arp_deadline_ = arp_.next_deadline();
+  if (request_now) send_arp(out_if, ArpOp::request, MacAddr::broadcast(), hop, MacAddr{}, now);
+  out_if.arp_deadline = out_if.arp.next_deadline();
 }
 
-void Stack::queue_tx(PacketBuffer* b, Instant now) {
-  if (tx_count_ == tx_.size()) flush_tx(now);
-  tx_[tx_count_++] = b;
+void Stack::queue_tx(Interface& out, PacketBuffer* b, Instant now) {
+  if (out.tx_count == out.tx.size()) flush_tx(out, now);
+  out.tx[out.tx_count++] = b;
 }
 
 void Stack::flush_tx(Instant now) {
-  if (tx_count_ == 0) return;
-  const std::size_t sent = io_.tx_burst(std::span<PacketBuffer* const>(tx_.data(), tx_count_), now);
+  for (Interface& i : interfaces_) flush_tx(i, now);
+}
+
+void Stack::flush_tx(Interface& out, Instant now) {
+  if (out.tx_count == 0) return;
+  const std::size_t sent = out.io->tx_burst(std::span<PacketBuffer* const>(out.tx.data(), out.tx_count), now);
   stats_.frames_sent += sent;
-  for (std::size_t i = 0; i < sent; ++i) stats_.bytes_sent += tx_[i]->len;
-  for (std::size_t i = sent; i < tx_count_; ++i) {
+  for (std::size_t i = 0; i < sent; ++i) stats_.bytes_sent += out.tx[i]->len;
+  for (std::size_t i = sent; i < out.tx_count; ++i) {
     ++stats_.tx_ring_full;
-    io_.release(tx_[i]);
+    out.io->release(out.tx[i]);
   }
-  tx_count_ = 0;
+  out.tx_count = 0;
 }
 
 }  // namespace mtcpp

@@ -1,13 +1,17 @@
-// One TCP/IP stack: an interface with an IPv4 address on one packet-IO device. Sans-IO: the
-// caller passes `now` to every call and asks when it is next needed; the stack never reads a
-// clock, sleeps or calls the OS. Any number of stacks can live in one process.
+// One TCP/IP stack: one or more interfaces, each an IPv4 address and subnet on a packet-IO device
+// of its own with its own ARP cache, and one TCP over all of them. Sans-IO: the caller passes
+// `now` to every call and asks when it is next needed; the stack never reads a clock, sleeps or
+// calls the OS. Any number of stacks can live in one process.
 //
-//   poll(now): rx burst → Ethernet → ARP | IPv4 → ICMP | TCP (tcp/demux.cc) ; timers ; tx burst
+//   poll(now): per interface rx burst → Ethernet → ARP | IPv4 → ICMP | TCP (tcp/demux.cc) ;
+//              timers ; per interface tx burst (the route of each datagram picks its interface)
 #pragma once
 #include <array>
 #include <memory>
+#include <span>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "core/arp_cache.h"
 #include "core/config.h"
@@ -22,8 +26,10 @@ namespace mtcpp {
 
 class Stack final : private SegmentSink {
  public:
-  // Validates the configuration; on error returns its description.
-  static std::variant<std::unique_ptr<Stack>, std::string> create(const StackConfig& config, PacketIo& io);
+  // Validates the configuration; on error returns its description. `io` is the first interface's
+  // device; `more` those of config.more_interfaces, in order (as many as it has).
+  static std::variant<std::unique_ptr<Stack>, std::string> create(const StackConfig& config, PacketIo& io,
+                                                                   std::span<PacketIo* const> more = {});
   ~Stack() override;
   Stack(const Stack&) = delete;
   Stack& operator=(const Stack&) = delete;
@@ -67,44 +73,78 @@ class Stack final : private SegmentSink {
   const StackStats& stats() const { return stats_; }
   const StackConfig& config() const { return config_; }
   const Tcp& tcp() const { return tcp_; }
-  MacAddr mac() const { return caps_.mac; }
+  // The first interface's.
+  MacAddr mac() const { return interfaces_[0].caps.mac; }
   Ipv4Addr address() const { return config_.address; }
+  std::size_t interface_count() const { return interfaces_.size(); }
+  Ipv4Addr interface_address(std::size_t i) const { return interfaces_.at(i).address; }
+  MacAddr interface_mac(std::size_t i) const { return interfaces_.at(i).caps.mac; }
 
  private:
-  Stack(const StackConfig& config, PacketIo& io);
+  static constexpr std::size_t kBurst = 32;
+  static constexpr std::size_t kMaxRxBursts = 8;  // per poll, per interface
+
+  struct Interface {
+    Interface(PacketIo& device, Ipv4Addr addr, int prefix, std::optional<std::uint16_t> max_mtu, const ArpConfig& arp_config);
+    bool in_subnet(Ipv4Addr a) const { return (a.value & prefix_mask(prefix_len)) == (address.value & prefix_mask(prefix_len)); }
+    PacketIo* io;
+    LinkCaps caps;
+    std::uint16_t mtu;
+    Ipv4Addr address;
+    int prefix_len;
+    ArpCache arp;
+    Instant arp_deadline = kNever;
+    std::array<PacketBuffer*, kBurst> tx{};
+    std::size_t tx_count = 0;
+  };
+  // A route with its interface resolved: the connected subnets first, then the configured
+  // routes, then the default gateway.
+  struct RouteEntry {
+    Ipv4Addr prefix;
+    int prefix_len;
+    Ipv4Addr gateway;  // unspecified: on-link
+    std::size_t interface;
+  };
+  struct NextHop {
+    std::size_t interface;  // index into interfaces_
+    Ipv4Addr hop;           // the neighbour whose MAC the frame goes to
+  };
+
+  Stack(const StackConfig& config, PacketIo& io, std::span<PacketIo* const> more);
+  // The interface whose subnet holds a (the first such), or nullptr.
+  const Interface* interface_on_link(Ipv4Addr a) const;
 
   // Input (stack.cc).
-  void input(Bytes frame, Instant now);
-  void ipv4_input(Bytes packet, MacAddr from, Instant now);
+  void input(Interface& in, Bytes frame, Instant now);
+  void ipv4_input(Interface& in, Bytes packet, MacAddr from, Instant now);
   void icmp_input(const Ipv4Header& ip, Bytes message, Instant now);
+  bool valid_source(Ipv4Addr src) const;
   // ARP (stack_arp.cc).
-  void arp_input(Bytes payload, Instant now);
-  void send_arp(ArpOp op, MacAddr dst_mac, Ipv4Addr target_ip, MacAddr target_mac, Instant now);
-  void run_arp_timers(Instant now);
+  void arp_input(Interface& in, Bytes payload, Instant now);
+  void send_arp(Interface& out, ArpOp op, MacAddr dst_mac, Ipv4Addr target_ip, MacAddr target_mac, Instant now);
+  void run_arp_timers(Interface& i, Instant now);
   // Output.
   void send_segment(Ipv4Addr src, Ipv4Addr dst, std::uint16_t ip_id, const TcpHeader& header, const Tcb* tcb,
                     std::uint32_t payload_offset, std::uint32_t payload_len, Instant now) override;
-  std::uint16_t mtu() const override { return mtu_; }
-  PacketBuffer* alloc_frame();
-  bool next_hop(Ipv4Addr dst, Ipv4Addr* hop) const;
-  // Puts dst's MAC into an IPv4 frame and queues it, or holds it for ARP.
-  void route_out(PacketBuffer* frame, Ipv4Addr dst, Instant now);
-  void queue_tx(PacketBuffer* frame, Instant now);
+  std::uint16_t mtu(Ipv4Addr local) const override;
+  bool is_local_address(Ipv4Addr addr) const override;
+  Ipv4Addr source_address(Ipv4Addr remote) const override;
+  PacketBuffer* alloc_frame(Interface& out);
+  // Longest prefix wins; on a tie, the earlier entry. False: no route.
+  bool next_hop(Ipv4Addr dst, NextHop* next) const;
+  // Puts the hop's MAC into an IPv4 frame built in that interface's buffer and queues it, or holds
+  // it for ARP.
+  void route_out(PacketBuffer* frame, const NextHop& next, Instant now);
+  void queue_tx(Interface& out, PacketBuffer* frame, Instant now);
   void flush_tx(Instant now);
+  void flush_tx(Interface& out, Instant now);
 
-  static constexpr std::size_t kBurst = 32;
-  static constexpr std::size_t kMaxRxBursts = 8;  // per poll
   StackConfig config_;
-  PacketIo& io_;
-  LinkCaps caps_;
-  std::uint16_t mtu_;
+  std::vector<Interface> interfaces_;  // never resized after construction
+  std::vector<RouteEntry> routes_;
   StackStats stats_;
   Rng rng_;
-  ArpCache arp_;
-  Instant arp_deadline_ = kNever;
   Tcp tcp_;
-  std::array<PacketBuffer*, kBurst> tx_{};
-  std::size_t tx_count_ = 0;
 };
 
 }  // namespace mtcpp

@@ -176,6 +176,7 @@ Tcb* Tcp::new_child(Tcb& l, const SegmentIn& seg, Instant now) {
   }
   c->local = {seg.dst, seg.h.dst_port};
   c->remote = {seg.src, seg.h.src_port};
+  c->path_mtu = out_.mtu(seg.dst);
   c->bound = true;
   c->listener = &l;
   c->cc_algorithm = l.cc_algorithm;  // as Linux: the listener's TCP_CONGESTION

@@ -8,10 +8,9 @@
 
 namespace mtcpp {
 
-Tcp::Tcp(const TcpConfig& config, Ipv4Addr local_address, SegmentSink& out, Rng& rng,
+Tcp::Tcp(const TcpConfig& config, SegmentSink& out, Rng& rng,
          const std::optional<std::array<std::uint64_t, 2>>& secret, StackStats& stats)
     : config_(config),
-      local_address_(local_address),
       out_(out),
       stats_(stats),
       buffers_(config.buffer_memory_limit, stats.tcp_buffer_memory),
@@ -52,7 +51,7 @@ Tcb* Tcp::new_tcb(std::uint32_t send_buffer, std::uint32_t receive_buffer) {
   if (connections_ >= config_.max_connections && !reclaim_time_wait()) return nullptr;
   auto* t = new Tcb(send_buffer, receive_buffer, RttEstimator(config_.rto_initial, config_.rto_min, config_.rto_max));
   t->timer.owner = t;
-  t->path_mtu = out_.mtu();
+  t->path_mtu = out_.mtu({});  // until the connection's interface is known
   t->nodelay = !config_.nagle;
   t->cc_algorithm = config_.congestion;
   ++connections_;
@@ -242,7 +241,7 @@ void Tcp::start_send_sequence(Tcb& t) const {
   t.snd_sml = t.iss;
 }
 
-int Tcp::pick_ephemeral_port(Endpoint remote, std::uint16_t* port) {
+int Tcp::pick_ephemeral_port(Ipv4Addr local, Endpoint remote, std::uint16_t* port) {
   // RFC 6056 §3.3.4, Algorithm 4 (double-hash): each destination sees its own keyed offset into
   // the range, stepped by one of many counters, chosen by a second keyed hash. Ports to one peer
   // say little of the ports used with another (with one shared counter, as Algorithm 3, any peer
@@ -251,15 +250,15 @@ int Tcp::pick_ephemeral_port(Endpoint remote, std::uint16_t* port) {
   // 65,536 counters and each use moves its counter by a random extra step, so that counting
   // through a shared counter is blurred too.
   const std::uint32_t span = config_.ephemeral_port_last - config_.ephemeral_port_first + 1u;
-  const auto offset = static_cast<std::uint32_t>(isn_.hash({local_address_, 0}, remote));
-  std::uint32_t& counter = port_counters_[isn_.hash({local_address_, 0}, remote, kPortTableTweak) % port_counters_.size()];
+  const auto offset = static_cast<std::uint32_t>(isn_.hash({local, 0}, remote));
+  std::uint32_t& counter = port_counters_[isn_.hash({local, 0}, remote, kPortTableTweak) % port_counters_.size()];
   // One search walks `span` consecutive values, so it sees every port of the range once.
   for (std::uint32_t i = 0; i < span; ++i) {
     const auto p = static_cast<std::uint16_t>(config_.ephemeral_port_first + (counter + i + offset) % span);
     // A tuple still in TIME_WAIT (or otherwise alive) is skipped, S29.
-    if (flows_.count(key_of({local_address_, p}, remote)) != 0) continue;
+    if (flows_.count(key_of({local, p}, remote)) != 0) continue;
     if (listeners_.count(p) != 0) continue;
-    if (port_filter_ && !remote.addr.is_unspecified() && !port_filter_({local_address_, p}, remote)) continue;
+    if (port_filter_ && !remote.addr.is_unspecified() && !port_filter_({local, p}, remote)) continue;
     *port = p;
     counter += i + 1 + static_cast<std::uint32_t>(rng_.below(4));
     return 0;
@@ -285,11 +284,12 @@ int Tcp::bind(int s, Endpoint local) {
   Tcb* t = socket_tcb(s);
   if (t == nullptr) return -EBADF;
   if (t->bound || t->state != TcpState::closed) return -EINVAL;
-  if (!local.addr.is_unspecified() && local.addr != local_address_) return -EADDRNOTAVAIL;
+  if (!local.addr.is_unspecified() && !out_.is_local_address(local.addr)) return -EADDRNOTAVAIL;
   if (local.port != 0 && port_in_use(local.addr, local.port, t)) return -EADDRINUSE;
   if (local.port == 0) {
     std::uint16_t p = 0;
-    if (int e = pick_ephemeral_port({}, &p); e < 0) return e;
+    const Ipv4Addr addr = local.addr.is_unspecified() ? out_.source_address({}) : local.addr;
+    if (int e = pick_ephemeral_port(addr, {}, &p); e < 0) return e;
     local.port = p;
   }
   t->local = local;
@@ -350,16 +350,17 @@ int Tcp::connect(int s, Endpoint remote, Instant now) {
   if (remote.addr.is_unspecified() || remote.port == 0 || remote.addr.is_broadcast() ||
       remote.addr.is_multicast())
     return -EINVAL;
-  Endpoint local = t->bound ? t->local : Endpoint{local_address_, 0};
-  if (local.addr.is_unspecified()) local.addr = local_address_;
+  Endpoint local = t->bound ? t->local : Endpoint{};
+  if (local.addr.is_unspecified()) local.addr = out_.source_address(remote.addr);
   if (!t->bound) {
-    if (int e = pick_ephemeral_port(remote, &local.port); e < 0) return -EAGAIN;
+    if (int e = pick_ephemeral_port(local.addr, remote, &local.port); e < 0) return -EAGAIN;
   } else if (flows_.count(key_of(local, remote)) != 0) {
     return -EADDRINUSE;  // the tuple is still alive, e.g. in TIME_WAIT (S29)
   }
   t->local = local;
   t->remote = remote;
   t->bound = true;
+  t->path_mtu = out_.mtu(local.addr);
   t->iss = isn_.isn(local, remote, now);
   start_send_sequence(*t);
   t->syn_deadline = now + config_.syn_timeout;

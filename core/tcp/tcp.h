@@ -33,7 +33,15 @@ class SegmentSink {
   // null). ip_id goes into the IPv4 header (Tcb::ip_id; 0 outside a connection).
   virtual void send_segment(Ipv4Addr src, Ipv4Addr dst, std::uint16_t ip_id, const TcpHeader& header, const Tcb* tcb,
                             std::uint32_t payload_offset, std::uint32_t payload_len, Instant now) = 0;
-  virtual std::uint16_t mtu() const = 0;
+  // The IP MTU of the interface that has address `local`; for an address no interface has (an
+  // unspecified one), the largest.
+  virtual std::uint16_t mtu(Ipv4Addr local) const = 0;
+  // Whether `addr` is one of the stack's interface addresses (what bind accepts).
+  virtual bool is_local_address(Ipv4Addr addr) const = 0;
+  // The address a connection to `remote` sends from: the address of the interface its route
+  // leaves by, or the first interface's when no route reaches it (and for an unspecified
+  // remote); a segment with no route is then dropped and counted (ip_no_route).
+  virtual Ipv4Addr source_address(Ipv4Addr remote) const = 0;
 };
 
 // Told when a socket's readiness may have changed (data, space, connection, error, close).
@@ -78,7 +86,7 @@ struct SegmentIn {
 class Tcp {
  public:
   // `secret`, when given, keys the ISNs and timestamp offsets (else rng's draws do).
-  Tcp(const TcpConfig& config, Ipv4Addr local_address, SegmentSink& out, Rng& rng,
+  Tcp(const TcpConfig& config, SegmentSink& out, Rng& rng,
       const std::optional<std::array<std::uint64_t, 2>>& secret, StackStats& stats);
   ~Tcp();
   Tcp(const Tcp&) = delete;
@@ -181,7 +189,7 @@ class Tcp {
   int alloc_socket(Tcb* t);
   void free_socket(int s);
   bool port_in_use(Ipv4Addr addr, std::uint16_t port, const Tcb* except) const;
-  int pick_ephemeral_port(Endpoint remote, std::uint16_t* port);
+  int pick_ephemeral_port(Ipv4Addr local, Endpoint remote, std::uint16_t* port);
   // After ISS is chosen: the send sequence variables, the timestamp offset and the IPv4 ID start.
   void start_send_sequence(Tcb& t) const;
   void notify(const Tcb& t);
@@ -320,9 +328,10 @@ class Tcp {
   // The keyed hash of a tuple that gives its connection's timestamp offset and IPv4 ID start.
   std::uint64_t connection_key(Endpoint local, Endpoint remote) const { return connection_keys_.hash(remote, local); }
   // The MSS t's SYN or SYN-ACK announces: the interface's, or TCP_MAXSEG's when smaller.
-  std::uint16_t announced_mss(const Tcb& t) const {
-    const auto mss = static_cast<std::uint16_t>(out_.mtu() - 40);
-    return t.user_mss != 0 ? std::min(t.user_mss, mss) : mss;
+  std::uint16_t announced_mss(const Tcb& t) const { return announced_mss(t.user_mss, t.local.addr); }
+  std::uint16_t announced_mss(std::uint16_t user_mss, Ipv4Addr local) const {
+    const auto mss = static_cast<std::uint16_t>(out_.mtu(local) - 40);
+    return user_mss != 0 ? std::min(user_mss, mss) : mss;
   }
 
   // Path MTU (path_mtu.cc): ICMP's word (path_mtu_reduced, above) and RFC 4821's search.
@@ -373,7 +382,6 @@ class Tcp {
   void buffer_emptied(Tcb& t, Instant now);
 
   TcpConfig config_;
-  Ipv4Addr local_address_;
   SegmentSink& out_;
   StackStats& stats_;
   BufferMemory buffers_;  // every ring's memory, against TcpConfig::buffer_memory_limit
