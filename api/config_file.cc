@@ -240,15 +240,27 @@ constexpr Key kKeys[] = {
     {"cc", [](MtcpConfig& c, std::string_view v) { c.cc = one_word(v); }},
     // mtcpp's keys.
     {"address", [](MtcpConfig& c, std::string_view v) {
-       const Prefixed p = ip_slash_prefix(v);
-       c.address = unicast(p.ip);
-       c.prefix_len = p.len;
+       std::vector<InterfaceConfig> given;
+       for (std::string_view word : split_words(v)) {
+         const Prefixed p = ip_slash_prefix(word);
+         const Ipv4Addr address = unicast(p.ip);
+         for (const InterfaceConfig& f : given)
+           if (f.address == address) throw BadValue{"names " + address.to_string() + " twice"};
+         given.push_back(InterfaceConfig{address, p.len, std::nullopt});
+       }
+       c.address = given.front().address;
+       c.prefix_len = given.front().prefix_len;
+       c.more_addresses.assign(given.begin() + 1, given.end());
      }},
     {"gateway", [](MtcpConfig& c, std::string_view v) { c.gateway = unicast(ipv4(v)); }},
     {"mac", [](MtcpConfig& c, std::string_view v) {
-       const MacAddr mac = mac_address(v);
-       if (mac.is_multicast() || mac.is_zero()) throw BadValue{"must be a unicast, non-zero MAC"};
-       c.mac = mac;
+       c.more_macs.clear();
+       for (std::string_view word : split_words(v)) {
+         const MacAddr mac = mac_address(word);
+         if (mac.is_multicast() || mac.is_zero()) throw BadValue{"must be a unicast, non-zero MAC"};
+         if (word.data() == v.data()) c.mac = mac;
+         else c.more_macs.push_back(mac);
+       }
        c.mac_given = true;
      }},
     {"mtu", [](MtcpConfig& c, std::string_view v) { c.mtu = integer(v, 576, 9000); }},
@@ -371,11 +383,33 @@ std::optional<std::string> check_whole(Parsing& p, std::string_view file) {
   }
 
   const auto gateway = p.line("gateway");
-  const std::uint32_t mask = prefix_mask(c.prefix_len);
-  if (gateway && p.line("address") && (c.gateway.value & mask) != (c.address.value & mask))
+  const auto in_subnet = [&](Ipv4Addr a, int len) {
+    return (c.gateway.value & prefix_mask(len)) == (a.value & prefix_mask(len));
+  };
+  bool gateway_on_link = in_subnet(c.address, c.prefix_len);
+  for (const InterfaceConfig& f : c.more_addresses) gateway_on_link = gateway_on_link || in_subnet(f.address, f.prefix_len);
+  if (gateway && p.line("address") && !gateway_on_link)
     return at(file, *gateway,
-              "gateway = " + c.gateway.to_string() + ": not inside the subnet of address " +
-                  c.address.to_string() + "/" + std::to_string(c.prefix_len));
+              "gateway = " + c.gateway.to_string() + ": not inside the subnet of " +
+                  (c.more_addresses.empty() ? "address " + c.address.to_string() + "/" + std::to_string(c.prefix_len)
+                                            : std::string("any address")));
+
+  // Several addresses (and MACs) are one per port, for a stack with an interface per DPDK port.
+  const std::size_t addresses = 1 + c.more_addresses.size();
+  const std::size_t several_ports = c.io == "dpdk" && c.ports.size() > 1 ? c.ports.size() : 0;
+  if (addresses > 1 && addresses != several_ports)
+    return at(file, *p.line("address"),
+              "address names " + std::to_string(addresses) +
+                  " addresses: several are one per port, for io = dpdk with as many ports named" +
+                  (several_ports > 0 ? " (port names " + std::to_string(several_ports) + ")" : std::string()));
+  if (several_ports > 0 && p.line("address") && addresses == 1)
+    return at(file, *p.line("address"),
+              "io = dpdk with " + std::to_string(several_ports) +
+                  " ports needs an address for each: address = IP/LEN IP/LEN ...");
+  if (!c.more_macs.empty() && 1 + c.more_macs.size() > several_ports)
+    return at(file, *p.line("mac"),
+              "mac names " + std::to_string(1 + c.more_macs.size()) +
+                  " MACs: several are one per port, for io = dpdk with as many ports named");
   return std::nullopt;
 }
 
@@ -614,11 +648,13 @@ std::string describe(const MtcpConfig& c) {
   row("onvm_inst", or_unset(c.onvm_inst));
   row("onvm_dest", or_unset(c.onvm_dest));
   row("cc", text_or(c.cc, "(not set)"));
-  row("address", c.address.is_unspecified()
-                     ? std::string("(not set)")
-                     : c.address.to_string() + "/" + std::to_string(c.prefix_len));
+  std::string addresses = c.address.to_string() + "/" + std::to_string(c.prefix_len);
+  for (const InterfaceConfig& f : c.more_addresses) addresses += " " + f.address.to_string() + "/" + std::to_string(f.prefix_len);
+  row("address", c.address.is_unspecified() ? std::string("(not set)") : addresses);
   row("gateway", c.gateway.is_unspecified() ? std::string("(not set)") : c.gateway.to_string());
-  row("mac", c.mac_given ? c.mac.to_string() : c.mac.to_string() + " (default; io = dpdk: the port's)");
+  std::string macs = c.mac.to_string();
+  for (const MacAddr& m : c.more_macs) macs += " " + m.to_string();
+  row("mac", c.mac_given ? macs : c.mac.to_string() + " (default; io = dpdk: the port's)");
   row("mtu", c.mtu ? std::to_string(*c.mtu) : "(the link's)");
   row("seed", c.seed ? std::to_string(*c.seed) : std::string("(none: secrets from the OS)"));
   row("clock", c.clock == ClockMode::real ? "real" : "manual");

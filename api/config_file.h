@@ -116,10 +116,15 @@ struct MtcpConfig {
   TcpConfig tcp = mtcp_default_tcp();
 
   // --- mtcpp's keys.
+  // `address = IP/LEN [IP/LEN ...]` and `mac = MAC [MAC ...]`: one per port named, in order, for
+  // io = dpdk with several ports (a stack with an interface per port); the first is address and
+  // mac, the others more_addresses and more_macs.
   Ipv4Addr address;  // unspecified: not given
   int prefix_len = 24;
+  std::vector<InterfaceConfig> more_addresses;  // their mtu is left to `mtu`
   Ipv4Addr gateway;  // unspecified: not given
   MacAddr mac{{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}};
+  std::vector<MacAddr> more_macs;
   bool mac_given = false;  // io = dpdk takes the port's own MAC unless mac is given
   std::optional<std::uint16_t> mtu;
   std::optional<std::uint64_t> seed;  // not given: secrets from the OS (see StackConfig::secret)

@@ -20,11 +20,15 @@ Instant ContextClock::now() const {
   return from_us((steady_now_ns() - origin_ns_) / 1000);
 }
 
-Context::Context(int cpu, std::unique_ptr<PacketIo> io, const StackConfig& config, ContextClock clock,
-                 std::size_t max_ids, const std::atomic<unsigned>& interrupts, Duration rekey_interval)
-    : handle_{cpu}, io_(std::move(io)), clock_(clock), rekey_interval_(rekey_interval), max_ids_(max_ids),
+Context::Context(int cpu, std::vector<std::unique_ptr<PacketIo>> devices, const StackConfig& config,
+                 ContextClock clock, std::size_t max_ids, const std::atomic<unsigned>& interrupts,
+                 Duration rekey_interval)
+    : handle_{cpu}, devices_(std::move(devices)), clock_(clock), rekey_interval_(rekey_interval), max_ids_(max_ids),
       interrupts_(interrupts) {
-  auto made = Stack::create(config, *io_);
+  if (devices_.empty()) throw std::invalid_argument("a context needs a device");
+  std::vector<PacketIo*> more;
+  for (std::size_t i = 1; i < devices_.size(); ++i) more.push_back(devices_[i].get());
+  auto made = Stack::create(config, *devices_[0], more);
   if (auto* error = std::get_if<std::string>(&made)) throw std::invalid_argument(*error);
   stack_ = std::move(std::get<std::unique_ptr<Stack>>(made));
   stack_->set_observer(this);

@@ -62,14 +62,16 @@ class Context final : public SocketObserver {
  public:
   // rekey_interval: when the stack has a secret (from the OS), a fresh one is drawn this often
   // (zero: never).
-  Context(int cpu, std::unique_ptr<PacketIo> io, const StackConfig& config, ContextClock clock,
+  // devices: one per interface of the stack (config.more_interfaces), the first interface's first.
+  Context(int cpu, std::vector<std::unique_ptr<PacketIo>> devices, const StackConfig& config, ContextClock clock,
           std::size_t max_ids, const std::atomic<unsigned>& interrupts, Duration rekey_interval = {});
   ~Context() override;
 
   mtcp_context* handle() { return &handle_; }
   int cpu() const { return handle_.cpu; }
   Stack& stack() { return *stack_; }
-  PacketIo& io() { return *io_; }
+  // The first interface's device, under any wrappers.
+  PacketIo& io() { return *devices_[0]; }
   // The host device under any capture wrapper, when the context was built with `io = host`.
   HostIo* host_io() { return host_io_; }
   void set_host_io(HostIo* io) { host_io_ = io; }
@@ -77,9 +79,11 @@ class Context final : public SocketObserver {
   // idle waits sleep in poll() on its descriptor instead of spinning.
   PcapLiveIo* live_io() { return live_io_; }
   void set_live_io(PcapLiveIo* io) { live_io_ = io; }
-  // The DPDK queue under any wrapper, when the context was built with `io = dpdk`.
-  DpdkQueueIo* dpdk_io() { return dpdk_io_; }
-  void set_dpdk_io(DpdkQueueIo* io) { dpdk_io_ = io; }
+  // The DPDK queues under any wrappers, one per interface (port), when the context was built
+  // with `io = dpdk`; dpdk_io() is the first interface's.
+  DpdkQueueIo* dpdk_io() { return dpdk_queues_.empty() ? nullptr : dpdk_queues_[0]; }
+  const std::vector<DpdkQueueIo*>& dpdk_queues() const { return dpdk_queues_; }
+  void set_dpdk_queues(std::vector<DpdkQueueIo*> queues) { dpdk_queues_ = std::move(queues); }
   ContextClock& clock() { return clock_; }
   Instant now() const { return clock_.now(); }
 
@@ -122,10 +126,10 @@ class Context final : public SocketObserver {
   bool wait_for_progress(Instant limit, unsigned idle_rounds);
 
   mtcp_context handle_;
-  std::unique_ptr<PacketIo> io_;
+  std::vector<std::unique_ptr<PacketIo>> devices_;
   HostIo* host_io_ = nullptr;
   PcapLiveIo* live_io_ = nullptr;
-  DpdkQueueIo* dpdk_io_ = nullptr;
+  std::vector<DpdkQueueIo*> dpdk_queues_;
   ContextClock clock_;
   std::unique_ptr<Stack> stack_;
   std::deque<Entry> entries_;  // a deque: growing it never moves an Entry a caller holds

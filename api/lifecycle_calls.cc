@@ -50,19 +50,23 @@ bool runtime_config_from(const MtcpConfig& m, RuntimeConfig* out, std::string* e
     return false;
   }
   if (r.io == IoKind::dpdk) {
-    // A stack has one interface: one port per process here, its queues shared out to the cores.
-    if (m.all_ports || m.ports.size() != 1) {
-      *error = "io = dpdk needs exactly one port named (port = dpdk0, or a DPDK device name); this build "
-               "serves one port per process" +
-               (m.ports.size() > 1 ? std::string(", and ") + std::to_string(m.ports.size()) + " are named" : "");
+    // One stack per core with an interface per port (its address, MAC and queue `core` of it).
+    if (m.all_ports || m.ports.empty()) {
+      *error = "io = dpdk needs its ports named: port = dpdk0 [dpdk1 ...], or DPDK device names";
       return false;
     }
-    r.dpdk.port = m.ports[0];
-    r.dpdk.eal_args = m.dpdk_args;
-    if (m.core_mask) r.dpdk.main_lcore = std::countr_zero(*m.core_mask);
-    r.dpdk.memory_channels = m.num_mem_ch;
-    if (m.mac_given) r.dpdk.mac = m.mac;
-    r.dpdk.checksum_offload = m.dpdk_checksum_offload;
+    for (std::size_t i = 0; i < m.ports.size(); ++i) {
+      DpdkConfig port;
+      port.port = m.ports[i];
+      port.eal_args = m.dpdk_args;
+      if (m.core_mask) port.main_lcore = std::countr_zero(*m.core_mask);
+      port.memory_channels = m.num_mem_ch;
+      // `mac` names the ports' MACs in order; a port it does not reach keeps its own.
+      if (m.mac_given && i == 0) port.mac = m.mac;
+      if (i > 0 && i - 1 < m.more_macs.size()) port.mac = m.more_macs[i - 1];
+      port.checksum_offload = m.dpdk_checksum_offload;
+      r.dpdk.push_back(port);
+    }
   }
   r.ports = m.ports;
   r.stat_print = m.stat_print;
@@ -79,6 +83,16 @@ bool runtime_config_from(const MtcpConfig& m, RuntimeConfig* out, std::string* e
   r.stack.prefix_len = m.prefix_len;
   r.stack.gateway = m.gateway;
   r.stack.mtu = m.mtu;
+  for (InterfaceConfig f : m.more_addresses) {
+    f.mtu = m.mtu;
+    r.stack.more_interfaces.push_back(f);
+  }
+  // Without `address`, port i is 10.0.i.1/24 (the first, 10.0.0.1, as with one port), so that
+  // mTCP's sample configuration with two ports runs as it is.
+  if (m.address.is_unspecified() && r.io == IoKind::dpdk)
+    for (std::size_t i = 1; i < m.ports.size() && i < 256; ++i)
+      r.stack.more_interfaces.push_back(
+          InterfaceConfig{Ipv4Addr::of(10, 0, static_cast<std::uint8_t>(i), 1), 24, m.mtu});
   if (m.seed) {
     r.stack.seed = *m.seed;
   } else {
@@ -94,7 +108,12 @@ bool runtime_config_from(const MtcpConfig& m, RuntimeConfig* out, std::string* e
   r.stack.tcp = m.tcp;
   r.stack.static_arp = m.arp;
   r.stack.arp.max_pending = m.arp_hold_frames;
-  for (const RouteEntry& e : m.routes) r.stack.routes.push_back(Route{e.prefix, e.prefix_len, {}});
+  // route.conf's `dev` names the interface where it names one of several ports.
+  for (const RouteEntry& e : m.routes) {
+    const auto port = std::find(m.ports.begin(), m.ports.end(), e.dev);
+    const int interface = m.ports.size() > 1 && port != m.ports.end() ? static_cast<int>(port - m.ports.begin()) : -1;
+    r.stack.routes.push_back(Route{e.prefix, e.prefix_len, {}, interface});
+  }
   *out = r;
   return true;
 }
@@ -118,6 +137,26 @@ int init_from(const ParseResult& parsed) {
 }
 
 HostIo* host_io(Context& c) { return c.host_io(); }
+
+// The name of the port of context c's interface i, as configured.
+std::string port_name(Context& c, std::size_t i) {
+  if (i < c.dpdk_queues().size()) return c.dpdk_queues()[i]->port().name();
+  if (c.live_io() != nullptr) return c.live_io()->interface();
+  const IoKind io = runtime()->config().io;
+  return io == IoKind::memory ? "memory" : io == IoKind::host ? "host" : "external";
+}
+
+// A DPDK queue's drops, and (with its port's first queue, so counted once) the port's own.
+void add_queue_drops(DpdkQueueIo& queue, mtcpp_stats* out) {
+  const DpdkQueueCounters& q = queue.counters();
+  out->rx_dropped += q.rx_bad_checksum + q.rx_segmented + q.rx_steer_dropped + q.rx_no_mbuf;
+  out->tx_dropped += q.tx_no_mbuf;
+  if (queue.queue() == 0) {
+    const DpdkPortStats p = queue.port().stats();
+    out->rx_dropped += p.rx_missed + p.rx_errors + p.rx_no_mbuf;
+    out->tx_dropped += p.tx_errors;
+  }
+}
 
 }  // namespace
 
@@ -260,16 +299,32 @@ int mtcpp_get_stats(mctx_t mctx, mtcpp_stats* out) {
     out->rx_dropped += d.rx_too_long + d.rx_no_buffer + d.kernel_drops + d.interface_drops;
     out->tx_dropped += d.tx_errors;
   }
-  if (DpdkQueueIo* queue = c->dpdk_io()) {
-    const DpdkQueueCounters& q = queue->counters();
-    out->rx_dropped += q.rx_bad_checksum + q.rx_segmented + q.rx_steer_dropped + q.rx_no_mbuf;
-    out->tx_dropped += q.tx_no_mbuf;
-    if (queue->queue() == 0) {  // the port's own drops, counted once, with the first queue
-      const DpdkPortStats p = queue->port().stats();
-      out->rx_dropped += p.rx_missed + p.rx_errors + p.rx_no_mbuf;
-      out->tx_dropped += p.tx_errors;
-    }
-  }
+  for (DpdkQueueIo* queue : c->dpdk_queues()) add_queue_drops(*queue, out);
+  return 0;
+}
+
+int mtcpp_interface_stats(mctx_t mctx, size_t i, char* name, size_t cap, int* printed, mtcpp_stats* out) {
+  Context* c = context_or_fail(mctx);
+  if (c == nullptr) return -1;
+  if (name == nullptr || printed == nullptr || out == nullptr) return fail(EFAULT);
+  if (i >= c->stack().interface_count()) return fail(ENOENT);
+  const std::string port = port_name(*c, i);
+  if (port.size() + 1 > cap) return fail(ERANGE);
+  std::memcpy(name, port.c_str(), port.size() + 1);
+  const RuntimeConfig& rc = runtime()->config();
+  *printed = std::find(rc.stat_print.begin(), rc.stat_print.end(), port) != rc.stat_print.end() ? 1 : 0;
+  const InterfaceCounters& k = c->stack().interface_counters(i);
+  const StackStats& s = c->stack().stats();
+  *out = mtcpp_stats{};
+  out->rx_frames = k.frames_received;
+  out->rx_bytes = k.bytes_received;
+  out->rx_dropped = k.rx_dropped;
+  out->tx_frames = k.frames_sent;
+  out->tx_bytes = k.bytes_sent;
+  out->tx_dropped = k.tx_dropped;
+  out->flows = s.tcp_connections_in_use - s.tcp_time_wait;
+  out->time_wait = s.tcp_time_wait;
+  if (i < c->dpdk_queues().size()) add_queue_drops(*c->dpdk_queues()[i], out);
   return 0;
 }
 
@@ -283,22 +338,33 @@ int mtcpp_get_counter(mctx_t mctx, const char* name, uint64_t* value) {
       return 0;
     }
   }
-  // io = dpdk: the context's queue ("dpdk.NAME"), and the PMD's extended statistics, as
-  // "port.NAME" (e.g. port.rx_good_packets).
+  // io = dpdk: the context's queues, one per port, together ("dpdk.NAME"), and the PMD's
+  // extended statistics, as "port.NAME" for the first port (e.g. port.rx_good_packets) and
+  // "port.PORT.NAME" for any (port.dpdk1.rx_good_packets).
   const std::string_view wanted(name);
-  if (DpdkQueueIo* queue = c->dpdk_io()) {
-    for (const DpdkQueueCounterName& counter : kDpdkQueueCounters) {
-      if (wanted == counter.name) {
-        *value = queue->counters().*counter.member;
-        return 0;
-      }
+  const std::vector<DpdkQueueIo*>& queues = c->dpdk_queues();
+  if (queues.empty()) return fail(ENOENT);
+  for (const DpdkQueueCounterName& counter : kDpdkQueueCounters) {
+    if (wanted == counter.name) {
+      *value = 0;
+      for (const DpdkQueueIo* queue : queues) *value += queue->counters().*counter.member;
+      return 0;
     }
-    if (wanted.starts_with("port.")) {
-      if (auto v = queue->port().xstat(std::string(wanted.substr(5)))) {
+  }
+  if (!wanted.starts_with("port.")) return fail(ENOENT);
+  const std::string_view rest = wanted.substr(5);
+  for (const DpdkQueueIo* queue : queues) {
+    const std::string& port = queue->port().name();
+    if (rest.size() > port.size() && rest.starts_with(port) && rest[port.size()] == '.') {
+      if (auto v = queue->port().xstat(std::string(rest.substr(port.size() + 1)))) {
         *value = *v;
         return 0;
       }
     }
+  }
+  if (auto v = queues[0]->port().xstat(std::string(rest))) {
+    *value = *v;
+    return 0;
   }
   return fail(ENOENT);
 }
@@ -312,9 +378,7 @@ int mtcpp_port_info(mctx_t mctx, char* name, size_t cap, int* printed) {
   if (c == nullptr) return -1;
   if (name == nullptr || printed == nullptr) return fail(EFAULT);
   const RuntimeConfig& rc = runtime()->config();
-  std::string port = rc.io == IoKind::memory ? "memory" : rc.io == IoKind::host ? "host" : "external";
-  if (c->live_io() != nullptr) port = c->live_io()->interface();
-  if (c->dpdk_io() != nullptr) port = c->dpdk_io()->port().name();
+  const std::string port = port_name(*c, 0);
   if (port.size() + 1 > cap) return fail(ERANGE);
   std::memcpy(name, port.c_str(), port.size() + 1);
   *printed = std::find(rc.stat_print.begin(), rc.stat_print.end(), port) != rc.stat_print.end() ? 1 : 0;

@@ -56,6 +56,13 @@ const char *mtcpp_counter_name(size_t i);
  * names it. 0, or -1 with errno (ERANGE: cap too small). */
 int mtcpp_port_info(mctx_t mctx, char *name, size_t cap, int *printed);
 
+/* One interface of the context (with io = dpdk and several ports, interface i is the i-th port
+ * named): its port's name and whether stat_print names it, as mtcpp_port_info, and in *out the
+ * frames and bytes that went through it and its drops (flows and time_wait are the whole
+ * context's). 0, or -1 with errno (ENOENT: i is past the last interface; ERANGE: cap too small;
+ * EFAULT: a null pointer). Call it from the context's thread. */
+int mtcpp_interface_stats(mctx_t mctx, size_t i, char *name, size_t cap, int *printed, struct mtcpp_stats *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -86,22 +86,42 @@ int init_runtime(const RuntimeConfig& config, std::string* error) {
     }
   }
   if (config.io == IoKind::dpdk) {
-    DpdkConfig dpdk = config.dpdk;
-    dpdk.queues = config.num_cores;
-    dpdk.mtu = config.stack.mtu;
-    dpdk.mbufs_per_queue = static_cast<std::uint32_t>(config.max_num_buffers);
-    auto opened = DpdkPort::open(dpdk);
-    if (auto* why = std::get_if<std::string>(&opened)) {
-      if (error) *error = *why;
-      return -ENODEV;
+    if (config.dpdk.size() != 1 + config.stack.more_interfaces.size()) {
+      if (error)
+        *error = "io = dpdk: " + std::to_string(config.dpdk.size()) + " port(s) for " +
+                 std::to_string(1 + config.stack.more_interfaces.size()) + " address(es)";
+      return -EINVAL;
     }
-    devices.dpdk = std::move(std::get<std::unique_ptr<DpdkPort>>(opened));
-    // At exit, the runtime (its queues, then the port) goes before DPDK's own exit handler closes
-    // the ports (handlers run in reverse order of registration, and the EAL's was registered
-    // above): a program that never calls mtcp_destroy must not leave queues on closed ports.
-    static std::once_flag at_exit;
-    std::call_once(at_exit, [] { std::atexit(destroy_runtime); });
-    std::printf("%s\n", devices.dpdk->describe().c_str());
+    for (const DpdkConfig& port : config.dpdk) {
+      DpdkConfig dpdk = port;
+      dpdk.queues = config.num_cores;
+      dpdk.mtu = config.stack.mtu;
+      dpdk.mbufs_per_queue = static_cast<std::uint32_t>(config.max_num_buffers);
+      for (const auto& open : devices.dpdk)
+        if (open->name() == port.port) {
+          if (error) *error = "io = dpdk: port " + port.port + " is named twice";
+          return -EINVAL;
+        }
+      auto opened = DpdkPort::open(dpdk);
+      if (auto* why = std::get_if<std::string>(&opened)) {
+        if (error) *error = *why;
+        return -ENODEV;
+      }
+      auto& added = std::get<std::unique_ptr<DpdkPort>>(opened);
+      for (const auto& open : devices.dpdk)
+        if (open->port_id() == added->port_id()) {
+          if (error) *error = "io = dpdk: ports " + open->name() + " and " + port.port + " are one device";
+          return -EINVAL;
+        }
+      devices.dpdk.push_back(std::move(added));
+      // At exit, the runtime (its queues, then the ports) goes before DPDK's own exit handler
+      // closes the ports (handlers run in reverse order of registration, and the EAL's was
+      // registered by the first open): a program that never calls mtcp_destroy must not leave
+      // queues on closed ports.
+      static std::once_flag at_exit;
+      std::call_once(at_exit, [] { std::atexit(destroy_runtime); });
+      std::printf("%s\n", devices.dpdk.back()->describe().c_str());
+    }
   }
   g_runtime = std::make_unique<Runtime>(config, std::move(devices));
   return 0;
@@ -110,7 +130,7 @@ int init_runtime(const RuntimeConfig& config, std::string* error) {
 void destroy_runtime() { g_runtime.reset(); }
 
 Runtime::Runtime(const RuntimeConfig& config, OpenedDevices devices)
-    : config_(config), live_devices_(std::move(devices.live)), dpdk_port_(std::move(devices.dpdk)) {
+    : config_(config), live_devices_(std::move(devices.live)), dpdk_ports_(std::move(devices.dpdk)) {
   contexts_.resize(static_cast<std::size_t>(config.num_cores));
   live_ = std::make_unique<std::atomic<Context*>[]>(static_cast<std::size_t>(config.num_cores));
   for (int i = 0; i < config.num_cores; ++i) live_[static_cast<std::size_t>(i)] = nullptr;
@@ -118,10 +138,10 @@ Runtime::Runtime(const RuntimeConfig& config, OpenedDevices devices)
 }
 
 Runtime::~Runtime() {
-  contexts_.clear();  // the contexts' devices first: DPDK queues before their port
+  contexts_.clear();  // the contexts' devices first: DPDK queues before their ports
   ports_.clear();
   switch_.reset();
-  dpdk_port_.reset();
+  dpdk_ports_.clear();
 }
 
 StackConfig Runtime::config_for(int cpu) const {
@@ -147,18 +167,19 @@ Context* Runtime::create_context(int cpu) {
   }
   MacAddr mac = config_.mac;
   mac.octets[5] = static_cast<std::uint8_t>(mac.octets[5] + cpu);
-  std::unique_ptr<PacketIo> io;
+  // The devices of the context's interfaces: one, or (io = dpdk) queue `cpu` of each port.
+  std::vector<std::unique_ptr<PacketIo>> devices;
   const auto buffers = static_cast<std::size_t>(config_.max_num_buffers);
   if (config_.io == IoKind::memory) {
     std::lock_guard wire(wire_mutex_);
     auto port = std::make_unique<MemoryPort>(MemoryPortConfig{mac, 1500, buffers});
     switch_->attach(*port);
-    io = std::make_unique<LockedIo>(*port, wire_mutex_);
+    devices.push_back(std::make_unique<LockedIo>(*port, wire_mutex_));
     ports_.push_back(std::move(port));
   } else if (config_.io == IoKind::host) {
-    io = std::make_unique<HostIo>(LinkCaps{mac, 1500, false, false}, buffers);
+    devices.push_back(std::make_unique<HostIo>(LinkCaps{mac, 1500, false, false}, buffers));
   } else if (config_.io == IoKind::pcap) {
-    io = std::move(live_devices_.at(static_cast<std::size_t>(cpu)));
+    std::unique_ptr<PacketIo> io = std::move(live_devices_.at(static_cast<std::size_t>(cpu)));
     if (!io) {  // a context destroyed and created again: its interface was closed with it
       auto opened = PcapLiveIo::open(live_config(config_, cpu));
       if (auto* why = std::get_if<std::string>(&opened)) {
@@ -168,22 +189,59 @@ Context* Runtime::create_context(int cpu) {
       }
       io = std::move(std::get<std::unique_ptr<PcapLiveIo>>(opened));
     }
+    devices.push_back(std::move(io));
   } else if (config_.io == IoKind::dpdk) {
-    io = dpdk_port_->take_queue(cpu);  // free again once an earlier context on it is destroyed
-    if (!io) {
-      errno = EEXIST;
-      return nullptr;
+    for (const auto& port : dpdk_ports_) {
+      devices.push_back(port->take_queue(cpu));  // free again once an earlier context on it is destroyed
+      if (!devices.back()) {
+        errno = EEXIST;
+        return nullptr;
+      }
     }
   } else {
-    io = config_.make_io(cpu);
-    if (!io) {
+    devices.push_back(config_.make_io(cpu));
+    if (!devices.back()) {
       errno = EINVAL;
       return nullptr;
     }
   }
-  auto* host = dynamic_cast<HostIo*>(io.get());
-  auto* live = dynamic_cast<PcapLiveIo*>(io.get());
-  auto* queue = dynamic_cast<DpdkQueueIo*>(io.get());
+  auto* host = dynamic_cast<HostIo*>(devices[0].get());
+  auto* live = dynamic_cast<PcapLiveIo*>(devices[0].get());
+  std::vector<DpdkQueueIo*> queues;
+  for (const auto& d : devices)
+    if (auto* queue = dynamic_cast<DpdkQueueIo*>(d.get())) queues.push_back(queue);
+  for (std::size_t i = 0; i < devices.size(); ++i) {
+    if (!wrap(cpu, i, devices[i])) return nullptr;
+  }
+  try {
+    contexts_[static_cast<std::size_t>(cpu)] = std::make_unique<Context>(
+        cpu, std::move(devices), config_for(cpu), ContextClock(config_.manual_clock, clock_origin_ns_),
+        static_cast<std::size_t>(config_.max_concurrency), interrupts_, config_.rekey_interval);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "mtcp_create_context(%d): %s\n", cpu, e.what());
+    errno = EINVAL;
+    return nullptr;
+  }
+  Context& c = *contexts_[static_cast<std::size_t>(cpu)];
+  c.set_host_io(host);
+  c.set_live_io(live);
+  c.set_dpdk_queues(queues);
+  // Contexts sharing the DPDK ports' addresses: connect picks source ports whose flows come back
+  // to this context's queue of the port the connection leaves by (what mTCP's init_rss pools
+  // are for), so replies need no steering hop.
+  if (!queues.empty() && queues[0]->port().queues() > 1) {
+    Stack& stack = c.stack();
+    c.stack().set_port_filter([queues, &stack](Endpoint local, Endpoint remote) {
+      for (std::size_t i = 0; i < queues.size(); ++i)
+        if (stack.interface_address(i) == local.addr) return queues[i]->owns(local, remote);
+      return true;
+    });
+  }
+  live_[static_cast<std::size_t>(cpu)] = &c;
+  return &c;
+}
+
+bool Runtime::wrap(int cpu, std::size_t interface, std::unique_ptr<PacketIo>& io) const {
   // The delay line nearest the device, so what the injector reorders is the delayed stream.
   if (config_.link_delay > Duration::zero()) {
     auto delay = std::make_unique<DelayLine>(*io, config_.link_delay);
@@ -191,43 +249,33 @@ Context* Runtime::create_context(int cpu) {
   }
   const FaultChances& f = config_.faults;
   if (f.drop > 0 || f.duplicate > 0 || f.reorder > 0 || f.corrupt > 0) {
-    FaultChances per_context = f;
-    per_context.seed += static_cast<std::uint64_t>(cpu);
-    auto faults = std::make_unique<FaultInjector>(*io, per_context);
+    FaultChances per_device = f;
+    per_device.seed += static_cast<std::uint64_t>(cpu) + 1000 * interface;
+    auto faults = std::make_unique<FaultInjector>(*io, per_device);
     io = std::make_unique<OwningIo>(std::move(io), std::move(faults));
   }
   // A capture path with %d names one file per context; without it, only context 0 is captured.
+  // A second or later interface's file has its port's name before the extension.
   const auto per_context = config_.pcap.find("%d");
   if (!config_.pcap.empty() && (per_context != std::string::npos || cpu == 0)) {
     std::string path = config_.pcap;
     if (per_context != std::string::npos) path.replace(per_context, 2, std::to_string(cpu));
+    if (interface > 0) {
+      const auto dot = path.rfind('.');
+      const auto slash = path.rfind('/');
+      const std::string tag = "-" + config_.dpdk.at(interface).port;
+      if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) path += tag;
+      else path.insert(dot, tag);
+    }
     auto opened = PcapWriter::open(*io, path);
     if (!opened.writer) {
       std::fprintf(stderr, "mtcp_create_context(%d): pcap: %s\n", cpu, opened.error.c_str());
       errno = EINVAL;
-      return nullptr;
+      return false;
     }
     io = std::make_unique<OwningIo>(std::move(io), std::move(opened.writer));
   }
-  try {
-    contexts_[static_cast<std::size_t>(cpu)] = std::make_unique<Context>(
-        cpu, std::move(io), config_for(cpu), ContextClock(config_.manual_clock, clock_origin_ns_),
-        static_cast<std::size_t>(config_.max_concurrency), interrupts_, config_.rekey_interval);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "mtcp_create_context(%d): %s\n", cpu, e.what());
-    errno = EINVAL;
-    return nullptr;
-  }
-  contexts_[static_cast<std::size_t>(cpu)]->set_host_io(host);
-  contexts_[static_cast<std::size_t>(cpu)]->set_live_io(live);
-  contexts_[static_cast<std::size_t>(cpu)]->set_dpdk_io(queue);
-  // Contexts sharing a DPDK port's address: connect picks source ports whose flows come back to
-  // this context's queue (what mTCP's init_rss pools are for), so replies need no steering hop.
-  if (queue != nullptr && queue->port().queues() > 1)
-    contexts_[static_cast<std::size_t>(cpu)]->stack().set_port_filter(
-        [queue](Endpoint local, Endpoint remote) { return queue->owns(local, remote); });
-  live_[static_cast<std::size_t>(cpu)] = contexts_[static_cast<std::size_t>(cpu)].get();
-  return contexts_[static_cast<std::size_t>(cpu)].get();
+  return true;
 }
 
 void Runtime::destroy_context(Context* ctx) {

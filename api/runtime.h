@@ -22,8 +22,8 @@ namespace mtcpp::api {
 
 // memory: every context of the process on one in-memory switch. host: frames go through
 // mtcpp_push_frame/mtcpp_pop_frame. pcap: a live Linux interface per context, through libpcap
-// (`port = IFNAME ...`). dpdk: one DPDK port, one queue per context, all contexts with the port's
-// address (`port = dpdk0`). external: an embedder (the ns-3 simulation) builds each context's
+// (`port = IFNAME ...`). dpdk: one or more DPDK ports, one queue of each per context, every
+// context's stack with an interface per port and the ports' addresses (`port = dpdk0 dpdk1`). external: an embedder (the ns-3 simulation) builds each context's
 // device itself; only reachable from C++ through init_runtime.
 enum class IoKind { memory, host, pcap, dpdk, external };
 
@@ -37,10 +37,13 @@ struct RuntimeConfig {
   std::string pcap;              // capture file per context, "%d" = core; empty for none
   std::vector<std::string> ports;  // IoKind::pcap: the interface of context i is ports[i]
   std::vector<std::string> stat_print;  // ports whose statistics the applications print
-  DpdkConfig dpdk;               // IoKind::dpdk: port, EAL arguments (queues and MTU are set here)
+  // IoKind::dpdk: a port each (one interface of every context's stack, in order): device, MAC,
+  // EAL arguments (queues and MTU are set here).
+  std::vector<DpdkConfig> dpdk;
   FaultChances faults;           // any chance above zero: each context's device is wrapped
   Duration link_delay{};         // above zero: each context's device is wrapped by a DelayLine
   StackConfig stack;             // context 0's; context i adds i to the address, MAC and seed
+                                 // (io = dpdk: contexts share the ports' addresses)
   // With a secret (no seed), each context draws a fresh one from the OS this often: new ISNs,
   // ports and SYN cookies (Tcp::rekey). Zero: never.
   Duration rekey_interval = std::chrono::hours(1);
@@ -51,7 +54,7 @@ struct RuntimeConfig {
 // Devices opened by init_runtime, so that mtcp_init reports their failures.
 struct OpenedDevices {
   std::vector<std::unique_ptr<PcapLiveIo>> live;  // IoKind::pcap: one per context
-  std::unique_ptr<DpdkPort> dpdk;                 // IoKind::dpdk
+  std::vector<std::unique_ptr<DpdkPort>> dpdk;    // IoKind::dpdk: one per port
 };
 
 class Runtime {
@@ -69,6 +72,9 @@ class Runtime {
 
  private:
   StackConfig config_for(int cpu) const;
+  // Puts context cpu's device for an interface under the configured wrappers (delay line, fault
+  // injector, capture); false with errno set when a capture file cannot be opened.
+  bool wrap(int cpu, std::size_t interface, std::unique_ptr<PacketIo>& io) const;
 
   RuntimeConfig config_;
   std::mutex mutex_;                      // guards contexts_ (creation from several threads)
@@ -79,7 +85,7 @@ class Runtime {
   std::unique_ptr<MemorySwitch> switch_;
   std::vector<std::unique_ptr<MemoryPort>> ports_;
   std::vector<std::unique_ptr<PcapLiveIo>> live_devices_;  // taken by create_context
-  std::unique_ptr<DpdkPort> dpdk_port_;   // its queues go to the contexts; outlives them
+  std::vector<std::unique_ptr<DpdkPort>> dpdk_ports_;  // their queues go to the contexts; outlive them
   std::atomic<unsigned> interrupts_{0};
   std::int64_t clock_origin_ns_ = ContextClock::steady_now_ns();  // time 0 of every real clock
 };

@@ -159,9 +159,12 @@ int Stack::abort(int s, Instant now) {
 void Stack::input(Interface& in, Bytes frame, Instant now) {
   ++stats_.frames_received;
   stats_.bytes_received += frame.size();
+  ++in.counters.frames_received;
+  in.counters.bytes_received += frame.size();
   const auto eth = EthernetHeader::parse(frame);
   if (!eth) {
     ++stats_.frames_malformed;
+    ++in.counters.rx_dropped;
     return;
   }
   if (eth->dst != in.caps.mac && !eth->dst.is_broadcast()) {
@@ -186,6 +189,7 @@ void Stack::ipv4_input(Interface& in, Bytes packet, MacAddr from, Instant now) {
   if (!parsed.header) {
     if (parsed.error == Ipv4Header::Error::bad_checksum) ++stats_.ip_bad_checksum;
     else ++stats_.ip_malformed;
+    ++in.counters.rx_dropped;
     return;
   }
   const Ipv4Header& ip = *parsed.header;
@@ -199,6 +203,7 @@ void Stack::ipv4_input(Interface& in, Bytes packet, MacAddr from, Instant now) {
   }
   if (!valid_source(ip.src)) {
     ++stats_.ip_malformed;
+    ++in.counters.rx_dropped;
     return;
   }
   // The neighbour this came through still has the MAC we send to: its entry stays fresh.
@@ -209,6 +214,7 @@ void Stack::ipv4_input(Interface& in, Bytes packet, MacAddr from, Instant now) {
       if (!tcp.header) {
         if (tcp.error == TcpHeader::Error::bad_checksum) ++stats_.tcp_bad_checksum;
         else ++stats_.tcp_malformed;
+        ++in.counters.rx_dropped;
         return;
       }
       tcp_.segment_arrives(SegmentIn{ip.src, ip.dst, *tcp.header, tcp.payload}, now);
@@ -312,7 +318,10 @@ Ipv4Addr Stack::source_address(Ipv4Addr remote) const {
 
 PacketBuffer* Stack::alloc_frame(Interface& out) {
   PacketBuffer* b = out.io->tx_alloc();
-  if (b == nullptr) ++stats_.tx_no_buffer;
+  if (b == nullptr) {
+    ++stats_.tx_no_buffer;
+    ++out.counters.tx_dropped;
+  }
   return b;
 }
 
@@ -403,10 +412,14 @@ void Stack::flush_tx(Instant now) {
 void Stack::flush_tx(Interface& out, Instant now) {
   if (out.tx_count == 0) return;
   const std::size_t sent = out.io->tx_burst(std::span<PacketBuffer* const>(out.tx.data(), out.tx_count), now);
+  const std::uint64_t bytes_before = out.counters.bytes_sent;
   stats_.frames_sent += sent;
-  for (std::size_t i = 0; i < sent; ++i) stats_.bytes_sent += out.tx[i]->len;
+  out.counters.frames_sent += sent;
+  for (std::size_t i = 0; i < sent; ++i) out.counters.bytes_sent += out.tx[i]->len;
+  stats_.bytes_sent += out.counters.bytes_sent - bytes_before;
   for (std::size_t i = sent; i < out.tx_count; ++i) {
     ++stats_.tx_ring_full;
+    ++out.counters.tx_dropped;
     out.io->release(out.tx[i]);
   }
   out.tx_count = 0;

@@ -24,6 +24,14 @@
 
 namespace mtcpp {
 
+// What went through one interface (the stack's StackStats count all interfaces together).
+struct InterfaceCounters {
+  std::uint64_t frames_received = 0, bytes_received = 0;
+  std::uint64_t rx_dropped = 0;  // malformed, or a bad checksum
+  std::uint64_t frames_sent = 0, bytes_sent = 0;
+  std::uint64_t tx_dropped = 0;  // no buffer, or the device's ring was full
+};
+
 class Stack final : private SegmentSink {
  public:
   // Validates the configuration; on error returns its description. `io` is the first interface's
@@ -79,6 +87,7 @@ class Stack final : private SegmentSink {
   std::size_t interface_count() const { return interfaces_.size(); }
   Ipv4Addr interface_address(std::size_t i) const { return interfaces_.at(i).address; }
   MacAddr interface_mac(std::size_t i) const { return interfaces_.at(i).caps.mac; }
+  const InterfaceCounters& interface_counters(std::size_t i) const { return interfaces_.at(i).counters; }
 
  private:
   static constexpr std::size_t kBurst = 32;
@@ -96,6 +105,7 @@ class Stack final : private SegmentSink {
     Instant arp_deadline = kNever;
     std::array<PacketBuffer*, kBurst> tx{};
     std::size_t tx_count = 0;
+    InterfaceCounters counters;
   };
   // A route with its interface resolved: the connected subnets first, then the configured
   // routes, then the default gateway.

@@ -12,6 +12,7 @@ void Stack::arp_input(Interface& in, Bytes payload, Instant now) {
   const auto arp = ArpPacket::parse(payload);
   if (!arp) {
     ++stats_.frames_malformed;
+    ++in.counters.rx_dropped;
     return;
   }
   if (arp->sender_mac.is_multicast()) return;

@@ -8,27 +8,37 @@ StatsBoard::StatsBoard(int cores) : slots_(new Slot[static_cast<std::size_t>(cor
 
 void StatsBoard::attach(int core, mctx_t mctx) {
   Slot& s = slots_[static_cast<std::size_t>(core)];
-  int printed = 0;
-  if (mtcpp_port_info(mctx, s.port, sizeof s.port, &printed) != 0) return;
-  s.printed = printed != 0;
-  s.attached.store(true, std::memory_order_release);
+  s.ports = 0;
+  for (std::size_t i = 0; i < kMaxPorts; ++i) {
+    int printed = 0;
+    mtcpp_stats st{};
+    if (mtcpp_interface_stats(mctx, i, s.port[i].name, sizeof s.port[i].name, &printed, &st) != 0) break;
+    s.port[i].printed = printed != 0;
+    s.ports = i + 1;
+  }
+  if (s.ports > 0) s.attached.store(true, std::memory_order_release);
 }
 
 void StatsBoard::publish(int core, mctx_t mctx) {
-  mtcpp_stats st{};
-  if (mtcpp_get_stats(mctx, &st) != 0) return;
   Slot& s = slots_[static_cast<std::size_t>(core)];
-  s.rx_frames = st.rx_frames;
-  s.rx_bytes = st.rx_bytes;
-  s.rx_dropped = st.rx_dropped;
-  s.tx_frames = st.tx_frames;
-  s.tx_bytes = st.tx_bytes;
-  s.flows = st.flows;
+  for (std::size_t i = 0; i < s.ports; ++i) {
+    mtcpp_stats st{};
+    int printed = 0;
+    char name[32];
+    if (mtcpp_interface_stats(mctx, i, name, sizeof name, &printed, &st) != 0) return;
+    PortSlot& p = s.port[i];
+    p.rx_frames = st.rx_frames;
+    p.rx_bytes = st.rx_bytes;
+    p.rx_dropped = st.rx_dropped;
+    p.tx_frames = st.tx_frames;
+    p.tx_bytes = st.tx_bytes;
+    s.flows = st.flows;
+  }
   std::uint64_t out = 0, in = 0;
   if (mtcpp_get_counter(mctx, "dpdk.rx_steered_out", &out) == 0 && mtcpp_get_counter(mctx, "dpdk.rx_steered_in", &in) == 0) {
     s.steered_out = out;
     s.steered_in = in;
-    s.steers = true;  // a DPDK queue: shown on every line
+    s.steers = true;  // DPDK queues: shown on the core's first line
   }
 }
 
@@ -55,22 +65,28 @@ void StatsBoard::print(std::FILE* out, double seconds) {
   int printed = 0;
   for (int i = 0; i < cores_; ++i) {
     Slot& s = slots_[static_cast<std::size_t>(i)];
-    if (!s.attached.load(std::memory_order_acquire) || !s.printed) continue;
-    const Counters now{s.rx_frames, s.rx_bytes, s.rx_dropped, s.tx_frames, s.tx_bytes, s.flows};
-    const Counters d{now.rx_frames - s.last.rx_frames, now.rx_bytes - s.last.rx_bytes,
-                     now.rx_dropped - s.last.rx_dropped, now.tx_frames - s.last.tx_frames,
-                     now.tx_bytes - s.last.tx_bytes, 0};
-    s.last = now;
-    char who[16];
-    std::snprintf(who, sizeof who, "CPU %2d", i);
-    line(out, who, s.port, d, now.flows, seconds, &s);
-    total.rx_frames += d.rx_frames;
-    total.rx_bytes += d.rx_bytes;
-    total.rx_dropped += d.rx_dropped;
-    total.tx_frames += d.tx_frames;
-    total.tx_bytes += d.tx_bytes;
-    total_flows += now.flows;
-    ++printed;
+    if (!s.attached.load(std::memory_order_acquire)) continue;
+    bool first_line = true;
+    for (std::size_t k = 0; k < s.ports; ++k) {
+      PortSlot& p = s.port[k];
+      if (!p.printed) continue;
+      const Counters now{p.rx_frames, p.rx_bytes, p.rx_dropped, p.tx_frames, p.tx_bytes, 0};
+      const Counters d{now.rx_frames - p.last.rx_frames, now.rx_bytes - p.last.rx_bytes,
+                       now.rx_dropped - p.last.rx_dropped, now.tx_frames - p.last.tx_frames,
+                       now.tx_bytes - p.last.tx_bytes, 0};
+      p.last = now;
+      char who[16];
+      std::snprintf(who, sizeof who, "CPU %2d", i);
+      line(out, who, p.name, d, s.flows, seconds, first_line ? &s : nullptr);
+      total.rx_frames += d.rx_frames;
+      total.rx_bytes += d.rx_bytes;
+      total.rx_dropped += d.rx_dropped;
+      total.tx_frames += d.tx_frames;
+      total.tx_bytes += d.tx_bytes;
+      if (first_line) total_flows += s.flows;  // a core's flows, once
+      first_line = false;
+      ++printed;
+    }
   }
   if (printed == 0) return;
   line(out, " ALL  ", "", total, total_flows, seconds, nullptr);

@@ -1,5 +1,6 @@
 // Per-second statistics lines in the shape mTCP prints them, for the ports that mtcp.conf's
-// stat_print names, one line per core and a total:
+// stat_print names, one line per core and port (a context has an interface per port with
+// io = dpdk and several ports) and a total:
 //   [CPU  0] veth-m   flows:      3, RX:    1234(pps) (err:     0),  0.01(Gbps), TX:    1200(pps),  0.01(Gbps)
 //   [ ALL  ] ...
 // A context's counters may be read only in the thread that owns it, so each core's loop
@@ -31,15 +32,22 @@ class StatsBoard {
   struct Counters {
     std::uint64_t rx_frames = 0, rx_bytes = 0, rx_dropped = 0, tx_frames = 0, tx_bytes = 0, flows = 0;
   };
+  static constexpr std::size_t kMaxPorts = 8;  // per core; further ports are not shown
+  struct PortSlot {
+    std::atomic<bool> printed{false};
+    char name[32] = {};
+    std::atomic<std::uint64_t> rx_frames{0}, rx_bytes{0}, rx_dropped{0}, tx_frames{0}, tx_bytes{0};
+    Counters last;  // main thread only
+  };
   struct Slot {
     std::atomic<bool> attached{false};
-    std::atomic<bool> printed{false};
-    char port[32] = {};
-    std::atomic<std::uint64_t> rx_frames{0}, rx_bytes{0}, rx_dropped{0}, tx_frames{0}, tx_bytes{0}, flows{0};
-    // A DPDK queue shared out over cores: frames handed between cores (since the start).
+    std::size_t ports = 0;  // set before attached
+    PortSlot port[kMaxPorts];
+    std::atomic<std::uint64_t> flows{0};
+    // A DPDK queue shared out over cores: frames handed between cores (since the start), the
+    // core's queues of every port together.
     std::atomic<bool> steers{false};
     std::atomic<std::uint64_t> steered_out{0}, steered_in{0};
-    Counters last;  // main thread only
   };
   static void line(std::FILE* out, const char* who, const char* port, const Counters& delta, std::uint64_t flows,
                    double seconds, const Slot* steering);

@@ -342,6 +342,21 @@ INSTANTIATE_TEST_SUITE_P(
                 "mtcp.conf:1: gateway = 0.0.0.0: must be a unicast IPv4 address"},
         BadConf{"gateway = 192.168.1.1\naddress = 10.0.0.1/24\n",
                 "mtcp.conf:1: gateway = 192.168.1.1: not inside the subnet of address 10.0.0.1/24"},
+        BadConf{"address = 10.0.0.1/24 10.0.1.1/24\n",
+                "mtcp.conf:1: address names 2 addresses: several are one per port, for io = dpdk with "
+                "as many ports named"},
+        BadConf{"io = dpdk\nport = dpdk0 dpdk1 dpdk2\naddress = 10.0.0.1/24 10.0.1.1/24\n",
+                "mtcp.conf:3: address names 2 addresses: several are one per port, for io = dpdk with "
+                "as many ports named (port names 3)"},
+        BadConf{"io = dpdk\nport = dpdk0 dpdk1\naddress = 10.0.0.1/24\n",
+                "mtcp.conf:3: io = dpdk with 2 ports needs an address for each: address = IP/LEN IP/LEN ..."},
+        BadConf{"io = dpdk\nport = dpdk0 dpdk1\naddress = 10.0.0.1/24 10.0.0.1/16\n",
+                "mtcp.conf:3: address = 10.0.0.1/24 10.0.0.1/16: names 10.0.0.1 twice"},
+        BadConf{"io = dpdk\nport = dpdk0 dpdk1\nmac = 02:00:00:00:00:01 02:00:00:00:00:02 02:00:00:00:00:03\n",
+                "mtcp.conf:3: mac names 3 MACs: several are one per port, for io = dpdk with as many "
+                "ports named"},
+        BadConf{"io = dpdk\nport = dpdk0 dpdk1\naddress = 10.0.0.1/24 10.0.1.1/24\ngateway = 10.0.2.1\n",
+                "mtcp.conf:4: gateway = 10.0.2.1: not inside the subnet of any address"},
         BadConf{"mac = 02:00:00:00:00\n",
                 "mtcp.conf:1: mac = 02:00:00:00:00: bad MAC address '02:00:00:00:00', expected "
                 "e.g. 02:00:00:00:00:01"},
@@ -552,6 +567,25 @@ TEST(ConfigFileMtcp, DpdkKeysAddUpAndMacIsKnownToBeGiven) {
   EXPECT_TRUE(c.mac_given);
   EXPECT_EQ(error_of(parse_mtcp_conf("dpdk_checksum_offload = 2\n", "mtcp.conf")).substr(0, 38),
             "mtcp.conf:1: dpdk_checksum_offload = 2");
+}
+
+TEST(ConfigFileMtcp, SeveralPortsTakeAnAddressAndMacEach) {
+  const MtcpConfig c = parse_ok(
+      "io = dpdk\nport = dpdk0 dpdk1\naddress = 10.0.0.1/24 192.168.5.1/16\ngateway = 192.168.0.1\n"
+      "mac = 02:00:00:00:00:07 02:00:00:00:00:08\n");
+  EXPECT_EQ(c.address, Ipv4Addr::of(10, 0, 0, 1));
+  EXPECT_EQ(c.prefix_len, 24);
+  ASSERT_EQ(c.more_addresses.size(), 1u);
+  EXPECT_EQ(c.more_addresses[0].address, Ipv4Addr::of(192, 168, 5, 1));
+  EXPECT_EQ(c.more_addresses[0].prefix_len, 16);
+  EXPECT_EQ(c.mac, (MacAddr{{2, 0, 0, 0, 0, 7}}));
+  EXPECT_EQ(c.more_macs, (std::vector<MacAddr>{MacAddr{{2, 0, 0, 0, 0, 8}}}));
+  const std::string text = describe(c);
+  EXPECT_NE(text.find("10.0.0.1/24 192.168.5.1/16"), std::string::npos) << text;
+  EXPECT_NE(text.find("02:00:00:00:00:07 02:00:00:00:00:08"), std::string::npos) << text;
+  // One MAC for two ports: the second keeps its own. No address: mtcpp's defaults.
+  EXPECT_TRUE(parse_mtcp_conf("io = dpdk\nport = dpdk0 dpdk1\nmac = 02:00:00:00:00:07\n", "m").ok());
+  EXPECT_TRUE(parse_mtcp_conf("io = dpdk\nport = dpdk0 dpdk1\n", "m").ok());
 }
 
 TEST(ConfigFileDescribe, PrintsEffectiveSettingsRoutesAndArp) {
