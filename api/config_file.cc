@@ -254,13 +254,14 @@ constexpr Key kKeys[] = {
      }},
     {"gateway", [](MtcpConfig& c, std::string_view v) { c.gateway = unicast(ipv4(v)); }},
     {"mac", [](MtcpConfig& c, std::string_view v) {
-       c.more_macs.clear();
+       std::vector<MacAddr> given;
        for (std::string_view word : split_words(v)) {
          const MacAddr mac = mac_address(word);
          if (mac.is_multicast() || mac.is_zero()) throw BadValue{"must be a unicast, non-zero MAC"};
-         if (word.data() == v.data()) c.mac = mac;
-         else c.more_macs.push_back(mac);
+         given.push_back(mac);
        }
+       c.mac = given.front();
+       c.more_macs.assign(given.begin() + 1, given.end());
        c.mac_given = true;
      }},
     {"mtu", [](MtcpConfig& c, std::string_view v) { c.mtu = integer(v, 576, 9000); }},

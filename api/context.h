@@ -80,8 +80,7 @@ class Context final : public SocketObserver {
   PcapLiveIo* live_io() { return live_io_; }
   void set_live_io(PcapLiveIo* io) { live_io_ = io; }
   // The DPDK queues under any wrappers, one per interface (port), when the context was built
-  // with `io = dpdk`; dpdk_io() is the first interface's.
-  DpdkQueueIo* dpdk_io() { return dpdk_queues_.empty() ? nullptr : dpdk_queues_[0]; }
+  // with `io = dpdk`.
   const std::vector<DpdkQueueIo*>& dpdk_queues() const { return dpdk_queues_; }
   void set_dpdk_queues(std::vector<DpdkQueueIo*> queues) { dpdk_queues_ = std::move(queues); }
   ContextClock& clock() { return clock_; }

@@ -108,10 +108,22 @@ bool runtime_config_from(const MtcpConfig& m, RuntimeConfig* out, std::string* e
   r.stack.tcp = m.tcp;
   r.stack.static_arp = m.arp;
   r.stack.arp.max_pending = m.arp_hold_frames;
-  // route.conf's `dev` names the interface where it names one of several ports.
+  // route.conf's `dev` names the interface when a stack has several (io = dpdk with several
+  // ports); with one, every route leaves by it, as before.
+  const bool several_interfaces = r.io == IoKind::dpdk && m.ports.size() > 1;
   for (const RouteEntry& e : m.routes) {
-    const auto port = std::find(m.ports.begin(), m.ports.end(), e.dev);
-    const int interface = m.ports.size() > 1 && port != m.ports.end() ? static_cast<int>(port - m.ports.begin()) : -1;
+    int interface = -1;
+    if (several_interfaces) {
+      const auto port = std::find(m.ports.begin(), m.ports.end(), e.dev);
+      if (port == m.ports.end()) {
+        std::string ports;
+        for (const std::string& name : m.ports) ports += (ports.empty() ? "" : " ") + name;
+        *error = "route.conf: " + e.prefix.to_string() + "/" + std::to_string(e.prefix_len) + " dev " + e.dev +
+                 ": no such port (port = " + ports + ")";
+        return false;
+      }
+      interface = static_cast<int>(port - m.ports.begin());
+    }
     r.stack.routes.push_back(Route{e.prefix, e.prefix_len, {}, interface});
   }
   *out = r;
@@ -144,6 +156,13 @@ std::string port_name(Context& c, std::size_t i) {
   if (c.live_io() != nullptr) return c.live_io()->interface();
   const IoKind io = runtime()->config().io;
   return io == IoKind::memory ? "memory" : io == IoKind::host ? "host" : "external";
+}
+
+// A live interface's drops (io = pcap).
+void add_live_drops(PcapLiveIo& live, mtcpp_stats* out) {
+  const PcapLiveCounters d = live.counters();
+  out->rx_dropped += d.rx_too_long + d.rx_no_buffer + d.kernel_drops + d.interface_drops;
+  out->tx_dropped += d.tx_errors;
 }
 
 // A DPDK queue's drops, and (with its port's first queue, so counted once) the port's own.
@@ -294,11 +313,7 @@ int mtcpp_get_stats(mctx_t mctx, mtcpp_stats* out) {
   out->tx_dropped = s.tx_no_buffer + s.tx_ring_full;
   out->flows = s.tcp_connections_in_use - s.tcp_time_wait;
   out->time_wait = s.tcp_time_wait;
-  if (PcapLiveIo* live = c->live_io()) {
-    const PcapLiveCounters d = live->counters();
-    out->rx_dropped += d.rx_too_long + d.rx_no_buffer + d.kernel_drops + d.interface_drops;
-    out->tx_dropped += d.tx_errors;
-  }
+  if (PcapLiveIo* live = c->live_io()) add_live_drops(*live, out);
   for (DpdkQueueIo* queue : c->dpdk_queues()) add_queue_drops(*queue, out);
   return 0;
 }
@@ -325,6 +340,7 @@ int mtcpp_interface_stats(mctx_t mctx, size_t i, char* name, size_t cap, int* pr
   out->flows = s.tcp_connections_in_use - s.tcp_time_wait;
   out->time_wait = s.tcp_time_wait;
   if (i < c->dpdk_queues().size()) add_queue_drops(*c->dpdk_queues()[i], out);
+  if (PcapLiveIo* live = c->live_io(); live != nullptr && i == 0) add_live_drops(*live, out);
   return 0;
 }
 

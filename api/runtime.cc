@@ -107,13 +107,7 @@ int init_runtime(const RuntimeConfig& config, std::string* error) {
         if (error) *error = *why;
         return -ENODEV;
       }
-      auto& added = std::get<std::unique_ptr<DpdkPort>>(opened);
-      for (const auto& open : devices.dpdk)
-        if (open->port_id() == added->port_id()) {
-          if (error) *error = "io = dpdk: ports " + open->name() + " and " + port.port + " are one device";
-          return -EINVAL;
-        }
-      devices.dpdk.push_back(std::move(added));
+      devices.dpdk.push_back(std::move(std::get<std::unique_ptr<DpdkPort>>(opened)));
       // At exit, the runtime (its queues, then the ports) goes before DPDK's own exit handler
       // closes the ports (handlers run in reverse order of registration, and the EAL's was
       // registered by the first open): a program that never calls mtcp_destroy must not leave
@@ -227,8 +221,8 @@ Context* Runtime::create_context(int cpu) {
   c.set_live_io(live);
   c.set_dpdk_queues(queues);
   // Contexts sharing the DPDK ports' addresses: connect picks source ports whose flows come back
-  // to this context's queue of the port the connection leaves by (what mTCP's init_rss pools
-  // are for), so replies need no steering hop.
+  // to this context's queue of the port that has the connection's local address, where replies
+  // arrive (what mTCP's init_rss pools are for), so they need no steering hop.
   if (!queues.empty() && queues[0]->port().queues() > 1) {
     Stack& stack = c.stack();
     c.stack().set_port_filter([queues, &stack](Endpoint local, Endpoint remote) {

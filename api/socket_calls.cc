@@ -148,13 +148,41 @@ int mtcp_accept(mctx_t mctx, int sockid, sockaddr* addr, socklen_t* addrlen) {
 int mtcp_init_rss(mctx_t mctx, in_addr_t saddr_base, int num_addr, in_addr_t daddr, in_addr_t dport) {
   Context* c = context_or_fail(mctx);
   if (c == nullptr) return -1;
-  (void)daddr, (void)dport;
-  if (num_addr <= 0) return fail(EINVAL);
-  // The pool is implicit: a context that shares a DPDK port with others already connects from
-  // ports whose flows hash back to its queue (Tcp::set_port_filter, set up at context creation);
-  // a context alone on its device owns every port. So this only checks the arguments: with
-  // INADDR_ANY or our own address the pool is the ephemeral range; a foreign address is not ours.
-  if (saddr_base != INADDR_ANY && ntohl(saddr_base) != c->stack().address().value) return fail(EINVAL);
+  if (num_addr <= 0 || daddr == INADDR_ANY || daddr == INADDR_BROADCAST) return fail(EINVAL);
+  // mTCP takes the port in network order in an in_addr_t (epwget passes htons(80)).
+  const Endpoint remote{Ipv4Addr{ntohl(daddr)}, ntohs(static_cast<std::uint16_t>(dport))};
+  if (remote.port == 0) return fail(EINVAL);
+  // The source addresses saddr_base .. + num_addr - 1 that are the stack's (mtcpp has one per
+  // interface); INADDR_ANY is the one connect takes toward daddr. None of ours: EINVAL.
+  Stack& stack = c->stack();
+  std::vector<Ipv4Addr> sources;
+  if (saddr_base == INADDR_ANY) {
+    const std::optional<Ipv4Addr> source = stack.source_address(remote.addr);
+    if (!source) return fail(ENETUNREACH);
+    sources.push_back(*source);
+  } else {
+    for (std::uint32_t i = 0; i < static_cast<std::uint32_t>(num_addr); ++i) {
+      const Ipv4Addr a{ntohl(saddr_base) + i};
+      for (std::size_t k = 0; k < stack.interface_count(); ++k)
+        if (stack.interface_address(k) == a) sources.push_back(a);
+    }
+  }
+  if (sources.empty()) return fail(EINVAL);
+  // The pool: the ephemeral ports whose flow the device brings back to this context's queue.
+  // A context alone on its device owns every port, and needs none.
+  const RuntimeConfig& rc = runtime()->config();
+  for (const Ipv4Addr local : sources) {
+    std::size_t k = 0;
+    while (stack.interface_address(k) != local) ++k;
+    if (k >= c->dpdk_queues().size() || c->dpdk_queues()[k]->port().queues() < 2) continue;
+    const DpdkQueueIo& queue = *c->dpdk_queues()[k];
+    std::vector<std::uint16_t> ports;
+    const TcpConfig& tcp = rc.stack.tcp;
+    for (std::uint32_t p = tcp.ephemeral_port_first; p <= tcp.ephemeral_port_last; ++p)
+      if (queue.owns({local, static_cast<std::uint16_t>(p)}, remote)) ports.push_back(static_cast<std::uint16_t>(p));
+    if (ports.empty()) return fail(EADDRNOTAVAIL);
+    stack.set_port_pool(local, remote, std::move(ports));
+  }
   return 0;
 }
 

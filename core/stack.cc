@@ -175,7 +175,7 @@ void Stack::input(Interface& in, Bytes frame, Instant now) {
   switch (eth->ethertype) {
     case static_cast<std::uint16_t>(EtherType::arp): arp_input(in, payload, now); break;
     case static_cast<std::uint16_t>(EtherType::ipv4):
-      // We accept only datagrams for our unicast address, so one that came as a link-layer
+      // We accept only datagrams for our unicast addresses, so one that came as a link-layer
       // broadcast is discarded (RFC 1122 §3.3.6).
       if (eth->dst.is_broadcast()) ++stats_.frames_not_for_us;
       else ipv4_input(in, payload, eth->src, now);
@@ -295,12 +295,11 @@ bool Stack::valid_source(Ipv4Addr src) const {
   return true;
 }
 
-std::uint16_t Stack::mtu(Ipv4Addr local) const {
+std::uint16_t Stack::mtu_toward(Ipv4Addr remote) const {
+  if (interfaces_.size() == 1) return interfaces_[0].mtu;
+  if (NextHop next; !remote.is_unspecified() && next_hop(remote, &next)) return interfaces_[next.interface].mtu;
   std::uint16_t largest = 0;
-  for (const Interface& i : interfaces_) {
-    if (i.address == local) return i.mtu;
-    largest = std::max(largest, i.mtu);
-  }
+  for (const Interface& i : interfaces_) largest = std::max(largest, i.mtu);
   return largest;
 }
 
@@ -310,10 +309,11 @@ bool Stack::is_local_address(Ipv4Addr addr) const {
   return false;
 }
 
-Ipv4Addr Stack::source_address(Ipv4Addr remote) const {
-  if (remote.is_unspecified() || interfaces_.size() == 1) return interfaces_[0].address;
+std::optional<Ipv4Addr> Stack::source_address(Ipv4Addr remote) const {
+  if (remote.is_unspecified()) return interfaces_[0].address;
   NextHop next;
-  return next_hop(remote, &next) ? interfaces_[next.interface].address : interfaces_[0].address;
+  if (!next_hop(remote, &next)) return std::nullopt;
+  return interfaces_[next.interface].address;
 }
 
 PacketBuffer* Stack::alloc_frame(Interface& out) {

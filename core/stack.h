@@ -27,7 +27,7 @@ namespace mtcpp {
 // What went through one interface (the stack's StackStats count all interfaces together).
 struct InterfaceCounters {
   std::uint64_t frames_received = 0, bytes_received = 0;
-  std::uint64_t rx_dropped = 0;  // malformed, or a bad checksum
+  std::uint64_t rx_dropped = 0;  // malformed, a bad checksum, or a source no host may use
   std::uint64_t frames_sent = 0, bytes_sent = 0;
   std::uint64_t tx_dropped = 0;  // no buffer, or the device's ring was full
 };
@@ -74,6 +74,9 @@ class Stack final : private SegmentSink {
   long bytes_readable(int s) const { return tcp_.bytes_readable(s); }
   void set_observer(SocketObserver* o) { tcp_.set_observer(o); }
   void set_port_filter(Tcp::PortFilter f) { tcp_.set_port_filter(std::move(f)); }
+  void set_port_pool(Ipv4Addr local, Endpoint remote, std::vector<std::uint16_t> ports) {
+    tcp_.set_port_pool(local, remote, std::move(ports));
+  }
   // A fresh 128-bit secret for ISNs, ephemeral ports and SYN cookies (see Tcp::rekey); the core
   // never draws one itself.
   void rekey(const std::array<std::uint64_t, 2>& secret, Instant now) { tcp_.rekey(secret, now); }
@@ -81,13 +84,15 @@ class Stack final : private SegmentSink {
   const StackStats& stats() const { return stats_; }
   const StackConfig& config() const { return config_; }
   const Tcp& tcp() const { return tcp_; }
-  // The first interface's.
+  // The first interface's MAC and address.
   MacAddr mac() const { return interfaces_[0].caps.mac; }
   Ipv4Addr address() const { return config_.address; }
   std::size_t interface_count() const { return interfaces_.size(); }
   Ipv4Addr interface_address(std::size_t i) const { return interfaces_.at(i).address; }
   MacAddr interface_mac(std::size_t i) const { return interfaces_.at(i).caps.mac; }
   const InterfaceCounters& interface_counters(std::size_t i) const { return interfaces_.at(i).counters; }
+  // The address a connection to `remote` sends from, or nothing without a route (see SegmentSink).
+  std::optional<Ipv4Addr> source_address(Ipv4Addr remote) const override;
 
  private:
   static constexpr std::size_t kBurst = 32;
@@ -136,9 +141,8 @@ class Stack final : private SegmentSink {
   // Output.
   void send_segment(Ipv4Addr src, Ipv4Addr dst, std::uint16_t ip_id, const TcpHeader& header, const Tcb* tcb,
                     std::uint32_t payload_offset, std::uint32_t payload_len, Instant now) override;
-  std::uint16_t mtu(Ipv4Addr local) const override;
+  std::uint16_t mtu_toward(Ipv4Addr remote) const override;
   bool is_local_address(Ipv4Addr addr) const override;
-  Ipv4Addr source_address(Ipv4Addr remote) const override;
   PacketBuffer* alloc_frame(Interface& out);
   // Longest prefix wins; on a tie, the earlier entry. False: no route.
   bool next_hop(Ipv4Addr dst, NextHop* next) const;

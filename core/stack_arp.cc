@@ -1,7 +1,6 @@
-// ARP on each of the stack's interfaces (RFC 826), a cache each: answer requests (and probes) for
-// the interface's address, learn from
-// requests and replies addressed to us, update known neighbours from any ARP packet, and release
-// frames that were waiting for a resolution.
+// ARP on each of the stack's interfaces (RFC 826), a cache each: answer requests (and probes)
+// for the interface's address, learn from requests and replies addressed to it, update known
+// neighbours from any ARP packet, and release frames that were waiting for a resolution.
 #include "core/stack.h"
 #include "core/wire/arp.h"
 #include "core/wire/ethernet.h"

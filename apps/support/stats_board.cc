@@ -24,8 +24,8 @@ void StatsBoard::publish(int core, mctx_t mctx) {
   for (std::size_t i = 0; i < s.ports; ++i) {
     mtcpp_stats st{};
     int printed = 0;
-    char name[32];
-    if (mtcpp_interface_stats(mctx, i, name, sizeof name, &printed, &st) != 0) return;
+    char name[sizeof s.port[i].name];
+    if (mtcpp_interface_stats(mctx, i, name, sizeof name, &printed, &st) != 0) continue;
     PortSlot& p = s.port[i];
     p.rx_frames = st.rx_frames;
     p.rx_bytes = st.rx_bytes;

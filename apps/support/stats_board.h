@@ -35,13 +35,13 @@ class StatsBoard {
   static constexpr std::size_t kMaxPorts = 8;  // per core; further ports are not shown
   struct PortSlot {
     std::atomic<bool> printed{false};
-    char name[32] = {};
+    char name[64] = {};  // a longer port name leaves the port off the board
     std::atomic<std::uint64_t> rx_frames{0}, rx_bytes{0}, rx_dropped{0}, tx_frames{0}, tx_bytes{0};
     Counters last;  // main thread only
   };
   struct Slot {
     std::atomic<bool> attached{false};
-    std::size_t ports = 0;  // set before attached
+    std::size_t ports = 0;  // set by attach() before `attached` (once per core)
     PortSlot port[kMaxPorts];
     std::atomic<std::uint64_t> flows{0};
     // A DPDK queue shared out over cores: frames handed between cores (since the start), the

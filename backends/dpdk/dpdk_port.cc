@@ -88,6 +88,12 @@ void stop_ports_at_exit() {
   RTE_ETH_FOREACH_DEV(id) { rte_eth_dev_close(id); }
 }
 
+bool is_started(std::uint16_t id) {
+  EalState& s = eal_state();
+  std::lock_guard lock(s.mutex);
+  return std::find(s.started.begin(), s.started.end(), id) != s.started.end();
+}
+
 void note_started(std::uint16_t id, bool started) {
   EalState& s = eal_state();
   std::lock_guard lock(s.mutex);
@@ -180,6 +186,9 @@ std::variant<std::unique_ptr<DpdkPort>, std::string> DpdkPort::open(const DpdkCo
   const std::uint16_t id = *found;
   char device[RTE_ETH_NAME_MAX_LEN] = {};
   rte_eth_dev_get_name_by_port(id, device);
+  // A port in use (named twice, as dpdk0 and by its device name) must not be configured again
+  // under its queues.
+  if (is_started(id)) return label + "already open in this process (" + device + ")";
 
   rte_eth_dev_info info{};
   if (int r = rte_eth_dev_info_get(id, &info); r != 0) return label + "no device information: " + why(r);

@@ -26,9 +26,8 @@ void Tcp::segment_arrives(const SegmentIn& seg, Instant now) {
       return;
     }
   }
-  if (auto it = listeners_.find(local.port); it != listeners_.end() &&
-      (it->second->local.addr.is_unspecified() || it->second->local.addr == local.addr)) {
-    listen_input(*it->second, seg, now, reopened_after);
+  if (Tcb* l = listener_for(local)) {
+    listen_input(*l, seg, now, reopened_after);
     return;
   }
   closed_port_reply(seg, now);
@@ -45,7 +44,7 @@ void Tcp::closed_port_reply(const SegmentIn& seg, Instant now) {
 // timestamp when both sides use them, else a sequence number beyond RCV.NXT (RFC 6191 §2).
 bool Tcp::time_wait_reopen(Tcb& t, const SegmentIn& seg) const {
   if (!seg.h.has(tcp_flag::syn) || seg.h.has(tcp_flag::ack) || seg.h.has(tcp_flag::rst)) return false;
-  if (listeners_.count(t.local.port) == 0) return false;
+  if (listener_for(t.local) == nullptr) return false;
   if (t.ts_enabled && seg.h.options.timestamps)
     return static_cast<std::int32_t>(seg.h.options.timestamps->tsval - t.ts_recent) > 0;
   return SeqNum{seg.h.seq} > t.rcv_nxt;
@@ -176,7 +175,7 @@ Tcb* Tcp::new_child(Tcb& l, const SegmentIn& seg, Instant now) {
   }
   c->local = {seg.dst, seg.h.dst_port};
   c->remote = {seg.src, seg.h.src_port};
-  c->path_mtu = out_.mtu(seg.dst);
+  c->path_mtu = out_.mtu_toward(seg.src);
   c->bound = true;
   c->listener = &l;
   c->cc_algorithm = l.cc_algorithm;  // as Linux: the listener's TCP_CONGESTION

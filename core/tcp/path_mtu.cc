@@ -38,7 +38,7 @@ constexpr std::uint32_t kProbeFollowingSegments = 4;
 
 std::uint16_t Tcp::path_mtu_ceiling(const Tcb& t) const {
   // What the interface sends and the peer takes (its MSS, or TCP_MAXSEG's, plus the headers).
-  std::uint32_t ceiling = std::min<std::uint32_t>(out_.mtu(t.local.addr), t.peer_mss + 40u);
+  std::uint32_t ceiling = std::min<std::uint32_t>(out_.mtu_toward(t.remote.addr), t.peer_mss + 40u);
   if (t.user_mss != 0) ceiling = std::min<std::uint32_t>(ceiling, t.user_mss + 40u);
   return static_cast<std::uint16_t>(ceiling);
 }

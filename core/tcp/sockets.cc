@@ -51,7 +51,7 @@ Tcb* Tcp::new_tcb(std::uint32_t send_buffer, std::uint32_t receive_buffer) {
   if (connections_ >= config_.max_connections && !reclaim_time_wait()) return nullptr;
   auto* t = new Tcb(send_buffer, receive_buffer, RttEstimator(config_.rto_initial, config_.rto_min, config_.rto_max));
   t->timer.owner = t;
-  t->path_mtu = out_.mtu({});  // until the connection's interface is known
+  t->path_mtu = out_.mtu_toward({});  // until the connection's route is known
   t->nodelay = !config_.nagle;
   t->cc_algorithm = config_.congestion;
   ++connections_;
@@ -165,7 +165,7 @@ void Tcp::enter(Tcb& t, TcpState s, Instant now) {
 
 void Tcp::flow_insert(Tcb& t) {
   if (t.in_flow_table) return;
-  if (t.state == TcpState::listen) listeners_[t.local.port] = &t;
+  if (t.state == TcpState::listen) listeners_[listener_key(t.local)] = &t;
   else flows_[key_of(t.local, t.remote)] = &t;
   t.in_flow_table = true;
 }
@@ -173,7 +173,7 @@ void Tcp::flow_insert(Tcb& t) {
 void Tcp::flow_remove(Tcb& t) {
   if (!t.in_flow_table) return;
   if (t.state == TcpState::listen) {
-    auto it = listeners_.find(t.local.port);
+    auto it = listeners_.find(listener_key(t.local));
     if (it != listeners_.end() && it->second == &t) listeners_.erase(it);
   } else {
     auto it = flows_.find(key_of(t.local, t.remote));
@@ -214,8 +214,22 @@ void Tcp::notify(const Tcb& t) {
     observer_->socket_changed(t.listener->socket);
 }
 
+Tcb* Tcp::listener_for(Endpoint local) const {
+  if (auto it = listeners_.find(listener_key(local)); it != listeners_.end()) return it->second;
+  if (auto it = listeners_.find(listener_key({Ipv4Addr{}, local.port})); it != listeners_.end()) return it->second;
+  return nullptr;
+}
+
+bool Tcp::listening_on(Ipv4Addr addr, std::uint16_t port, const Tcb* except) const {
+  for (const auto& [key, l] : listeners_)
+    if (l != except && l->local.port == port &&
+        (l->local.addr == addr || l->local.addr.is_unspecified() || addr.is_unspecified()))
+      return true;
+  return false;
+}
+
 bool Tcp::port_in_use(Ipv4Addr addr, std::uint16_t port, const Tcb* except) const {
-  if (auto it = listeners_.find(port); it != listeners_.end() && it->second != except) return true;
+  if (listening_on(addr, port, except)) return true;
   for (const Tcb* t : sockets_)
     if (t != nullptr && t != except && t->bound && t->local.port == port &&
         (t->local.addr == addr || t->local.addr.is_unspecified() || addr.is_unspecified()))
@@ -248,22 +262,34 @@ int Tcp::pick_ephemeral_port(Ipv4Addr local, Endpoint remote, std::uint16_t* por
   // could count the connections made to all others; here only a destination sharing the counter
   // could), and do not repeat soon for the same one. As Linux since CVE-2022-32296, the table has
   // 65,536 counters and each use moves its counter by a random extra step, so that counting
-  // through a shared counter is blurred too.
-  const std::uint32_t span = config_.ephemeral_port_last - config_.ephemeral_port_first + 1u;
+  // through a shared counter is blurred too. An init_rss pool for the destination takes the
+  // range's place, walked the same way.
+  const PortPool* pool = nullptr;
+  for (const PortPool& p : port_pools_)
+    if (p.local == local && p.remote == remote) pool = &p;
+  const std::uint32_t span =
+      pool != nullptr ? static_cast<std::uint32_t>(pool->ports.size())
+                      : config_.ephemeral_port_last - config_.ephemeral_port_first + 1u;
   const auto offset = static_cast<std::uint32_t>(isn_.hash({local, 0}, remote));
   std::uint32_t& counter = port_counters_[isn_.hash({local, 0}, remote, kPortTableTweak) % port_counters_.size()];
   // One search walks `span` consecutive values, so it sees every port of the range once.
   for (std::uint32_t i = 0; i < span; ++i) {
-    const auto p = static_cast<std::uint16_t>(config_.ephemeral_port_first + (counter + i + offset) % span);
+    const std::uint32_t k = (counter + i + offset) % span;
+    const auto p = pool != nullptr ? pool->ports[k] : static_cast<std::uint16_t>(config_.ephemeral_port_first + k);
     // A tuple still in TIME_WAIT (or otherwise alive) is skipped, S29.
     if (flows_.count(key_of({local, p}, remote)) != 0) continue;
-    if (listeners_.count(p) != 0) continue;
-    if (port_filter_ && !remote.addr.is_unspecified() && !port_filter_({local, p}, remote)) continue;
+    if (listening_on(local, p, nullptr)) continue;
+    if (pool == nullptr && port_filter_ && !remote.addr.is_unspecified() && !port_filter_({local, p}, remote)) continue;
     *port = p;
     counter += i + 1 + static_cast<std::uint32_t>(rng_.below(4));
     return 0;
   }
   return -EADDRNOTAVAIL;
+}
+
+void Tcp::set_port_pool(Ipv4Addr local, Endpoint remote, std::vector<std::uint16_t> ports) {
+  std::erase_if(port_pools_, [&](const PortPool& p) { return p.local == local && p.remote == remote; });
+  if (!ports.empty()) port_pools_.push_back(PortPool{local, remote, std::move(ports)});
 }
 
 // ---- socket calls ----------------------------------------------------------------------------
@@ -288,7 +314,7 @@ int Tcp::bind(int s, Endpoint local) {
   if (local.port != 0 && port_in_use(local.addr, local.port, t)) return -EADDRINUSE;
   if (local.port == 0) {
     std::uint16_t p = 0;
-    const Ipv4Addr addr = local.addr.is_unspecified() ? out_.source_address({}) : local.addr;
+    const Ipv4Addr addr = local.addr.is_unspecified() ? *out_.source_address({}) : local.addr;
     if (int e = pick_ephemeral_port(addr, {}, &p); e < 0) return e;
     local.port = p;
   }
@@ -305,7 +331,7 @@ int Tcp::listen(int s, int backlog) {
     return 0;
   }
   if (t->state != TcpState::closed || !t->bound) return -EINVAL;
-  if (auto it = listeners_.find(t->local.port); it != listeners_.end()) return -EADDRINUSE;
+  if (listening_on(t->local.addr, t->local.port, t)) return -EADDRINUSE;
   t->backlog = std::clamp(backlog, 1, config_.max_backlog);
   t->state = TcpState::listen;
   flow_insert(*t);
@@ -350,8 +376,11 @@ int Tcp::connect(int s, Endpoint remote, Instant now) {
   if (remote.addr.is_unspecified() || remote.port == 0 || remote.addr.is_broadcast() ||
       remote.addr.is_multicast())
     return -EINVAL;
+  // No route: fail now (ENETUNREACH, as Linux), not after a minute of SYNs nobody sends.
+  const std::optional<Ipv4Addr> source = out_.source_address(remote.addr);
+  if (!source) return -ENETUNREACH;
   Endpoint local = t->bound ? t->local : Endpoint{};
-  if (local.addr.is_unspecified()) local.addr = out_.source_address(remote.addr);
+  if (local.addr.is_unspecified()) local.addr = *source;
   if (!t->bound) {
     if (int e = pick_ephemeral_port(local.addr, remote, &local.port); e < 0) return -EAGAIN;
   } else if (flows_.count(key_of(local, remote)) != 0) {
@@ -360,7 +389,7 @@ int Tcp::connect(int s, Endpoint remote, Instant now) {
   t->local = local;
   t->remote = remote;
   t->bound = true;
-  t->path_mtu = out_.mtu(local.addr);
+  t->path_mtu = out_.mtu_toward(remote.addr);
   t->iss = isn_.isn(local, remote, now);
   start_send_sequence(*t);
   t->syn_deadline = now + config_.syn_timeout;

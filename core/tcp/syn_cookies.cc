@@ -32,7 +32,7 @@ void Tcp::send_cookie_syn_ack(Tcb& l, const SegmentIn& seg, Instant now) {
   h.seq = iss.v;
   h.ack = syn.seq + 1;
   h.flags = tcp_flag::syn | tcp_flag::ack;
-  h.options.mss = announced_mss(l.user_mss, local.addr);
+  h.options.mss = announced_mss(l.user_mss, remote.addr);
   // What the peer offered and this stack allows, as the connection would agree; without
   // timestamps there is nowhere to keep window scaling and SACK, so they are not offered.
   if (config_.timestamps && syn.options.timestamps) {

@@ -33,15 +33,16 @@ class SegmentSink {
   // null). ip_id goes into the IPv4 header (Tcb::ip_id; 0 outside a connection).
   virtual void send_segment(Ipv4Addr src, Ipv4Addr dst, std::uint16_t ip_id, const TcpHeader& header, const Tcb* tcb,
                             std::uint32_t payload_offset, std::uint32_t payload_len, Instant now) = 0;
-  // The IP MTU of the interface that has address `local`; for an address no interface has (an
-  // unspecified one), the largest.
-  virtual std::uint16_t mtu(Ipv4Addr local) const = 0;
+  // The IP MTU of the interface the route to `remote` leaves by (as Linux takes a connection's
+  // MTU, and the MSS it announces, from its route); with no route (or an unspecified remote),
+  // the largest of all interfaces'.
+  virtual std::uint16_t mtu_toward(Ipv4Addr remote) const = 0;
   // Whether `addr` is one of the stack's interface addresses (what bind accepts).
   virtual bool is_local_address(Ipv4Addr addr) const = 0;
   // The address a connection to `remote` sends from: the address of the interface its route
-  // leaves by, or the first interface's when no route reaches it (and for an unspecified
-  // remote); a segment with no route is then dropped and counted (ip_no_route).
-  virtual Ipv4Addr source_address(Ipv4Addr remote) const = 0;
+  // leaves by (the first interface's for an unspecified remote); nothing when no route reaches
+  // it.
+  virtual std::optional<Ipv4Addr> source_address(Ipv4Addr remote) const = 0;
 };
 
 // Told when a socket's readiness may have changed (data, space, connection, error, close).
@@ -98,6 +99,11 @@ class Tcp {
   // back to this stack will do. None: any port.
   using PortFilter = std::function<bool(Endpoint local, Endpoint remote)>;
   void set_port_filter(PortFilter filter) { port_filter_ = std::move(filter); }
+  // mTCP's init_rss pool: the source ports a connect from `local` to `remote` takes, in place of
+  // the ephemeral range and the filter (the caller keeps only ports the filter would pass). A
+  // later pool for the same pair replaces it; an empty one removes it. When every port of a pool
+  // is in use, connect fails with EAGAIN.
+  void set_port_pool(Ipv4Addr local, Endpoint remote, std::vector<std::uint16_t> ports);
   // A new 128-bit key for ISNs, ephemeral ports and SYN cookies (RFC 6528 §3 lets it change),
   // from whoever owns the process's random source. Cookies sent under the key before still
   // validate for as long as a cookie lives (two 64 s periods). Timestamp offsets and IPv4 ID
@@ -328,9 +334,9 @@ class Tcp {
   // The keyed hash of a tuple that gives its connection's timestamp offset and IPv4 ID start.
   std::uint64_t connection_key(Endpoint local, Endpoint remote) const { return connection_keys_.hash(remote, local); }
   // The MSS t's SYN or SYN-ACK announces: the interface's, or TCP_MAXSEG's when smaller.
-  std::uint16_t announced_mss(const Tcb& t) const { return announced_mss(t.user_mss, t.local.addr); }
-  std::uint16_t announced_mss(std::uint16_t user_mss, Ipv4Addr local) const {
-    const auto mss = static_cast<std::uint16_t>(out_.mtu(local) - 40);
+  std::uint16_t announced_mss(const Tcb& t) const { return announced_mss(t.user_mss, t.remote.addr); }
+  std::uint16_t announced_mss(std::uint16_t user_mss, Ipv4Addr remote) const {
+    const auto mss = static_cast<std::uint16_t>(out_.mtu_toward(remote) - 40);
     return user_mss != 0 ? std::min(user_mss, mss) : mss;
   }
 
@@ -392,9 +398,22 @@ class Tcp {
   Rng rng_;
   SocketObserver* observer_ = nullptr;
   PortFilter port_filter_;
+  struct PortPool {
+    Ipv4Addr local;
+    Endpoint remote;
+    std::vector<std::uint16_t> ports;
+  };
+  std::vector<PortPool> port_pools_;  // few: one per destination an application named
   TimerWheel timers_;
   std::unordered_map<FlowKey, Tcb*, FlowHash> flows_;
-  std::unordered_map<std::uint16_t, Tcb*> listeners_;
+  // Listeners by address and port (listener_key); the unspecified address is the wildcard.
+  std::unordered_map<std::uint64_t, Tcb*> listeners_;
+  static std::uint64_t listener_key(Endpoint local) { return (std::uint64_t{local.addr.value} << 16) | local.port; }
+  // The listener a segment for `local` reaches: one bound to that address, else a wildcard one.
+  Tcb* listener_for(Endpoint local) const;
+  // Whether a listener other than `except` holds port at addr (the same address, or either one
+  // the wildcard).
+  bool listening_on(Ipv4Addr addr, std::uint16_t port, const Tcb* except) const;
   std::vector<Tcb*> sockets_;        // id → TCB
   std::deque<int> free_ids_;         // FIFO of ids to reuse (mTCP's order: an id rests before reuse)
   std::size_t connections_ = 0;

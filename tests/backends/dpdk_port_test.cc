@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
 
 #include "api/mtcp_api.h"
 #include "api/mtcpp_ext.h"
@@ -520,6 +522,88 @@ TEST(DpdkApi, TwoPortsGiveEveryContextAnInterfaceOnEach) {
   EXPECT_GE(rx_good, second.rx_frames);
   mtcp_destroy_context(c1);
   mtcp_destroy_context(c0);
+  mtcp_destroy();
+}
+
+// mtcp_init_rss builds the context's pool of source ports for a destination: every connect from
+// context 1 to it leaves from a port whose flow net_ring (tx queue q loops to rx queue q) brings
+// back to queue 1 without a steering hop, the pool is as large as the share of the range that
+// hashes to the queue, and its arguments are checked.
+TEST(DpdkApi, InitRssBuildsThePoolOfPortsThatHashBackToTheCore) {
+  // The peer's MAC from arp.conf, so every SYN goes out at once instead of waiting for ARP.
+  char dir[] = "/tmp/mtcpp-rss-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string conf_path = std::string(dir) + "/mtcp.conf";
+  const std::string arp_path = std::string(dir) + "/arp.conf";
+  {
+    std::ofstream(conf_path) << "io = dpdk\nnum_cores = 2\nport = dpdk0\naddress = 10.9.0.1/24\n"
+                                "mac = 02:00:00:09:00:01\nmax_num_buffers = 4095\nmax_concurrency = 20000\n"
+                                "arp_conf = arp.conf\n"
+                             << kEalLine;
+    std::ofstream(arp_path) << "ARP_ENTRY 1\n10.9.0.2/32 02:00:00:09:00:02\n";
+  }
+  EAL_OR_SKIP();
+  const int init = mtcp_init(conf_path.c_str());
+  std::remove(conf_path.c_str());
+  std::remove(arp_path.c_str());
+  rmdir(dir);
+  ASSERT_EQ(init, 0) << "errno " << errno;
+  mctx_t c0 = mtcp_create_context(0);
+  mctx_t c1 = mtcp_create_context(1);
+  ASSERT_NE(c0, nullptr);
+  ASSERT_NE(c1, nullptr);
+  const in_addr_t daddr = inet_addr("10.9.0.2");
+  EXPECT_EQ(mtcp_init_rss(c1, inet_addr("10.9.7.7"), 1, daddr, htons(80)), -1);  // not our address
+  EXPECT_EQ(errno, EINVAL);
+  EXPECT_EQ(mtcp_init_rss(c1, INADDR_ANY, 0, daddr, htons(80)), -1);
+  EXPECT_EQ(errno, EINVAL);
+  EXPECT_EQ(mtcp_init_rss(c1, INADDR_ANY, 1, INADDR_ANY, htons(80)), -1);
+  EXPECT_EQ(errno, EINVAL);
+  ASSERT_EQ(mtcp_init_rss(c1, INADDR_ANY, 1, daddr, htons(80)), 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(80);
+  to.sin_addr.s_addr = daddr;
+  // The range has 28,232 ports; about half hash to each of the two queues. Take them all.
+  int connected = 0;
+  for (;;) {
+    const int s = mtcp_socket(c1, AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(s, 0);
+    ASSERT_EQ(mtcp_setsock_nonblock(c1, s), 0);
+    if (mtcp_connect(c1, s, reinterpret_cast<sockaddr*>(&to), sizeof to) != -1 || errno != EINPROGRESS) {
+      EXPECT_EQ(errno, EAGAIN);  // the pool is spent
+      break;
+    }
+    if (++connected % 256 == 0) mtcpp_poll(c1);
+  }
+  EXPECT_GT(connected, 28232 / 2 - 1000);
+  EXPECT_LT(connected, 28232 / 2 + 1000);
+  for (int i = 0; i < 50; ++i) mtcpp_poll(c1);
+  uint64_t steered_out = 0, rx_frames = 0;
+  ASSERT_EQ(mtcpp_get_counter(c1, "dpdk.rx_steered_out", &steered_out), 0);
+  ASSERT_EQ(mtcpp_get_counter(c1, "dpdk.rx_frames", &rx_frames), 0);
+  EXPECT_GT(rx_frames, 1000u);  // the SYNs (and ARP requests), looped back
+  EXPECT_EQ(steered_out, 0u);   // every one of them on the queue that sent it
+  mtcp_destroy_context(c1);
+  mtcp_destroy_context(c0);
+  mtcp_destroy();
+}
+
+// One device under two names (mTCP's dpdk0 and its DPDK name), or one name twice, is refused:
+// configuring a running port again would pull its queues from under the first.
+TEST(DpdkApi, APortNamedTwiceIsRefused) {
+  EAL_OR_SKIP();
+  for (const char* ports : {"dpdk0 net_ring0", "dpdk0 dpdk0"}) {
+    const std::string conf = std::string("io = dpdk\nport = ") + ports +
+                             "\naddress = 10.9.0.1/24 10.9.1.1/24\nmac = 02:00:00:09:00:01 02:00:00:09:01:01\n" +
+                             kEalLine;
+    errno = 0;
+    EXPECT_EQ(mtcpp_init_text(conf.c_str(), "twice.conf"), -1) << ports;
+    EXPECT_TRUE(errno == ENODEV || errno == EINVAL) << ports << ": errno " << errno;
+  }
+  // And nothing was left half open: a correct configuration starts.
+  const std::string conf = "io = dpdk\nport = dpdk0\naddress = 10.9.0.1/24\nmac = 02:00:00:09:00:01\n" + kEalLine;
+  ASSERT_EQ(mtcpp_init_text(conf.c_str(), "once.conf"), 0) << "errno " << errno;
   mtcp_destroy();
 }
 

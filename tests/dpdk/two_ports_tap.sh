@@ -81,9 +81,9 @@ for i in 0 1; do
     fail=1
   fi
 done
-# Each port carried its own transfers: some line of each shows megabytes going out.
+# Each port carried its own transfers: some line of each shows hundreds of frames a second out.
 for i in 0 1; do
-  if ! grep -E "^\[CPU +[0-9]+\] dpdk$i " "$work/epserver.log" | grep -qvE "TX: +[0-9]+\(pps\),  0\.00\(Gbps\)"; then
+  if ! grep -E "^\[CPU +[0-9]+\] dpdk$i " "$work/epserver.log" | grep -qE "TX: +[0-9]{3,}\(pps\)"; then
     echo "FAIL dpdk$i never showed traffic"
     fail=1
   fi

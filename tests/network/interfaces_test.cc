@@ -177,9 +177,12 @@ TEST_F(TwoInterfaces, EachInterfaceAnnouncesTheMssOfItsOwnMtu) {
   const int from_a = connect(*a_, kR0);
   const int from_b = connect(*b_, kR1);
   run_until([&] { return established(*a_, from_a) && established(*b_, from_b); });
+  // What R announced in each SYN-ACK, and what each peer then sends (timestamps on every segment).
+  EXPECT_EQ(a_->tcp().tcb(from_a)->peer_mss, 1460);
+  EXPECT_EQ(b_->tcp().tcb(from_b)->peer_mss, 8960);
   int mss = 0;
   ASSERT_EQ(a_->get_option(from_a, SocketOption::max_segment, &mss), 0);
-  EXPECT_EQ(mss, 1460 - 12);  // timestamps on every segment
+  EXPECT_EQ(mss, 1460 - 12);
   ASSERT_EQ(b_->get_option(from_b, SocketOption::max_segment, &mss), 0);
   EXPECT_EQ(mss, 8960 - 12);
   // R's side toward B, an active open this time, takes the jumbo size too.
@@ -207,11 +210,72 @@ TEST_F(TwoInterfaces, ARouteThroughAGatewayLeavesByTheGatewaysInterface) {
   EXPECT_EQ(a_->stats().arp_replies_sent, 0u);
 }
 
-TEST_F(TwoInterfaces, NoRouteSendsNothingAndCountsIt) {
+TEST_F(TwoInterfaces, NoRouteFailsTheConnectAtOnce) {
   const std::uint64_t sent = r_->stats().frames_sent;  // the gratuitous ARPs
-  connect(*r_, Ipv4Addr::of(172, 16, 0, 1));
-  EXPECT_EQ(r_->stats().ip_no_route, 1u);
+  const int s = r_->socket(now_);
+  EXPECT_EQ(r_->connect(s, {Ipv4Addr::of(172, 16, 0, 1), kPort}, now_), -ENETUNREACH);
   EXPECT_EQ(r_->stats().frames_sent, sent);
+}
+
+// The weak host model: A reaches R's second address through R's first interface (its gateway).
+// The connection's MSS and MTU are those of the way back to A (1500), not of the address's own
+// interface (9000): otherwise R would announce 8960 and build segments link 0 cannot carry.
+TEST_F(TwoInterfaces, AnAddressReachedThroughTheOtherInterfaceTakesTheRoutesMtu) {
+  a_.reset();
+  StackConfig ac = host(kA, 2);
+  ac.gateway = kR0;
+  a_ = make_stack(ac, *pa_);
+  a_->start(now_);
+  const int l = r_->socket(now_);
+  ASSERT_EQ(r_->bind(l, {kR1, kPort}), 0);
+  ASSERT_EQ(r_->listen(l, 4), 0);
+  const int c = connect(*a_, kR1);
+  int s = -1;
+  run_until([&] {
+    if (s < 0) s = r_->accept(l, nullptr);
+    return s >= 0 && established(*a_, c);
+  });
+  EXPECT_EQ(a_->tcp().tcb(c)->peer_mss, 1460);  // what R announced
+  int mss = 0;
+  ASSERT_EQ(r_->get_option(s, SocketOption::max_segment, &mss), 0);
+  EXPECT_EQ(mss, 1460 - 12);
+  const std::vector<std::uint8_t> data(200'000, 0x33);
+  ASSERT_EQ(r_->send(s, Bytes(data), now_), 200'000);
+  std::vector<std::uint8_t> in(64 * 1024);
+  long got = 0;
+  run_until([&] {
+    if (long n = a_->recv(c, MutableBytes(in), now_); n > 0) got += n;
+    return got == 200'000;
+  });
+  EXPECT_EQ(r_->stats().tx_oversize, 0u);
+  EXPECT_EQ(link1_->a_to_b().sent, 1u);  // R's gratuitous ARP only: everything went by link 0
+}
+
+// A listener per address on one port, as a multi-homed server may want; a wildcard listener on
+// that port then conflicts with both.
+TEST_F(TwoInterfaces, EachAddressMayHaveItsOwnListenerOnOnePort) {
+  const int l0 = r_->socket(now_);
+  const int l1 = r_->socket(now_);
+  ASSERT_EQ(r_->bind(l0, {kR0, kPort}), 0);
+  ASSERT_EQ(r_->bind(l1, {kR1, kPort}), 0);
+  ASSERT_EQ(r_->listen(l0, 4), 0);
+  ASSERT_EQ(r_->listen(l1, 4), 0);
+  const int wildcard = r_->socket(now_);
+  EXPECT_EQ(r_->bind(wildcard, {{}, kPort}), -EADDRINUSE);
+  const int from_a = connect(*a_, kR0);
+  const int from_b = connect(*b_, kR1);
+  int s0 = -1, s1 = -1;
+  run_until([&] {
+    if (s0 < 0) s0 = r_->accept(l0, nullptr);
+    if (s1 < 0) s1 = r_->accept(l1, nullptr);
+    return s0 >= 0 && s1 >= 0;
+  });
+  Endpoint remote;
+  ASSERT_EQ(r_->remote_endpoint(s0, &remote), 0);
+  EXPECT_EQ(remote.addr, kA);
+  ASSERT_EQ(r_->remote_endpoint(s1, &remote), 0);
+  EXPECT_EQ(remote.addr, kB);
+  EXPECT_TRUE(established(*a_, from_a) && established(*b_, from_b));
 }
 
 TEST(StackInterfaces, ADeviceForEachInterfaceAndDistinctAddressesAreRequired) {

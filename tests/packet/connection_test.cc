@@ -1,6 +1,8 @@
 // A connection's parameters across its life: the MSS taken from a hostile SYN, SO_KEEPALIVE set
 // on a connection already idle, connect() on an id whose connection has ended, and the ISS of a
 // connection that reopens a TIME_WAIT tuple.
+#include <algorithm>
+
 #include "support/packet_test.h"
 
 namespace mtcpp::test {
@@ -158,6 +160,38 @@ TEST_F(EphemeralPorts, ConnectTakesOnlyPortsTheFilterAccepts) {
   stack().set_port_filter([](Endpoint, Endpoint) { return false; });
   const int fd = stack().socket(now());
   EXPECT_EQ(stack().connect(fd, remote_, now()), -EAGAIN);
+}
+
+// mTCP's init_rss pool: connects to the pool's destination take its ports, every one once, and
+// none else, the filter aside; other destinations keep the range; an empty pool removes it.
+TEST_F(EphemeralPorts, APoolForADestinationTakesThePlaceOfTheRange) {
+  stack().set_port_filter([](Endpoint, Endpoint) { return false; });  // the pool needs no filter
+  const std::vector<std::uint16_t> pool = {40001, 40003, 50007};
+  stack().set_port_pool(stack().address(), remote_, pool);
+  std::vector<std::uint16_t> taken;
+  for (std::size_t i = 0; i < pool.size(); ++i) {
+    const int fd = stack().socket(now());
+    ASSERT_EQ(stack().connect(fd, remote_, now()), -EINPROGRESS);
+    Endpoint local;
+    ASSERT_EQ(stack().tcp().local_endpoint(fd, &local), 0);
+    taken.push_back(local.port);
+    while (next_sent()) {
+    }
+  }
+  std::sort(taken.begin(), taken.end());
+  EXPECT_EQ(taken, pool);
+  int fd = stack().socket(now());
+  EXPECT_EQ(stack().connect(fd, remote_, now()), -EAGAIN);  // every port of the pool in use
+  // Another destination: the range, through the filter (which refuses all here).
+  fd = stack().socket(now());
+  EXPECT_EQ(stack().connect(fd, Endpoint{remote_.addr, static_cast<std::uint16_t>(remote_.port + 1)}, now()), -EAGAIN);
+  stack().set_port_filter({});
+  EXPECT_EQ(stack().connect(fd, Endpoint{remote_.addr, static_cast<std::uint16_t>(remote_.port + 1)}, now()),
+            -EINPROGRESS);
+  // Without the pool, the pool's destination takes the range again.
+  stack().set_port_pool(stack().address(), remote_, {});
+  fd = stack().socket(now());
+  EXPECT_EQ(stack().connect(fd, remote_, now()), -EINPROGRESS);
 }
 
 }  // namespace
