@@ -164,6 +164,8 @@ std::string why(int negative_errno) { return rte_strerror(-negative_errno); }
 
 }  // namespace
 
+std::optional<std::string> dpdk_eal_start(const DpdkConfig& config) { return eal_up(dpdk_eal_arguments(config)); }
+
 std::vector<std::string> dpdk_eal_arguments(const DpdkConfig& c) {
   std::vector<std::string> args{"mtcpp"};
   const auto& user = c.eal_args;
@@ -180,7 +182,7 @@ std::variant<std::unique_ptr<DpdkPort>, std::string> DpdkPort::open(const DpdkCo
   const std::string label = "dpdk: port " + config.port + ": ";
   if (config.port.empty()) return std::string("dpdk: no port named (port = dpdk0, or a DPDK device name)");
   if (config.queues < 1 || config.queues > RTE_MAX_QUEUES_PER_PORT) return label + "bad queue count";
-  if (auto failed = eal_up(dpdk_eal_arguments(config))) return "dpdk: " + *failed;
+  if (auto failed = dpdk_eal_start(config)) return "dpdk: " + *failed;
   const auto found = find_port(config.port);
   if (!found) return label + "no such port; the EAL found: " + port_list();
   const std::uint16_t id = *found;

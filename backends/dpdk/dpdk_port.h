@@ -73,6 +73,9 @@ struct DpdkConfig {
 
 // The full argument list rte_eal_init receives (argv[0] first), defaults added.
 std::vector<std::string> dpdk_eal_arguments(const DpdkConfig& config);
+// Sets up DPDK's EAL with dpdk_eal_arguments(config), as DpdkPort::open does first (once per
+// process: later calls must pass the same arguments). Nothing on success, else why not.
+std::optional<std::string> dpdk_eal_start(const DpdkConfig& config);
 
 struct DpdkQueueCounters {
   std::uint64_t rx_frames = 0;

@@ -54,10 +54,10 @@ std::uint64_t above(std::uint64_t now, std::uint64_t base) { return now > base ?
 class MtcppOpener {
  public:
   explicit MtcppOpener(const MtcppOptions& o)
-      : pair_(1500, o.checksum_offload),
+      : pair_(1500, o),
         clock_(true),
-        server_(*pair_.server, kServerAddress, clock_),
-        client_(*pair_.client, kServerAddress, clock_) {
+        server_(pair_.server(), kServerAddress, clock_),
+        client_(pair_.client(), kServerAddress, clock_) {
     for (int p = 0; p < kPorts; ++p) listeners_.push_back(server_.listen(static_cast<std::uint16_t>(kFirstPort + p), 4096));
   }
 
@@ -185,8 +185,8 @@ double ns_per_tick(MtcppPair& pair, mtcpp::Instant from, int ticks) {
   const auto t0 = std::chrono::steady_clock::now();
   for (int i = 0; i < ticks; ++i) {
     const mtcpp::Instant now = from + std::chrono::milliseconds(i);
-    pair.server->poll(now);
-    pair.client->poll(now);
+    pair.server().poll(now);
+    pair.client().poll(now);
   }
   return std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() / ticks;
 }
@@ -197,7 +197,7 @@ TimeWaitResult measure_time_wait(std::uint64_t connections, const MtcppOptions& 
   constexpr int kTicks = 10000;  // 10 s of simulated time: well inside TIME_WAIT's 60 s
   TimeWaitResult r;
   {
-    MtcppPair idle(1500, options.checksum_offload);
+    MtcppPair idle(1500, options);
     r.ns_per_tick_idle = ns_per_tick(idle, mtcpp::from_us(1'000'000), kTicks);
   }
   MtcppOpener net(options);
@@ -207,7 +207,7 @@ TimeWaitResult measure_time_wait(std::uint64_t connections, const MtcppOptions& 
     net.client().close(opened[i]);
     if (i % 256 == 255) net.poll();
   }
-  mtcpp::Stack& client = *net.pair().client;
+  mtcpp::Stack& client = net.pair().client();
   for (int spins = 0; client.stats().tcp_time_wait < connections && spins < 1'000'000; ++spins) net.poll();
   r.in_time_wait = client.stats().tcp_time_wait;
   r.ns_per_tick = ns_per_tick(net.pair(), net.clock().now(), kTicks);

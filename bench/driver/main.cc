@@ -38,12 +38,15 @@ Usage: mtcpp-bench [options]
   --cost-scale F        cost: scale the counted runs' lengths (default 1)
   --no-offload          mtcpp computes checksums in software (default: its pipe claims offload, as
                         a NIC does; Linux's loopback computes none)
+  --io memory|dpdk      mtcpp's link: the in-memory pipe (default), or two DPDK ports on net_ring's
+                        rings in this process (root; --no-huge; net_ring offloads no checksums, so
+                        compare with a --no-offload run of the pipe; not for cost)
   --json FILE           write a JSON line per trial and per workload summary to FILE
   --commit ID           the commit measured, recorded in the JSON
   --list                list the workloads and exit
   -h, --help            this text
 
-mtcpp runs as two stacks joined by a lock-free in-memory pipe, each polled by its own thread
+mtcpp runs as two stacks joined by a lock-free in-memory pipe (or, --io dpdk, by DPDK), each polled by its own thread
 pinned to its own core (the -1core workloads: one thread polls both); Linux runs the same
 workload code over loopback with epoll, one thread per side pinned the same way. Ratios are
 mtcpp's figure over Linux's (for latencies, Linux's over mtcpp's): above 1, mtcpp is ahead.
@@ -131,7 +134,8 @@ class Driver {
              .add("control_pairs", controls())
              .add("warmup_ms", static_cast<std::uint64_t>(o_.timing.warmup.count()))
              .add("trial_ms", static_cast<std::uint64_t>(o_.timing.measure.count()))
-             .add("checksum_offload", o_.mtcpp.checksum_offload));
+             .add("checksum_offload", o_.mtcpp.checksum_offload && !o_.mtcpp.dpdk)
+             .add("io", o_.mtcpp.dpdk ? "dpdk net_ring" : "memory pipe"));
     for (const std::string& name : o_.workloads) {
       if (name == "conns") {
         conns();
@@ -373,6 +377,10 @@ int main(int argc, char** argv) {
         usage_error(std::string("--cost-scale wants a number above 0, not '") + text + "'");
     } else if (a == "--no-offload") {
       o.mtcpp.checksum_offload = false;
+    } else if (a == "--io") {
+      const std::string io = value(i);
+      if (io != "memory" && io != "dpdk") usage_error("--io wants memory or dpdk, not '" + io + "'");
+      o.mtcpp.dpdk = io == "dpdk";
     } else if (a == "--json") {
       o.json_path = value(i);
     } else if (a == "--commit") {
@@ -386,6 +394,8 @@ int main(int argc, char** argv) {
   for (const std::string& name : o.workloads)
     if (std::find(known.begin(), known.end(), name) == known.end()) usage_error("unknown workload " + name);
   if (o.control > o.pairs) usage_error("--control cannot exceed --pairs");
+  if (o.mtcpp.dpdk && std::find(o.workloads.begin(), o.workloads.end(), "cost") != o.workloads.end())
+    usage_error("cost counts instructions over the memory pipe only: leave it out with --io dpdk");
   // The path of this program, so that cost can run it under callgrind.
   char self[4096];
   const ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);

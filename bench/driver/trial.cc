@@ -72,14 +72,20 @@ TrialResult run_trial(System system, const Workload& w, const Timing& timing, co
   std::unique_ptr<MtcppPair> pair;
   std::unique_ptr<BenchClock> clock;
   if (system == System::mtcpp) {
-    pair = std::make_unique<MtcppPair>(w.mtu, options.checksum_offload);
+    try {
+      pair = std::make_unique<MtcppPair>(w.mtu, options);
+    } catch (const std::exception& e) {
+      TrialResult failed;
+      failed.error = e.what();
+      return failed;
+    }
     clock = std::make_unique<BenchClock>(false);
   }
   std::atomic<bool> listening{false};
   std::string error;  // written by the server thread before it sets `listening` or `stop`
   auto make_net = [&](bool server_side) -> std::unique_ptr<Sockets> {
     if (system == System::linux_kernel) return std::make_unique<LinuxSockets>(SocketSetup{w.mtu}, w.linux_busy_poll);
-    return std::make_unique<MtcppSockets>(server_side ? *pair->server : *pair->client, kServerAddress, *clock);
+    return std::make_unique<MtcppSockets>(server_side ? pair->server() : pair->client(), kServerAddress, *clock);
   };
   auto server_side = [&] {
     auto net = make_net(true);
@@ -162,10 +168,10 @@ TrialResult run_trial(System system, const Workload& w, const Timing& timing, co
 
 std::uint64_t run_counted(const Workload& w, const MtcppOptions& options, std::uint64_t ops) {
   Progress progress;
-  MtcppPair pair(w.mtu, options.checksum_offload);
+  MtcppPair pair(w.mtu, options);
   BenchClock clock(true);
-  MtcppSockets server_net(*pair.server, kServerAddress, clock);
-  MtcppSockets client_net(*pair.client, kServerAddress, clock);
+  MtcppSockets server_net(pair.server(), kServerAddress, clock);
+  MtcppSockets client_net(pair.client(), kServerAddress, clock);
   Server server(w, progress, 80);
   Client client(w, progress, 80);
   std::string error;

@@ -20,6 +20,9 @@ struct Timing {
 
 struct MtcppOptions {
   bool checksum_offload = true;  // the pipe's ports claim checksum offload, as a NIC (and loopback) do
+  // The stacks on two DPDK ports joined by net_ring's rings instead of the memory pipe (root;
+  // net_ring offloads no checksums, so compare with checksum_offload off).
+  bool dpdk = false;
 };
 
 struct TrialResult {

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The benchmark driver, end to end and small: every workload runs on mtcpp and on Linux (3 pairs,
-# short trials) and writes its JSON. Reports figures, never asserts speed: it checks that every
+# short trials) and writes its JSON; then, as root, a few with mtcpp over DPDK (--io dpdk). Reports figures, never asserts speed: it checks that every
 # workload produced a summary, that each side moved data, and that nothing failed.
 # Usage: tests/bench/smoke.sh BUILD_DIR
 set -euo pipefail
 build=${1:?usage: smoke.sh BUILD_DIR}
 json=$(mktemp /tmp/mtcpp-bench-smoke.XXXXXX.json)
-trap 'rm -f "$json"' EXIT
+json_dpdk=$(mktemp /tmp/mtcpp-bench-smoke-dpdk.XXXXXX.json)
+trap 'rm -f "$json" "$json_dpdk"' EXIT
 
 workloads=cps,cps-sc,rr,rr1,bulk1500,bulk9000,lat,lat-busy,cps-1core,rr-1core,conns,timewait,cost
 # valgrind cannot run a program built with AddressSanitizer: the sanitized build counts no
@@ -47,6 +48,30 @@ for w in wanted:
 failed = [l for l in lines if l["type"] == "trial" and (l.get("error") or l["failures"])]
 problems += [f"trial failed: {l}" for l in failed]
 print(f"smoke: {len(lines)} JSON lines, {len(summaries)} summaries")
+for p in problems:
+    print("smoke:", p)
+sys.exit(1 if problems else 0)
+PY
+
+# mtcpp over DPDK (two net_ring ports in the process, --no-huge): root only, as every DPDK test.
+if [[ $(id -u) -ne 0 ]]; then
+  echo "smoke: not root: --io dpdk left out"
+  exit 0
+fi
+"$build/bench/mtcpp-bench" --io dpdk --workloads rr,cps,bulk9000,lat-busy --pairs 3 --control 1 --warmup-ms 20 \
+  --trial-ms 100 --json "$json_dpdk" --commit smoke
+python3 - "$json_dpdk" <<'PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+run = [l for l in lines if l["type"] == "run"]
+summaries = {l["workload"]: l for l in lines if l["type"] == "summary"}
+problems = [] if run and run[0]["io"] == "dpdk net_ring" else [f"run line: {run}"]
+for w in ("rr", "cps", "bulk9000", "lat-busy"):
+    s = summaries.get(w)
+    if not s or s["pairs"] != 3 or not s["mtcpp_median"] > 0:
+        problems.append(f"dpdk {w}: {s}")
+problems += [f"dpdk trial failed: {l}" for l in lines if l["type"] == "trial" and (l.get("error") or l["failures"])]
+print(f"smoke: --io dpdk: {len(summaries)} summaries")
 for p in problems:
     print("smoke:", p)
 sys.exit(1 if problems else 0)
