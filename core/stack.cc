@@ -39,6 +39,8 @@ Stack::Interface::Interface(PacketIo& device, Ipv4Addr addr, int prefix, std::op
       mtu(std::min<std::uint16_t>(max_mtu.value_or(caps.mtu), caps.mtu)),
       address(addr),
       prefix_len(prefix),
+      // A /31 or /32 has no broadcast address (RFC 3021).
+      directed_broadcast(prefix <= 30 ? Ipv4Addr{addr.value | ~prefix_mask(prefix)} : Ipv4Addr{}),
       arp(arp_config) {}
 
 Stack::Stack(const StackConfig& config, PacketIo& io, std::span<PacketIo* const> more)
@@ -287,11 +289,8 @@ void Stack::icmp_input(const Ipv4Header& ip, Bytes message, Instant now) {
 bool Stack::valid_source(Ipv4Addr src) const {
   const std::uint8_t first = static_cast<std::uint8_t>(src.value >> 24);
   if (src.is_broadcast() || src.is_multicast() || first == 0 || first == 127) return false;
-  for (const Interface& i : interfaces_) {
-    const std::uint32_t host_bits = ~prefix_mask(i.prefix_len);
-    if (src == i.address || (i.prefix_len <= 30 && i.in_subnet(src) && (src.value & host_bits) == host_bits))
-      return false;
-  }
+  for (const Interface& i : interfaces_)
+    if (src == i.address || src == i.directed_broadcast) return false;
   return true;
 }
 
@@ -326,6 +325,12 @@ PacketBuffer* Stack::alloc_frame(Interface& out) {
 }
 
 bool Stack::next_hop(Ipv4Addr dst, NextHop* next) const {
+  // Routes never change after construction, so the last answer stays true: a run of segments to
+  // one peer (the usual case) skips the table.
+  if (dst == last_route_.dst && last_route_.found) {
+    *next = last_route_.next;
+    return true;
+  }
   const RouteEntry* best = nullptr;
   for (const RouteEntry& r : routes_)
     if ((best == nullptr || r.prefix_len > best->prefix_len) &&
@@ -334,6 +339,7 @@ bool Stack::next_hop(Ipv4Addr dst, NextHop* next) const {
   if (best == nullptr) return false;
   next->interface = best->interface;
   next->hop = best->gateway.is_unspecified() ? dst : best->gateway;
+  last_route_ = {dst, *next, true};
   return true;
 }
 
@@ -403,10 +409,13 @@ void Stack::route_out(PacketBuffer* b, const NextHop& next, Instant now) {
 void Stack::queue_tx(Interface& out, PacketBuffer* b, Instant now) {
   if (out.tx_count == out.tx.size()) flush_tx(out, now);
   out.tx[out.tx_count++] = b;
+  ++tx_queued_;
 }
 
 void Stack::flush_tx(Instant now) {
-  for (Interface& i : interfaces_) flush_tx(i, now);
+  if (tx_queued_ == 0) return;  // the usual case: called after every socket call and burst
+  for (Interface& i : interfaces_)
+    if (i.tx_count != 0) flush_tx(i, now);
 }
 
 void Stack::flush_tx(Interface& out, Instant now) {
@@ -422,6 +431,7 @@ void Stack::flush_tx(Interface& out, Instant now) {
     ++out.counters.tx_dropped;
     out.io->release(out.tx[i]);
   }
+  tx_queued_ -= out.tx_count;
   out.tx_count = 0;
 }
 

@@ -106,6 +106,7 @@ class Stack final : private SegmentSink {
     std::uint16_t mtu;
     Ipv4Addr address;
     int prefix_len;
+    Ipv4Addr directed_broadcast;  // of the subnet; unspecified for a /31 or /32
     ArpCache arp;
     Instant arp_deadline = kNever;
     std::array<PacketBuffer*, kBurst> tx{};
@@ -155,7 +156,15 @@ class Stack final : private SegmentSink {
 
   StackConfig config_;
   std::vector<Interface> interfaces_;  // never resized after construction
+  std::size_t tx_queued_ = 0;          // frames in every interface's tx batch together
   std::vector<RouteEntry> routes_;
+  // next_hop's last answer (a memo: routes are fixed at construction).
+  struct LastRoute {
+    Ipv4Addr dst;
+    NextHop next{};
+    bool found = false;
+  };
+  mutable LastRoute last_route_;
   StackStats stats_;
   Rng rng_;
   Tcp tcp_;

@@ -447,6 +447,7 @@ DpdkQueueIo::DpdkQueueIo(const DpdkPort& port, std::uint16_t queue)
 
 DpdkQueueIo::~DpdkQueueIo() {
   if (stashed_ > 0) rte_pktmbuf_free_bulk(stash_, static_cast<unsigned>(stashed_));
+  free_foreign();
   // No more frames are steered here; those waiting go back to their pools (a frame handed over
   // in the same instant is drained by the next context on this queue, or by the port).
   port_.alive_[queue_] = false;
@@ -638,7 +639,20 @@ void DpdkQueueIo::release_own(rte_mbuf* m) {
     stash_[stashed_++] = m;
     return;
   }
+  if (m->pool != pool_) {
+    // Another port's mbuf, lent by a zero-copy virtual device (net_ring): freed in batches, since
+    // an application thread has no mempool cache and each lone free is a ring operation on a
+    // pool another core allocates from.
+    foreign_[foreign_count_++] = m;
+    if (foreign_count_ == kForeignBatch) free_foreign();
+    return;
+  }
   rte_pktmbuf_free(m);
+}
+
+void DpdkQueueIo::free_foreign() {
+  if (foreign_count_ > 0) rte_pktmbuf_free_bulk(foreign_, static_cast<unsigned>(foreign_count_));
+  foreign_count_ = 0;
 }
 
 void DpdkQueueIo::prepare_tx(rte_mbuf* m) {
@@ -678,6 +692,7 @@ std::size_t DpdkQueueIo::tx_burst(std::span<PacketBuffer* const> pkts, Instant) 
       break;
     }
   }
+  free_foreign();  // once per burst: the owner's pool gets its mbufs back soon
   return taken;
 }
 

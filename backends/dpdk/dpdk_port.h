@@ -208,6 +208,7 @@ class DpdkQueueIo final : public PacketIo {
   void take_back_returns();              // this queue's mbufs that other queues are done with
   void release_own(rte_mbuf* m);         // into the stash, or back to the pool
   void prepare_tx(rte_mbuf* m); // checksum offload flags and the pseudo-header sum
+  void free_foreign();           // other ports' mbufs set aside by release_own
 
   static constexpr std::size_t kStash = 64;
   static constexpr int kEveryQueue = -1;
@@ -220,6 +221,9 @@ class DpdkQueueIo final : public PacketIo {
   // Free mbufs of this queue's pool kept at hand: tx_alloc and release rarely touch the pool.
   rte_mbuf* stash_[kStash] = {};
   std::size_t stashed_ = 0;
+  static constexpr std::size_t kForeignBatch = 32;
+  rte_mbuf* foreign_[kForeignBatch] = {};
+  std::size_t foreign_count_ = 0;
 };
 
 }  // namespace mtcpp

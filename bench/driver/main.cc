@@ -347,10 +347,15 @@ int main(int argc, char** argv) {
     } else if (a == "--counted") {  // internal: one count-driven run, for callgrind (see cost.h)
       const std::string name = value(i);
       const std::uint64_t n = number("--counted", value(i), 1, 1ull << 40);
-      const bool offload = !(i + 1 < args.size() && args[i + 1] == "--no-offload");
+      MtcppOptions options;  // then --no-offload and --io dpdk, in any order
+      for (++i; i < args.size(); ++i) {
+        if (args[i] == "--no-offload") options.checksum_offload = false;
+        else if (args[i] == "--io" && i + 1 < args.size()) options.dpdk = args[++i] == "dpdk";
+        else usage_error("--counted takes --no-offload and --io after it, not " + args[i]);
+      }
       const Workload* w = find_workload(name);
       if (w == nullptr) usage_error("unknown workload " + name);
-      std::printf("counted %llu\n", static_cast<unsigned long long>(run_counted(*w, {offload}, n)));
+      std::printf("counted %llu\n", static_cast<unsigned long long>(run_counted(*w, options, n)));
       return 0;
     } else if (a == "--workloads") {
       o.workloads = split(value(i));
