@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "core/tcp/cubic.h"
 
 namespace mtcpp {
 
@@ -14,12 +13,6 @@ std::optional<CongestionAlgorithm> congestion_algorithm(std::string_view name) {
 
 std::string_view congestion_name(CongestionAlgorithm a) {
   return a == CongestionAlgorithm::cubic ? "cubic" : "newreno";
-}
-
-std::unique_ptr<CongestionControl> make_congestion_control(CongestionAlgorithm a, std::uint32_t mss,
-                                                           std::uint32_t initial_window_bytes) {
-  if (a == CongestionAlgorithm::cubic) return std::make_unique<Cubic>(mss, initial_window_bytes);
-  return std::make_unique<NewReno>(mss, initial_window_bytes);
 }
 
 NewReno::NewReno(std::uint32_t mss, std::uint32_t initial_window_bytes)

@@ -3,7 +3,6 @@
 // the controller owns only cwnd and ssthresh.
 #pragma once
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <string_view>
 
@@ -102,8 +101,5 @@ class NewReno : public CongestionControl {
   bool after_timeout_ = false;            // in the slow start that follows an RTO
 };
 
-// The controller a connection starts with (cwnd = the initial window).
-std::unique_ptr<CongestionControl> make_congestion_control(CongestionAlgorithm a, std::uint32_t mss,
-                                                           std::uint32_t initial_window_bytes);
 
 }  // namespace mtcpp

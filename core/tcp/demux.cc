@@ -80,7 +80,7 @@ void Tcp::negotiate_options(Tcb& t, const TcpOptions& peer) {
   t.peer_mss = peer.mss.value_or(536);  // §3.7.1: without the option the peer's MSS is 536
   if (config_.mtu_probing == MtuProbing::always) start_mtu_search(t);
   t.snd_mss = static_cast<std::uint16_t>(send_mss(t));
-  t.cc = make_congestion_control(t.cc_algorithm, t.snd_mss, initial_window(t));
+  t.cc.emplace(t.cc_algorithm, t.snd_mss, initial_window(t));
 }
 
 std::uint32_t Tcp::send_mss(const Tcb& t) {

@@ -677,9 +677,9 @@ int Tcp::set_option(int s, SocketOption opt, int value, Instant now) {
       if (static_cast<CongestionAlgorithm>(value) == t->cc_algorithm) return 0;  // as Linux: nothing restarts
       t->cc_algorithm = static_cast<CongestionAlgorithm>(value);
       if (t->cc) {  // an open connection: the new controller goes on from the current window
-        auto next = make_congestion_control(t->cc_algorithm, t->snd_mss, t->cc->cwnd());
-        next->adopt(t->cc->cwnd(), t->cc->ssthresh());
-        t->cc = std::move(next);
+        const std::uint32_t cwnd = t->cc->cwnd();
+        const std::uint32_t ssthresh = t->cc->ssthresh();
+        t->cc.emplace(t->cc_algorithm, t->snd_mss, cwnd).adopt(cwnd, ssthresh);
       }
       return 0;
     }

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/tcp/congestion.h"
+#include "core/tcp/congestion_slot.h"
 #include "core/tcp/path_mtu.h"
 #include "core/tcp/prr.h"
 #include "core/tcp/rack.h"
@@ -125,7 +126,7 @@ struct Tcb {
 
   // Congestion control and loss recovery: RFC 6675 with PRR and RACK-TLP when the peer SACKs
   // (recovery.cc), RFC 6582's NewReno otherwise.
-  std::unique_ptr<CongestionControl> cc;
+  CongestionSlot cc;
   CongestionAlgorithm cc_algorithm = CongestionAlgorithm::cubic;
   int dup_acks = 0;
   Duration ack_rtt{-1};       // the RTT sample the ACK being processed gave, if any
@@ -180,7 +181,7 @@ struct Tcb {
   bool orphan() const { return socket < 0 && listener == nullptr; }
   std::uint32_t flight_size() const { return static_cast<std::uint32_t>(snd_nxt - snd_una); }
   // Whether loss recovery follows RFC 6675/RACK-TLP (the scoreboard is kept) or RFC 6582.
-  bool sack_recovery() const { return sack_enabled && cc != nullptr; }
+  bool sack_recovery() const { return sack_enabled && static_cast<bool>(cc); }
   // The bytes the network holds: RFC 6675's pipe with SACK, FlightSize without.
   std::uint32_t in_flight() const {
     return sack_recovery() ? scoreboard.pipe(static_cast<std::uint32_t>(snd_max - snd_una)) : flight_size();
