@@ -12,8 +12,8 @@ void Tcp::segment_arrives(const SegmentIn& seg, Instant now) {
   const Endpoint local{seg.dst, seg.h.dst_port};
   const Endpoint remote{seg.src, seg.h.src_port};
   std::optional<SeqNum> reopened_after;  // SND.MAX of a TIME_WAIT incarnation this SYN replaces
-  if (auto it = flows_.find(key_of(local, remote)); it != flows_.end()) {
-    Tcb& t = *it->second;
+  if (Tcb* found = flows_.find(key_of(local, remote))) {
+    Tcb& t = *found;
     if (t.state == TcpState::time_wait && time_wait_reopen(t, seg)) {
       // A new incarnation (RFC 9293 §3.6.1, RFC 6191): the old one ends and the SYN falls through
       // to LISTEN. An id still open on the old one (shutdown, not close) keeps it, ended.

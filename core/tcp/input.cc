@@ -418,8 +418,7 @@ void Tcp::process_fin(Tcb& t, Instant now) {
 }
 
 void Tcp::soft_error(Endpoint local, Endpoint remote, int error) {
-  auto it = flows_.find(key_of(local, remote));
-  if (it != flows_.end()) it->second->soft_error = error;
+  if (Tcb* t = flows_.find(key_of(local, remote))) t->soft_error = error;
 }
 
 }  // namespace mtcpp

@@ -76,14 +76,14 @@ void Tcp::resend_oversized(Tcb& t) {
 }
 
 void Tcp::path_mtu_reduced(Endpoint local, Endpoint remote, SeqNum quoted, std::uint16_t mtu, Instant now) {
-  auto it = flows_.find(key_of(local, remote));
+  Tcb* found = flows_.find(key_of(local, remote));
   // RFC 5927 §4.1: believed only for a segment in flight (its sequence number in SND.UNA..SND.MAX),
   // which a blind attacker must guess; a forged message changes nothing.
-  if (it == flows_.end() || !is_synchronized(it->second->state) || !(it->second->snd_una <= quoted && quoted < it->second->snd_max)) {
+  if (found == nullptr || !is_synchronized(found->state) || !(found->snd_una <= quoted && quoted < found->snd_max)) {
     ++stats_.tcp_pmtu_ignored;
     return;
   }
-  Tcb& t = *it->second;
+  Tcb& t = *found;
   // RFC 1191 §5: without the next hop's MTU, the plateau below what was sent (its table, cut at
   // the floor).
   std::uint32_t next_hop = mtu;

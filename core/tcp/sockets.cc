@@ -35,7 +35,7 @@ Tcp::~Tcp() {
   std::vector<Tcb*> all;
   for (Tcb* t : sockets_)
     if (t != nullptr) all.push_back(t);
-  for (auto& [k, t] : flows_) all.push_back(t);
+  flows_.for_each([&](Tcb* t) { all.push_back(t); });
   for (auto& [k, t] : listeners_) all.push_back(t);
   std::sort(all.begin(), all.end());
   all.erase(std::unique(all.begin(), all.end()), all.end());
@@ -166,7 +166,7 @@ void Tcp::enter(Tcb& t, TcpState s, Instant now) {
 void Tcp::flow_insert(Tcb& t) {
   if (t.in_flow_table) return;
   if (t.state == TcpState::listen) listeners_[listener_key(t.local)] = &t;
-  else flows_[key_of(t.local, t.remote)] = &t;
+  else flows_.insert_or_assign(key_of(t.local, t.remote), &t);
   t.in_flow_table = true;
 }
 
@@ -176,8 +176,7 @@ void Tcp::flow_remove(Tcb& t) {
     auto it = listeners_.find(listener_key(t.local));
     if (it != listeners_.end() && it->second == &t) listeners_.erase(it);
   } else {
-    auto it = flows_.find(key_of(t.local, t.remote));
-    if (it != flows_.end() && it->second == &t) flows_.erase(it);
+    flows_.erase_if_holds(key_of(t.local, t.remote), &t);
   }
   t.in_flow_table = false;
 }
@@ -237,9 +236,11 @@ bool Tcp::port_in_use(Ipv4Addr addr, std::uint16_t port, const Tcb* except) cons
   // Connections in TIME_WAIT or orphaned still own their port (RFC 9293 §3.6.1, quiet time),
   // unless SO_REUSEADDR says a TIME_WAIT holder may be shared.
   const bool reuse = except != nullptr && except->reuse_address;
-  for (const auto& [k, t] : flows_)
-    if (t != except && t->local.port == port && !(reuse && t->state == TcpState::time_wait)) return true;
-  return false;
+  bool held = false;
+  flows_.for_each([&](const Tcb* t) {
+    held = held || (t != except && t->local.port == port && !(reuse && t->state == TcpState::time_wait));
+  });
+  return held;
 }
 
 void Tcp::start_send_sequence(Tcb& t) const {
@@ -277,7 +278,7 @@ int Tcp::pick_ephemeral_port(Ipv4Addr local, Endpoint remote, std::uint16_t* por
     const std::uint32_t k = (counter + i + offset) % span;
     const auto p = pool != nullptr ? pool->ports[k] : static_cast<std::uint16_t>(config_.ephemeral_port_first + k);
     // A tuple still in TIME_WAIT (or otherwise alive) is skipped, S29.
-    if (flows_.count(key_of({local, p}, remote)) != 0) continue;
+    if (flows_.contains(key_of({local, p}, remote))) continue;
     if (listening_on(local, p, nullptr)) continue;
     if (pool == nullptr && port_filter_ && !remote.addr.is_unspecified() && !port_filter_({local, p}, remote)) continue;
     *port = p;
@@ -383,7 +384,7 @@ int Tcp::connect(int s, Endpoint remote, Instant now) {
   if (local.addr.is_unspecified()) local.addr = *source;
   if (!t->bound) {
     if (int e = pick_ephemeral_port(local.addr, remote, &local.port); e < 0) return -EAGAIN;
-  } else if (flows_.count(key_of(local, remote)) != 0) {
+  } else if (flows_.contains(key_of(local, remote))) {
     return -EADDRINUSE;  // the tuple is still alive, e.g. in TIME_WAIT (S29)
   }
   t->local = local;
@@ -770,8 +771,7 @@ long Tcp::bytes_readable(int s) const {
 const Tcb* Tcp::tcb(int s) const { return socket_tcb(s); }
 
 const Tcb* Tcp::find(Endpoint local, Endpoint remote) const {
-  auto it = flows_.find(key_of(local, remote));
-  return it == flows_.end() ? nullptr : it->second;
+  return flows_.find(key_of(local, remote));
 }
 
 }  // namespace mtcpp

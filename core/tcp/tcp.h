@@ -18,6 +18,7 @@
 #include "core/config.h"
 #include "core/rng.h"
 #include "core/stats.h"
+#include "core/tcp/flow_table.h"
 #include "core/tcp/isn.h"
 #include "core/tcp/tcb.h"
 #include "core/timer_wheel.h"
@@ -148,17 +149,6 @@ class Tcp {
   const TcpConfig& config() const { return config_; }
 
  private:
-  struct FlowKey {
-    std::uint64_t addrs;
-    std::uint32_t ports;
-    friend bool operator==(const FlowKey&, const FlowKey&) = default;
-  };
-  struct FlowHash {
-    std::size_t operator()(const FlowKey& k) const {
-      std::uint64_t h = k.addrs * 0x9e3779b97f4a7c15ull ^ (std::uint64_t{k.ports} * 0xc2b2ae3d27d4eb4full);
-      return static_cast<std::size_t>(h ^ (h >> 29));
-    }
-  };
   static FlowKey key_of(Endpoint local, Endpoint remote) {
     return {(std::uint64_t{local.addr.value} << 32) | remote.addr.value,
             (std::uint32_t{local.port} << 16) | remote.port};
@@ -405,7 +395,7 @@ class Tcp {
   };
   std::vector<PortPool> port_pools_;  // few: one per destination an application named
   TimerWheel timers_;
-  std::unordered_map<FlowKey, Tcb*, FlowHash> flows_;
+  FlowTable flows_;
   // Listeners by address and port (listener_key); the unspecified address is the wildcard.
   std::unordered_map<std::uint64_t, Tcb*> listeners_;
   static std::uint64_t listener_key(Endpoint local) { return (std::uint64_t{local.addr.value} << 16) | local.port; }
