@@ -13,6 +13,12 @@ enum : std::uint8_t { kEol = 0, kNop = 1, kMss = 2, kWindowScale = 3, kSackPermi
 // Walks the option list; false on a length that is short, overruns the header, or does not fit
 // its kind. Unknown kinds with a sane length are skipped (RFC 9293 §3.1, "must be prepared").
 bool parse_options(Bytes opts, TcpOptions& out) {
+  // Nearly every segment of a connection with timestamps carries exactly NOP NOP TS (RFC 7323
+  // Appendix A's layout): read it without the loop.
+  if (opts.size() == 12 && opts[0] == kNop && opts[1] == kNop && opts[2] == kTimestamps && opts[3] == 10) {
+    out.timestamps = TcpTimestamps{load_be32(opts, 4), load_be32(opts, 8)};
+    return true;
+  }
   std::size_t i = 0;
   while (i < opts.size()) {
     const std::uint8_t kind = opts[i];
@@ -102,7 +108,7 @@ TcpHeader::Parsed TcpHeader::parse(Bytes s, Ipv4Addr src, Ipv4Addr dst, bool ver
       return r;
     }
   }
-  TcpHeader h;
+  TcpHeader& h = r.header.emplace();  // built in place: the header with its options is 80 bytes
   h.src_port = load_be16(s, 0);
   h.dst_port = load_be16(s, 2);
   h.seq = load_be32(s, 4);
@@ -113,10 +119,10 @@ TcpHeader::Parsed TcpHeader::parse(Bytes s, Ipv4Addr src, Ipv4Addr dst, bool ver
   h.urgent = load_be16(s, 18);
   h.header_len = offset;
   if (!parse_options(s.subspan(kMinSize, offset - kMinSize), h.options)) {
+    r.header.reset();
     r.error = Error::bad_option;
     return r;
   }
-  r.header = h;
   r.payload = s.subspan(offset);
   return r;
 }
