@@ -236,6 +236,9 @@ void Tcp::output(Tcb& t, Instant now) {
     const SeqNum data_end = t.snd_buf_seq + t.snd.size();
     // Bytes from SND.NXT to the end of the buffer (0 once the FIN is out).
     const auto unsent = static_cast<std::uint32_t>(std::max<std::int32_t>(0, data_end - t.snd_nxt));
+    // A FIN is still to go (again, after going back N) once SND.NXT reaches the data's end.
+    const bool fin_due = t.fin_queued && !(t.fin_sent && t.snd_nxt > t.fin_seq);
+    if (unsent == 0 && !(fin_due && t.snd_nxt == data_end)) break;  // the usual case: nothing to send
     // The receiver's window bounds the sequence space; the congestion window (or PRR, during a
     // SACK recovery) bounds what the network holds.
     const std::uint32_t flight = t.flight_size();
@@ -254,7 +257,7 @@ void Tcp::output(Tcb& t, Instant now) {
     const std::uint32_t usable = std::min(rwnd_room, cwnd_room);
     const std::uint32_t mss = segment_room(t);
     const std::uint32_t len = std::min({unsent, mss, usable});
-    const bool fin = t.fin_queued && t.snd_nxt + len == data_end && !(t.fin_sent && t.snd_nxt > t.fin_seq);
+    const bool fin = fin_due && t.snd_nxt + len == data_end;
     if (len == 0 && !fin) break;
     if (len < unsent && len < mss) {
       // Window-limited runt: sender silly-window avoidance (§3.8.6.2.1).
