@@ -549,6 +549,7 @@ std::size_t DpdkQueueIo::rx_burst(std::span<PacketBuffer*> out, Instant) {
   rte_mbuf* got[kBurst];
   const auto want = static_cast<unsigned>(std::min(out.size(), kBurst));
   std::size_t kept = 0;
+  free_foreign();  // a queue that receives but seldom sends must not sit on another pool's mbufs
   const auto deliver = [&](rte_mbuf* m) {
     if (rte_pktmbuf_priv_size(m->pool) < sizeof(PacketBuffer)) {  // not from a pool of ours: copy
       rte_mbuf* copy = rte_pktmbuf_copy(m, pool_, 0, UINT32_MAX);

@@ -1,6 +1,7 @@
 // A connection's congestion controller, held inside the connection block: CUBIC or NewReno built
 // in place, so opening a connection allocates no controller and reaching it follows no pointer
-// out of the block. Empty until the handshake completes. Used like the pointer it replaced:
+// out of the block. Empty until the SYN options are settled (the SYN's arrival for a passive
+// open, the SYN-ACK's for an active one). Used like the pointer it replaced:
 // `if (t.cc) t.cc->cwnd()`.
 #pragma once
 #include <algorithm>

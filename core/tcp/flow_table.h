@@ -1,7 +1,9 @@
 // The connections by 4-tuple: an open-addressing hash table (linear probing, backward-shift
 // deletion, so no tombstones), one contiguous array of 24-byte slots kept at most half full.
 // A lookup is a hash, a mask and usually one cache line, where std::unordered_map took a modulo
-// and a chase through a heap node allocated per connection.
+// and a chase through a heap node allocated per connection. The hash is keyed by a secret seed:
+// with linear probing, tuples whose home slots line up make one long run that every lookup
+// homed in it walks, and a SYN flood chooses its tuples.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -20,7 +22,7 @@ struct FlowKey {
 
 class FlowTable {
  public:
-  FlowTable() : slots_(kMinCapacity) {}
+  explicit FlowTable(std::uint64_t seed = 0) : slots_(kMinCapacity), seed_(seed) {}
 
   Tcb* find(const FlowKey& key) const {
     for (std::size_t i = home(key);; i = (i + 1) & mask()) {
@@ -82,10 +84,22 @@ class FlowTable {
     for (const Slot& s : slots_)
       if (s.tcb != nullptr) f(s.tcb);
   }
+  // Whether pred(Tcb*) holds for some connection; stops at the first.
+  template <class P>
+  bool any_of(P&& pred) const {
+    for (const Slot& s : slots_)
+      if (s.tcb != nullptr && pred(s.tcb)) return true;
+    return false;
+  }
 
-  static std::size_t hash(const FlowKey& k) {
-    const std::uint64_t h = k.addrs * 0x9e3779b97f4a7c15ull ^ (std::uint64_t{k.ports} * 0xc2b2ae3d27d4eb4full);
-    return static_cast<std::size_t>(h ^ (h >> 29));
+  // The seeded hash (then murmur3's 64-bit finalizer), whose low bits pick a key's home slot.
+  std::uint64_t hash(const FlowKey& k) const {
+    std::uint64_t h = (k.addrs ^ seed_) * 0x9e3779b97f4a7c15ull ^ (std::uint64_t{k.ports} + seed_) * 0xc2b2ae3d27d4eb4full;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 33);
   }
 
  private:
@@ -95,7 +109,7 @@ class FlowTable {
     Tcb* tcb = nullptr;  // null: empty
   };
   std::size_t mask() const { return slots_.size() - 1; }
-  std::size_t home(const FlowKey& k) const { return hash(k) & mask(); }
+  std::size_t home(const FlowKey& k) const { return static_cast<std::size_t>(hash(k)) & mask(); }
   void grow(std::size_t capacity) {
     std::vector<Slot> old(capacity);
     old.swap(slots_);
@@ -109,6 +123,7 @@ class FlowTable {
 
   std::vector<Slot> slots_;  // a power of two in size
   std::size_t size_ = 0;
+  std::uint64_t seed_;
 };
 
 }  // namespace mtcpp

@@ -19,7 +19,8 @@ Tcp::Tcp(const TcpConfig& config, SegmentSink& out, Rng& rng,
       connection_keys_(isn_),
       rng_(rng.next()) {
   // Room for the usual load at once; a table configured for millions grows as they come.
-  flows_.reserve(std::min<std::size_t>(config.max_connections, 1 << 16));
+  flows_ = FlowTable(isn_.hash({}, {}, kFlowTableTweak));  // keyed like the ISNs, no RNG draw
+  flows_.reserve(std::min<std::size_t>(config.max_connections, 1 << 12));
   for (std::uint32_t& c : port_counters_) c = static_cast<std::uint32_t>(rng_.next());  // RFC 6056 §3.3.4
 }
 
@@ -236,11 +237,9 @@ bool Tcp::port_in_use(Ipv4Addr addr, std::uint16_t port, const Tcb* except) cons
   // Connections in TIME_WAIT or orphaned still own their port (RFC 9293 §3.6.1, quiet time),
   // unless SO_REUSEADDR says a TIME_WAIT holder may be shared.
   const bool reuse = except != nullptr && except->reuse_address;
-  bool held = false;
-  flows_.for_each([&](const Tcb* t) {
-    held = held || (t != except && t->local.port == port && !(reuse && t->state == TcpState::time_wait));
+  return flows_.any_of([&](const Tcb* t) {
+    return t != except && t->local.port == port && !(reuse && t->state == TcpState::time_wait);
   });
-  return held;
 }
 
 void Tcp::start_send_sequence(Tcb& t) const {

@@ -415,6 +415,7 @@ class Tcp {
   std::vector<std::uint32_t> port_counters_ = std::vector<std::uint32_t>(std::size_t{1} << 16);
   // What sets the second hash apart from the first (any constant other than an offset's input).
   static constexpr std::uint64_t kPortTableTweak = 0x706f7274'7461626cull;
+  static constexpr std::uint64_t kFlowTableTweak = 0x666c6f77'7461626cull;
   std::int64_t challenge_window_ = -1;  // the second in which challenge ACKs are being counted
   std::int64_t challenge_budget_ = 0;   // what is left of that second's (random) budget
 };
