@@ -384,11 +384,9 @@ std::optional<std::string> check_whole(Parsing& p, std::string_view file) {
   }
 
   const auto gateway = p.line("gateway");
-  const auto in_subnet = [&](Ipv4Addr a, int len) {
-    return (c.gateway.value & prefix_mask(len)) == (a.value & prefix_mask(len));
-  };
-  bool gateway_on_link = in_subnet(c.address, c.prefix_len);
-  for (const InterfaceConfig& f : c.more_addresses) gateway_on_link = gateway_on_link || in_subnet(f.address, f.prefix_len);
+  bool gateway_on_link = same_prefix(c.gateway, c.address, c.prefix_len);
+  for (const InterfaceConfig& f : c.more_addresses)
+    gateway_on_link = gateway_on_link || same_prefix(c.gateway, f.address, f.prefix_len);
   if (gateway && p.line("address") && !gateway_on_link)
     return at(file, *gateway,
               "gateway = " + c.gateway.to_string() + ": not inside the subnet of " +

@@ -226,9 +226,8 @@ Context* Runtime::create_context(int cpu) {
   if (!queues.empty() && queues[0]->port().queues() > 1) {
     Stack& stack = c.stack();
     c.stack().set_port_filter([queues, &stack](Endpoint local, Endpoint remote) {
-      for (std::size_t i = 0; i < queues.size(); ++i)
-        if (stack.interface_address(i) == local.addr) return queues[i]->owns(local, remote);
-      return true;
+      const std::optional<std::size_t> i = stack.interface_with(local.addr);
+      return !i || queues[*i]->owns(local, remote);
     });
   }
   live_[static_cast<std::size_t>(cpu)] = &c;

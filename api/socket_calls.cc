@@ -161,19 +161,15 @@ int mtcp_init_rss(mctx_t mctx, in_addr_t saddr_base, int num_addr, in_addr_t dad
     if (!source) return fail(ENETUNREACH);
     sources.push_back(*source);
   } else {
-    for (std::uint32_t i = 0; i < static_cast<std::uint32_t>(num_addr); ++i) {
-      const Ipv4Addr a{ntohl(saddr_base) + i};
-      for (std::size_t k = 0; k < stack.interface_count(); ++k)
-        if (stack.interface_address(k) == a) sources.push_back(a);
-    }
+    for (std::uint32_t i = 0; i < static_cast<std::uint32_t>(num_addr); ++i)
+      if (const Ipv4Addr a{ntohl(saddr_base) + i}; stack.interface_with(a)) sources.push_back(a);
   }
   if (sources.empty()) return fail(EINVAL);
   // The pool: the ephemeral ports whose flow the device brings back to this context's queue.
   // A context alone on its device owns every port, and needs none.
   const RuntimeConfig& rc = runtime()->config();
   for (const Ipv4Addr local : sources) {
-    std::size_t k = 0;
-    while (stack.interface_address(k) != local) ++k;
+    const std::size_t k = *stack.interface_with(local);
     if (k >= c->dpdk_queues().size() || c->dpdk_queues()[k]->port().queues() < 2) continue;
     const DpdkQueueIo& queue = *c->dpdk_queues()[k];
     std::vector<std::uint16_t> ports;

@@ -7,10 +7,7 @@ std::optional<std::string> StackConfig::validate() const {
     return "address: must be a unicast IPv4 address";
   if (prefix_len < 0 || prefix_len > 32) return "prefix_len: must be 0..32";
   if (mtu && (*mtu < 576 || *mtu > 9000)) return "mtu: must be 576..9000";
-  const auto in_subnet = [](Ipv4Addr a, Ipv4Addr net, int len) {
-    return (a.value & prefix_mask(len)) == (net.value & prefix_mask(len));
-  };
-  bool gateway_on_link = gateway.is_unspecified() || prefix_len == 0 || in_subnet(gateway, address, prefix_len);
+  bool gateway_on_link = gateway.is_unspecified() || prefix_len == 0 || same_prefix(gateway, address, prefix_len);
   for (std::size_t i = 0; i < more_interfaces.size(); ++i) {
     const InterfaceConfig& f = more_interfaces[i];
     const std::string name = "more_interfaces[" + std::to_string(i) + "]";
@@ -22,7 +19,7 @@ std::optional<std::string> StackConfig::validate() const {
     for (std::size_t j = 0; j < i; ++j)
       if (more_interfaces[j].address == f.address)
         return name + ".address: more_interfaces[" + std::to_string(j) + "] has it already";
-    gateway_on_link = gateway_on_link || f.prefix_len == 0 || in_subnet(gateway, f.address, f.prefix_len);
+    gateway_on_link = gateway_on_link || f.prefix_len == 0 || same_prefix(gateway, f.address, f.prefix_len);
   }
   if (!gateway_on_link) return "gateway: not inside any interface's subnet";
   const auto interfaces = static_cast<int>(1 + more_interfaces.size());

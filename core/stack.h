@@ -89,6 +89,8 @@ class Stack final : private SegmentSink {
   Ipv4Addr address() const { return config_.address; }
   std::size_t interface_count() const { return interfaces_.size(); }
   Ipv4Addr interface_address(std::size_t i) const { return interfaces_.at(i).address; }
+  // The interface that has address a, if any.
+  std::optional<std::size_t> interface_with(Ipv4Addr a) const;
   MacAddr interface_mac(std::size_t i) const { return interfaces_.at(i).caps.mac; }
   const InterfaceCounters& interface_counters(std::size_t i) const { return interfaces_.at(i).counters; }
   // The address a connection to `remote` sends from, or nothing without a route (see SegmentSink).
@@ -100,7 +102,7 @@ class Stack final : private SegmentSink {
 
   struct Interface {
     Interface(PacketIo& device, Ipv4Addr addr, int prefix, std::optional<std::uint16_t> max_mtu, const ArpConfig& arp_config);
-    bool in_subnet(Ipv4Addr a) const { return (a.value & prefix_mask(prefix_len)) == (address.value & prefix_mask(prefix_len)); }
+    bool in_subnet(Ipv4Addr a) const { return same_prefix(a, address, prefix_len); }
     PacketIo* io;
     LinkCaps caps;
     std::uint16_t mtu;
@@ -127,8 +129,8 @@ class Stack final : private SegmentSink {
   };
 
   Stack(const StackConfig& config, PacketIo& io, std::span<PacketIo* const> more);
-  // The interface whose subnet holds a (the first such), or nullptr.
-  const Interface* interface_on_link(Ipv4Addr a) const;
+  // The interface whose subnet holds a (the first such), else the first interface.
+  std::size_t interface_on_link(Ipv4Addr a) const;
 
   // Input (stack.cc).
   void input(Interface& in, Bytes frame, Instant now);

@@ -33,11 +33,14 @@ std::unique_ptr<Stack> make_stack(Ipv4Addr address, std::uint64_t key, PacketIo&
   return std::move(std::get<std::unique_ptr<Stack>>(made));
 }
 
+// EAL arguments for the ring pair: no hugepages, no PCI scan (net_ring needs neither).
+const std::vector<std::string> kRingEalArgs = {"--no-huge", "-m", "1024", "--no-pci", "--log-level=lib.eal:warning"};
+
 // One end of the ring pair, opened (again: each trial reconfigures the process's two ports) with
 // one queue; frames a previous trial left in its ring are dropped.
 std::unique_ptr<DpdkPort> open_ring_port(const std::string& name, std::uint16_t mtu, std::uint8_t id) {
   DpdkConfig c;
-  c.eal_args = {"--no-huge", "-m", "1024", "--no-pci", "--log-level=lib.eal:warning"};
+  c.eal_args = kRingEalArgs;
   c.port = name;
   c.mac = MacAddr{{0x02, 0, 0, 0, 0, id}};
   c.mtu = mtu;
@@ -64,7 +67,7 @@ MtcppPair::MtcppPair(std::uint16_t mtu, const MtcppOptions& options) {
     return;
   }
   DpdkConfig eal;
-  eal.eal_args = {"--no-huge", "-m", "1024", "--no-pci", "--log-level=lib.eal:warning"};
+  eal.eal_args = kRingEalArgs;
   if (auto failed = dpdk_ring_pair(eal, "bench0", "bench1")) throw std::runtime_error(*failed);
   server_port_ = open_ring_port("net_ring_bench0", mtu, 1);
   client_port_ = open_ring_port("net_ring_bench1", mtu, 2);

@@ -17,9 +17,9 @@ Tcp::Tcp(const TcpConfig& config, SegmentSink& out, Rng& rng,
       isn_(secret ? IsnGenerator((*secret)[0], (*secret)[1]) : IsnGenerator(rng)),
       previous_isn_(isn_),
       connection_keys_(isn_),
-      rng_(rng.next()) {
+      rng_(rng.next()),
+      flows_(isn_.hash({}, {}, kFlowTableTweak)) {  // keyed like the ISNs, no RNG draw
   // Room for the usual load at once; a table configured for millions grows as they come.
-  flows_ = FlowTable(isn_.hash({}, {}, kFlowTableTweak));  // keyed like the ISNs, no RNG draw
   flows_.reserve(std::min<std::size_t>(config.max_connections, 1 << 12));
   for (std::uint32_t& c : port_counters_) c = static_cast<std::uint32_t>(rng_.next());  // RFC 6056 §3.3.4
 }

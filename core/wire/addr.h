@@ -38,6 +38,10 @@ struct Ipv4Addr {
 constexpr std::uint32_t prefix_mask(int prefix_len) {
   return prefix_len <= 0 ? 0u : prefix_len >= 32 ? 0xffffffffu : ~((1u << (32 - prefix_len)) - 1);
 }
+// Whether a and b share their first prefix_len bits (one subnet, or a route's prefix).
+constexpr bool same_prefix(Ipv4Addr a, Ipv4Addr b, int prefix_len) {
+  return ((a.value ^ b.value) & prefix_mask(prefix_len)) == 0;
+}
 
 // A transport endpoint.
 struct Endpoint {

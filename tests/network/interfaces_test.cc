@@ -77,6 +77,13 @@ class TwoInterfaces : public ::testing::Test {
     EXPECT_EQ(from.connect(s, {to, port}, now_), -EINPROGRESS);
     return s;
   }
+  // A listener on `local` (socket, bind, listen), each step checked.
+  int listen_on(Stack& s, Endpoint local) {
+    const int l = s.socket(now_);
+    EXPECT_EQ(s.bind(l, local), 0);
+    EXPECT_EQ(s.listen(l, 4), 0);
+    return l;
+  }
   static bool established(const Stack& s, int socket) { return (s.readiness(socket) & readiness::out) != 0; }
 
   Instant now_ = from_us(1'000'000);
@@ -89,9 +96,7 @@ TEST_F(TwoInterfaces, EachConnectionLeavesByItsRouteFromThatInterfacesAddress) {
   int listener[2];
   for (int i : {0, 1}) {
     Stack& peer = i == 0 ? *a_ : *b_;
-    listener[i] = peer.socket(now_);
-    ASSERT_EQ(peer.bind(listener[i], {{}, kPort}), 0);
-    ASSERT_EQ(peer.listen(listener[i], 4), 0);
+    listener[i] = listen_on(peer, {{}, kPort});
   }
   const int to_a = connect(*r_, kA);
   const int to_b = connect(*r_, kB);
@@ -129,9 +134,7 @@ TEST_F(TwoInterfaces, EachConnectionLeavesByItsRouteFromThatInterfacesAddress) {
 }
 
 TEST_F(TwoInterfaces, AListenerOnTheUnspecifiedAddressAcceptsOnEveryInterface) {
-  const int l = r_->socket(now_);
-  ASSERT_EQ(r_->bind(l, {{}, kPort}), 0);
-  ASSERT_EQ(r_->listen(l, 4), 0);
+  const int l = listen_on(*r_, {{}, kPort});
   const int from_a = connect(*a_, kR0);
   const int from_b = connect(*b_, kR1);
   std::vector<Ipv4Addr> locals;
@@ -149,9 +152,7 @@ TEST_F(TwoInterfaces, AListenerOnTheUnspecifiedAddressAcceptsOnEveryInterface) {
 }
 
 TEST_F(TwoInterfaces, AListenerOnOneAddressRefusesTheOther) {
-  const int l = r_->socket(now_);
-  ASSERT_EQ(r_->bind(l, {kR1, kPort}), 0);
-  ASSERT_EQ(r_->listen(l, 4), 0);
+  listen_on(*r_, {kR1, kPort});
   const int from_a = connect(*a_, kR0);
   const int from_b = connect(*b_, kR1);
   run_until([&] { return a_->readiness(from_a) & readiness::err && established(*b_, from_b); });
@@ -171,9 +172,7 @@ TEST_F(TwoInterfaces, BindTakesEachInterfaceAddressAndNoOther) {
 }
 
 TEST_F(TwoInterfaces, EachInterfaceAnnouncesTheMssOfItsOwnMtu) {
-  const int l = r_->socket(now_);
-  ASSERT_EQ(r_->bind(l, {{}, kPort}), 0);
-  ASSERT_EQ(r_->listen(l, 4), 0);
+  listen_on(*r_, {{}, kPort});
   const int from_a = connect(*a_, kR0);
   const int from_b = connect(*b_, kR1);
   run_until([&] { return established(*a_, from_a) && established(*b_, from_b); });
@@ -186,9 +185,7 @@ TEST_F(TwoInterfaces, EachInterfaceAnnouncesTheMssOfItsOwnMtu) {
   ASSERT_EQ(b_->get_option(from_b, SocketOption::max_segment, &mss), 0);
   EXPECT_EQ(mss, 8960 - 12);
   // R's side toward B, an active open this time, takes the jumbo size too.
-  const int l_b = b_->socket(now_);
-  ASSERT_EQ(b_->bind(l_b, {{}, 81}), 0);
-  ASSERT_EQ(b_->listen(l_b, 4), 0);
+  listen_on(*b_, {{}, 81});
   const int to_b = connect(*r_, kB, 81);
   run_until([&] { return established(*r_, to_b); });
   ASSERT_EQ(r_->get_option(to_b, SocketOption::max_segment, &mss), 0);
@@ -226,9 +223,7 @@ TEST_F(TwoInterfaces, AnAddressReachedThroughTheOtherInterfaceTakesTheRoutesMtu)
   ac.gateway = kR0;
   a_ = make_stack(ac, *pa_);
   a_->start(now_);
-  const int l = r_->socket(now_);
-  ASSERT_EQ(r_->bind(l, {kR1, kPort}), 0);
-  ASSERT_EQ(r_->listen(l, 4), 0);
+  const int l = listen_on(*r_, {kR1, kPort});
   const int c = connect(*a_, kR1);
   int s = -1;
   run_until([&] {
@@ -254,12 +249,8 @@ TEST_F(TwoInterfaces, AnAddressReachedThroughTheOtherInterfaceTakesTheRoutesMtu)
 // A listener per address on one port, as a multi-homed server may want; a wildcard listener on
 // that port then conflicts with both.
 TEST_F(TwoInterfaces, EachAddressMayHaveItsOwnListenerOnOnePort) {
-  const int l0 = r_->socket(now_);
-  const int l1 = r_->socket(now_);
-  ASSERT_EQ(r_->bind(l0, {kR0, kPort}), 0);
-  ASSERT_EQ(r_->bind(l1, {kR1, kPort}), 0);
-  ASSERT_EQ(r_->listen(l0, 4), 0);
-  ASSERT_EQ(r_->listen(l1, 4), 0);
+  const int l0 = listen_on(*r_, {kR0, kPort});
+  const int l1 = listen_on(*r_, {kR1, kPort});
   const int wildcard = r_->socket(now_);
   EXPECT_EQ(r_->bind(wildcard, {{}, kPort}), -EADDRINUSE);
   const int from_a = connect(*a_, kR0);
