@@ -233,7 +233,7 @@ void World::watch(ns3::Ptr<ns3::Socket> socket) {
 void World::track_freed(int host) {
   Stack& s = (host == 0 ? a : b)->stack();
   for (auto& k : tracked_[host]) {
-    if (!k.freed && s.tcp().find(k.local, k.remote) == nullptr) {
+    if (!k.freed && !s.tcp().state_of(k.local, k.remote)) {
       k.freed = true;
       states.push_back({to_us(MtcppNode::now()), host, "CLOSED"});
     }

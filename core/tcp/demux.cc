@@ -11,8 +11,9 @@ void Tcp::segment_arrives(const SegmentIn& seg, Instant now) {
   ++stats_.tcp_segments_received;
   const Endpoint local{seg.dst, seg.h.dst_port};
   const Endpoint remote{seg.src, seg.h.src_port};
+  const FlowKey key = key_of(local, remote);
   std::optional<SeqNum> reopened_after;  // SND.MAX of a TIME_WAIT incarnation this SYN replaces
-  if (Tcb* found = flows_.find(key_of(local, remote))) {
+  if (Tcb* found = flows_.find(key)) {
     Tcb& t = *found;
     if (t.state == TcpState::time_wait && time_wait_reopen(t, seg)) {
       // A new incarnation (RFC 9293 §3.6.1, RFC 6191): the old one ends and the SYN falls through
@@ -23,8 +24,16 @@ void Tcp::segment_arrives(const SegmentIn& seg, Instant now) {
     } else {
       if (t.state == TcpState::syn_sent) syn_sent_input(t, seg, now);
       else synchronized_input(t, seg, now);
+      settle_time_wait();
       return;
     }
+  } else if (TimeWaitRecord* r = time_waits_.find(key)) {
+    if (!time_wait_reopen(*r, seg)) {
+      time_wait_input(*r, seg, now);
+      return;
+    }
+    reopened_after = r->snd_max;
+    end_time_wait(*r);
   }
   if (Tcb* l = listener_for(local)) {
     listen_input(*l, seg, now, reopened_after);
@@ -42,12 +51,13 @@ void Tcp::closed_port_reply(const SegmentIn& seg, Instant now) {
 
 // A SYN may reopen a connection in TIME_WAIT if it is from a newer incarnation: a higher
 // timestamp when both sides use them, else a sequence number beyond RCV.NXT (RFC 6191 §2).
-bool Tcp::time_wait_reopen(Tcb& t, const SegmentIn& seg) const {
+template <class C>
+bool Tcp::time_wait_reopen(const C& c, const SegmentIn& seg) const {
   if (!seg.h.has(tcp_flag::syn) || seg.h.has(tcp_flag::ack) || seg.h.has(tcp_flag::rst)) return false;
-  if (listener_for(t.local) == nullptr) return false;
-  if (t.ts_enabled && seg.h.options.timestamps)
-    return static_cast<std::int32_t>(seg.h.options.timestamps->tsval - t.ts_recent) > 0;
-  return SeqNum{seg.h.seq} > t.rcv_nxt;
+  if (listener_for(c.local) == nullptr) return false;
+  if (c.ts_enabled && seg.h.options.timestamps)
+    return static_cast<std::int32_t>(seg.h.options.timestamps->tsval - c.ts_recent) > 0;
+  return SeqNum{seg.h.seq} > c.rcv_nxt;
 }
 
 std::uint8_t Tcp::offered_window_shift(const Tcb& t) const {

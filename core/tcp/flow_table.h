@@ -1,4 +1,4 @@
-// The connections by 4-tuple: an open-addressing hash table (linear probing, backward-shift
+// Connections by 4-tuple: an open-addressing hash table (linear probing, backward-shift
 // deletion, so no tombstones), one contiguous array of 24-byte slots kept at most half full.
 // A lookup is a hash, a mask and usually one cache line, where std::unordered_map took a modulo
 // and a chase through a heap node allocated per connection. The hash is keyed by a secret seed:
@@ -12,6 +12,7 @@
 namespace mtcpp {
 
 struct Tcb;
+struct TimeWaitRecord;
 
 // A connection's 4-tuple packed: local and remote address, local and remote port.
 struct FlowKey {
@@ -20,11 +21,13 @@ struct FlowKey {
   friend bool operator==(const FlowKey&, const FlowKey&) = default;
 };
 
-class FlowTable {
+// Maps a 4-tuple to a T*: a connection block, or a TIME_WAIT record (core/tcp/time_wait.h).
+template <class T>
+class BasicFlowTable {
  public:
-  explicit FlowTable(std::uint64_t seed = 0) : slots_(kMinCapacity), seed_(seed) {}
+  explicit BasicFlowTable(std::uint64_t seed = 0) : slots_(kMinCapacity), seed_(seed) {}
 
-  Tcb* find(const FlowKey& key) const {
+  T* find(const FlowKey& key) const {
     for (std::size_t i = home(key);; i = (i + 1) & mask()) {
       const Slot& s = slots_[i];
       if (s.tcb == nullptr) return nullptr;
@@ -35,7 +38,7 @@ class FlowTable {
   std::size_t size() const { return size_; }
 
   // Maps key to tcb (not null), replacing what it mapped to.
-  void insert_or_assign(const FlowKey& key, Tcb* tcb) {
+  void insert_or_assign(const FlowKey& key, T* tcb) {
     if (2 * (size_ + 1) > slots_.size()) grow(2 * slots_.size());
     std::size_t i = home(key);
     for (; slots_[i].tcb != nullptr; i = (i + 1) & mask()) {
@@ -49,7 +52,7 @@ class FlowTable {
   }
 
   // Removes key if it maps to tcb; true when it did.
-  bool erase_if_holds(const FlowKey& key, const Tcb* tcb) {
+  bool erase_if_holds(const FlowKey& key, const T* tcb) {
     std::size_t i = home(key);
     for (;; i = (i + 1) & mask()) {
       if (slots_[i].tcb == nullptr) return false;
@@ -78,13 +81,13 @@ class FlowTable {
     if (capacity > slots_.size()) grow(capacity);
   }
 
-  // f(Tcb*) for every connection; the table must not change meanwhile.
+  // f(T*) for every entry; the table must not change meanwhile.
   template <class F>
   void for_each(F&& f) const {
     for (const Slot& s : slots_)
       if (s.tcb != nullptr) f(s.tcb);
   }
-  // Whether pred(Tcb*) holds for some connection; stops at the first.
+  // Whether pred(T*) holds for some entry; stops at the first.
   template <class P>
   bool any_of(P&& pred) const {
     for (const Slot& s : slots_)
@@ -106,7 +109,7 @@ class FlowTable {
   static constexpr std::size_t kMinCapacity = 64;
   struct Slot {
     FlowKey key;
-    Tcb* tcb = nullptr;  // null: empty
+    T* tcb = nullptr;  // null: empty
   };
   std::size_t mask() const { return slots_.size() - 1; }
   std::size_t home(const FlowKey& k) const { return static_cast<std::size_t>(hash(k)) & mask(); }
@@ -125,5 +128,8 @@ class FlowTable {
   std::size_t size_ = 0;
   std::uint64_t seed_;
 };
+
+using FlowTable = BasicFlowTable<Tcb>;
+using TimeWaitTable = BasicFlowTable<TimeWaitRecord>;
 
 }  // namespace mtcpp

@@ -181,15 +181,18 @@ void Tcp::answer_unacceptable(Tcb& t, const SegmentIn& seg, Instant now) {
   const auto bytes = static_cast<std::uint32_t>(seg.payload.size());
   if (t.sack_enabled && bytes > 0 && seq + bytes <= t.rcv_nxt)
     t.dsack = {seq, seq + bytes};
-  if (!carries_data) {
-    if (now < t.next_invalid_ack) {
-      ++stats_.tcp_invalid_acks_suppressed;
-      return;
-    }
-    t.next_invalid_ack = now + config_.invalid_ack_interval;
-  }
+  if (!carries_data && !invalid_ack_allowed(t.next_invalid_ack, now)) return;
   t.ack_now = true;
   output(t, now);
+}
+
+bool Tcp::invalid_ack_allowed(Instant& next_invalid_ack, Instant now) {
+  if (now < next_invalid_ack) {
+    ++stats_.tcp_invalid_acks_suppressed;
+    return false;
+  }
+  next_invalid_ack = now + config_.invalid_ack_interval;
+  return true;
 }
 
 bool Tcp::process_rst(Tcb& t, const SegmentIn& seg, Instant now) {
@@ -223,13 +226,17 @@ bool Tcp::process_rst(Tcb& t, const SegmentIn& seg, Instant now) {
 }
 
 void Tcp::challenge_ack(Tcb& t, Instant now) {
+  if (challenge_ack_allowed(t.next_challenge_ack, now)) send_ack(t, now);
+}
+
+bool Tcp::challenge_ack_allowed(Instant& next_challenge_ack, Instant now) {
   // RFC 5961 §7 limits challenge ACKs. A budget shared by every connection is a side channel
   // (CVE-2016-5696: an off-path attacker spends it with spoofed RSTs on a victim's connection and
   // counts the challenge ACKs left on its own), so, as Linux since: first a limit per connection,
   // then a stack-wide budget per second drawn at random from [limit/2, limit/2 + limit).
-  if (now < t.next_challenge_ack) {
+  if (now < next_challenge_ack) {
     ++stats_.tcp_challenge_acks_suppressed;
-    return;
+    return false;
   }
   const std::int64_t second = to_us(now) / 1'000'000;
   if (second != challenge_window_) {
@@ -239,12 +246,12 @@ void Tcp::challenge_ack(Tcb& t, Instant now) {
   }
   if (challenge_budget_ <= 0) {
     ++stats_.tcp_challenge_acks_suppressed;
-    return;
+    return false;
   }
   --challenge_budget_;
-  t.next_challenge_ack = now + config_.challenge_ack_interval;
+  next_challenge_ack = now + config_.challenge_ack_interval;
   ++stats_.tcp_challenge_acks;
-  send_ack(t, now);
+  return true;
 }
 
 bool Tcp::process_ack(Tcb& t, const SegmentIn& seg, Instant now, bool in_window) {

@@ -42,7 +42,11 @@ Tcp::~Tcp() {
   all.erase(std::unique(all.begin(), all.end()), all.end());
   for (Tcb* t : all) {
     timers_.cancel(t->timer);
-    delete t;
+    tcbs_.recycle(t);
+  }
+  while (TimeWaitRecord* r = records_.oldest) {
+    records_.oldest = r->newer;
+    records_pool_.recycle(r);
   }
 }
 
@@ -50,7 +54,7 @@ Tcp::~Tcp() {
 
 Tcb* Tcp::new_tcb(std::uint32_t send_buffer, std::uint32_t receive_buffer) {
   if (connections_ >= config_.max_connections && !reclaim_time_wait()) return nullptr;
-  auto* t = new Tcb(send_buffer, receive_buffer, RttEstimator(config_.rto_initial, config_.rto_min, config_.rto_max));
+  Tcb* t = tcbs_.make(send_buffer, receive_buffer, RttEstimator(config_.rto_initial, config_.rto_min, config_.rto_max));
   t->timer.owner = t;
   t->path_mtu = out_.mtu_toward({});  // until the connection's route is known
   t->nodelay = !config_.nagle;
@@ -62,6 +66,11 @@ Tcb* Tcp::new_tcb(std::uint32_t send_buffer, std::uint32_t receive_buffer) {
 }
 
 bool Tcp::reclaim_time_wait() {
+  if (records_.oldest != nullptr) {
+    ++stats_.tcp_time_wait_reclaimed;
+    end_time_wait(*records_.oldest);
+    return true;
+  }
   Tcb* t = time_wait_.oldest;
   while (t != nullptr && !t->orphan()) t = t->aging_next;  // the application may still hold one
   if (t == nullptr) return false;
@@ -96,7 +105,7 @@ void Tcp::relink(Tcb& t, AgingList* before) {
   if (before == after) return;
   if (before != nullptr) unlink(*before, t);
   if (after != nullptr) link(*after, t);
-  stats_.tcp_time_wait = time_wait_.size;
+  stats_.tcp_time_wait = time_wait_.size + records_.size;
 }
 
 void Tcp::enforce_orphan_limit(Instant now) {
@@ -107,9 +116,10 @@ void Tcp::enforce_orphan_limit(Instant now) {
 }
 
 void Tcp::destroy(Tcb* t) {
+  if (t == compact_pending_) compact_pending_ = nullptr;
   timers_.cancel(t->timer);
   if (AgingList* list = aging_list_of(*t)) unlink(*list, *t);
-  stats_.tcp_time_wait = time_wait_.size;
+  stats_.tcp_time_wait = time_wait_.size + records_.size;
   flow_remove(*t);
   if (t->state == TcpState::listen) {
     // Children were reset by close_listener; anything left is only unlinked.
@@ -137,7 +147,7 @@ void Tcp::destroy(Tcb* t) {
   stats_.tcp_buffer_bytes_in_use -= t->snd.capacity() + t->rcv.capacity();
   t->snd.release(buffers_);
   t->rcv.release(buffers_);
-  delete t;
+  tcbs_.recycle(t);
 }
 
 void Tcp::enter(Tcb& t, TcpState s, Instant now) {
@@ -147,10 +157,12 @@ void Tcp::enter(Tcb& t, TcpState s, Instant now) {
   relink(t, list_before);  // the TIME_WAIT and orphan lists follow the state
   if (from != s) {
     if (s == TcpState::time_wait) {
-      // Nothing more will be sent or read: the rings go now, not after buffer_release_delay.
+      // Nothing more will be sent or read: the rings go now, not after buffer_release_delay,
+      // and an orphan's whole block once the caller is done with it (settle_time_wait).
       t.snd.release_if_empty(buffers_);
       t.rcv.release_if_empty(buffers_);
       t.release_at = kNever;
+      if (t.orphan()) compact_pending_ = &t;
     }
     // A handshake begins: the idle timeout counts from here.
     if (s == TcpState::syn_sent || s == TcpState::syn_received) heard_from_peer(t, now);
@@ -237,6 +249,7 @@ bool Tcp::port_in_use(Ipv4Addr addr, std::uint16_t port, const Tcb* except) cons
   // Connections in TIME_WAIT or orphaned still own their port (RFC 9293 §3.6.1, quiet time),
   // unless SO_REUSEADDR says a TIME_WAIT holder may be shared.
   const bool reuse = except != nullptr && except->reuse_address;
+  if (!reuse && time_waits_.any_of([&](const TimeWaitRecord* r) { return r->local.port == port; })) return true;
   return flows_.any_of([&](const Tcb* t) {
     return t != except && t->local.port == port && !(reuse && t->state == TcpState::time_wait);
   });
@@ -277,7 +290,7 @@ int Tcp::pick_ephemeral_port(Ipv4Addr local, Endpoint remote, std::uint16_t* por
     const std::uint32_t k = (counter + i + offset) % span;
     const auto p = pool != nullptr ? pool->ports[k] : static_cast<std::uint16_t>(config_.ephemeral_port_first + k);
     // A tuple still in TIME_WAIT (or otherwise alive) is skipped, S29.
-    if (flows_.contains(key_of({local, p}, remote))) continue;
+    if (flows_.contains(key_of({local, p}, remote)) || time_waits_.contains(key_of({local, p}, remote))) continue;
     if (listening_on(local, p, nullptr)) continue;
     if (pool == nullptr && port_filter_ && !remote.addr.is_unspecified() && !port_filter_({local, p}, remote)) continue;
     *port = p;
@@ -383,7 +396,7 @@ int Tcp::connect(int s, Endpoint remote, Instant now) {
   if (local.addr.is_unspecified()) local.addr = *source;
   if (!t->bound) {
     if (int e = pick_ephemeral_port(local.addr, remote, &local.port); e < 0) return -EAGAIN;
-  } else if (flows_.contains(key_of(local, remote))) {
+  } else if (flows_.contains(key_of(local, remote)) || time_waits_.contains(key_of(local, remote))) {
     return -EADDRINUSE;  // the tuple is still alive, e.g. in TIME_WAIT (S29)
   }
   t->local = local;
@@ -605,9 +618,14 @@ int Tcp::close(int s, Instant now) {
     rearm(*t);
   }
   if (t->persisting) t->persist_since = now;  // orphan_persist_timeout counts from here
+  if (t->state == TcpState::time_wait) {  // nothing left to send: the block becomes a record
+    compact_pending_ = t;
+    settle_time_wait();
+    return 0;
+  }
   AgingList* const list_before = aging_list_of(*t);
   t->in_orphan_list = true;
-  relink(*t, list_before);  // (in TIME_WAIT it stays on that list)
+  relink(*t, list_before);
   queue_fin(*t, now);
   enforce_orphan_limit(now);
   return 0;

@@ -7,12 +7,16 @@
 //   output.cc   building segments from the send buffer, ACK and window policy (§3.8.6, §3.10.4)
 //   recovery.cc the sender's side of an ACK: SACK scoreboard, RACK-TLP, PRR, NewReno
 //   timers.cc   retransmission, persist, delayed ACK, keepalive, FIN_WAIT_2 and TIME_WAIT
+//   time_wait.cc  TIME_WAIT once nobody holds the socket: a compact record in place of the block
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/config.h"
@@ -20,7 +24,9 @@
 #include "core/stats.h"
 #include "core/tcp/flow_table.h"
 #include "core/tcp/isn.h"
+#include "core/tcp/recycler.h"
 #include "core/tcp/tcb.h"
+#include "core/tcp/time_wait.h"
 #include "core/timer_wheel.h"
 #include "core/wire/tcp.h"
 
@@ -121,7 +127,10 @@ class Tcp {
   // hop's MTU (0: not given).
   void path_mtu_reduced(Endpoint local, Endpoint remote, SeqNum quoted_seq, std::uint16_t mtu, Instant now);
   void run_timers(Instant now);
-  Instant next_deadline() const { return timers_.next_deadline(); }
+  Instant next_deadline() const {
+    const Instant records = records_.oldest != nullptr ? records_.oldest->close_at : kNever;
+    return std::min(timers_.next_deadline(), records);
+  }
 
   // Socket calls. Each returns >= 0 on success or a negative errno value.
   int socket(Instant now);
@@ -144,6 +153,9 @@ class Tcp {
   // Inspection for tests and tools: nullptr for an id not open.
   const Tcb* tcb(int s) const;
   const Tcb* find(Endpoint local, Endpoint remote) const;
+  // The state of the connection on a tuple, block or TIME_WAIT record; nothing when none is.
+  std::optional<TcpState> state_of(Endpoint local, Endpoint remote) const;
+  const TimeWaitRecord* time_wait_record(Endpoint local, Endpoint remote) const;
   std::size_t connection_count() const { return connections_; }
   const BufferMemory& buffer_memory() const { return buffers_; }
   const TcpConfig& config() const { return config_; }
@@ -203,7 +215,9 @@ class Tcp {
   void closed_port_reply(const SegmentIn& seg, Instant now);
   // old_snd_max: the SND.MAX of a TIME_WAIT incarnation the SYN reopens.
   void listen_input(Tcb& l, const SegmentIn& seg, Instant now, std::optional<SeqNum> old_snd_max = {});
-  bool time_wait_reopen(Tcb& t, const SegmentIn& seg) const;
+  // c: a Tcb in TIME_WAIT, or a TimeWaitRecord.
+  template <class C>
+  bool time_wait_reopen(const C& c, const SegmentIn& seg) const;
   // A child of listener l for seg's tuple, with the listener's options; nullptr (and an RST) when
   // the connection table is full.
   Tcb* new_child(Tcb& l, const SegmentIn& seg, Instant now);
@@ -282,6 +296,10 @@ class Tcp {
   bool process_text(Tcb& t, const SegmentIn& seg, Instant now);
   void process_fin(Tcb& t, Instant now);
   void challenge_ack(Tcb& t, Instant now);
+  // Whether a challenge ACK may go now (RFC 5961 §7); if so, counted and the limit moved on.
+  bool challenge_ack_allowed(Instant& next_challenge_ack, Instant now);
+  // Whether an ACK to an unacceptable segment without data may go now (invalid_ack_interval).
+  bool invalid_ack_allowed(Instant& next_invalid_ack, Instant now);
   void answer_unacceptable(Tcb& t, const SegmentIn& seg, Instant now);
 
   // Output (output.cc).
@@ -345,6 +363,21 @@ class Tcp {
   void mtu_probe_lost(Tcb& t);
   static bool lost_only_the_mtu_probe(const Tcb& t);
 
+  // TIME_WAIT records (time_wait.cc). enter() marks an orphan entering TIME_WAIT
+  // (compact_pending_); settle_time_wait turns it into a record once the socket call or segment
+  // that did it is over.
+  void settle_time_wait();
+  void to_time_wait_record(Tcb& t);
+  void link_record(TimeWaitRecord& r);  // into records_, by deadline
+  void unlink_record(TimeWaitRecord& r);
+  void end_time_wait(TimeWaitRecord& r);
+  void expire_time_wait(Instant now);
+  // §3.10.7.4 in TIME-WAIT, for a record.
+  void time_wait_input(TimeWaitRecord& r, const SegmentIn& seg, Instant now);
+  bool time_wait_ack_acceptable(TimeWaitRecord& r, const SegmentIn& seg, Instant now);
+  void time_wait_unacceptable(TimeWaitRecord& r, const SegmentIn& seg, Instant now);
+  void time_wait_ack(TimeWaitRecord& r, const std::optional<std::pair<SeqNum, SeqNum>>& dsack, Instant now);
+
   // Timers (timers.cc).
   void rearm(Tcb& t);
   void on_timer(Tcb& t, Instant now);
@@ -378,6 +411,9 @@ class Tcp {
   void buffer_emptied(Tcb& t, Instant now);
 
   TcpConfig config_;
+  // Memory of recently freed blocks and records, for the next ones (a few hundred KB at most).
+  Recycler<Tcb> tcbs_{256};
+  Recycler<TimeWaitRecord> records_pool_{1024};
   SegmentSink& out_;
   StackStats& stats_;
   BufferMemory buffers_;  // every ring's memory, against TcpConfig::buffer_memory_limit
@@ -407,8 +443,16 @@ class Tcp {
   std::vector<Tcb*> sockets_;        // id → TCB
   std::deque<int> free_ids_;         // FIFO of ids to reuse (mTCP's order: an id rests before reuse)
   std::size_t connections_ = 0;
-  AgingList time_wait_;
+  AgingList time_wait_;  // blocks in TIME_WAIT whose socket is still open (and compact_pending_)
   AgingList orphans_;
+  struct RecordList {
+    TimeWaitRecord* oldest = nullptr;
+    TimeWaitRecord* newest = nullptr;
+    std::size_t size = 0;
+  };
+  RecordList records_;        // TIME_WAIT records, oldest deadline first
+  TimeWaitTable time_waits_;  // ... by 4-tuple
+  Tcb* compact_pending_ = nullptr;
   Instant cookies_sent_at_ = kNever;  // the last SYN cookie: only then are ACKs to a listener checked
   // RFC 6056 Algorithm 4's table of counters, one per second-hash value (2^16 of them, each
   // starting at random).

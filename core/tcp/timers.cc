@@ -3,7 +3,7 @@
 //   retransmission (RFC 6298 §5), persist (RFC 9293 §3.8.6.1), delayed ACK (§3.8.6.3),
 //   tail loss probe and RACK reordering window (RFC 8985; their handlers are in recovery.cc),
 //   keepalive (RFC 1122 §4.2.3.6) and the idle timeout (mTCP's tcp_timeout), orphaned FIN_WAIT_2,
-//   TIME_WAIT (§3.6.1, 2·MSL)
+//   TIME_WAIT (§3.6.1, 2·MSL) of a block whose socket is open (records: time_wait.cc)
 #include <algorithm>
 #include <cerrno>
 
@@ -36,6 +36,7 @@ void Tcp::arm_idle_timer(Tcb& t, Instant next_probe) {
 
 void Tcp::run_timers(Instant now) {
   timers_.expire(now, [&](TimerNode& n) { on_timer(*static_cast<Tcb*>(n.owner), now); });
+  expire_time_wait(now);  // records keep no timer: their list is in deadline order
 }
 
 void Tcp::on_timer(Tcb& t, Instant now) {

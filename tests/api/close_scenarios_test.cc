@@ -8,6 +8,7 @@
 // then drives the stack until it completes, or the test waits in epoll instead (S25 allows it).
 #include <sys/ioctl.h>
 
+#include <algorithm>
 #include <string>
 
 #include "support/api_test.h"
@@ -24,11 +25,8 @@ class ApiScenario : public ApiTest {
  protected:
 
   Duration rto_now() const { return peer_tcb()->rtt.rto(); }  // R: L's RTO
-  TcpState st() const {
-    const Tcb* t = peer_tcb();
-    return t != nullptr ? t->state : TcpState::closed;
-  }
-  bool alive() const { return peer_tcb() != nullptr; }
+  TcpState st() const { return peer_state(); }
+  bool alive() const { return peer_alive(); }
   std::size_t blocks() { return stack().tcp().connection_count(); }
   const TcpConfig& knobs() const { return stack_->config().tcp; }
 
@@ -175,14 +173,21 @@ TEST_F(ApiScenario, S03a_FinalAckLostFinRetransmittedFromClosing) {
 }
 
 TEST_F(ApiScenario, S03b_FinAckingOurFinGoesToTimeWait) {
+  struct Path final : SocketObserver {
+    std::vector<TcpState> states;
+    void socket_changed(int) override {}
+    void state_changed(const Tcb& t, TcpState, Instant) override { states.push_back(t.state); }
+  } path;
+  context().set_tracer(&path);
   const int fd = api_established();
   ASSERT_EQ(mtcp_close(mctx_, fd), 0);
   expect(seg(F | A, 1, 1));
   inject(seg(F | A, 1, 2));
   expect(seg(A, 2, 2));
   EXPECT_EQ(st(), TcpState::time_wait);
-  const Tcb* t = peer_tcb();
-  for (std::size_t i = 0; i < t->history_len; ++i) EXPECT_NE(t->history_at(i), TcpState::closing);
+  context().set_tracer(nullptr);
+  EXPECT_EQ(std::count(path.states.begin(), path.states.end(), TcpState::closing), 0);
+  EXPECT_EQ(path.states.back(), TcpState::time_wait);
   advance(knobs().time_wait / 2);
   expect_nothing();
 }

@@ -41,11 +41,8 @@ class CloseTable : public ApiTest {
     EXPECT_EQ(stack().stats().tcp_connections_in_use, stack().tcp().connection_count());
     return stack().tcp().connection_count();
   }
-  TcpState tuple_state() {
-    const Tcb* t = peer_tcb();
-    return t != nullptr ? t->state : TcpState::closed;
-  }
-  bool tuple_alive() { return peer_tcb() != nullptr; }
+  TcpState tuple_state() { return peer_state(); }
+  bool tuple_alive() { return peer_alive(); }
 
   int shutdown_write(int fd) {
     const int r = mtcp_shutdown(mctx_, fd, SHUT_WR);

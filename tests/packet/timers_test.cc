@@ -217,9 +217,9 @@ TEST_F(Timers, IdleTimeoutLeavesTimeWaitToItsOwnTimer) {
   time_wait();
   advance(59s);
   expect_nothing();
-  EXPECT_NE(peer_tcb(), nullptr);
+  EXPECT_TRUE(peer_alive());
   advance(1s);
-  EXPECT_EQ(peer_tcb(), nullptr);
+  EXPECT_FALSE(peer_alive());
   EXPECT_EQ(stack().stats().tcp_idle_timeouts, 0u);
 }
 

@@ -87,7 +87,11 @@ class PacketTest : public ::testing::Test {
     return t != nullptr ? t->rtt.rto() : Duration::zero();
   }
   TcpState state(int fd) const { return stack_->tcp().tcb(fd)->state; }
+  // The connection's block; none once it is a TIME_WAIT record (core/tcp/time_wait.h).
   const Tcb* peer_tcb() const { return stack_->tcp().find(local_, remote_); }
+  // The tuple's state, block or record; CLOSED when nothing holds it.
+  TcpState peer_state() const { return stack_->tcp().state_of(local_, remote_).value_or(TcpState::closed); }
+  bool peer_alive() const { return stack_->tcp().state_of(local_, remote_).has_value(); }
 
   // Fixtures for each state, from the "E0" baseline of close-scenarios.md: L listens on
   // listen_fd and has accepted the returned id; P offered MSS 1000, window 65535, no options.
