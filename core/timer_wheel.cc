@@ -35,12 +35,19 @@ void TimerWheel::mark(Bitmap& bits, std::size_t slot, bool nonempty) {
 }
 
 void TimerWheel::schedule(TimerNode& node, Instant when) {
+  // A deadline already past goes in the current slot so the next expire() fires it.
+  const std::int64_t tick = std::max(tick_of(when), current_tick_);
+  const bool in_level1 = tick < current_tick_ + static_cast<std::int64_t>(kSlots);
+  // Moved within its tick (a retransmission timer pushed back by an ACK microseconds later, the
+  // usual case): the slot stays right, only the time changes.
+  if (in_level1 && node.linked() && node.slot == static_cast<std::size_t>(tick) % kSlots) {
+    node.when = when;
+    return;
+  }
   if (node.linked()) cancel(node);
   node.when = when;
   ++size_;
-  // A deadline already past goes in the current slot so the next expire() fires it.
-  const std::int64_t tick = std::max(tick_of(when), current_tick_);
-  if (tick < current_tick_ + static_cast<std::int64_t>(kSlots)) {
+  if (in_level1) {
     const std::size_t slot = static_cast<std::size_t>(tick) % kSlots;
     node.slot = static_cast<std::uint32_t>(slot);
     link(level1_[slot], node);

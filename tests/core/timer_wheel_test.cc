@@ -80,6 +80,34 @@ TEST(TimerWheel, CancelAndRearmWhereverTheNodeSits) {
   EXPECT_EQ(fired[1].at, from_us(0) + 20s);
 }
 
+TEST(TimerWheel, ATimerMovedWithinItsTickFiresAtItsNewTime) {
+  TimerWheel w;
+  TimerNode n, other;
+  w.schedule(other, from_us(10'100));
+  w.schedule(n, from_us(10'200));
+  w.schedule(n, from_us(10'700));  // later, the same 1 ms tick: moved in place
+  EXPECT_EQ(w.size(), 2u);
+  std::vector<TimerNode*> fired;
+  const auto collect = [&](TimerNode& f) { fired.push_back(&f); };
+  w.expire(from_us(10'500), collect);
+  ASSERT_EQ(fired.size(), 1u);
+  EXPECT_EQ(fired[0], &other);
+  EXPECT_LE(w.next_deadline(), from_us(10'700));
+  w.schedule(n, from_us(10'600));  // earlier, still the same tick
+  w.expire(from_us(10'599), collect);
+  EXPECT_EQ(fired.size(), 1u);
+  w.expire(from_us(10'600), collect);
+  ASSERT_EQ(fired.size(), 2u);
+  EXPECT_EQ(fired[1], &n);
+  EXPECT_EQ(w.size(), 0u);
+  w.schedule(n, from_us(11'300));
+  w.schedule(n, from_us(12'300));  // another tick: it moves slots
+  w.expire(from_us(11'900), collect);
+  EXPECT_EQ(fired.size(), 2u);
+  w.expire(from_us(12'300), collect);
+  EXPECT_EQ(fired.size(), 3u);
+}
+
 TEST(TimerWheel, ALongJumpFiresEverythingDueInOrder) {
   TimerWheel w;
   Instant now = from_us(0);
