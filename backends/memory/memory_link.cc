@@ -15,9 +15,8 @@ MemoryPort::MemoryPort(const MemoryPortConfig& config)
             .mtu = config.mtu,
             .rx_checksum_verified = config.checksum_offload,
             .tx_checksum_offload = config.checksum_offload},
-      pool_(config.buffers, config.buffer_size) {
-  rx_queue_.reserve(config.buffers);
-}
+      pool_(config.buffers, config.buffer_size),
+      rx_ring_(config.buffers) {}
 
 MemoryPort::~MemoryPort() {
   if (wire_ != nullptr) wire_->unplug(*this);
@@ -31,16 +30,12 @@ void MemoryPort::plug(MemoryWire& wire) {
   wire_ = &wire;
 }
 
-bool MemoryPort::later(const Arrival& a, const Arrival& b) {
-  return a.at != b.at ? a.at > b.at : a.order > b.order;
-}
-
 std::size_t MemoryPort::rx_burst(std::span<PacketBuffer*> out, Instant now) {
   std::size_t n = 0;
-  while (n < out.size() && !rx_queue_.empty() && rx_queue_.front().at <= now) {
-    std::pop_heap(rx_queue_.begin(), rx_queue_.end(), later);
-    out[n++] = rx_queue_.back().pkt;
-    rx_queue_.pop_back();
+  while (n < out.size() && rx_count_ > 0 && rx_at(0).at <= now) {
+    out[n++] = rx_at(0).pkt;
+    rx_head_ = (rx_head_ + 1) % rx_ring_.size();
+    --rx_count_;
   }
   return n;
 }
@@ -55,7 +50,7 @@ std::size_t MemoryPort::tx_burst(std::span<PacketBuffer* const> pkts, Instant no
 }
 
 Instant MemoryPort::next_rx_time() const {
-  return rx_queue_.empty() ? kNever : rx_queue_.front().at;
+  return rx_count_ == 0 ? kNever : rx_ring_[rx_head_].at;
 }
 
 bool MemoryPort::deliver(Bytes frame, Instant deliver_at) {
@@ -64,8 +59,11 @@ bool MemoryPort::deliver(Bytes frame, Instant deliver_at) {
   if (pkt == nullptr) return false;
   std::copy(frame.begin(), frame.end(), pkt->data);
   pkt->len = static_cast<std::uint32_t>(frame.size());
-  rx_queue_.push_back({deliver_at, arrivals_++, pkt});
-  std::push_heap(rx_queue_.begin(), rx_queue_.end(), later);
+  // The pool holds no more buffers than the ring has entries, so there is room. Entries due
+  // later than this one move back a place.
+  std::size_t i = rx_count_++;
+  for (; i > 0 && rx_at(i - 1).at > deliver_at; --i) rx_at(i) = rx_at(i - 1);
+  rx_at(i) = {deliver_at, pkt};
   return true;
 }
 
@@ -73,11 +71,12 @@ bool MemoryPort::deliver(Bytes frame, Instant deliver_at) {
 
 void WireDirection::carry(Bytes frame, Instant now, const LinkConditions& conditions, MemoryPort* to) {
   ++counters_.sent;
-  // Every chance is drawn for every frame, so changing one probability does not shift the
-  // decisions the others make for the same seed.
-  const bool lose = rng_.chance(conditions.loss);
-  const bool duplicate = rng_.chance(conditions.duplicate);
-  const bool reorder = rng_.chance(conditions.reorder);
+  // While any fault is configured every chance is drawn for every frame, so changing one
+  // probability does not shift the decisions the others make for the same seed.
+  const bool faults = conditions.loss > 0 || conditions.duplicate > 0 || conditions.reorder > 0;
+  const bool lose = faults && rng_.chance(conditions.loss);
+  const bool duplicate = faults && rng_.chance(conditions.duplicate);
+  const bool reorder = faults && rng_.chance(conditions.reorder);
   if (lose || to == nullptr) {
     ++counters_.dropped;
     return;

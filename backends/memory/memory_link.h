@@ -19,7 +19,8 @@
 
 namespace mtcpp {
 
-// What the wire does to frames. Each chance is drawn per frame from a stream seeded by `seed`.
+// What the wire does to frames. Each chance is drawn per frame from a stream seeded by `seed`
+// (while any is above zero: a wire without faults draws nothing).
 struct LinkConditions {
   Duration delay{};
   double loss = 0;
@@ -78,7 +79,7 @@ class MemoryPort final : public PacketIo {
   // The wire side. Copies `frame` into a buffer of this port's pool, to be received from
   // deliver_at on; false when the pool is empty or the frame does not fit a buffer.
   bool deliver(Bytes frame, Instant deliver_at);
-  std::size_t rx_pending() const { return rx_queue_.size(); }
+  std::size_t rx_pending() const { return rx_count_; }
   const PacketPool& pool() const { return pool_; }
 
   // Called by MemoryLink and MemorySwitch; a port is plugged into at most one wire.
@@ -88,17 +89,18 @@ class MemoryPort final : public PacketIo {
  private:
   struct Arrival {
     Instant at;
-    std::uint64_t order;  // breaks ties so equal times come out in the order they went in
     PacketBuffer* pkt;
   };
-  static bool later(const Arrival& a, const Arrival& b);
+  Arrival& rx_at(std::size_t i) { return rx_ring_[(rx_head_ + i) % rx_ring_.size()]; }
 
   LinkCaps caps_;
   PacketPool pool_;
-  // A min-heap on (at, order). Every entry holds a pool buffer, so reserving the pool's size up
-  // front means it never reallocates.
-  std::vector<Arrival> rx_queue_;
-  std::uint64_t arrivals_ = 0;
+  // Frames on their way in, in order of arrival time (equal times in the order they were sent):
+  // a ring as large as the pool, since every entry holds a pool buffer. A wire with a fixed delay
+  // appends at the back; only a reordered frame is inserted further in.
+  std::vector<Arrival> rx_ring_;
+  std::size_t rx_head_ = 0;
+  std::size_t rx_count_ = 0;
   MemoryWire* wire_ = nullptr;
 };
 

@@ -145,6 +145,25 @@ TEST(MemoryLink, NoLossWithoutLossChance) {
   EXPECT_EQ(survivors({.seed = 9}, 1000).size(), 1000u);
 }
 
+TEST(MemoryLink, AWireWithoutFaultsDrawsNothing) {
+  // Frames sent while no fault is configured leave the random stream where it was: a loss that
+  // begins later falls on the same frames as on a wire that had it from the start.
+  const auto lost = [](bool quiet_first) {
+    MemoryPort a({.mac = kMacA, .buffers = 512}), b({.mac = kMacB, .buffers = 512});
+    MemoryLink link(a, b, {.seed = 9});
+    if (quiet_first) {
+      for (std::uint32_t seq = 0; seq < 100; ++seq) EXPECT_TRUE(test::send(a, data_frame(seq), kStart));
+      EXPECT_EQ(test::receive(b, kStart).size(), 100u);
+    }
+    link.set_conditions({.loss = 0.5});
+    for (std::uint32_t seq = 1000; seq < 1200; ++seq) EXPECT_TRUE(test::send(a, data_frame(seq), kStart));
+    return test::seqs_of(test::receive(b, kStart));
+  };
+  const auto after_quiet = lost(true);
+  EXPECT_EQ(after_quiet, lost(false));
+  EXPECT_NEAR(static_cast<double>(after_quiet.size()), 100.0, 30.0);
+}
+
 TEST(MemoryLink, DuplicateDeliversTwoIdenticalCopies) {
   MemoryPort a({.mac = kMacA}), b({.mac = kMacB});
   MemoryLink link(a, b, {.delay = 1ms, .duplicate = 1.0});
