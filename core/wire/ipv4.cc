@@ -62,9 +62,13 @@ void Ipv4Header::emit(MutableBytes out) const {
   store_be16(out, 10, 0);
   store_be32(out, 12, src.value);
   store_be32(out, 16, dst.value);
-  Checksum c;
-  c.add(Bytes(out.data(), kMinSize));
-  store_be16(out, 10, c.finish());
+  // The header's ten words summed from the fields just written (RFC 1071), not read back: every
+  // datagram sent pays for this.
+  std::uint32_t sum = (0x4500u | tos) + total_length + id + frag + ((std::uint32_t{ttl} << 8) | protocol) +
+                      (src.value >> 16) + (src.value & 0xffff) + (dst.value >> 16) + (dst.value & 0xffff);
+  sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);
+  store_be16(out, 10, static_cast<std::uint16_t>(~sum));
 }
 
 }  // namespace mtcpp
