@@ -100,10 +100,12 @@ Instant Stack::poll(Instant now) {
   for (Interface& in : interfaces_) {
     for (std::size_t bursts = 1;; ++bursts) {
       const std::size_t n = in.io->rx_burst(rx, now);
+      tcp_.begin_burst();
       for (std::size_t i = 0; i < n; ++i) {
         input(in, Bytes(rx[i]->data, rx[i]->len), now);
         in.io->release(rx[i]);
       }
+      tcp_.end_burst(now);
       flush_tx(now);
       if (n < kBurst) break;
       if (bursts == kMaxRxBursts) {

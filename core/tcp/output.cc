@@ -222,6 +222,19 @@ void Tcp::send_rst_for(const SegmentIn& seg, Instant now) {
   ++stats_.tcp_resets_sent;
 }
 
+void Tcp::end_burst(Instant now) {
+  bursting_ = false;
+  for (Tcb* t : deferred_acks_) {
+    t->ack_deferred = false;
+    // Unless data sent since carried it, or the connection left the states that acknowledge.
+    if (t->ack_now && t->state != TcpState::closed && t->state != TcpState::syn_sent) {
+      send_ack(*t, now);
+      rearm(*t);
+    }
+  }
+  deferred_acks_.clear();
+}
+
 void Tcp::output(Tcb& t, Instant now) {
   const bool data_ok = can_send_data(t);
   // RFC 5681 §4.1: after idling longer than the RTO, start again from at most the initial window.
@@ -279,7 +292,10 @@ void Tcp::output(Tcb& t, Instant now) {
   }
   t.prr_budget = 0;  // PRR's allowance is for the ACK that granted it
   if (sent_new) schedule_loss_probe(t, now, true);
-  if (!sent && t.ack_now && t.state != TcpState::closed && t.state != TcpState::syn_sent) send_ack(t, now);
+  if (!sent && t.ack_now && t.state != TcpState::closed && t.state != TcpState::syn_sent) {
+    if (ack_deferrable(t)) defer_ack(t);
+    else send_ack(t, now);
+  }
   // Data waiting, nothing in flight, and the window too small to send (zero, or a runt that
   // sender silly-window avoidance holds back): without a timer nothing would ever move it. The
   // persist timer probes a zero window (§3.8.6.1) and is the override timeout for a small one

@@ -34,6 +34,7 @@ struct Tcb {
   bool bound = false;          // local endpoint chosen (bind, connect or accept)
   bool in_flow_table = false;  // reachable by 4-tuple (or by port, for a listener)
   bool in_orphan_list = false; // closed by the application while connected (Tcp's orphan list)
+  bool ack_deferred = false;   // on Tcp's list of ACKs sent at the end of the rx burst
   // The first kHistory states it went through, 4 bits each, for tests and for the socket calls
   // that ask whether it was ever connected (traces and ladders follow SocketObserver instead).
   static constexpr std::size_t kHistory = 16;

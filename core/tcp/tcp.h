@@ -119,8 +119,14 @@ class Tcp {
   // the new ISN. (A stack without a secret keeps its seed-derived timestamp offsets.)
   void rekey(const std::array<std::uint64_t, 2>& secret, Instant now);
 
-  // Segment arrival (RFC 9293 §3.10.7).
+  // Segment arrival (RFC 9293 §3.10.7). Between begin_burst and end_burst (the segments of one
+  // rx burst), a connection whose in-order data calls for a pure ACK sends it once, at
+  // end_burst, covering all it received: one ACK per burst, as GRO gives Linux. Out-of-order
+  // data, duplicates and anything outside ESTABLISHED are answered at once, so a sender still
+  // sees every duplicate ACK and SACK block.
   void segment_arrives(const SegmentIn& seg, Instant now);
+  void begin_burst() { bursting_ = true; }
+  void end_burst(Instant now);
   // A soft error from ICMP destination-unreachable for this 4-tuple (RFC 1122 §4.2.3.9).
   void soft_error(Endpoint local, Endpoint remote, int error);
   // ICMP "fragmentation needed" (RFC 1191) quoting `quoted_seq` of this 4-tuple, with the next
@@ -308,6 +314,14 @@ class Tcp {
   // `mtu_probe`: len may exceed SND.MSS (an RFC 4821 probe, which carries no SACK blocks).
   void send_data(Tcb& t, SeqNum seq, std::uint32_t len, bool fin, Instant now, bool mtu_probe = false);
   void send_ack(Tcb& t, Instant now);
+  bool ack_deferrable(const Tcb& t) const {
+    return bursting_ && t.state == TcpState::established && !sack_due(t) && !t.rcv.has_out_of_order();
+  }
+  void defer_ack(Tcb& t) {
+    if (t.ack_deferred) return;
+    t.ack_deferred = true;
+    deferred_acks_.push_back(&t);
+  }
   void send_probe(Tcb& t, Instant now);
   void send_rst(Tcb& t, Instant now);
   void send_rst_for(const SegmentIn& seg, Instant now);
@@ -453,6 +467,8 @@ class Tcp {
   RecordList records_;        // TIME_WAIT records, oldest deadline first
   TimeWaitTable time_waits_;  // ... by 4-tuple
   Tcb* compact_pending_ = nullptr;
+  bool bursting_ = false;
+  std::vector<Tcb*> deferred_acks_;  // connections with an ACK due at end_burst
   Instant cookies_sent_at_ = kNever;  // the last SYN cookie: only then are ACKs to a listener checked
   // RFC 6056 Algorithm 4's table of counters, one per second-hash value (2^16 of them, each
   // starting at random).

@@ -14,6 +14,30 @@ TcpOptions sack_syn() {
   return o;
 }
 
+TEST_F(Receive, InOrderSegmentsOfOneBurstDrawOneAck) {
+  established();
+  for (std::uint32_t i = 0; i < 5; ++i) ASSERT_TRUE(io_->push_rx(frame_for(seg(P | A, 1 + 1000 * i, 1, 1000))));
+  poll();
+  expect(seg(A, 1, 5001).with_win(65535 - 5000), true);  // not one per two segments: one per burst
+  expect_nothing();
+}
+
+TEST_F(Receive, OutOfOrderSegmentsOfOneBurstEachDrawADuplicateAck) {
+  established();
+  // The first segment is missing: without SACK the sender counts duplicate ACKs, one per segment.
+  for (std::uint32_t i = 1; i < 4; ++i) ASSERT_TRUE(io_->push_rx(frame_for(seg(P | A, 1 + 1000 * i, 1, 1000))));
+  poll();
+  for (int i = 0; i < 3; ++i) expect(seg(A, 1, 1));
+  expect_nothing();
+  // The hole filled and the next in-order segment in one burst: one ACK for everything, at the
+  // burst's end, with no delayed-ACK wait (RFC 5681 §4.2's immediate ACK for a filled gap).
+  ASSERT_TRUE(io_->push_rx(frame_for(seg(P | A, 1, 1, 1000))));
+  ASSERT_TRUE(io_->push_rx(frame_for(seg(P | A, 4001, 1, 1000))));
+  poll();
+  expect(seg(A, 1, 5001));
+  expect_nothing();
+}
+
 TEST_F(Receive, InOrderDataIsTakenWhileSixteenOutOfOrderRangesAreHeld) {
   const int fd = established();
   // 17 segments each beyond a hole: 16 ranges are held, the 17th is refused; each draws ack 1.
