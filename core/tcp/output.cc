@@ -42,6 +42,7 @@ TcpHeader Tcp::header_for(Tcb& t, SeqNum seq, std::uint8_t flags, Instant now) {
     t.last_ack_sent = t.rcv_nxt;
     t.ack_now = false;
     t.unacked_segments = 0;
+    t.segments_unacked_in_burst = 0;
     t.delack_at = kNever;
   }
   h.window = advertised_window(t);

@@ -121,7 +121,8 @@ class Tcp {
 
   // Segment arrival (RFC 9293 §3.10.7). Between begin_burst and end_burst (the segments of one
   // rx burst), a connection whose in-order data calls for a pure ACK sends it once, at
-  // end_burst, covering all it received: one ACK per burst, as GRO gives Linux. Out-of-order
+  // end_burst, covering all it received (or every kSegmentsPerBurstAck segments): one ACK per
+  // burst, as GRO gives Linux. Out-of-order
   // data, duplicates and anything outside ESTABLISHED are answered at once, so a sender still
   // sees every duplicate ACK and SACK block.
   void segment_arrives(const SegmentIn& seg, Instant now);
@@ -314,10 +315,15 @@ class Tcp {
   // `mtu_probe`: len may exceed SND.MSS (an RFC 4821 probe, which carries no SACK blocks).
   void send_data(Tcb& t, SeqNum seq, std::uint32_t len, bool fin, Instant now, bool mtu_probe = false);
   void send_ack(Tcb& t, Instant now);
+  // An ACK covers at most this many segments of a burst: a sender grows its window in slow
+  // start by at most 8 SMSS per ACK (RFC 9406 §4.3), so a longer stretch would slow it down.
+  static constexpr int kSegmentsPerBurstAck = 8;
   bool ack_deferrable(const Tcb& t) const {
-    return bursting_ && t.state == TcpState::established && !sack_due(t) && !t.rcv.has_out_of_order();
+    return bursting_ && t.state == TcpState::established && !sack_due(t) && !t.rcv.has_out_of_order() &&
+           t.segments_unacked_in_burst + 1 < kSegmentsPerBurstAck;
   }
   void defer_ack(Tcb& t) {
+    ++t.segments_unacked_in_burst;
     if (t.ack_deferred) return;
     t.ack_deferred = true;
     deferred_acks_.push_back(&t);

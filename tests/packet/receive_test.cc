@@ -22,6 +22,16 @@ TEST_F(Receive, InOrderSegmentsOfOneBurstDrawOneAck) {
   expect_nothing();
 }
 
+TEST_F(Receive, ALongBurstIsAcknowledgedEveryEightSegments) {
+  established();
+  for (std::uint32_t i = 0; i < 20; ++i) ASSERT_TRUE(io_->push_rx(frame_for(seg(P | A, 1 + 1000 * i, 1, 1000))));
+  poll();
+  expect(seg(A, 1, 8001));  // a sender in slow start grows by at most 8 segments per ACK
+  expect(seg(A, 1, 16001));
+  expect(seg(A, 1, 20001));
+  expect_nothing();
+}
+
 TEST_F(Receive, OutOfOrderSegmentsOfOneBurstEachDrawADuplicateAck) {
   established();
   // The first segment is missing: without SACK the sender counts duplicate ACKs, one per segment.
