@@ -9,6 +9,7 @@ namespace mtcpp {
 
 void Tcp::segment_arrives(const SegmentIn& seg, Instant now) {
   ++stats_.tcp_segments_received;
+  in_order_data_ = false;
   const Endpoint local{seg.dst, seg.h.dst_port};
   const Endpoint remote{seg.src, seg.h.src_port};
   const FlowKey key = key_of(local, remote);

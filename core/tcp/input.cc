@@ -375,6 +375,9 @@ bool Tcp::process_text(Tcb& t, const SegmentIn& seg, Instant now) {
     t.ack_now = true;  // the shrunk window goes out at once
   }
   const std::uint32_t advance = t.rcv.insert(static_cast<std::uint32_t>(offset), data, buffers_);
+  // In-order data in a burst: its ACK may wait for the burst's end (Tcp::ack_deferrable).
+  in_order_data_ = bursting_ && offset == 0 && advance > 0 && !had_holes && !t.shut_rd;
+  if (in_order_data_) ++t.segments_unacked_in_burst;
   if (advance > 0) {
     t.rcv_nxt += advance;
     // After SHUT_RD, data is acknowledged and discarded (docs/close.md) once in order, so

@@ -225,6 +225,7 @@ void Tcp::send_rst_for(const SegmentIn& seg, Instant now) {
 
 void Tcp::end_burst(Instant now) {
   bursting_ = false;
+  in_order_data_ = false;
   for (Tcb* t : deferred_acks_) {
     t->ack_deferred = false;
     // Unless data sent since carried it, or the connection left the states that acknowledge.

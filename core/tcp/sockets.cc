@@ -18,9 +18,11 @@ Tcp::Tcp(const TcpConfig& config, SegmentSink& out, Rng& rng,
       previous_isn_(isn_),
       connection_keys_(isn_),
       rng_(rng.next()),
-      flows_(isn_.hash({}, {}, kFlowTableTweak)) {  // keyed like the ISNs, no RNG draw
+      flows_(isn_.hash({}, {}, kFlowTableTweak)),  // keyed like the ISNs, no RNG draw
+      time_waits_(isn_.hash({}, {}, kTimeWaitTableTweak)) {
   // Room for the usual load at once; a table configured for millions grows as they come.
   flows_.reserve(std::min<std::size_t>(config.max_connections, 1 << 12));
+  time_waits_.reserve(std::min<std::size_t>(config.max_connections, 1 << 12));
   for (std::uint32_t& c : port_counters_) c = static_cast<std::uint32_t>(rng_.next());  // RFC 6056 §3.3.4
 }
 

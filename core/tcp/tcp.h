@@ -122,9 +122,9 @@ class Tcp {
   // Segment arrival (RFC 9293 §3.10.7). Between begin_burst and end_burst (the segments of one
   // rx burst), a connection whose in-order data calls for a pure ACK sends it once, at
   // end_burst, covering all it received (or every kSegmentsPerBurstAck segments): one ACK per
-  // burst, as GRO gives Linux. Out-of-order
-  // data, duplicates and anything outside ESTABLISHED are answered at once, so a sender still
-  // sees every duplicate ACK and SACK block.
+  // burst, as GRO gives Linux. Out-of-order data, a hole filled, duplicates, unacceptable
+  // segments and anything outside ESTABLISHED are answered at once, so a sender still sees every
+  // duplicate ACK and SACK block.
   void segment_arrives(const SegmentIn& seg, Instant now);
   void begin_burst() { bursting_ = true; }
   void end_burst(Instant now);
@@ -319,11 +319,10 @@ class Tcp {
   // start by at most 8 SMSS per ACK (RFC 9406 §4.3), so a longer stretch would slow it down.
   static constexpr int kSegmentsPerBurstAck = 8;
   bool ack_deferrable(const Tcb& t) const {
-    return bursting_ && t.state == TcpState::established && !sack_due(t) && !t.rcv.has_out_of_order() &&
-           t.segments_unacked_in_burst + 1 < kSegmentsPerBurstAck;
+    return in_order_data_ && t.state == TcpState::established && !sack_due(t) &&
+           t.segments_unacked_in_burst < kSegmentsPerBurstAck;
   }
   void defer_ack(Tcb& t) {
-    ++t.segments_unacked_in_burst;
     if (t.ack_deferred) return;
     t.ack_deferred = true;
     deferred_acks_.push_back(&t);
@@ -474,6 +473,7 @@ class Tcp {
   TimeWaitTable time_waits_;  // ... by 4-tuple
   Tcb* compact_pending_ = nullptr;
   bool bursting_ = false;
+  bool in_order_data_ = false;  // the segment being processed brought in-order data, in a burst
   std::vector<Tcb*> deferred_acks_;  // connections with an ACK due at end_burst
   Instant cookies_sent_at_ = kNever;  // the last SYN cookie: only then are ACKs to a listener checked
   // RFC 6056 Algorithm 4's table of counters, one per second-hash value (2^16 of them, each
@@ -482,6 +482,7 @@ class Tcp {
   // What sets the second hash apart from the first (any constant other than an offset's input).
   static constexpr std::uint64_t kPortTableTweak = 0x706f7274'7461626cull;
   static constexpr std::uint64_t kFlowTableTweak = 0x666c6f77'7461626cull;
+  static constexpr std::uint64_t kTimeWaitTableTweak = 0x74696d65'77616974ull;
   std::int64_t challenge_window_ = -1;  // the second in which challenge ACKs are being counted
   std::int64_t challenge_budget_ = 0;   // what is left of that second's (random) budget
 };

@@ -5,6 +5,11 @@
 // answered with an ACK, an RST or SYN is checked), and a SYN may open a new incarnation
 // (RFC 6191), so this is all it needs; Linux's inet_timewait_sock is the same idea.
 //
+// It answers as the block would, with two differences, both as Linux's TIME-WAIT: an old
+// timestamp is always a PAWS failure (the block lets a disordered duplicate ACK pass, which in
+// TIME-WAIT has nothing left to do), and the window shown is the one the last ACK showed (the
+// block computes it again, which can differ only while the memory budget is short).
+//
 // Tcp turns an orphan's block into a record when the connection enters TIME-WAIT (or when the
 // application closes a socket already there), at the end of the call that did it, so no code
 // holding the block sees it go. A socket still open in TIME-WAIT (shutdown, not close) keeps its

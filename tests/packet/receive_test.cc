@@ -30,6 +30,13 @@ TEST_F(Receive, ALongBurstIsAcknowledgedEveryEightSegments) {
   expect(seg(A, 1, 16001));
   expect(seg(A, 1, 20001));
   expect_nothing();
+  // Quick-ACK mode is over (ACKs for every second segment): still one ACK per 8 segments.
+  for (std::uint32_t i = 20; i < 40; ++i) ASSERT_TRUE(io_->push_rx(frame_for(seg(P | A, 1 + 1000 * i, 1, 1000))));
+  poll();
+  expect(seg(A, 1, 28001));
+  expect(seg(A, 1, 36001));
+  expect(seg(A, 1, 40001));
+  expect_nothing();
 }
 
 TEST_F(Receive, OutOfOrderSegmentsOfOneBurstEachDrawADuplicateAck) {
@@ -39,11 +46,19 @@ TEST_F(Receive, OutOfOrderSegmentsOfOneBurstEachDrawADuplicateAck) {
   poll();
   for (int i = 0; i < 3; ++i) expect(seg(A, 1, 1));
   expect_nothing();
-  // The hole filled and the next in-order segment in one burst: one ACK for everything, at the
-  // burst's end, with no delayed-ACK wait (RFC 5681 §4.2's immediate ACK for a filled gap).
+  // The hole filled is acknowledged at once (RFC 5681 §4.2); the in-order segment after it in
+  // the same burst at the burst's end.
   ASSERT_TRUE(io_->push_rx(frame_for(seg(P | A, 1, 1, 1000))));
   ASSERT_TRUE(io_->push_rx(frame_for(seg(P | A, 4001, 1, 1000))));
   poll();
+  expect(seg(A, 1, 4001));
+  expect(seg(A, 1, 5001));
+  expect_nothing();
+  // Duplicates in one burst: each answered at once.
+  ASSERT_TRUE(io_->push_rx(frame_for(seg(P | A, 1, 1, 1000))));
+  ASSERT_TRUE(io_->push_rx(frame_for(seg(P | A, 1001, 1, 1000))));
+  poll();
+  expect(seg(A, 1, 5001));
   expect(seg(A, 1, 5001));
   expect_nothing();
 }
