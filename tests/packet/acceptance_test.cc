@@ -9,16 +9,7 @@ namespace {
 using namespace std::chrono_literals;
 using Acceptance = PacketTest;
 
-TcpOptions ts_syn() {
-  TcpOptions o = PacketTest::syn_options();
-  o.timestamps = TcpTimestamps{0, 0};  // TSval filled in by the DSL (peer_ts_)
-  return o;
-}
-
-Seg with_ts(Seg s, std::uint32_t tsval) {
-  s.options.timestamps = TcpTimestamps{tsval, 0};
-  return s;
-}
+TcpOptions ts_syn() { return PacketTest::ts_syn_options(); }
 
 TEST_F(Acceptance, RefusedSegmentDoesNotMoveTsRecent) {
   established(ts_syn());

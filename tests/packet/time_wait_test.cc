@@ -13,15 +13,9 @@ using namespace std::chrono_literals;
 using TimeWait = PacketTest;
 
 TcpOptions ts_sack_syn() {
-  TcpOptions o = PacketTest::syn_options();
-  o.timestamps = TcpTimestamps{0, 0};  // TSval filled in by the DSL (peer_ts_)
+  TcpOptions o = PacketTest::ts_syn_options();
   o.sack_permitted = true;
   return o;
-}
-
-Seg with_ts(Seg s, std::uint32_t tsval) {
-  s.options.timestamps = TcpTimestamps{tsval, 0};
-  return s;
 }
 
 class TimeWaitTs : public TimeWait {

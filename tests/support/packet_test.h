@@ -49,6 +49,17 @@ class PacketTest : public ::testing::Test {
  public:
   // What P's SYN offers in E0: MSS 1000, nothing else.
   static TcpOptions syn_options() { TcpOptions o; o.mss = 1000; return o; }
+  // The same with timestamps; their TSval is filled in by the DSL (peer_ts_).
+  static TcpOptions ts_syn_options() {
+    TcpOptions o = syn_options();
+    o.timestamps = TcpTimestamps{0, 0};
+    return o;
+  }
+  // s carrying timestamps with this TSval.
+  static Seg with_ts(Seg s, std::uint32_t tsval) {
+    s.options.timestamps = TcpTimestamps{tsval, 0};
+    return s;
+  }
 
  protected:
   PacketTest();
