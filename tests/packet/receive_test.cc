@@ -22,6 +22,16 @@ TEST_F(Receive, InOrderSegmentsOfOneBurstDrawOneAck) {
   expect_nothing();
 }
 
+TEST_F(Receive, AnAckHeldForTheBurstIsNotSentAfterAResetInIt) {
+  const int fd = established();
+  ASSERT_TRUE(io_->push_rx(frame_for(seg(P | A, 1, 1, 1000))));
+  ASSERT_TRUE(io_->push_rx(frame_for(seg(R, 1001))));
+  poll();
+  expect_nothing();  // the connection is gone by the burst's end: nothing to acknowledge
+  EXPECT_EQ(state(fd), TcpState::closed);
+  EXPECT_TRUE(stack().readiness(fd) & readiness::err);
+}
+
 TEST_F(Receive, ALongBurstIsAcknowledgedEveryEightSegments) {
   established();
   for (std::uint32_t i = 0; i < 20; ++i) ASSERT_TRUE(io_->push_rx(frame_for(seg(P | A, 1 + 1000 * i, 1, 1000))));

@@ -166,5 +166,58 @@ TEST_F(TimeWait, ARecordHoldsItsTupleAgainstBindAndConnect) {
   EXPECT_EQ(stack().connect(s, remote_, now()), -EADDRINUSE);  // the tuple itself is still held
 }
 
+TEST_F(TimeWait, ARecordDueEarlierGoesAheadOfNewerOnes) {
+  const Endpoint first = remote_;
+  const int fd = established();
+  ASSERT_EQ(stack().shutdown(fd, Shutdown::write, now()), 0);
+  expect(seg(F | A, 1, 1));
+  inject(seg(F | A, 1, 2));
+  expect(seg(A, 2, 2));
+  const Instant first_entered = now();  // held by its socket: a block until close
+  advance(1s);
+  remote_.port = 40001;  // a second connection, an orphan: a record at once
+  inject(seg(S, 0).with_options(syn_options()));
+  ASSERT_TRUE(next_sent());
+  inject(seg(A, 1, 1));
+  const int second_fd = stack().accept(listen_fd_, nullptr);
+  ASSERT_GE(second_fd, 0);
+  ASSERT_EQ(stack().close(second_fd, now()), 0);
+  expect(seg(F | A, 1, 1));
+  inject(seg(F | A, 1, 2));
+  expect(seg(A, 2, 2));
+  const Instant second_entered = now();
+  advance(1s);
+  ASSERT_EQ(stack().close(fd, now()), 0);  // its record is due before the second's
+  const Duration tw = stack().config().tcp.time_wait;
+  advance_to(first_entered + tw + 1ms);
+  EXPECT_FALSE(stack().tcp().state_of(local_, first).has_value());
+  EXPECT_EQ(stack().tcp().state_of(local_, remote_).value_or(TcpState::closed), TcpState::time_wait);
+  advance_to(second_entered + tw + 1ms);
+  EXPECT_FALSE(stack().tcp().state_of(local_, remote_).has_value());
+  EXPECT_EQ(stack().stats().tcp_time_wait, 0u);
+}
+
+TEST_F(TimeWait, AnEphemeralPortHeldByARecordIsNotChosen) {
+  StackConfig c = default_config();
+  c.tcp.ephemeral_port_first = c.tcp.ephemeral_port_last = 50000;  // one port to choose from
+  configure(c);
+  local_.port = 50000;
+  const int fd = stack().socket(now());
+  ASSERT_EQ(stack().connect(fd, remote_, now()), -EINPROGRESS);
+  expect(seg(S, 0));
+  inject(seg(S | A, 0, 1).with_options(syn_options()));
+  expect(seg(A, 1, 1));
+  ASSERT_EQ(stack().close(fd, now()), 0);
+  expect(seg(F | A, 1, 1));
+  inject(seg(F | A, 1, 2));
+  expect(seg(A, 2, 2));
+  ASSERT_EQ(peer_tcb(), nullptr);
+  const int again = stack().socket(now());
+  EXPECT_EQ(stack().connect(again, remote_, now()), -EAGAIN);  // the only port's tuple is in TIME_WAIT
+  expect_nothing();
+  advance(stack().config().tcp.time_wait);
+  EXPECT_EQ(stack().connect(again, remote_, now()), -EINPROGRESS);
+}
+
 }  // namespace
 }  // namespace mtcpp::test
