@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <chrono>
 
+#include "core/tcp/acceptance.h"
 #include "core/tcp/tcp.h"
 
 namespace mtcpp {
@@ -78,9 +79,7 @@ void Tcp::synchronized_input(Tcb& t, const SegmentIn& seg, Instant now) {
   // RFC 7323 §4.3: remember the timestamp of the segment the next ACK will cover, but only once
   // the segment has passed every check below (RFC 5961 §5.2 ACK test included): a segment that is
   // then dropped must not move TS.Recent, or genuine segments would fail PAWS afterwards.
-  const auto& ts = seg.h.options.timestamps;
-  const bool take_ts_recent = t.ts_enabled && ts && SeqNum{seg.h.seq} <= t.last_ack_sent &&
-                              static_cast<std::int32_t>(ts->tsval - t.ts_recent) >= 0;
+  const bool take_ts_recent = acceptance::takes_ts_recent(seg.h, t.ts_enabled, t.ts_recent, t.last_ack_sent);
   // Second: RST.
   if (seg.h.has(tcp_flag::rst)) {
     process_rst(t, seg, now);
@@ -95,7 +94,7 @@ void Tcp::synchronized_input(Tcb& t, const SegmentIn& seg, Instant now) {
   // Fifth: ACK. A segment without one is dropped.
   if (!seg.h.has(tcp_flag::ack)) return;
   if (!process_ack(t, seg, now)) return;
-  if (take_ts_recent) t.ts_recent = ts->tsval;
+  if (take_ts_recent) t.ts_recent = seg.h.options.timestamps->tsval;
   heard_from_peer(t, now);
   // Sixth (URG) is not supported: the urgent pointer is ignored (RFC 6093 discourages its use).
   // Seventh: segment text.
@@ -110,8 +109,7 @@ Tcp::SeqCheck Tcp::check_sequence(Tcb& t, const SegmentIn& seg, Instant now) {
   const TcpHeader& h = seg.h;
   const SeqNum seq{h.seq};
   // RFC 7323 §5.3: PAWS rejects a segment whose timestamp is older than TS.Recent.
-  if (t.ts_enabled && h.options.timestamps && !h.has(tcp_flag::rst) &&
-      static_cast<std::int32_t>(h.options.timestamps->tsval - t.ts_recent) < 0) {
+  if (acceptance::paws_fails(h, t.ts_enabled, t.ts_recent)) {
     if (!disordered_ack(t, seg)) {
       ++stats_.tcp_paws_drops;
       answer_unacceptable(t, seg, now);
@@ -122,17 +120,10 @@ Tcp::SeqCheck Tcp::check_sequence(Tcb& t, const SegmentIn& seg, Instant now) {
   const std::uint32_t len = seg.len();
   // The window as far as it was ever offered: a segment sent before the window shrank (past the
   // memory budget) is still acceptable (RFC 7323 §2.4), though the ring may have no room for it.
-  const auto wnd = static_cast<std::uint32_t>(std::max<std::int32_t>(0, t.rcv_adv_max - t.rcv_nxt));
-  bool acceptable;
-  if (len == 0)
-    acceptable = wnd == 0 ? seq == t.rcv_nxt : seq_in(seq, t.rcv_nxt, t.rcv_nxt + wnd);
-  else
-    acceptable = wnd != 0 && (seq_in(seq, t.rcv_nxt, t.rcv_nxt + wnd) ||
-                              seq_in(seq + len - 1, t.rcv_nxt, t.rcv_nxt + wnd));
   // A zero window still takes the segment that starts at RCV.NXT for its ACK, RST and FIN
   // (§3.10.7.4: "valid ACKs, URGs, and RSTs" must be processed).
-  if (!acceptable && wnd == 0 && seq == t.rcv_nxt) acceptable = true;
-  if (acceptable) return SeqCheck::accept;
+  const auto wnd = static_cast<std::uint32_t>(std::max<std::int32_t>(0, t.rcv_adv_max - t.rcv_nxt));
+  if (acceptance::in_window(seq, len, t.rcv_nxt, wnd)) return SeqCheck::accept;
   ++stats_.tcp_out_of_window;
   if (h.has(tcp_flag::rst)) return SeqCheck::drop;
   // A retransmitted FIN in TIME_WAIT restarts the 2·MSL wait (§3.10.7.4, eighth step).
@@ -147,9 +138,7 @@ Tcp::SeqCheck Tcp::check_sequence(Tcb& t, const SegmentIn& seg, Instant now) {
   // unread, neither would ever learn that its probe was taken or that the window opened.
   // Only a segment at most a window old: farther back, only the ACK field would still have to be
   // guessed right by a blind attacker (RFC 5961 §5 relies on both tests).
-  const auto age = static_cast<std::uint32_t>(t.rcv_nxt - (seq + len));
-  if (is_synchronized(t.state) && h.has(tcp_flag::ack) && !h.has(tcp_flag::syn) && seq + len <= t.rcv_nxt &&
-      age <= std::max<std::uint32_t>(t.rcv.capacity(), 65535))
+  if (is_synchronized(t.state) && acceptance::old_with_ack(h, len, t.rcv_nxt, t.rcv.capacity()))
     return SeqCheck::old_ack;
   answer_unacceptable(t, seg, now);
   return SeqCheck::drop;
@@ -177,10 +166,9 @@ void Tcp::answer_unacceptable(Tcb& t, const SegmentIn& seg, Instant now) {
   // whose ACK was lost still draws one (Linux's tcp_oow_rate_limited draws the same line).
   const bool carries_data = seg.len() > 0 && !seg.h.has(tcp_flag::syn);
   // Data wholly before RCV.NXT arrived twice: the ACK reports it (RFC 2883 D-SACK).
-  const SeqNum seq{seg.h.seq};
-  const auto bytes = static_cast<std::uint32_t>(seg.payload.size());
-  if (t.sack_enabled && bytes > 0 && seq + bytes <= t.rcv_nxt)
-    t.dsack = {seq, seq + bytes};
+  if (t.sack_enabled)
+    if (auto twice = acceptance::received_twice(SeqNum{seg.h.seq}, static_cast<std::uint32_t>(seg.payload.size()), t.rcv_nxt))
+      t.dsack = twice;
   if (!carries_data && !invalid_ack_allowed(t.next_invalid_ack, now)) return;
   t.ack_now = true;
   output(t, now);
@@ -270,12 +258,8 @@ bool Tcp::process_ack(Tcb& t, const SegmentIn& seg, Instant now, bool in_window)
     handshake_complete(t);
     enter(t, t.fin_queued ? TcpState::fin_wait_1 : TcpState::established, now);
   }
-  // RFC 5961 §5.2: acceptable only within [SND.UNA - MAX.SND.WND, SND.NXT].
-  if (ack > t.snd_max) {
-    challenge_ack(t, now);  // acknowledges data never sent: ACK and drop (§3.10.7.4)
-    return false;
-  }
-  if (ack < t.snd_una - t.max_snd_wnd) {
+  // RFC 5961 §5.2 (an ACK of data never sent among them: ACK and drop, §3.10.7.4).
+  if (!acceptance::ack_in_range(ack, t.snd_una, t.snd_max, t.max_snd_wnd)) {
     challenge_ack(t, now);
     return false;
   }

@@ -229,7 +229,7 @@ void Tcp::end_burst(Instant now) {
   for (Tcb* t : deferred_acks_) {
     t->ack_deferred = false;
     // Unless data sent since carried it, or the connection left the states that acknowledge.
-    if (t->ack_now && t->state != TcpState::closed && t->state != TcpState::syn_sent) {
+    if (ack_may_go(*t)) {
       send_ack(*t, now);
       rearm(*t);
     }
@@ -294,7 +294,7 @@ void Tcp::output(Tcb& t, Instant now) {
   }
   t.prr_budget = 0;  // PRR's allowance is for the ACK that granted it
   if (sent_new) schedule_loss_probe(t, now, true);
-  if (!sent && t.ack_now && t.state != TcpState::closed && t.state != TcpState::syn_sent) {
+  if (!sent && ack_may_go(t)) {
     if (ack_deferrable(t)) defer_ack(t);
     else send_ack(t, now);
   }

@@ -107,7 +107,7 @@ void Tcp::relink(Tcb& t, AgingList* before) {
   if (before == after) return;
   if (before != nullptr) unlink(*before, t);
   if (after != nullptr) link(*after, t);
-  stats_.tcp_time_wait = time_wait_.size + records_.size;
+  count_time_wait();
 }
 
 void Tcp::enforce_orphan_limit(Instant now) {
@@ -122,7 +122,7 @@ void Tcp::destroy(Tcb* t) {
   if (t->ack_deferred) std::erase(deferred_acks_, t);
   timers_.cancel(t->timer);
   if (AgingList* list = aging_list_of(*t)) unlink(*list, *t);
-  stats_.tcp_time_wait = time_wait_.size + records_.size;
+  count_time_wait();
   flow_remove(*t);
   if (t->state == TcpState::listen) {
     // Children were reset by close_listener; anything left is only unlinked.
@@ -293,7 +293,7 @@ int Tcp::pick_ephemeral_port(Ipv4Addr local, Endpoint remote, std::uint16_t* por
     const std::uint32_t k = (counter + i + offset) % span;
     const auto p = pool != nullptr ? pool->ports[k] : static_cast<std::uint16_t>(config_.ephemeral_port_first + k);
     // A tuple still in TIME_WAIT (or otherwise alive) is skipped, S29.
-    if (flows_.contains(key_of({local, p}, remote)) || time_waits_.contains(key_of({local, p}, remote))) continue;
+    if (tuple_in_use(key_of({local, p}, remote))) continue;
     if (listening_on(local, p, nullptr)) continue;
     if (pool == nullptr && port_filter_ && !remote.addr.is_unspecified() && !port_filter_({local, p}, remote)) continue;
     *port = p;
@@ -399,7 +399,7 @@ int Tcp::connect(int s, Endpoint remote, Instant now) {
   if (local.addr.is_unspecified()) local.addr = *source;
   if (!t->bound) {
     if (int e = pick_ephemeral_port(local.addr, remote, &local.port); e < 0) return -EAGAIN;
-  } else if (flows_.contains(key_of(local, remote)) || time_waits_.contains(key_of(local, remote))) {
+  } else if (tuple_in_use(key_of(local, remote))) {
     return -EADDRINUSE;  // the tuple is still alive, e.g. in TIME_WAIT (S29)
   }
   t->local = local;

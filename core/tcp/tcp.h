@@ -4,6 +4,7 @@
 //   demux.cc    segment → connection lookup; CLOSED and LISTEN states (RFC 9293 §3.10.7.1-2)
 //   syn_cookies.cc  a listener's answer when its SYN queue is full (RFC 4987 §3.6)
 //   input.cc    SYN-SENT and the synchronized states (§3.10.7.3-4)
+//   acceptance.h  the segment checks of §3.10.7.4 that input.cc and time_wait.cc share
 //   output.cc   building segments from the send buffer, ACK and window policy (§3.8.6, §3.10.4)
 //   recovery.cc the sender's side of an ACK: SACK scoreboard, RACK-TLP, PRR, NewReno
 //   timers.cc   retransmission, persist, delayed ACK, keepalive, FIN_WAIT_2 and TIME_WAIT
@@ -198,6 +199,8 @@ class Tcp {
   void relink(Tcb& t, AgingList* before);
   // Past TcpConfig::max_orphans the oldest orphan is reset.
   void enforce_orphan_limit(Instant now);
+  // A connection holds the tuple: a block, or a TIME_WAIT record.
+  bool tuple_in_use(const FlowKey& key) const { return flows_.contains(key) || time_waits_.contains(key); }
   void flow_insert(Tcb& t);
   void flow_remove(Tcb& t);
   Tcb* socket_tcb(int s) const;
@@ -315,6 +318,10 @@ class Tcp {
   // `mtu_probe`: len may exceed SND.MSS (an RFC 4821 probe, which carries no SACK blocks).
   void send_data(Tcb& t, SeqNum seq, std::uint32_t len, bool fin, Instant now, bool mtu_probe = false);
   void send_ack(Tcb& t, Instant now);
+  // An ACK t has due may go: not before its SYN is answered, not once it has ended.
+  static bool ack_may_go(const Tcb& t) {
+    return t.ack_now && t.state != TcpState::closed && t.state != TcpState::syn_sent;
+  }
   // An ACK covers at most this many segments of a burst: a sender grows its window in slow
   // start by at most 8 SMSS per ACK (RFC 9406 §4.3), so a longer stretch would slow it down.
   static constexpr int kSegmentsPerBurstAck = 8;
@@ -388,6 +395,8 @@ class Tcp {
   void settle_time_wait();
   void to_time_wait_record(Tcb& t);
   void link_record(TimeWaitRecord& r);  // into records_, by deadline
+  // tcp_time_wait after either TIME_WAIT list changed: blocks whose socket is open, and records.
+  void count_time_wait() { stats_.tcp_time_wait = time_wait_.size + records_.size; }
   void unlink_record(TimeWaitRecord& r);
   void end_time_wait(TimeWaitRecord& r);
   void expire_time_wait(Instant now);

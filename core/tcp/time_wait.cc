@@ -4,6 +4,7 @@
 // when a full table takes it back.
 #include <algorithm>
 
+#include "core/tcp/acceptance.h"
 #include "core/tcp/tcp.h"
 
 namespace mtcpp {
@@ -40,7 +41,6 @@ void Tcp::to_time_wait_record(Tcb& t) {
   stats_.tcp_connections_in_use = connections_;
   link_record(*r);
   time_waits_.insert_or_assign(key_of(r->local, r->remote), r);
-  stats_.tcp_time_wait = time_wait_.size + records_.size;
 }
 
 void Tcp::link_record(TimeWaitRecord& r) {
@@ -53,6 +53,7 @@ void Tcp::link_record(TimeWaitRecord& r) {
   (after != nullptr ? after->newer : records_.oldest) = &r;
   (r.newer != nullptr ? r.newer->older : records_.newest) = &r;
   ++records_.size;
+  count_time_wait();
 }
 
 void Tcp::unlink_record(TimeWaitRecord& r) {
@@ -60,6 +61,7 @@ void Tcp::unlink_record(TimeWaitRecord& r) {
   (r.newer != nullptr ? r.newer->older : records_.newest) = r.older;
   r.older = r.newer = nullptr;
   --records_.size;
+  count_time_wait();
 }
 
 void Tcp::end_time_wait(TimeWaitRecord& r) {
@@ -68,7 +70,6 @@ void Tcp::end_time_wait(TimeWaitRecord& r) {
   records_pool_.recycle(&r);
   --connections_;
   stats_.tcp_connections_in_use = connections_;
-  stats_.tcp_time_wait = time_wait_.size + records_.size;
 }
 
 void Tcp::expire_time_wait(Instant now) {
@@ -78,19 +79,15 @@ void Tcp::expire_time_wait(Instant now) {
 void Tcp::time_wait_input(TimeWaitRecord& r, const SegmentIn& seg, Instant now) {
   const TcpHeader& h = seg.h;
   const SeqNum seq{h.seq};
-  const auto& ts = h.options.timestamps;
   // First: PAWS (RFC 7323 §5.3). A disordered duplicate ACK gets no pass here, as in Linux's
   // TIME-WAIT: it could only have been a duplicate of an ACK with nothing left to do.
-  if (r.ts_enabled && ts && !h.has(tcp_flag::rst) && static_cast<std::int32_t>(ts->tsval - r.ts_recent) < 0) {
+  if (acceptance::paws_fails(h, r.ts_enabled, r.ts_recent)) {
     ++stats_.tcp_paws_drops;
     time_wait_unacceptable(r, seg, now);
     return;
   }
   const std::uint32_t len = seg.len();
-  const bool acceptable = len == 0 ? (r.rcv_wnd == 0 ? seq == r.rcv_nxt : seq_in(seq, r.rcv_nxt, r.rcv_nxt + r.rcv_wnd))
-                                   : r.rcv_wnd != 0 && (seq_in(seq, r.rcv_nxt, r.rcv_nxt + r.rcv_wnd) ||
-                                                        seq_in(seq + len - 1, r.rcv_nxt, r.rcv_nxt + r.rcv_wnd));
-  if (!acceptable && !(r.rcv_wnd == 0 && seq == r.rcv_nxt)) {
+  if (!acceptance::in_window(seq, len, r.rcv_nxt, r.rcv_wnd)) {
     ++stats_.tcp_out_of_window;
     if (h.has(tcp_flag::rst)) return;
     // A retransmitted FIN restarts the 2·MSL wait (§3.10.7.4, eighth step).
@@ -100,10 +97,7 @@ void Tcp::time_wait_input(TimeWaitRecord& r, const SegmentIn& seg, Instant now) 
       link_record(r);
     }
     // An old segment's ACK field is still checked, as Tcp::check_sequence does for a block.
-    const auto age = static_cast<std::uint32_t>(r.rcv_nxt - (seq + len));
-    if (h.has(tcp_flag::ack) && !h.has(tcp_flag::syn) && seq + len <= r.rcv_nxt &&
-        age <= std::max<std::uint32_t>(r.rcv_capacity, 65535) && !time_wait_ack_acceptable(r, seg, now))
-      return;
+    if (acceptance::old_with_ack(h, len, r.rcv_nxt, r.rcv_capacity) && !time_wait_ack_acceptable(r, seg, now)) return;
     time_wait_unacceptable(r, seg, now);
     return;
   }
@@ -125,16 +119,13 @@ void Tcp::time_wait_input(TimeWaitRecord& r, const SegmentIn& seg, Instant now) 
   }
   // Fifth: ACK.
   if (!h.has(tcp_flag::ack) || !time_wait_ack_acceptable(r, seg, now)) return;
-  // RFC 7323 §4.3: the timestamp of a segment at or before the last ACK sent (RCV.NXT, here).
-  if (r.ts_enabled && ts && seq <= r.rcv_nxt && static_cast<std::int32_t>(ts->tsval - r.ts_recent) >= 0)
-    r.ts_recent = ts->tsval;
+  // RFC 7323 §4.3 (the last ACK sent acknowledged RCV.NXT).
+  if (acceptance::takes_ts_recent(h, r.ts_enabled, r.ts_recent, r.rcv_nxt)) r.ts_recent = h.options.timestamps->tsval;
   // Seventh and eighth: text and a FIN after the peer's FIN are ignored.
 }
 
 bool Tcp::time_wait_ack_acceptable(TimeWaitRecord& r, const SegmentIn& seg, Instant now) {
-  // RFC 5961 §5.2: within [SND.UNA - MAX.SND.WND, SND.MAX], else a challenge ACK.
-  const SeqNum ack{seg.h.ack};
-  if (ack <= r.snd_max && ack >= r.snd_una - r.max_snd_wnd) return true;
+  if (acceptance::ack_in_range(SeqNum{seg.h.ack}, r.snd_una, r.snd_max, r.max_snd_wnd)) return true;
   if (challenge_ack_allowed(r.next_challenge_ack, now)) time_wait_ack(r, {}, now);
   return false;
 }
@@ -144,10 +135,9 @@ void Tcp::time_wait_unacceptable(TimeWaitRecord& r, const SegmentIn& seg, Instan
   // invalid_ack_interval; bytes received twice are reported in a D-SACK block (RFC 2883).
   const bool carries_data = seg.len() > 0 && !seg.h.has(tcp_flag::syn);
   if (!carries_data && !invalid_ack_allowed(r.next_invalid_ack, now)) return;
-  const SeqNum seq{seg.h.seq};
-  const auto bytes = static_cast<std::uint32_t>(seg.payload.size());
   std::optional<std::pair<SeqNum, SeqNum>> dsack;
-  if (r.sack_enabled && bytes > 0 && seq + bytes <= r.rcv_nxt) dsack = {seq, seq + bytes};
+  if (r.sack_enabled)
+    dsack = acceptance::received_twice(SeqNum{seg.h.seq}, static_cast<std::uint32_t>(seg.payload.size()), r.rcv_nxt);
   time_wait_ack(r, dsack, now);
 }
 
@@ -166,8 +156,9 @@ void Tcp::time_wait_ack(TimeWaitRecord& r, const std::optional<std::pair<SeqNum,
 }
 
 std::optional<TcpState> Tcp::state_of(Endpoint local, Endpoint remote) const {
-  if (const Tcb* t = flows_.find(key_of(local, remote))) return t->state;
-  if (time_waits_.contains(key_of(local, remote))) return TcpState::time_wait;
+  const FlowKey key = key_of(local, remote);
+  if (const Tcb* t = flows_.find(key)) return t->state;
+  if (time_waits_.contains(key)) return TcpState::time_wait;
   return std::nullopt;
 }
 

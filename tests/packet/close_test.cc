@@ -676,13 +676,7 @@ TEST_F(Close, S29_TimeWaitLastsTheKnobThenResets) {
 }
 
 TEST_F(Close, S29_ClientTupleInTimeWaitIsNotReused) {
-  const int fd = syn_sent();
-  inject(seg(S | A, 0, 1).with_options(syn_options()));
-  expect(seg(A, 1, 1));
-  ASSERT_EQ(stack().close(fd, now()), 0);
-  expect(seg(F | A, 1, 1));
-  inject(seg(F | A, 1, 2));
-  expect(seg(A, 2, 2));
+  active_close_to_time_wait(syn_sent());
   const int again = stack().socket(now());
   EXPECT_EQ(stack().bind(again, local_), -EADDRINUSE);
 }

@@ -205,12 +205,7 @@ TEST_F(TimeWait, AnEphemeralPortHeldByARecordIsNotChosen) {
   const int fd = stack().socket(now());
   ASSERT_EQ(stack().connect(fd, remote_, now()), -EINPROGRESS);
   expect(seg(S, 0));
-  inject(seg(S | A, 0, 1).with_options(syn_options()));
-  expect(seg(A, 1, 1));
-  ASSERT_EQ(stack().close(fd, now()), 0);
-  expect(seg(F | A, 1, 1));
-  inject(seg(F | A, 1, 2));
-  expect(seg(A, 2, 2));
+  active_close_to_time_wait(fd);
   ASSERT_EQ(peer_tcb(), nullptr);
   const int again = stack().socket(now());
   EXPECT_EQ(stack().connect(again, remote_, now()), -EAGAIN);  // the only port's tuple is in TIME_WAIT

@@ -216,6 +216,15 @@ int PacketTest::closing() {
   return -1;
 }
 
+void PacketTest::active_close_to_time_wait(int fd) {
+  inject(seg(S | A, 0, 1).with_options(syn_options()));
+  expect(seg(A, 1, 1));
+  ASSERT_EQ(stack_->close(fd, now_), 0);
+  expect(seg(F | A, 1, 1));
+  inject(seg(F | A, 1, 2));
+  expect(seg(A, 2, 2));
+}
+
 int PacketTest::time_wait() {
   fin_wait_2();
   inject(seg(F | A, 1, 2));

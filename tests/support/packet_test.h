@@ -118,6 +118,9 @@ class PacketTest : public ::testing::Test {
   int last_ack();                                  // ... then close(); L's FIN consumed
   int closing();                                   // FINs crossed; L's ACK consumed
   int time_wait();                                 // four-way close done; L's last ACK consumed
+  // From syn_sent() (or any connect whose SYN was consumed): P's SYN-ACK, then L closes first
+  // and the four-way close ends with L in TIME_WAIT, its last ACK consumed.
+  void active_close_to_time_wait(int fd);
 
   Endpoint local_{Ipv4Addr::of(10, 0, 0, 1), 8080};
   Endpoint remote_{Ipv4Addr::of(10, 0, 0, 2), 40000};
