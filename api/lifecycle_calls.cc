@@ -310,7 +310,7 @@ int mtcpp_get_stats(mctx_t mctx, mtcpp_stats* out) {
   out->rx_dropped = s.frames_malformed + s.ip_malformed + s.ip_bad_checksum + s.tcp_malformed + s.tcp_bad_checksum;
   out->tx_frames = s.frames_sent;
   out->tx_bytes = s.bytes_sent;
-  out->tx_dropped = s.tx_no_buffer + s.tx_ring_full;
+  out->tx_dropped = s.tx_no_buffer + s.tx_backlog_dropped;
   out->flows = s.tcp_connections_in_use - s.tcp_time_wait;
   out->time_wait = s.tcp_time_wait;
   if (PcapLiveIo* live = c->live_io()) add_live_drops(*live, out);

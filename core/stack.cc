@@ -118,11 +118,16 @@ Instant Stack::poll(Instant now) {
   for (Interface& i : interfaces_)
     if (now >= i.arp_deadline) run_arp_timers(i, now);
   flush_tx(now);
+  if (tcp_.tx_blocked()) {  // connections that stopped for want of room go on where room is now
+    tcp_.resume_tx(now);
+    flush_tx(now);
+  }
+  tx_retry_at_ = tx_queued_ > 0 || tcp_.tx_blocked() ? now + kTxRetry : kNever;
   return rx_left ? now : next_deadline();
 }
 
 Instant Stack::next_deadline() const {
-  Instant next = tcp_.next_deadline();
+  Instant next = std::min(tcp_.next_deadline(), tx_retry_at_);
   for (const Interface& i : interfaces_) next = std::min({next, i.arp_deadline, i.io->next_rx_time()});
   return next;
 }
@@ -411,8 +416,23 @@ void Stack::route_out(PacketBuffer* b, const NextHop& next, Instant now) {
   out_if.arp_deadline = out_if.arp.next_deadline();
 }
 
+bool Stack::tx_room(Ipv4Addr remote, Instant now) {
+  if (tx_queued_ < kBurst) return true;  // no interface's batch is full: the usual case
+  NextHop next;
+  if (!next_hop(remote, &next)) return true;  // send_segment counts the missing route
+  Interface& out = interfaces_[next.interface];
+  if (out.tx_count == out.tx.size()) flush_tx(out, now);
+  return out.tx_count < out.tx.size();
+}
+
 void Stack::queue_tx(Interface& out, PacketBuffer* b, Instant now) {
   if (out.tx_count == out.tx.size()) flush_tx(out, now);
+  if (out.tx_count == out.tx.size()) {  // the device refuses, and its backlog is full
+    ++stats_.tx_backlog_dropped;
+    ++out.counters.tx_dropped;
+    out.io->release(b);
+    return;
+  }
   out.tx[out.tx_count++] = b;
   ++tx_queued_;
 }
@@ -432,13 +452,17 @@ void Stack::flush_tx(Interface& out, Instant now) {
   stats_.bytes_sent += bytes;
   out.counters.frames_sent += sent;
   out.counters.bytes_sent += bytes;
-  for (std::size_t i = sent; i < out.tx_count; ++i) {
-    ++stats_.tx_ring_full;
-    ++out.counters.tx_dropped;
-    out.io->release(out.tx[i]);
+  tx_queued_ -= sent;
+  if (sent == out.tx_count) {
+    out.tx_count = 0;
+    return;
   }
-  tx_queued_ -= out.tx_count;
-  out.tx_count = 0;
+  // The device's ring is full: what it did not take stays, in order, and goes first next time
+  // (TCP stops adding data once the backlog is full: Tcp::take_tx_room).
+  ++stats_.tx_ring_full;
+  std::copy(out.tx.begin() + static_cast<long>(sent), out.tx.begin() + static_cast<long>(out.tx_count), out.tx.begin());
+  out.tx_count -= sent;
+  tx_retry_at_ = std::min(tx_retry_at_, now + kTxRetry);
 }
 
 }  // namespace mtcpp

@@ -13,7 +13,8 @@ struct StackStats {
   std::uint64_t frames_malformed = 0;      // too short for Ethernet, bad ARP
   std::uint64_t frames_not_for_us = 0;     // other MAC, unknown EtherType
   std::uint64_t tx_no_buffer = 0;          // the backend's pool was empty
-  std::uint64_t tx_ring_full = 0;          // the backend took fewer frames than offered
+  std::uint64_t tx_ring_full = 0;          // a tx burst left frames behind (kept, offered again)
+  std::uint64_t tx_backlog_dropped = 0;    // frames dropped: the device refused and the backlog was full
   std::uint64_t tx_oversize = 0;           // a segment longer than the MTU (never expected)
   std::uint64_t arp_requests_sent = 0;
   std::uint64_t arp_replies_sent = 0;
@@ -34,6 +35,7 @@ struct StackStats {
   std::uint64_t tcp_malformed = 0;        // truncated, bad data offset, bad option lengths
   std::uint64_t tcp_bad_checksum = 0;
   std::uint64_t tcp_retransmissions = 0;
+  std::uint64_t tcp_tx_blocked = 0;        // a connection stopped sending: the device had no room
   std::uint64_t tcp_rto_expirations = 0;   // retransmission timeouts of established connections
   std::uint64_t tcp_fast_retransmits = 0;  // loss recoveries begun without an RTO
   std::uint64_t tcp_loss_probes = 0;       // tail loss probes sent (RFC 8985 §7)
@@ -100,6 +102,7 @@ inline constexpr NamedCounter kStackCounters[] = {
     MTCPP_COUNTER(frames_not_for_us),
     MTCPP_COUNTER(tx_no_buffer),
     MTCPP_COUNTER(tx_ring_full),
+    MTCPP_COUNTER(tx_backlog_dropped),
     MTCPP_COUNTER(tx_oversize),
     MTCPP_COUNTER(arp_requests_sent),
     MTCPP_COUNTER(arp_replies_sent),
@@ -119,6 +122,7 @@ inline constexpr NamedCounter kStackCounters[] = {
     MTCPP_COUNTER(tcp_malformed),
     MTCPP_COUNTER(tcp_bad_checksum),
     MTCPP_COUNTER(tcp_retransmissions),
+    MTCPP_COUNTER(tcp_tx_blocked),
     MTCPP_COUNTER(tcp_rto_expirations),
     MTCPP_COUNTER(tcp_fast_retransmits),
     MTCPP_COUNTER(tcp_loss_probes),

@@ -98,7 +98,7 @@ bool Ns3Device::queue_full(std::uint32_t bytes) const {
 std::size_t Ns3Device::tx_burst(std::span<PacketBuffer* const> pkts, Instant) {
   std::size_t taken = 0;
   for (PacketBuffer* b : pkts) {
-    // A full device queue is a full tx ring: the rest stay the stack's (counted as tx_ring_full),
+    // A full device queue is a full tx ring: the rest stay the stack's, offered again later,
     // rather than being accepted here and dropped silently by the device.
     if (queue_full(b->len)) break;
     ++taken;

@@ -56,8 +56,9 @@ std::size_t HostIo::rx_burst(std::span<PacketBuffer*> out, Instant) {
 }
 
 std::size_t HostIo::tx_burst(std::span<PacketBuffer* const> pkts, Instant) {
-  for (PacketBuffer* b : pkts) tx_.push_back(b);
-  return pkts.size();
+  std::size_t taken = 0;
+  for (; taken < pkts.size() && tx_.size() < tx_capacity_; ++taken) tx_.push_back(pkts[taken]);
+  return taken;
 }
 
 }  // namespace mtcpp

@@ -31,6 +31,9 @@ class HostIo final : public PacketIo {
   // is queued or it is longer than `out`; it then stays queued so the caller can retry with room.
   std::optional<std::size_t> pop_tx_into(MutableBytes out);
   std::size_t tx_pending() const { return tx_.size(); }
+  // At most this many sent frames wait for pop_tx, as a NIC's tx ring holds so many: tx_burst
+  // takes no more (the stack keeps the rest). Unlimited unless set.
+  void set_tx_capacity(std::size_t frames) { tx_capacity_ = frames; }
   std::size_t buffers_in_use() const { return pool_.in_use(); }
   // The longest frame push_rx accepts.
   std::size_t frame_capacity() const { return pool_.buffer_size(); }
@@ -46,6 +49,7 @@ class HostIo final : public PacketIo {
   PacketPool pool_;
   std::deque<PacketBuffer*> rx_;
   std::deque<PacketBuffer*> tx_;
+  std::size_t tx_capacity_ = SIZE_MAX;
 };
 
 }  // namespace mtcpp

@@ -237,6 +237,21 @@ void Tcp::end_burst(Instant now) {
   deferred_acks_.clear();
 }
 
+void Tcp::resume_tx(Instant now) {
+  std::vector<Tcb*> waiting;
+  waiting.swap(tx_blocked_);
+  for (Tcb* t : waiting) t->tx_blocked = false;
+  // output destroys no connection (it only sends, or blocks one again), so every pointer stays
+  // valid through the loop.
+  resuming_tx_ = true;
+  for (Tcb* t : waiting) output(*t, now);
+  resuming_tx_ = false;
+  if (tx_blocked_.empty()) {
+    waiting.clear();
+    tx_blocked_.swap(waiting);  // keeps the capacity for the next time
+  }
+}
+
 void Tcp::output(Tcb& t, Instant now) {
   const bool data_ok = can_send_data(t);
   // RFC 5681 §4.1: after idling longer than the RTO, start again from at most the initial window.
@@ -285,6 +300,7 @@ void Tcp::output(Tcb& t, Instant now) {
       // waits: a retransmission (going back after a timeout) never does.
       break;
     }
+    if (!take_tx_room(t, now)) break;
     const bool is_new = t.snd_nxt >= t.snd_max;
     send_data(t, t.snd_nxt, len, fin, now);
     sent = true;
@@ -294,7 +310,8 @@ void Tcp::output(Tcb& t, Instant now) {
   }
   t.prr_budget = 0;  // PRR's allowance is for the ACK that granted it
   if (sent_new) schedule_loss_probe(t, now, true);
-  if (!sent && ack_may_go(t)) {
+  // A connection waiting for room sends its ACK with what it sends when resumed.
+  if (!sent && !t.tx_blocked && ack_may_go(t)) {
     if (ack_deferrable(t)) defer_ack(t);
     else send_ack(t, now);
   }
@@ -302,7 +319,7 @@ void Tcp::output(Tcb& t, Instant now) {
   // sender silly-window avoidance holds back): without a timer nothing would ever move it. The
   // persist timer probes a zero window (§3.8.6.1) and is the override timeout for a small one
   // (§3.8.6.2.1).
-  if (data_ok && t.unsent() > 0 && t.flight_size() == 0 && t.rexmit_at == kNever) {
+  if (data_ok && t.unsent() > 0 && t.flight_size() == 0 && t.rexmit_at == kNever && !t.tx_blocked) {
     if (!t.persisting) t.persist_since = now;
     t.persisting = true;
     t.rexmit_at = now + std::min<Duration>(std::max(t.rtt.rto(), config_.persist_min), config_.persist_max);

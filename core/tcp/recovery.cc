@@ -261,6 +261,7 @@ bool Tcp::retransmit_lost(Tcb& t, Instant now) {
     if (t.in_recovery ? t.prr_budget == 0 : t.in_flight() >= t.cc->cwnd()) break;
     const SentSegment s = t.scoreboard[static_cast<std::size_t>(i)];
     if (s.begin >= t.snd_una + t.snd_wnd) break;  // beyond what the receiver takes now
+    if (!take_tx_room(t, now)) break;
     const bool fin = t.fin_sent && s.end == t.fin_seq + 1;
     send_data(t, s.begin, s.len() - (fin ? 1 : 0), fin, now);
     if (!t.scoreboard[static_cast<std::size_t>(i)].retransmitted) break;  // nothing could go (no room)

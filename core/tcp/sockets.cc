@@ -120,6 +120,7 @@ void Tcp::enforce_orphan_limit(Instant now) {
 void Tcp::destroy(Tcb* t) {
   if (t == compact_pending_) compact_pending_ = nullptr;
   if (t->ack_deferred) std::erase(deferred_acks_, t);
+  if (t->tx_blocked) std::erase(tx_blocked_, t);
   timers_.cancel(t->timer);
   if (AgingList* list = aging_list_of(*t)) unlink(*list, *t);
   count_time_wait();

@@ -35,6 +35,7 @@ struct Tcb {
   bool in_flow_table = false;  // reachable by 4-tuple (or by port, for a listener)
   bool in_orphan_list = false; // closed by the application while connected (Tcp's orphan list)
   bool ack_deferred = false;   // on Tcp's list of ACKs sent at the end of the rx burst
+  bool tx_blocked = false;     // on Tcp's list of connections waiting for the device to take frames
   std::uint8_t segments_unacked_in_burst = 0;  // in-order segments of the burst since the last ACK
   // The first kHistory states it went through, 4 bits each, for tests and for the socket calls
   // that ask whether it was ever connected (traces and ladders follow SocketObserver instead).

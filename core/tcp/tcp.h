@@ -41,6 +41,10 @@ class SegmentSink {
   // null). ip_id goes into the IPv4 header (Tcb::ip_id; 0 outside a connection).
   virtual void send_segment(Ipv4Addr src, Ipv4Addr dst, std::uint16_t ip_id, const TcpHeader& header, const Tcb* tcb,
                             std::uint32_t payload_offset, std::uint32_t payload_len, Instant now) = 0;
+  // Whether a segment to `remote` would be queued now: false while the device refuses frames and
+  // the stack's backlog for it is full. A connection then stops sending data (nothing is lost
+  // for want of room) and goes on when resume_tx is called.
+  virtual bool tx_room(Ipv4Addr remote, Instant now) = 0;
   // The IP MTU of the interface the route to `remote` leaves by (as Linux takes a connection's
   // MTU, and the MSS it announces, from its route); with no route (or an unspecified remote),
   // the largest of all interfaces'.
@@ -129,6 +133,10 @@ class Tcp {
   void segment_arrives(const SegmentIn& seg, Instant now);
   void begin_burst() { bursting_ = true; }
   void end_burst(Instant now);
+  // Connections that stopped sending because SegmentSink::tx_room said no: output runs again
+  // for each (in the order they stopped), when the sink may have room.
+  bool tx_blocked() const { return !tx_blocked_.empty(); }
+  void resume_tx(Instant now);
   // A soft error from ICMP destination-unreachable for this 4-tuple (RFC 1122 §4.2.3.9).
   void soft_error(Endpoint local, Endpoint remote, int error);
   // ICMP "fragmentation needed" (RFC 1191) quoting `quoted_seq` of this 4-tuple, with the next
@@ -334,6 +342,16 @@ class Tcp {
     t.ack_deferred = true;
     deferred_acks_.push_back(&t);
   }
+  // Whether t may send a data segment now; if not, t waits on tx_blocked_ for resume_tx.
+  bool take_tx_room(Tcb& t, Instant now) {
+    if (out_.tx_room(t.remote.addr, now)) return true;
+    if (!t.tx_blocked) {
+      t.tx_blocked = true;
+      tx_blocked_.push_back(&t);
+      if (!resuming_tx_) ++stats_.tcp_tx_blocked;  // a connection resumed in vain still waits
+    }
+    return false;
+  }
   void send_probe(Tcb& t, Instant now);
   void send_rst(Tcb& t, Instant now);
   void send_rst_for(const SegmentIn& seg, Instant now);
@@ -484,6 +502,8 @@ class Tcp {
   bool bursting_ = false;
   bool in_order_data_ = false;  // the segment being processed brought in-order data, in a burst
   std::vector<Tcb*> deferred_acks_;  // connections with an ACK due at end_burst
+  std::vector<Tcb*> tx_blocked_;     // connections waiting for room to send (take_tx_room)
+  bool resuming_tx_ = false;         // inside resume_tx
   Instant cookies_sent_at_ = kNever;  // the last SYN cookie: only then are ACKs to a listener checked
   // RFC 6056 Algorithm 4's table of counters, one per second-hash value (2^16 of them, each
   // starting at random).
