@@ -2,6 +2,8 @@
 // over loopback measured in the same run (so the ratio survives a noisy machine).
 //   bulk      one connection moving --bytes; wall-clock rate
 //   short     --connections sequential connect / 64-byte request / 64-byte reply / close
+//   lossy     with --loss: the bulk transfer again over a link that loses that share of frames
+//             each way (mtcpp only: this kernel has no netem to do the same to loopback)
 // Both mtcpp stacks run in this one thread with a manual clock, so the figure is the stack's own
 // CPU cost for both ends; the kernel figures use two threads (client and server) on loopback.
 #include <arpa/inet.h>
@@ -28,16 +30,22 @@ namespace {
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-StackPair::Options bench_options() {
+StackPair::Options bench_options(const LinkConditions& link = {.delay = 10us}) {
   auto o = StackPair::default_options();
-  o.link.delay = 10us;
+  o.link = link;
   o.a.tcp.send_buffer = o.b.tcp.send_buffer = 1 << 20;
   o.a.tcp.receive_buffer = o.b.tcp.receive_buffer = 1 << 20;
   return o;
 }
 
-double mtcpp_bulk(std::uint64_t total) {
-  StackPair net(bench_options());
+struct BulkRun {
+  double gbps = 0;             // bytes over wall-clock time: what both ends cost in CPU
+  double simulated_mbps = 0;   // bytes over simulated time: what the link carried
+  std::uint64_t retransmissions = 0;
+};
+
+BulkRun mtcpp_bulk(std::uint64_t total, const LinkConditions& link = {.delay = 10us}) {
+  StackPair net(bench_options(link));
   Stack& a = net.a();
   Stack& b = net.b();
   const int l = a.socket(net.now());
@@ -49,6 +57,7 @@ double mtcpp_bulk(std::uint64_t total) {
   std::uint64_t sent = 0, received = 0;
   int s = -1;
   const auto t0 = Clock::now();
+  const Instant sim0 = net.now();
   net.run_until(
       [&] {
         if (s < 0) s = a.accept(l, nullptr);
@@ -61,7 +70,10 @@ double mtcpp_bulk(std::uint64_t total) {
         return received == total;
       },
       3600s);
-  return static_cast<double>(received) * 8 / seconds_since(t0) / 1e9;
+  const double bits = static_cast<double>(received) * 8;
+  return BulkRun{bits / seconds_since(t0) / 1e9,
+                 bits / std::chrono::duration<double>(net.now() - sim0).count() / 1e6,
+                 b.stats().tcp_retransmissions};
 }
 
 double mtcpp_short(int count) {
@@ -183,19 +195,26 @@ double kernel_short(int count) {
 int main(int argc, char** argv) {
   std::uint64_t bytes = 1ull << 30;
   int connections = 10000;
+  double loss_percent = 0;
+  long delay_us = 1000;
   bool json = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--help" || a == "-h") {
-      std::printf("usage: memory_bench [--bytes N] [--connections N] [--json]\n"
+      std::printf("usage: memory_bench [--bytes N] [--connections N] [--loss PERCENT [--delay-us US]] [--json]\n"
                   "  Bulk rate and short connections per second of two mtcpp stacks over the in-memory\n"
                   "  link (both in one thread), and of the Linux kernel's TCP over loopback, in one run.\n"
+                  "  --loss adds the bulk transfer over a link losing PERCENT of frames each way with\n"
+                  "  US microseconds of delay each way (default 1000): mtcpp's CPU cost of loss\n"
+                  "  recovery over a large window (wall clock), and its goodput in simulated time.\n"
                   "  Defaults: --bytes 1073741824 --connections 10000.\n");
       return 0;
     }
     if (a == "--json") json = true;
     else if (a == "--bytes" && i + 1 < argc) bytes = std::strtoull(argv[++i], nullptr, 10);
     else if (a == "--connections" && i + 1 < argc) connections = std::atoi(argv[++i]);
+    else if (a == "--loss" && i + 1 < argc) loss_percent = std::strtod(argv[++i], nullptr);
+    else if (a == "--delay-us" && i + 1 < argc) delay_us = std::atol(argv[++i]);
     else {
       std::fprintf(stderr, "memory_bench: unknown or incomplete option %s (see --help)\n", a.c_str());
       return 2;
@@ -205,17 +224,34 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "memory_bench: need --bytes > 0 and 0 < --connections <= 20000\n");
     return 2;
   }
-  const double mb = mtcpp_bulk(bytes), kb = kernel_bulk(bytes);
+  if (!(loss_percent >= 0 && loss_percent < 50) || delay_us < 0 || delay_us > 1000000) {
+    std::fprintf(stderr, "memory_bench: need 0 <= --loss < 50 and 0 <= --delay-us <= 1000000\n");
+    return 2;
+  }
+  const double mb = mtcpp_bulk(bytes).gbps, kb = kernel_bulk(bytes);
   const double ms = mtcpp_short(connections), ks = kernel_short(connections);
+  BulkRun lossy;
+  if (loss_percent > 0)
+    lossy = mtcpp_bulk(bytes, {.delay = std::chrono::microseconds(delay_us), .loss = loss_percent / 100});
   if (json) {
     std::printf("{\"bytes\": %llu, \"connections\": %d, \"mtcpp\": {\"bulk_gbps\": %.3f, \"short_conns_per_s\": %.0f}, "
-                "\"linux\": {\"bulk_gbps\": %.3f, \"short_conns_per_s\": %.0f}}\n",
+                "\"linux\": {\"bulk_gbps\": %.3f, \"short_conns_per_s\": %.0f}",
                 static_cast<unsigned long long>(bytes), connections, mb, ms, kb, ks);
+    if (loss_percent > 0)
+      std::printf(", \"lossy\": {\"loss_percent\": %g, \"delay_us\": %ld, \"cpu_gbps\": %.3f, "
+                  "\"simulated_mbps\": %.1f, \"retransmissions\": %llu}",
+                  loss_percent, delay_us, lossy.gbps, lossy.simulated_mbps,
+                  static_cast<unsigned long long>(lossy.retransmissions));
+    std::printf("}\n");
     return 0;
   }
   std::printf("%-34s %12s %12s %8s\n", "", "mtcpp", "linux", "ratio");
   std::printf("%-34s %12.2f %12.2f %8.2f\n", "bulk, Gbit/s (1 connection)", mb, kb, mb / kb);
   std::printf("%-34s %12.0f %12.0f %8.2f\n", "short connections per second", ms, ks, ms / ks);
+  if (loss_percent > 0)
+    std::printf("%-34s %12.2f %12s %8s   (%.1f Mbit/s simulated, %llu retransmissions)\n",
+                ("bulk, " + std::to_string(loss_percent).substr(0, 4) + " % loss, Gbit/s of CPU").c_str(),
+                lossy.gbps, "-", "-", lossy.simulated_mbps, static_cast<unsigned long long>(lossy.retransmissions));
   std::printf("mtcpp: both stacks in one thread over the memory link; linux: two threads over loopback.\n");
   return 0;
 }

@@ -30,7 +30,6 @@ void Rack::delivered(const SentSegment& s, Instant now, bool ambiguous, bool tru
     rtt_ = rtt;
     xmit_ = s.xmit;
     end_seq_ = s.end;
-    from_retransmission_ = s.ever_retransmitted;
   }
 }
 
@@ -62,18 +61,12 @@ Duration Rack::reo_wnd(bool in_recovery, std::uint32_t sacked_segments, Duration
 Duration Rack::detect_loss(Scoreboard& sb, Instant now, Duration reo_wnd) const {
   if (!has_sample()) return Duration::zero();
   Duration wait = Duration::zero();
-  for (std::size_t i = 0; i < sb.size(); ++i) {
-    const SentSegment& s = sb[i];
-    // First transmissions leave in sequence order, so when the reference segment was one, nothing
-    // beyond it can have been sent before it; a retransmission can be newer than anything.
-    if (!from_retransmission_ && s.begin >= end_seq_) break;
-    if (s.sacked || (s.lost && !s.retransmitted)) continue;  // delivered, or already to be resent
-    const bool sent_before = s.xmit < xmit_ || (s.xmit == xmit_ && s.end < end_seq_);
-    if (!sent_before) continue;
+  sb.for_each_sent_before(xmit_, end_seq_, [&](const SentSegment& s) {
     const Duration remaining = s.xmit + rtt_ + reo_wnd - now;
-    if (remaining <= Duration::zero()) sb.mark_lost(i);
-    else wait = std::max(wait, remaining);
-  }
+    if (remaining <= Duration::zero()) return true;  // lost
+    wait = std::max(wait, remaining);
+    return false;
+  });
   return wait;
 }
 

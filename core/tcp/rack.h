@@ -49,7 +49,6 @@ class Rack {
  private:
   Instant xmit_{};            // RACK.xmit_ts: the latest send time of a delivered segment
   SeqNum end_seq_;            // RACK.end_seq
-  bool from_retransmission_ = false;  // that segment was a retransmission
   Duration rtt_{};            // RACK.rtt
   Duration min_rtt_ = Duration::max();
   Instant min_rtt_at_{};

@@ -7,11 +7,13 @@ namespace mtcpp {
 void Scoreboard::sent(SeqNum begin, SeqNum end, Instant now) {
   if (end <= begin) return;
   segs_.push_back(SentSegment{begin, end, now});
+  record_send(begin, end, now);
 }
 
 void Scoreboard::retransmitted(SeqNum begin, SeqNum end, Instant now) {
   std::size_t i = find(begin);
   if (i == segs_.size()) return;
+  record_send(begin, end, now);
   if (segs_[i].begin < begin) i = split(i, begin);
   for (; i < segs_.size() && segs_[i].begin < end; ++i) {
     if (segs_[i].end > end) split(i, end);
@@ -42,6 +44,7 @@ void Scoreboard::mark_lost(std::size_t i) {
 
 void Scoreboard::mark_all_lost() {
   for (std::size_t i = 0; i < size(); ++i) mark_lost(i);
+  if (history_) history_->head = history_->sends.size();  // none is in flight now
 }
 
 void Scoreboard::clear_sacks() {
@@ -53,6 +56,7 @@ void Scoreboard::clear_sacks() {
     s.lost = true;  // SACKed, then dropped by the receiver: it must go again
     lost_bytes_ += s.len();
   }
+  if (history_) history_->sacked_count = history_->sacked_next = 0;
 }
 
 long Scoreboard::next_lost(std::size_t from) const {
@@ -114,10 +118,78 @@ void Scoreboard::compact() {
     if (segs_.capacity() > kKeptRecords) segs_ = {};
     segs_.clear();
     head_ = 0;
+    if (history_ && history_->sends.capacity() > kKeptRecords) {
+      history_.reset();
+    } else if (history_) {
+      history_->sends.clear();
+      history_->head = history_->sacked_count = history_->sacked_next = 0;
+    }
   } else if (head_ >= 64 && head_ * 2 >= segs_.size()) {
     segs_.erase(segs_.begin(), segs_.begin() + static_cast<long>(head_));
     head_ = 0;
   }
+}
+
+bool Scoreboard::skip_known_sacked(std::size_t& i) const {
+  const SentSegment& s = segs_[i];
+  for (std::size_t k = 0; k < history_->sacked_count; ++k) {
+    const auto [begin, end] = history_->sacked[k];
+    if (begin <= s.begin && s.end <= end) {
+      i = static_cast<std::size_t>(
+          std::partition_point(segs_.begin() + static_cast<long>(i), segs_.end(),
+                               [end](const SentSegment& r) { return r.end <= end; }) -
+          segs_.begin());
+      return true;
+    }
+  }
+  return false;
+}
+
+void Scoreboard::remember_sacked(SeqNum begin, SeqNum end) {
+  History& h = history();
+  // A receiver's block grows at its right edge from one ACK to the next: it replaces itself.
+  for (std::size_t k = 0; k < h.sacked_count; ++k) {
+    if (h.sacked[k].first == begin) {
+      h.sacked[k].second = seq_max(h.sacked[k].second, end);
+      return;
+    }
+  }
+  h.sacked[h.sacked_next] = {begin, end};
+  h.sacked_next = (h.sacked_next + 1) % h.sacked.size();
+  h.sacked_count = std::min(h.sacked_count + 1, h.sacked.size());
+}
+
+Scoreboard::History& Scoreboard::history() {
+  if (!history_) history_ = std::make_unique<History>();
+  return *history_;
+}
+
+void Scoreboard::record_send(SeqNum begin, SeqNum end, Instant now) {
+  History& h = history();
+  if (h.head >= 64 && h.head * 2 >= h.sends.size()) {
+    h.sends.erase(h.sends.begin(), h.sends.begin() + static_cast<long>(h.head));
+    h.head = 0;
+  }
+  // Several sends at one instant (a burst goes out with one clock reading) are kept in sequence
+  // order, so that for_each_sent_before can stop at the reference's end; a retransmission after
+  // new data at the same instant moves down past it.
+  auto at = h.sends.end();
+  const auto first = h.sends.begin() + static_cast<long>(h.head);
+  while (at != first && (at - 1)->xmit == now && begin < (at - 1)->begin) --at;
+  h.sends.insert(at, Transmission{begin, end, now});
+}
+
+bool Scoreboard::resolved(const Transmission& x) const {
+  if (empty() || x.end <= segs_[head_].begin) return true;
+  for (std::size_t i = find(seq_max(x.begin, segs_[head_].begin)); i < segs_.size() && segs_[i].begin < x.end; ++i)
+    if (segs_[i].xmit == x.xmit && in_flight(segs_[i])) return false;
+  return true;
+}
+
+void Scoreboard::drop_resolved_sends() {
+  if (!history_) return;
+  History& h = *history_;
+  while (h.head < h.sends.size() && resolved(h.sends[h.head])) ++h.head;
 }
 
 }  // namespace mtcpp

@@ -15,8 +15,17 @@
 //    kept as flags change: no walk.
 //  - Records live in a vector that grows to the largest flight and is then reused: the per-ACK
 //    path does not allocate once a connection has reached its window.
+//  - No walk on the per-ACK path grows with the flight: RACK's check (for_each_sent_before) keeps
+//    the transmissions in the order they left, looks only at those before its reference and drops
+//    what it resolves (Linux keeps the same order, its tsorted queue);
+//    sack() skips the records that an earlier ACK's blocks already marked (a receiver repeats its
+//    blocks, each a little longer, on every ACK). Before these, a recovery over a flight of n
+//    segments cost O(n) per ACK, O(n^2) in all.
 #pragma once
+#include <algorithm>
+#include <array>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "core/tcp/seq.h"
@@ -55,6 +64,13 @@ class Scoreboard {
 
   // Marks one record lost (its retransmission, if any, is then lost too).
   void mark_lost(std::size_t i);
+  // RFC 8985 §6.2 step 5's walk: `judge(record)` for each record in flight (neither SACKed nor
+  // lost and waiting to be resent) that left before the transmission (xmit, end) by RACK's order
+  // (RACK_sent_after: the earlier time, or at the same time the lower end), in no particular
+  // order and possibly twice (sent twice at one instant); those it returns true for are marked
+  // lost. Costs what it judges and resolves, plus a binary search.
+  template <class Judge>
+  void for_each_sent_before(Instant xmit, SeqNum end, Judge&& judge);
   // After an RTO: everything not SACKed is lost (RFC 6675 §5.1, RFC 8985 §6.3).
   void mark_all_lost();
   // The receiver dropped data it had SACKed (RFC 2018 §8: SACK is advisory): forget every SACK.
@@ -88,9 +104,39 @@ class Scoreboard {
   void set_sacked(SentSegment& s);
   void unflag(SentSegment& s);  // takes s out of the counters of its current class
   void compact();
+  bool in_flight(const SentSegment& s) const { return !s.sacked && !(s.lost && !s.retransmitted); }
+  // Whether the record holding `i` lies wholly inside a range an earlier sack() marked, and if so
+  // the index of the first record reaching beyond that range.
+  bool skip_known_sacked(std::size_t& i) const;
+  void remember_sacked(SeqNum begin, SeqNum end);
+
+  // One transmission, first or again, of [begin, end).
+  struct Transmission {
+    SeqNum begin;
+    SeqNum end;
+    Instant xmit;
+  };
+  // What the walks above keep apart from the records, so that the connection block grows by a
+  // pointer only: made at the first transmission, emptied when everything is acknowledged.
+  struct History {
+    std::vector<Transmission> sends;  // in the order they left (xmit, then begin, never decreases)
+    std::size_t head = 0;             // sends before head are resolved
+    // Ranges a sack() call marked: every record wholly inside one is SACKed (a split keeps the
+    // flag, and only clear_sacks() takes it away, which forgets these).
+    std::array<std::pair<SeqNum, SeqNum>, 4> sacked{};
+    std::size_t sacked_count = 0;
+    std::size_t sacked_next = 0;
+  };
+  History& history();
+  void record_send(SeqNum begin, SeqNum end, Instant now);
+  // Drops resolved sends at the front: acknowledged, or no longer the last transmission of a
+  // record in flight.
+  void drop_resolved_sends();
+  bool resolved(const Transmission& x) const;
 
   static constexpr std::size_t kKeptRecords = 16;  // capacity kept once everything is acknowledged
   std::vector<SentSegment> segs_;
+  std::unique_ptr<History> history_;
   std::size_t head_ = 0;  // records before head_ are acknowledged and wait for compact()
   std::uint32_t sacked_bytes_ = 0;
   std::uint32_t sacked_segments_ = 0;
@@ -112,6 +158,7 @@ std::uint32_t Scoreboard::acked(SeqNum una, Delivered&& delivered) {
   }
   if (!empty() && segs_[head_].begin < una) newly += trim_front(una);  // acknowledged in part
   compact();
+  drop_resolved_sends();
   return newly;
 }
 
@@ -122,14 +169,50 @@ std::uint32_t Scoreboard::sack(SeqNum begin, SeqNum end, Delivered&& delivered) 
   if (i == segs_.size()) return 0;
   // Only whole segments: a block edge inside one (a resegmenting middlebox, or a peer cutting
   // records to make every ACK cost more) marks nothing there.
-  for (; i < segs_.size() && segs_[i].end <= end; ++i) {
-    if (segs_[i].sacked || segs_[i].begin < begin) continue;
-    SentSegment& s = segs_[i];
+  if (segs_[i].begin < begin) ++i;
+  const std::size_t first = i;
+  while (i < segs_.size() && segs_[i].end <= end) {
+    if (segs_[i].sacked && skip_known_sacked(i)) continue;
+    SentSegment& s = segs_[i++];
+    if (s.sacked) continue;
     newly += s.len();
     delivered(static_cast<const SentSegment&>(s));
     set_sacked(s);
   }
+  // Only the whole records are remembered: a record the block cuts into is not SACKed, and a
+  // later split of it must not leave an unmarked piece inside a remembered range.
+  if (i > first) remember_sacked(segs_[first].begin, segs_[i - 1].end);
   return newly;
+}
+
+template <class Judge>
+void Scoreboard::for_each_sent_before(Instant xmit, SeqNum end, Judge&& judge) {
+  if (!history_ || empty()) return;
+  const SeqNum una = segs_[head_].begin;
+  std::vector<Transmission>& sends = history_->sends;
+  const auto first = sends.begin() + static_cast<long>(history_->head);
+  // Sends at the reference's own time are before it only below its end: the rest of its burst,
+  // sent at that time but later in sequence, is not looked at.
+  const auto stop = std::partition_point(first, sends.end(), [xmit, end](const Transmission& x) {
+    return x.xmit < xmit || (x.xmit == xmit && x.begin < end);
+  });
+  // Newest first, so the sends that stay close up towards `stop` and the resolved ones fall off
+  // the front.
+  auto kept = stop;
+  for (auto x = stop; x != first;) {
+    --x;
+    if (x->end <= una) continue;  // acknowledged
+    bool stays = false;
+    for (std::size_t i = find(seq_max(x->begin, una)); i < segs_.size() && segs_[i].begin < x->end; ++i) {
+      const SentSegment& s = segs_[i];
+      if (s.xmit != x->xmit || !in_flight(s)) continue;  // sent again since, delivered, or lost
+      const bool before = s.xmit < xmit || s.end < end;
+      if (before && judge(static_cast<const SentSegment&>(s))) mark_lost(i - head_);
+      else stays = true;
+    }
+    if (stays) *--kept = *x;
+  }
+  history_->head = static_cast<std::size_t>(kept - sends.begin());
 }
 
 }  // namespace mtcpp
