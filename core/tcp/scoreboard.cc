@@ -7,12 +7,21 @@ namespace mtcpp {
 void Scoreboard::sent(SeqNum begin, SeqNum end, Instant now) {
   if (end <= begin) return;
   segs_.push_back(SentSegment{begin, end, now});
-  record_send(begin, end, now);
+  if (!in_send_order_) record_send(begin, end, now);
 }
 
 void Scoreboard::retransmitted(SeqNum begin, SeqNum end, Instant now) {
   std::size_t i = find(begin);
   if (i == segs_.size()) return;
+  if (in_send_order_) {
+    // From here on the records' order is no longer the order they left: the walks need the sends,
+    // which until now were the records themselves.
+    History& h = history();
+    h.sends.clear();
+    h.head = 0;
+    for (std::size_t k = head_; k < segs_.size(); ++k) h.sends.push_back({segs_[k].begin, segs_[k].end, segs_[k].xmit});
+    in_send_order_ = false;
+  }
   record_send(begin, end, now);
   if (segs_[i].begin < begin) i = split(i, begin);
   for (; i < segs_.size() && segs_[i].begin < end; ++i) {
@@ -118,6 +127,7 @@ void Scoreboard::compact() {
     if (segs_.capacity() > kKeptRecords) segs_ = {};
     segs_.clear();
     head_ = 0;
+    in_send_order_ = true;
     if (history_ && history_->sends.capacity() > kKeptRecords) {
       history_.reset();
     } else if (history_) {
@@ -187,7 +197,7 @@ bool Scoreboard::resolved(const Transmission& x) const {
 }
 
 void Scoreboard::drop_resolved_sends() {
-  if (!history_) return;
+  if (in_send_order_) return;
   History& h = *history_;
   while (h.head < h.sends.size() && resolved(h.sends[h.head])) ++h.head;
 }

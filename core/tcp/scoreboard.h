@@ -15,12 +15,13 @@
 //    kept as flags change: no walk.
 //  - Records live in a vector that grows to the largest flight and is then reused: the per-ACK
 //    path does not allocate once a connection has reached its window.
-//  - No walk on the per-ACK path grows with the flight: RACK's check (for_each_sent_before) keeps
-//    the transmissions in the order they left, looks only at those before its reference and drops
-//    what it resolves (Linux keeps the same order, its tsorted queue);
-//    sack() skips the records that an earlier ACK's blocks already marked (a receiver repeats its
-//    blocks, each a little longer, on every ACK). Before these, a recovery over a flight of n
-//    segments cost O(n) per ACK, O(n^2) in all.
+//  - No walk on the per-ACK path grows with the flight: RACK's check (for_each_sent_before) looks
+//    only at what left before its reference: until a retransmission that is a prefix of the
+//    records, after one a list of the transmissions in the order they left (Linux keeps the same,
+//    its tsorted queue) from which what is resolved drops out; both it and sack() skip the
+//    records that an earlier ACK's blocks already marked (a receiver repeats its blocks, each a
+//    little longer, on every ACK). Before these, a recovery over a flight of n segments cost O(n)
+//    per ACK, O(n^2) in all.
 #pragma once
 #include <algorithm>
 #include <array>
@@ -117,9 +118,12 @@ class Scoreboard {
     Instant xmit;
   };
   // What the walks above keep apart from the records, so that the connection block grows by a
-  // pointer only: made at the first transmission, emptied when everything is acknowledged.
+  // pointer only: made at the first SACK or retransmission, emptied when everything is
+  // acknowledged.
   struct History {
-    std::vector<Transmission> sends;  // in the order they left (xmit, then begin, never decreases)
+    // In the order they left (xmit, then begin, never decreases); kept from the first
+    // retransmission on (in_send_order_ false) until everything is acknowledged.
+    std::vector<Transmission> sends;
     std::size_t head = 0;             // sends before head are resolved
     // Ranges a sack() call marked: every record wholly inside one is SACKed (a split keeps the
     // flag, and only clear_sacks() takes it away, which forgets these).
@@ -137,6 +141,9 @@ class Scoreboard {
   static constexpr std::size_t kKeptRecords = 16;  // capacity kept once everything is acknowledged
   std::vector<SentSegment> segs_;
   std::unique_ptr<History> history_;
+  // No record was sent again since the scoreboard was last empty: the records are in the order
+  // they left (xmit, then begin), and History::sends is not kept (the common case costs nothing).
+  bool in_send_order_ = true;
   std::size_t head_ = 0;  // records before head_ are acknowledged and wait for compact()
   std::uint32_t sacked_bytes_ = 0;
   std::uint32_t sacked_segments_ = 0;
@@ -187,7 +194,18 @@ std::uint32_t Scoreboard::sack(SeqNum begin, SeqNum end, Delivered&& delivered) 
 
 template <class Judge>
 void Scoreboard::for_each_sent_before(Instant xmit, SeqNum end, Judge&& judge) {
-  if (!history_ || empty()) return;
+  if (empty()) return;
+  if (in_send_order_) {
+    // The records left in sequence order: those before the reference are a prefix.
+    for (std::size_t i = head_; i < segs_.size();) {
+      const SentSegment& s = segs_[i];
+      if (!(s.xmit < xmit || (s.xmit == xmit && s.end < end))) break;
+      if (s.sacked && history_ && skip_known_sacked(i)) continue;
+      if (in_flight(s) && judge(s)) mark_lost(i - head_);
+      ++i;
+    }
+    return;
+  }
   const SeqNum una = segs_[head_].begin;
   std::vector<Transmission>& sends = history_->sends;
   const auto first = sends.begin() + static_cast<long>(history_->head);
