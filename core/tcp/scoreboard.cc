@@ -21,7 +21,9 @@ void Scoreboard::retransmitted(SeqNum begin, SeqNum end, Instant now) {
     h.head = 0;
     for (std::size_t k = head_; k < segs_.size(); ++k) h.sends.push_back({segs_[k].begin, segs_[k].end, segs_[k].xmit});
     in_send_order_ = false;
+    resent_end_ = end;
   }
+  resent_end_ = seq_max(resent_end_, end);
   record_send(begin, end, now);
   if (segs_[i].begin < begin) i = split(i, begin);
   for (; i < segs_.size() && segs_[i].begin < end; ++i) {
@@ -199,6 +201,13 @@ bool Scoreboard::resolved(const Transmission& x) const {
 void Scoreboard::drop_resolved_sends() {
   if (in_send_order_) return;
   History& h = *history_;
+  if (segs_[head_].begin >= resent_end_) {
+    // Every record sent again is acknowledged: those left went once each, in order.
+    in_send_order_ = true;
+    h.sends.clear();
+    h.head = 0;
+    return;
+  }
   while (h.head < h.sends.size() && resolved(h.sends[h.head])) ++h.head;
 }
 

@@ -16,9 +16,9 @@
 //  - Records live in a vector that grows to the largest flight and is then reused: the per-ACK
 //    path does not allocate once a connection has reached its window.
 //  - No walk on the per-ACK path grows with the flight: RACK's check (for_each_sent_before) looks
-//    only at what left before its reference: until a retransmission that is a prefix of the
-//    records, after one a list of the transmissions in the order they left (Linux keeps the same,
-//    its tsorted queue) from which what is resolved drops out; both it and sack() skip the
+//    only at what left before its reference: a prefix of the records while none of them was sent
+//    again, else a list of the transmissions in the order they left (Linux keeps the same, its
+//    tsorted queue) from which what is resolved drops out; both it and sack() skip the
 //    records that an earlier ACK's blocks already marked (a receiver repeats its blocks, each a
 //    little longer, on every ACK). Before these, a recovery over a flight of n segments cost O(n)
 //    per ACK, O(n^2) in all.
@@ -121,8 +121,8 @@ class Scoreboard {
   // pointer only: made at the first SACK or retransmission, emptied when everything is
   // acknowledged.
   struct History {
-    // In the order they left (xmit, then begin, never decreases); kept from the first
-    // retransmission on (in_send_order_ false) until everything is acknowledged.
+    // In the order they left (xmit, then begin, never decreases); kept from a retransmission
+    // until everything it covered is acknowledged (in_send_order_ false).
     std::vector<Transmission> sends;
     std::size_t head = 0;             // sends before head are resolved
     // Ranges a sack() call marked: every record wholly inside one is SACKed (a split keeps the
@@ -141,9 +141,10 @@ class Scoreboard {
   static constexpr std::size_t kKeptRecords = 16;  // capacity kept once everything is acknowledged
   std::vector<SentSegment> segs_;
   std::unique_ptr<History> history_;
-  // No record was sent again since the scoreboard was last empty: the records are in the order
-  // they left (xmit, then begin), and History::sends is not kept (the common case costs nothing).
+  // No record left is one sent again: the records are in the order they left (xmit, then begin),
+  // and History::sends is not kept (the common case costs nothing).
   bool in_send_order_ = true;
+  SeqNum resent_end_;  // the end of the highest retransmission, while !in_send_order_
   std::size_t head_ = 0;  // records before head_ are acknowledged and wait for compact()
   std::uint32_t sacked_bytes_ = 0;
   std::uint32_t sacked_segments_ = 0;
