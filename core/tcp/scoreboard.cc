@@ -145,7 +145,8 @@ void Scoreboard::compact() {
 bool Scoreboard::skip_known_sacked(std::size_t& i) const {
   const SentSegment& s = segs_[i];
   for (std::size_t k = 0; k < history_->sacked_count; ++k) {
-    const auto [begin, end] = history_->sacked[k];
+    const SeqNum begin = history_->sacked[k].first;
+    const SeqNum end = history_->sacked[k].second;
     if (begin <= s.begin && s.end <= end) {
       i = static_cast<std::size_t>(
           std::partition_point(segs_.begin() + static_cast<long>(i), segs_.end(),
