@@ -7,23 +7,23 @@ namespace mtcpp {
 void Scoreboard::sent(SeqNum begin, SeqNum end, Instant now) {
   if (end <= begin) return;
   segs_.push_back(SentSegment{begin, end, now});
-  if (!in_send_order_) record_send(begin, end, now);
+  if (!in_send_order()) record_send(begin, end, now);
 }
 
 void Scoreboard::retransmitted(SeqNum begin, SeqNum end, Instant now) {
   std::size_t i = find(begin);
   if (i == segs_.size()) return;
-  if (in_send_order_) {
+  History& h = history();
+  if (!h.resending) {
     // From here on the records' order is no longer the order they left: the walks need the sends,
     // which until now were the records themselves.
-    History& h = history();
     h.sends.clear();
     h.head = 0;
     for (std::size_t k = head_; k < segs_.size(); ++k) h.sends.push_back({segs_[k].begin, segs_[k].end, segs_[k].xmit});
-    in_send_order_ = false;
-    resent_end_ = end;
+    h.resending = true;
+    h.resent_end = end;
   }
-  resent_end_ = seq_max(resent_end_, end);
+  h.resent_end = seq_max(h.resent_end, end);
   record_send(begin, end, now);
   if (segs_[i].begin < begin) i = split(i, begin);
   for (; i < segs_.size() && segs_[i].begin < end; ++i) {
@@ -129,11 +129,11 @@ void Scoreboard::compact() {
     if (segs_.capacity() > kKeptRecords) segs_ = {};
     segs_.clear();
     head_ = 0;
-    in_send_order_ = true;
     if (history_ && history_->sends.capacity() > kKeptRecords) {
       history_.reset();
     } else if (history_) {
       history_->sends.clear();
+      history_->resending = false;
       history_->head = history_->sacked_count = history_->sacked_next = 0;
     }
   } else if (head_ >= 64 && head_ * 2 >= segs_.size()) {
@@ -200,11 +200,11 @@ bool Scoreboard::resolved(const Transmission& x) const {
 }
 
 void Scoreboard::drop_resolved_sends() {
-  if (in_send_order_) return;
+  if (in_send_order()) return;
   History& h = *history_;
-  if (segs_[head_].begin >= resent_end_) {
+  if (segs_[head_].begin >= h.resent_end) {
     // Every record sent again is acknowledged: those left went once each, in order.
-    in_send_order_ = true;
+    h.resending = false;
     h.sends.clear();
     h.head = 0;
     return;

@@ -122,8 +122,10 @@ class Scoreboard {
   // acknowledged.
   struct History {
     // In the order they left (xmit, then begin, never decreases); kept from a retransmission
-    // until everything it covered is acknowledged (in_send_order_ false).
+    // until everything it covered is acknowledged (while `resending`).
     std::vector<Transmission> sends;
+    bool resending = false;
+    SeqNum resent_end;  // the end of the highest retransmission, while resending
     std::size_t head = 0;             // sends before head are resolved
     // Ranges a sack() call marked: every record wholly inside one is SACKed (a split keeps the
     // flag, and only clear_sacks() takes it away, which forgets these).
@@ -137,14 +139,14 @@ class Scoreboard {
   // record in flight.
   void drop_resolved_sends();
   bool resolved(const Transmission& x) const;
+  // No record left is one sent again: the records are in the order they left (xmit, then begin),
+  // and History::sends is not kept (the common case costs nothing). Kept in History, so that the
+  // connection block does not grow.
+  bool in_send_order() const { return !history_ || !history_->resending; }
 
   static constexpr std::size_t kKeptRecords = 16;  // capacity kept once everything is acknowledged
   std::vector<SentSegment> segs_;
   std::unique_ptr<History> history_;
-  // No record left is one sent again: the records are in the order they left (xmit, then begin),
-  // and History::sends is not kept (the common case costs nothing).
-  bool in_send_order_ = true;
-  SeqNum resent_end_;  // the end of the highest retransmission, while !in_send_order_
   std::size_t head_ = 0;  // records before head_ are acknowledged and wait for compact()
   std::uint32_t sacked_bytes_ = 0;
   std::uint32_t sacked_segments_ = 0;
@@ -196,7 +198,7 @@ std::uint32_t Scoreboard::sack(SeqNum begin, SeqNum end, Delivered&& delivered) 
 template <class Judge>
 void Scoreboard::for_each_sent_before(Instant xmit, SeqNum end, Judge&& judge) {
   if (empty()) return;
-  if (in_send_order_) {
+  if (in_send_order()) {
     // The records left in sequence order: those before the reference are a prefix.
     for (std::size_t i = head_; i < segs_.size();) {
       const SentSegment& s = segs_[i];
