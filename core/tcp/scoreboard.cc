@@ -4,6 +4,18 @@
 
 namespace mtcpp {
 
+namespace {
+// Erasing a vector's consumed front now and then, not at every step, keeps consuming it amortised
+// O(1) per element.
+template <class T>
+void erase_consumed_front(std::vector<T>& v, std::size_t& head) {
+  if (head >= 64 && head * 2 >= v.size()) {
+    v.erase(v.begin(), v.begin() + static_cast<long>(head));
+    head = 0;
+  }
+}
+}  // namespace
+
 void Scoreboard::sent(SeqNum begin, SeqNum end, Instant now) {
   if (end <= begin) return;
   segs_.push_back(SentSegment{begin, end, now});
@@ -17,13 +29,13 @@ void Scoreboard::retransmitted(SeqNum begin, SeqNum end, Instant now) {
   if (!h.resending) {
     // From here on the records' order is no longer the order they left: the walks need the sends,
     // which until now were the records themselves.
-    h.sends.clear();
-    h.head = 0;
+    h.forget_sends();
     for (std::size_t k = head_; k < segs_.size(); ++k) h.sends.push_back({segs_[k].begin, segs_[k].end, segs_[k].xmit});
     h.resending = true;
     h.resent_end = end;
+  } else {
+    h.resent_end = seq_max(h.resent_end, end);
   }
-  h.resent_end = seq_max(h.resent_end, end);
   record_send(begin, end, now);
   if (segs_[i].begin < begin) i = split(i, begin);
   for (; i < segs_.size() && segs_[i].begin < end; ++i) {
@@ -67,7 +79,7 @@ void Scoreboard::clear_sacks() {
     s.lost = true;  // SACKed, then dropped by the receiver: it must go again
     lost_bytes_ += s.len();
   }
-  if (history_) history_->sacked_count = history_->sacked_next = 0;
+  if (history_) history_->forget_sacked();
 }
 
 long Scoreboard::next_lost(std::size_t from) const {
@@ -122,7 +134,6 @@ void Scoreboard::unflag(SentSegment& s) {
 }
 
 void Scoreboard::compact() {
-  // Erasing the acknowledged front now and then keeps acked() amortised O(1) per record.
   if (head_ == segs_.size()) {
     // Everything is acknowledged. A record array grown by a window of segments is given back, so
     // an idle connection keeps at most a few records' worth of memory.
@@ -132,13 +143,11 @@ void Scoreboard::compact() {
     if (history_ && history_->sends.capacity() > kKeptRecords) {
       history_.reset();
     } else if (history_) {
-      history_->sends.clear();
-      history_->resending = false;
-      history_->head = history_->sacked_count = history_->sacked_next = 0;
+      history_->forget_sends();
+      history_->forget_sacked();
     }
-  } else if (head_ >= 64 && head_ * 2 >= segs_.size()) {
-    segs_.erase(segs_.begin(), segs_.begin() + static_cast<long>(head_));
-    head_ = 0;
+  } else {
+    erase_consumed_front(segs_, head_);
   }
 }
 
@@ -179,10 +188,7 @@ Scoreboard::History& Scoreboard::history() {
 
 void Scoreboard::record_send(SeqNum begin, SeqNum end, Instant now) {
   History& h = history();
-  if (h.head >= 64 && h.head * 2 >= h.sends.size()) {
-    h.sends.erase(h.sends.begin(), h.sends.begin() + static_cast<long>(h.head));
-    h.head = 0;
-  }
+  erase_consumed_front(h.sends, h.head);
   // Several sends at one instant (a burst goes out with one clock reading) are kept in sequence
   // order, so that for_each_sent_before can stop at the reference's end; a retransmission after
   // new data at the same instant moves down past it.
@@ -204,9 +210,7 @@ void Scoreboard::drop_resolved_sends() {
   History& h = *history_;
   if (segs_[head_].begin >= h.resent_end) {
     // Every record sent again is acknowledged: those left went once each, in order.
-    h.resending = false;
-    h.sends.clear();
-    h.head = 0;
+    h.forget_sends();
     return;
   }
   while (h.head < h.sends.size() && resolved(h.sends[h.head])) ++h.head;

@@ -132,6 +132,13 @@ class Scoreboard {
     std::array<std::pair<SeqNum, SeqNum>, 4> sacked{};
     std::size_t sacked_count = 0;
     std::size_t sacked_next = 0;
+
+    void forget_sends() {
+      sends.clear();
+      head = 0;
+      resending = false;
+    }
+    void forget_sacked() { sacked_count = sacked_next = 0; }
   };
   History& history();
   void record_send(SeqNum begin, SeqNum end, Instant now);

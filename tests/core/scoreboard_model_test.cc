@@ -38,7 +38,9 @@ void expect_consistent(const Scoreboard& sb, SeqNum una, SeqNum snd_max) {
     if (s.lost) lost += s.len();
     if (s.retransmitted) retransmitted += s.len();
   }
-  if (!sb.empty()) ASSERT_EQ(next, snd_max);
+  if (!sb.empty()) {
+    ASSERT_EQ(next, snd_max);
+  }
   EXPECT_EQ(sb.sacked_bytes(), sacked);
   EXPECT_EQ(sb.sacked_segments(), sacked_segments);
   EXPECT_EQ(sb.lost_bytes(), lost);
