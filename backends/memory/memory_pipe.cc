@@ -32,35 +32,22 @@ MemoryPipePort::MemoryPipePort(const MemoryPortConfig& config, PipeRing& tx, Pip
       rx_(rx) {}
 
 std::size_t MemoryPipePort::rx_burst(std::span<PacketBuffer*> out, Instant) {
-  std::size_t n = 0;
-  while (n < out.size()) {
-    // Frames wait in the ring until this side has a buffer for them: nothing is lost.
+  // Frames wait in the ring until this side has a buffer for them: nothing is lost.
+  const std::size_t room = std::min(out.size(), pool_.available());
+  return rx_.pop_burst(room, [&](const PipeFrame& frame, std::size_t i) {
     PacketBuffer* pkt = pool_.alloc();
-    if (pkt == nullptr) break;
-    const bool got = rx_.pop_with([&](const PipeFrame& frame) {
-      std::copy_n(frame.bytes.begin(), frame.len, pkt->data);
-      pkt->len = frame.len;
-    });
-    if (!got) {
-      pool_.free(pkt);
-      break;
-    }
-    out[n++] = pkt;
-  }
-  return n;
+    std::copy_n(frame.bytes.begin(), frame.len, pkt->data);
+    pkt->len = frame.len;
+    out[i] = pkt;
+  });
 }
 
 std::size_t MemoryPipePort::tx_burst(std::span<PacketBuffer* const> pkts, Instant) {
-  std::size_t n = 0;
-  for (PacketBuffer* pkt : pkts) {
-    const bool sent = tx_.push_with([&](PipeFrame& frame) {
-      std::copy_n(pkt->data, pkt->len, frame.bytes.begin());
-      frame.len = pkt->len;
-    });
-    if (!sent) break;
-    pool_.free(pkt);
-    ++n;
-  }
+  const std::size_t n = tx_.push_burst(pkts.size(), [&](PipeFrame& frame, std::size_t i) {
+    std::copy_n(pkts[i]->data, pkts[i]->len, frame.bytes.begin());
+    frame.len = pkts[i]->len;
+  });
+  for (std::size_t i = 0; i < n; ++i) pool_.free(pkts[i]);
   return n;
 }
 

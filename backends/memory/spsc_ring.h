@@ -2,8 +2,10 @@
 // Indices only grow (a 64-bit count never wraps in practice) and are masked into a power-of-two
 // array. Each side publishes its index with a release store and reads the other's with an
 // acquire load, so slot contents written before a publish are visible after it. Each side also
-// caches the other's index to touch the shared cache line only when the ring looks full or empty.
+// caches the other's index to touch the shared cache line only when its cached view cannot
+// satisfy a whole burst, and publishes once per burst.
 #pragma once
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <stdexcept>
@@ -18,36 +20,35 @@ class SpscRing {
   SpscRing(const SpscRing&) = delete;
   SpscRing& operator=(const SpscRing&) = delete;
 
-  // Producer side. `fill(T&)` writes the next slot in place; false when the ring is full.
+  // Producer side. Fills up to `n` free slots in order, `fill(slot, i)` writing the i-th in place,
+  // and publishes them with one store: a burst moves the shared index's cache line to the other
+  // core once, not once per item. Returns how many were filled (fewer when the ring fills).
   template <class Fill>
-  bool push_with(Fill&& fill) {
+  std::size_t push_burst(std::size_t n, Fill&& fill) {
     const std::size_t tail = tail_.load(std::memory_order_relaxed);
-    if (tail - head_seen_ == slots_.size()) {
-      head_seen_ = head_.load(std::memory_order_acquire);
-      if (tail - head_seen_ == slots_.size()) return false;
-    }
-    fill(slots_[tail & mask_]);
-    tail_.store(tail + 1, std::memory_order_release);
-    return true;
+    if (slots_.size() - (tail - head_seen_) < n) head_seen_ = head_.load(std::memory_order_acquire);
+    const std::size_t k = std::min(n, slots_.size() - (tail - head_seen_));
+    for (std::size_t i = 0; i < k; ++i) fill(slots_[(tail + i) & mask_], i);
+    if (k > 0) tail_.store(tail + k, std::memory_order_release);
+    return k;
   }
   bool try_push(const T& value) {
-    return push_with([&](T& slot) { slot = value; });
+    return push_burst(1, [&](T& slot, std::size_t) { slot = value; }) == 1;
   }
 
-  // Consumer side. `use(T&)` reads the oldest slot in place; false when the ring is empty.
+  // Consumer side. Reads up to `n` waiting slots oldest first, `use(slot, i)` reading the i-th in
+  // place, and frees them with one store. Returns how many were read.
   template <class Use>
-  bool pop_with(Use&& use) {
+  std::size_t pop_burst(std::size_t n, Use&& use) {
     const std::size_t head = head_.load(std::memory_order_relaxed);
-    if (head == tail_seen_) {
-      tail_seen_ = tail_.load(std::memory_order_acquire);
-      if (head == tail_seen_) return false;
-    }
-    use(slots_[head & mask_]);
-    head_.store(head + 1, std::memory_order_release);
-    return true;
+    if (tail_seen_ - head < n) tail_seen_ = tail_.load(std::memory_order_acquire);
+    const std::size_t k = std::min(n, tail_seen_ - head);
+    for (std::size_t i = 0; i < k; ++i) use(slots_[(head + i) & mask_], i);
+    if (k > 0) head_.store(head + k, std::memory_order_release);
+    return k;
   }
   bool try_pop(T& out) {
-    return pop_with([&](T& slot) { out = std::move(slot); });
+    return pop_burst(1, [&](T& slot, std::size_t) { out = std::move(slot); }) == 1;
   }
 
   // Exact for the consumer (nothing can vanish behind its back), a lower bound otherwise.

@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <thread>
+#include <vector>
 
 #include "backends/memory/memory_pipe.h"
 #include "tests/backends/test_frames.h"
@@ -53,6 +55,52 @@ TEST(SpscRing, TwoThreadsMoveAMillionIntegersInOrder) {
     }
     out_of_order += value != expected;
     expected = value + 1;
+  }
+  producer.join();
+  EXPECT_EQ(out_of_order, 0u);
+  EXPECT_EQ(expected, kCount);
+  EXPECT_TRUE(ring.empty());
+}
+
+TEST(SpscRing, BurstsTakeWhatFitsAndKeepOrder) {
+  SpscRing<int> ring(8);
+  // Six of ten fit after two are already waiting; the slots are filled in order, index by index.
+  EXPECT_TRUE(ring.try_push(100));
+  EXPECT_TRUE(ring.try_push(101));
+  EXPECT_EQ(ring.push_burst(10, [](int& slot, std::size_t i) { slot = static_cast<int>(i); }), 6u);
+  EXPECT_EQ(ring.push_burst(1, [](int& slot, std::size_t) { slot = 99; }), 0u);
+  std::vector<int> got;
+  EXPECT_EQ(ring.pop_burst(3, [&](int& slot, std::size_t i) {
+    EXPECT_EQ(i, got.size());
+    got.push_back(slot);
+  }), 3u);
+  // Across the wrap: three freed slots take three more, then everything comes out in order.
+  EXPECT_EQ(ring.push_burst(5, [](int& slot, std::size_t i) { slot = 10 + static_cast<int>(i); }), 3u);
+  EXPECT_EQ(ring.pop_burst(100, [&](int& slot, std::size_t) { got.push_back(slot); }), 8u);
+  EXPECT_EQ(got, (std::vector<int>{100, 101, 0, 1, 2, 3, 4, 5, 10, 11, 12}));
+  EXPECT_EQ(ring.pop_burst(4, [&](int&, std::size_t) { ADD_FAILURE() << "popped from an empty ring"; }), 0u);
+  EXPECT_TRUE(ring.empty());
+}
+
+TEST(SpscRing, TwoThreadsMoveAMillionIntegersInBursts) {
+  constexpr std::uint64_t kCount = 1'000'000;
+  SpscRing<std::uint64_t> ring(64);
+  std::thread producer([&] {
+    for (std::uint64_t next = 0; next < kCount;) {
+      const std::size_t want = std::min<std::uint64_t>(1 + next % 37, kCount - next);  // bursts of 1 to 37
+      const std::size_t n = ring.push_burst(want, [&](std::uint64_t& slot, std::size_t i) { slot = next + i; });
+      if (n == 0) std::this_thread::yield();
+      next += n;
+    }
+  });
+  std::uint64_t expected = 0;
+  std::uint64_t out_of_order = 0;
+  while (expected < kCount) {
+    const std::size_t n = ring.pop_burst(1 + expected % 29, [&](std::uint64_t& slot, std::size_t) {
+      out_of_order += slot != expected;
+      expected = slot + 1;
+    });
+    if (n == 0) std::this_thread::yield();
   }
   producer.join();
   EXPECT_EQ(out_of_order, 0u);
