@@ -1,5 +1,6 @@
 #include "core/timer_wheel.h"
 
+#include <algorithm>
 #include <bit>
 
 namespace mtcpp {
@@ -41,6 +42,10 @@ void TimerWheel::schedule(TimerNode& node, Instant when) {
   // Moved within its tick (a retransmission timer pushed back by an ACK microseconds later, the
   // usual case): the slot stays right, only the time changes.
   if (in_level1 && node.linked() && node.slot == static_cast<std::size_t>(tick) % kSlots) {
+    if (node.slot == memo_slot_) {
+      if (node.when == memo_when_ && when > node.when) memo_slot_ = kSlots;  // it may have been the earliest
+      else memo_when_ = std::min(memo_when_, when);
+    }
     node.when = when;
     return;
   }
@@ -52,6 +57,7 @@ void TimerWheel::schedule(TimerNode& node, Instant when) {
     node.slot = static_cast<std::uint32_t>(slot);
     link(level1_[slot], node);
     mark(occupied1_, slot, true);
+    if (slot == memo_slot_) memo_when_ = std::min(memo_when_, when);
     return;
   }
   const std::int64_t window = window_of(tick);
@@ -69,24 +75,41 @@ void TimerWheel::schedule(TimerNode& node, Instant when) {
 
 void TimerWheel::cancel(TimerNode& node) {
   if (!node.linked()) return;
-  unlink(node);
   --size_;
   if (node.slot < kLevel2) {
-    if (empty(level1_[node.slot])) mark(occupied1_, node.slot, false);
+    unlink_level1(node);
   } else if (node.slot < kOverflow) {
+    unlink(node);
     const std::size_t slot = node.slot - kLevel2;
     if (empty(level2_[slot])) mark(occupied2_, slot, false);
+  } else {
+    unlink(node);
   }
   // overflow_min_ may now be early; that only costs one early look at the overflow list.
+}
+
+void TimerWheel::unlink_level1(TimerNode& node) {
+  const std::size_t slot = node.slot;
+  if (slot == memo_slot_ && node.when == memo_when_) memo_slot_ = kSlots;
+  unlink(node);
+  if (empty(level1_[slot])) mark(occupied1_, slot, false);
+}
+
+Instant TimerWheel::earliest_in(std::size_t slot) const {
+  if (slot == memo_slot_) return memo_when_;
+  Instant earliest = kNever;
+  for (const TimerNode* n = level1_[slot].next; n != &level1_[slot]; n = n->next) earliest = std::min(earliest, n->when);
+  memo_slot_ = slot;
+  memo_when_ = earliest;
+  return earliest;
 }
 
 TimerNode* TimerWheel::pop_due(std::size_t slot, Instant now) {
   TimerNode& head = level1_[slot];
   for (TimerNode* n = head.next; n != &head; n = n->next) {
     if (n->when <= now) {
-      unlink(*n);
+      unlink_level1(*n);
       --size_;
-      if (empty(head)) mark(occupied1_, slot, false);
       return n;
     }
   }
@@ -130,6 +153,7 @@ void TimerWheel::jump_to(std::int64_t target) {
   take_all(overflow_);
   occupied1_ = {};
   occupied2_ = {};
+  memo_slot_ = kSlots;
   overflow_min_ = kNever;
   current_tick_ = target;
   while (!empty(moved)) {
@@ -165,8 +189,7 @@ Instant TimerWheel::next_deadline() const {
   Instant best = overflow_min_;
   // Level 1: the first occupied slot from the current tick holds its earliest deadlines.
   const std::size_t slot = first_occupied(occupied1_, static_cast<std::size_t>(current_tick_) % kSlots);
-  if (slot != kSlots)
-    for (const TimerNode* n = level1_[slot].next; n != &level1_[slot]; n = n->next) best = std::min(best, n->when);
+  if (slot != kSlots) best = std::min(best, earliest_in(slot));
   // Level 2: the start of the first occupied window, when its entries move down. Level 1 reaches
   // into the next window too, so an entry waiting there can be earlier than level 1's first; one
   // before the next window starts cannot be beaten.

@@ -58,6 +58,11 @@ class TimerWheel {
   // The tick of the next occupied level-1 slot after current_tick_, or -1.
   std::int64_t next_occupied_tick() const;
   TimerNode* pop_due(std::size_t slot, Instant now);
+  // Off its level-1 slot: the memo goes if it named this node's deadline.
+  void unlink_level1(TimerNode& node);
+  // The earliest deadline in a level-1 slot, from the memo or by walking the slot (and
+  // remembering the answer).
+  Instant earliest_in(std::size_t slot) const;
   // current_tick_ has just entered a window: its level-2 entries, and overflow entries now within
   // reach, move down.
   void enter_window();
@@ -74,6 +79,11 @@ class TimerWheel {
   Instant overflow_min_ = kNever;
   std::int64_t current_tick_ = 0;  // level 1 holds ticks [current_tick_, current_tick_ + kSlots)
   std::size_t size_ = 0;
+  // A memo of one level-1 slot's earliest deadline: the first occupied slot can hold the timers
+  // of hundreds of connections (all armed within one tick), and next_deadline() runs on every
+  // poll. Exact while memo_slot_ names a slot: links lower it, unlinking its node clears it.
+  mutable std::size_t memo_slot_ = kSlots;  // kSlots: nothing remembered
+  mutable Instant memo_when_ = kNever;
 };
 
 template <class Fire>

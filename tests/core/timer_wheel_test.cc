@@ -138,6 +138,34 @@ TEST(TimerWheel, AClockStartingAtTheEpochIsNotWalkedWindowByWindow) {
   EXPECT_EQ(later[0].at, now + 30s);
 }
 
+TEST(TimerWheel, NextDeadlineIsExactWhileManyTimersShareATick) {
+  // Hundreds of connections arm timers within the same few ticks; next_deadline() remembers the
+  // first slot's earliest between polls, and must stay exact through every arm, move and cancel.
+  Rng rng(7);
+  TimerWheel w;
+  std::vector<TimerNode> nodes(300);
+  std::map<TimerNode*, Instant> armed;
+  Instant now = from_us(5'000'000);
+  w.expire(now, [](TimerNode&) {});  // the wheel's level 1 now starts at `now`
+  for (int step = 0; step < 50000; ++step) {
+    TimerNode& n = nodes[rng.below(static_cast<std::uint32_t>(nodes.size()))];
+    if (rng.below(3) == 0) {
+      w.cancel(n);
+      armed.erase(&n);
+    } else if (rng.below(50) == 0) {
+      now += Duration(static_cast<std::int64_t>(rng.below(800)));
+      w.expire(now, [&](TimerNode& f) { armed.erase(&f); });
+    } else {
+      const Instant when = now + Duration(static_cast<std::int64_t>(rng.below(3000)));  // within 3 ticks
+      w.schedule(n, when);
+      armed[&n] = when;
+    }
+    Instant earliest = kNever;
+    for (const auto& [node, when] : armed) earliest = std::min(earliest, when);
+    ASSERT_EQ(w.next_deadline(), earliest) << "step " << step;
+  }
+}
+
 TEST(TimerWheel, RandomOperationsAgreeWithAnOrderedMap) {
   Rng rng(2026);
   TimerWheel w;
