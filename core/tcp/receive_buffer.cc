@@ -7,12 +7,13 @@ namespace mtcpp {
 
 void ReceiveBuffer::move_to(std::uint32_t bytes, BufferMemory& mem) {
   const std::uint32_t n = held();
-  std::unique_ptr<std::uint8_t[]> ring(bytes > 0 ? new std::uint8_t[bytes] : nullptr);
+  std::unique_ptr<std::uint8_t[]> ring = mem.take(bytes);
   if (n > 0) {
     const std::uint32_t first = std::min(n, storage_ - head_);
     std::copy_n(buf_.get() + head_, first, ring.get());
     std::copy_n(buf_.get(), n - first, ring.get() + first);
   }
+  mem.give(std::move(buf_), storage_);
   buf_ = std::move(ring);
   mem.resized(storage_, bytes);
   storage_ = bytes;

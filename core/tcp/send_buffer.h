@@ -98,11 +98,9 @@ class SendBuffer {
   }
   // A ring of exactly `bytes` (>= size_) holding the data from its start; 0 frees it.
   void move_to(std::uint32_t bytes, BufferMemory& mem) {
-    std::unique_ptr<std::uint8_t[]> ring;
-    if (bytes > 0) {
-      ring.reset(new std::uint8_t[bytes]);
-      copy_out(0, size_, ring.get());
-    }
+    std::unique_ptr<std::uint8_t[]> ring = mem.take(bytes);
+    if (ring != nullptr) copy_out(0, size_, ring.get());
+    mem.give(std::move(buf_), storage_);
     buf_ = std::move(ring);
     mem.resized(storage_, bytes);
     storage_ = bytes;

@@ -3,6 +3,8 @@
 // empty (the TCP layer after buffer_release_delay), keeping every byte and offset on the way.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <memory>
 #include <numeric>
 #include <vector>
 
@@ -150,6 +152,43 @@ TEST(BufferBudget, AReceiveWindowShrinksToWhatTheRingCanHoldAndDataPastItIsRefus
   a.release(mem);
   b.release(mem);
   EXPECT_EQ(held, 0u);
+}
+
+TEST(RingMemory, SmallestRingsAreReusedOthersGoBackToTheHeap) {
+  std::uint64_t held = 0;
+  BufferMemory mem(0, held);
+  EXPECT_EQ(mem.take(0), nullptr);
+  auto small = mem.take(BufferMemory::kMinRing);
+  std::uint8_t* const small_block = small.get();
+  mem.give(std::move(small), BufferMemory::kMinRing);
+  EXPECT_EQ(mem.take(BufferMemory::kMinRing).get(), small_block);  // the block given back
+  auto big = mem.take(4 * BufferMemory::kMinRing);
+  mem.give(std::move(big), 4 * BufferMemory::kMinRing);  // freed, not kept
+  EXPECT_NE(mem.take(BufferMemory::kMinRing), nullptr);
+  // The list is bounded: blocks past kSpareRings are freed (ASan would see a leak otherwise).
+  std::vector<std::unique_ptr<std::uint8_t[]>> many;
+  for (std::size_t i = 0; i < BufferMemory::kSpareRings + 10; ++i) many.push_back(mem.take(BufferMemory::kMinRing));
+  for (auto& ring : many) mem.give(std::move(ring), BufferMemory::kMinRing);
+}
+
+TEST(RingMemory, ARingKeepsItsBytesWhenItMovesFromAReusedBlock) {
+  std::uint64_t held = 0;
+  BufferMemory mem(0, held);
+  SendBuffer first(100000);
+  const auto a = counting(300, 1);
+  ASSERT_EQ(first.append(a, mem), 300u);
+  first.consume(300);
+  first.release_if_empty(mem);  // its 512-byte block goes to the spare list
+  SendBuffer second(100000);
+  const auto b = counting(400, 7);
+  ASSERT_EQ(second.append(b, mem), 400u);  // takes that block
+  const auto c = counting(2000, 9);
+  ASSERT_EQ(second.append(c, mem), 2000u);  // grows out of it, keeping the first 400 bytes
+  std::vector<std::uint8_t> out(2400);
+  ASSERT_EQ(second.copy_out(0, 2400, out.data()), 2400u);
+  EXPECT_TRUE(std::equal(b.begin(), b.end(), out.begin()));
+  EXPECT_TRUE(std::equal(c.begin(), c.end(), out.begin() + 400));
+  EXPECT_EQ(held, second.storage());
 }
 
 TEST(ConnectionBuffers, AnIdleConnectionHoldsNoBufferMemory) {
