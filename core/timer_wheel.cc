@@ -76,14 +76,11 @@ void TimerWheel::schedule(TimerNode& node, Instant when) {
 void TimerWheel::cancel(TimerNode& node) {
   if (!node.linked()) return;
   --size_;
-  if (node.slot < kLevel2) {
-    unlink_level1(node);
-  } else if (node.slot < kOverflow) {
-    unlink(node);
+  if (node.slot < kLevel2) return unlink_level1(node);
+  unlink(node);
+  if (node.slot < kOverflow) {
     const std::size_t slot = node.slot - kLevel2;
     if (empty(level2_[slot])) mark(occupied2_, slot, false);
-  } else {
-    unlink(node);
   }
   // overflow_min_ may now be early; that only costs one early look at the overflow list.
 }

@@ -25,10 +25,10 @@ class BufferMemory {
   // The smallest ring, always granted; small enough to come from the allocator's thread cache.
   static constexpr std::uint32_t kMinRing = 512;
 
-  // limit 0: no budget. `in_use` is where the figure lives (a stack's counters).
   // Blocks of kMinRing bytes kept for reuse: enough for 64 short connections' four rings.
   static constexpr std::size_t kSpareRings = 256;
 
+  // limit 0: no budget. `in_use` is where the figure lives (a stack's counters).
   BufferMemory(std::uint64_t limit, std::uint64_t& in_use) : limit_(limit), in_use_(in_use) {
     spare_.reserve(kSpareRings);
   }
