@@ -1,6 +1,8 @@
 #include "backends/memory/memory_pipe.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 
 namespace mtcpp {
@@ -29,17 +31,41 @@ MemoryPipePort::MemoryPipePort(const MemoryPortConfig& config, PipeRing& tx, Pip
             .tx_checksum_offload = config.checksum_offload},
       pool_(checked(config).buffers, config.buffer_size),
       tx_(tx),
-      rx_(rx) {}
+      rx_(rx),
+      rx_slots_(rx.capacity()) {}
 
 std::size_t MemoryPipePort::rx_burst(std::span<PacketBuffer*> out, Instant) {
-  // Frames wait in the ring until this side has a buffer for them: nothing is lost.
-  const std::size_t room = std::min(out.size(), pool_.available());
-  return rx_.pop_burst(room, [&](const PipeFrame& frame, std::size_t i) {
-    PacketBuffer* pkt = pool_.alloc();
-    std::copy_n(frame.bytes.begin(), frame.len, pkt->data);
-    pkt->len = frame.len;
-    out[i] = pkt;
+  // Slots released since the last burst go back to the sender with one store.
+  rx_.free_front(rx_released_ - rx_freed_);
+  rx_freed_ = rx_released_;
+  const std::size_t n = rx_.lend_burst(out.size(), [&](PipeFrame& frame, std::size_t i) {
+    PacketBuffer& pkt = rx_slots_[(rx_lent_end_ + i) & (rx_slots_.size() - 1)];
+    pkt = {.data = frame.bytes.data(), .len = frame.len, .capacity = PipeFrame::kMaxSize, .backend = &rx_slots_};
+    out[i] = &pkt;
   });
+  rx_lent_end_ += n;
+  return n;
+}
+
+void MemoryPipePort::release(PacketBuffer* pkt) {
+  if (!is_rx_slot(pkt)) {
+    pool_.free(pkt);
+    return;
+  }
+  if (pkt->backend != &rx_slots_) {
+    std::fprintf(stderr, "MemoryPipePort: release() of a received frame that is already released\n");
+    std::abort();
+  }
+  pkt->backend = nullptr;
+  // The ring frees in order: advance over the released prefix (frames usually come back in order).
+  const std::size_t mask = rx_slots_.size() - 1;
+  while (rx_released_ != rx_lent_end_ && rx_slots_[rx_released_ & mask].backend == nullptr) ++rx_released_;
+}
+
+bool MemoryPipePort::is_rx_slot(const PacketBuffer* pkt) const {
+  const auto p = reinterpret_cast<std::uintptr_t>(pkt);
+  const auto first = reinterpret_cast<std::uintptr_t>(rx_slots_.data());
+  return p >= first && p < first + rx_slots_.size() * sizeof(PacketBuffer);
 }
 
 std::size_t MemoryPipePort::tx_burst(std::span<PacketBuffer* const> pkts, Instant) {
@@ -51,7 +77,7 @@ std::size_t MemoryPipePort::tx_burst(std::span<PacketBuffer* const> pkts, Instan
   return n;
 }
 
-Instant MemoryPipePort::next_rx_time() const { return rx_.empty() ? kNever : Instant::min(); }
+Instant MemoryPipePort::next_rx_time() const { return rx_.has_unlent() ? Instant::min() : kNever; }
 
 MemoryPipe::MemoryPipe(const MemoryPortConfig& a, const MemoryPortConfig& b, std::size_t ring_frames)
     : a_to_b_(checked_ring(a, b, ring_frames)), b_to_a_(ring_frames), a_(a, a_to_b_, b_to_a_), b_(b, b_to_a_, a_to_b_) {}

@@ -1,11 +1,15 @@
 // A cable between two stacks polled by two threads, for benchmarks in real time. Each direction
 // is an SpscRing of frame-sized slots: the sender copies its frame into a slot (the wire) and the
-// receiver copies it out into a buffer of its own pool, so each pool stays with one thread.
-// No delay or loss here; a full ring pushes back (tx_burst takes fewer frames).
+// receiver reads it there: rx_burst lends the slots themselves, and a slot goes back to the
+// sender once it and every slot before it are released. The sender's buffers come from its own
+// pool, so each pool stays with one thread.
+// No delay or loss here; a full ring pushes back (tx_burst takes fewer frames), and a received
+// frame held long holds up the ring behind it.
 #pragma once
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "backends/memory/memory_link.h"
 #include "backends/memory/packet_pool.h"
@@ -33,18 +37,28 @@ class MemoryPipePort final : public PacketIo {
   std::size_t rx_burst(std::span<PacketBuffer*> out, Instant now) override;
   PacketBuffer* tx_alloc() override { return pool_.alloc(); }
   std::size_t tx_burst(std::span<PacketBuffer* const> pkts, Instant now) override;
-  void release(PacketBuffer* pkt) override { pool_.free(pkt); }
+  void release(PacketBuffer* pkt) override;
   // Frames arrive at any moment from the other thread, so the port is polled: "now" (the
   // earliest instant) while a frame waits, otherwise kNever.
   Instant next_rx_time() const override;
 
   const PacketPool& pool() const { return pool_; }
+  // Received frames lent and not yet released.
+  std::size_t rx_lent() const { return rx_lent_end_ - rx_released_; }
 
  private:
+  bool is_rx_slot(const PacketBuffer* pkt) const;
+
   LinkCaps caps_;
   PacketPool pool_;
   PipeRing& tx_;
   PipeRing& rx_;
+  // One descriptor per rx ring slot, lent with it; received frame number n is rx_slots_[n & mask].
+  // backend is &rx_slots_ while lent, nullptr once released.
+  std::vector<PacketBuffer> rx_slots_;
+  std::size_t rx_lent_end_ = 0;   // frames lent so far
+  std::size_t rx_released_ = 0;   // of those, the released prefix
+  std::size_t rx_freed_ = 0;      // of those, given back to the ring
 };
 
 class MemoryPipe {

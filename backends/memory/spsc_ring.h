@@ -47,6 +47,30 @@ class SpscRing {
     if (k > 0) head_.store(head + k, std::memory_order_release);
     return k;
   }
+  // Consumer side, in place: lends up to `n` waiting slots that are not lent yet, oldest first,
+  // to `use(slot, i)` without freeing them; they stay the consumer's, readable and writable,
+  // until free_front() gives them back. The producer cannot reuse a lent slot, so a slot held
+  // long holds up the ring. Do not mix with pop_burst while slots are lent.
+  template <class Use>
+  std::size_t lend_burst(std::size_t n, Use&& use) {
+    const std::size_t first = head_.load(std::memory_order_relaxed) + lent_;
+    if (tail_seen_ - first < n) tail_seen_ = tail_.load(std::memory_order_acquire);
+    const std::size_t k = std::min(n, tail_seen_ - first);
+    for (std::size_t i = 0; i < k; ++i) use(slots_[(first + i) & mask_], i);
+    lent_ += k;
+    return k;
+  }
+  // Frees the `k` oldest lent slots (k at most the number lent) with one store.
+  void free_front(std::size_t k) {
+    if (k == 0) return;
+    lent_ -= k;
+    head_.store(head_.load(std::memory_order_relaxed) + k, std::memory_order_release);
+  }
+  // Consumer side: whether a slot waits that is not lent yet.
+  bool has_unlent() const {
+    return head_.load(std::memory_order_relaxed) + lent_ != tail_.load(std::memory_order_acquire);
+  }
+
   bool try_pop(T& out) {
     return pop_burst(1, [&](T& slot, std::size_t) { out = std::move(slot); }) == 1;
   }
@@ -73,6 +97,7 @@ class SpscRing {
   std::size_t mask_;
   alignas(kCacheLine) std::atomic<std::size_t> head_{0};  // next slot to pop; consumer writes
   std::size_t tail_seen_ = 0;                             // consumer's last view of tail_
+  std::size_t lent_ = 0;                                  // slots from head_ on that the consumer holds
   alignas(kCacheLine) std::atomic<std::size_t> tail_{0};  // next slot to push; producer writes
   std::size_t head_seen_ = 0;                             // producer's last view of head_
 };

@@ -108,6 +108,51 @@ TEST(SpscRing, TwoThreadsMoveAMillionIntegersInBursts) {
   EXPECT_TRUE(ring.empty());
 }
 
+TEST(SpscRing, LentSlotsStayTheConsumersUntilFreed) {
+  SpscRing<int> ring(4);
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(ring.try_push(i));
+  std::vector<int> got;
+  EXPECT_EQ(ring.lend_burst(3, [&](int& slot, std::size_t) { got.push_back(slot); }), 3u);
+  EXPECT_TRUE(ring.has_unlent());
+  // Lent is not freed: the producer still finds the ring full.
+  EXPECT_FALSE(ring.try_push(99));
+  EXPECT_EQ(ring.lend_burst(8, [&](int& slot, std::size_t) { got.push_back(slot); }), 1u);
+  EXPECT_FALSE(ring.has_unlent());
+  EXPECT_EQ(got, (std::vector<int>{0, 1, 2, 3}));
+  ring.free_front(2);
+  EXPECT_TRUE(ring.try_push(4));
+  EXPECT_TRUE(ring.try_push(5));
+  EXPECT_FALSE(ring.try_push(6));
+  EXPECT_EQ(ring.lend_burst(8, [&](int& slot, std::size_t) { got.push_back(slot); }), 2u);
+  ring.free_front(4);
+  EXPECT_TRUE(ring.empty());
+  EXPECT_EQ(got, (std::vector<int>{0, 1, 2, 3, 4, 5}));
+}
+
+TEST(MemoryPipe, AReceivedFrameIsReadInItsSlotAndTheSlotReturnsOnceEveryEarlierOneIs) {
+  MemoryPipe pipe({.mac = test::kMacA}, {.mac = test::kMacB}, 2);
+  const Instant now = from_us(0);
+  ASSERT_TRUE(test::send(pipe.a(), test::tcp_frame(test::kMacA, test::kMacB, tcp_flag::ack, 1), now));
+  ASSERT_TRUE(test::send(pipe.a(), test::tcp_frame(test::kMacA, test::kMacB, tcp_flag::ack, 2), now));
+  PacketBuffer* rx[4];
+  ASSERT_EQ(pipe.b().rx_burst(rx, now), 2u);
+  EXPECT_EQ(test::seq_of(test::Frame(rx[0]->data, rx[0]->data + rx[0]->len)), 1u);
+  EXPECT_EQ(test::seq_of(test::Frame(rx[1]->data, rx[1]->data + rx[1]->len)), 2u);
+  EXPECT_EQ(pipe.b().rx_lent(), 2u);
+  EXPECT_EQ(pipe.b().next_rx_time(), kNever);  // nothing new: the two are lent, not waiting
+  // The second back first: its slot waits for the first's, so the sender still finds no room.
+  pipe.b().release(rx[1]);
+  EXPECT_EQ(pipe.b().rx_burst(rx, now), 0u);
+  EXPECT_FALSE(test::send(pipe.a(), test::tcp_frame(test::kMacA, test::kMacB, tcp_flag::ack, 3), now));
+  pipe.b().release(rx[0]);
+  EXPECT_EQ(pipe.b().rx_lent(), 0u);
+  EXPECT_EQ(pipe.b().rx_burst(rx, now), 0u);  // hands both slots back
+  EXPECT_TRUE(test::send(pipe.a(), test::tcp_frame(test::kMacA, test::kMacB, tcp_flag::ack, 3), now));
+  EXPECT_TRUE(test::send(pipe.a(), test::tcp_frame(test::kMacA, test::kMacB, tcp_flag::ack, 4), now));
+  EXPECT_EQ(test::seqs_of(test::receive(pipe.b(), now)), (std::vector<std::uint32_t>{3, 4}));
+  EXPECT_EQ(pipe.b().rx_lent(), 0u);
+}
+
 TEST(MemoryPipe, FullRingPushesBackInsteadOfDropping) {
   MemoryPipe pipe({.mac = test::kMacA}, {.mac = test::kMacB}, 2);
   const Instant now = from_us(0);
@@ -118,7 +163,7 @@ TEST(MemoryPipe, FullRingPushesBackInsteadOfDropping) {
   EXPECT_EQ(pipe.b().next_rx_time(), Instant::min());
   EXPECT_EQ(test::seqs_of(test::receive(pipe.b(), now)), (std::vector<std::uint32_t>{1, 2}));
   EXPECT_EQ(pipe.b().next_rx_time(), kNever);
-  EXPECT_EQ(pipe.b().pool().in_use(), 0u);
+  EXPECT_EQ(pipe.b().rx_lent(), 0u);
 }
 
 TEST(MemoryPipe, RejectsPortsWithDifferentBufferSizes) {
@@ -153,8 +198,8 @@ TEST(MemoryPipe, TwoThreadsExchangeFramesInOrder) {
     }
   }
   b_side.join();
-  EXPECT_EQ(pipe.a().pool().in_use(), 0u);
-  EXPECT_EQ(pipe.b().pool().in_use(), 0u);
+  EXPECT_EQ(pipe.a().pool().in_use() + pipe.a().rx_lent(), 0u);
+  EXPECT_EQ(pipe.b().pool().in_use() + pipe.b().rx_lent(), 0u);
 }
 
 }  // namespace

@@ -82,6 +82,9 @@ TEST(TwoThreads, TenMegabytesIntactBetweenThreadsInRealTime) {
   server.join();
   EXPECT_EQ(received, kTotal);
   EXPECT_EQ(mismatches, 0u);
+  // Every buffer lent to a stack came back: its sent frames' and its received frames' slots.
+  EXPECT_EQ(pipe.a().pool().in_use() + pipe.a().rx_lent(), 0u);
+  EXPECT_EQ(pipe.b().pool().in_use() + pipe.b().rx_lent(), 0u);
 }
 
 }  // namespace
