@@ -35,6 +35,9 @@ class BasicFlowTable {
     }
   }
   bool contains(const FlowKey& key) const { return find(key) != nullptr; }
+  // Asks for key's home slot ahead of a lookup that will need it: in a large table it is a cache
+  // miss, and this lets it overlap other work.
+  void prefetch(const FlowKey& key) const { __builtin_prefetch(&slots_[home(key)]); }
   std::size_t size() const { return size_; }
 
   // Maps key to tcb (not null), replacing what it mapped to.
