@@ -36,20 +36,18 @@ MemoryPipePort::MemoryPipePort(const MemoryPortConfig& config, PipeRing& tx, Pip
 
 std::size_t MemoryPipePort::rx_burst(std::span<PacketBuffer*> out, Instant) {
   // Slots released since the last burst go back to the sender.
-  rx_.free_front(rx_released_ - rx_freed_);
-  rx_freed_ = rx_released_;
-  const std::size_t n = rx_.lend_burst(out.size(), [&](PipeFrame& frame, std::size_t i) {
+  rx_.free_front(rx_released_ - rx_.freed());
+  const std::size_t first = rx_.freed() + rx_.lent();  // the position of the first frame lent now
+  return rx_.lend_burst(out.size(), [&](PipeFrame& frame, std::size_t i) {
     // The slot's first line came with its sequence number; the rest of the headers (and a short
     // segment's payload) are on the next two lines, still in the sender's cache: ask for them now
     // rather than when parsing gets there, one miss after another.
     for (std::size_t at = 64; at < std::min<std::size_t>(frame.len, 192); at += 64)
       __builtin_prefetch(frame.bytes.data() + at);
-    PacketBuffer& pkt = rx_slots_[(rx_lent_end_ + i) & (rx_slots_.size() - 1)];
+    PacketBuffer& pkt = rx_slots_[(first + i) & (rx_slots_.size() - 1)];
     pkt = {.data = frame.bytes.data(), .len = frame.len, .capacity = PipeFrame::kMaxSize, .backend = &rx_slots_};
     out[i] = &pkt;
   });
-  rx_lent_end_ += n;
-  return n;
 }
 
 void MemoryPipePort::release(PacketBuffer* pkt) {
@@ -63,8 +61,9 @@ void MemoryPipePort::release(PacketBuffer* pkt) {
   }
   pkt->backend = nullptr;
   // The ring frees in order: advance over the released prefix (frames usually come back in order).
+  const std::size_t lent_end = rx_.freed() + rx_.lent();
   const std::size_t mask = rx_slots_.size() - 1;
-  while (rx_released_ != rx_lent_end_ && rx_slots_[rx_released_ & mask].backend == nullptr) ++rx_released_;
+  while (rx_released_ != lent_end && rx_slots_[rx_released_ & mask].backend == nullptr) ++rx_released_;
 }
 
 bool MemoryPipePort::is_rx_slot(const PacketBuffer* pkt) const {

@@ -46,7 +46,7 @@ class alignas(64) MemoryPipePort final : public PacketIo {
 
   const PacketPool& pool() const { return pool_; }
   // Received frames lent and not yet released.
-  std::size_t rx_lent() const { return rx_lent_end_ - rx_released_; }
+  std::size_t rx_lent() const { return rx_.freed() + rx_.lent() - rx_released_; }
 
  private:
   bool is_rx_slot(const PacketBuffer* pkt) const;
@@ -55,12 +55,11 @@ class alignas(64) MemoryPipePort final : public PacketIo {
   PacketPool pool_;
   PipeRing& tx_;
   PipeRing& rx_;
-  // One descriptor per rx ring slot, lent with it; received frame number n is rx_slots_[n & mask].
-  // backend is &rx_slots_ while lent, nullptr once released.
+  // One descriptor per rx ring slot, lent with it: the frame at ring position n is
+  // rx_slots_[n & mask]. backend is &rx_slots_ while lent, nullptr once released.
   std::vector<PacketBuffer> rx_slots_;
-  std::size_t rx_lent_end_ = 0;   // frames lent so far
-  std::size_t rx_released_ = 0;   // of those, the released prefix
-  std::size_t rx_freed_ = 0;      // of those, given back to the ring
+  // Ring positions before this one are released; those not yet freed go back at the next rx_burst.
+  std::size_t rx_released_ = 0;
 };
 
 class MemoryPipe {

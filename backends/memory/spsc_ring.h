@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <memory>
 #include <stdexcept>
+#include <utility>
 
 namespace mtcpp {
 
@@ -48,17 +49,11 @@ class SpscRing {
   }
 
   // Consumer side. Reads up to `n` waiting slots oldest first, `use(slot, i)` reading the i-th in
-  // place, and frees each after it. Returns how many were read. Do not mix with lend_burst while
-  // slots are lent.
+  // place, and frees them. Returns how many were read. Not while slots are lent.
   template <class Use>
   std::size_t pop_burst(std::size_t n, Use&& use) {
-    std::size_t k = 0;
-    for (; k < n && filled(head_ + k); ++k) {
-      Slot& s = slots_[(head_ + k) & mask_];
-      use(s.value, k);
-      s.seq.store(head_ + k + capacity_, std::memory_order_release);
-    }
-    head_ += k;
+    const std::size_t k = lend_burst(n, std::forward<Use>(use));
+    free_front(k);
     return k;
   }
   bool try_pop(T& out) {
@@ -85,6 +80,9 @@ class SpscRing {
     lent_ -= k;
   }
 
+  // Consumer side: positions freed so far (the next to free is this one), and slots lent after it.
+  std::size_t freed() const { return head_; }
+  std::size_t lent() const { return lent_; }
   // Consumer side: whether nothing waits, lent or not.
   bool empty() const { return lent_ == 0 && !filled(head_); }
   // Consumer side: whether a slot waits that is not lent yet.

@@ -289,24 +289,24 @@ int Tcp::pick_ephemeral_port(Ipv4Addr local, Endpoint remote, std::uint16_t* por
                       : config_.ephemeral_port_last - config_.ephemeral_port_first + 1u;
   const auto offset = static_cast<std::uint32_t>(isn_.hash({local, 0}, remote));
   std::uint32_t& counter = port_counters_[isn_.hash({local, 0}, remote, kPortTableTweak) % port_counters_.size()];
+  // The i-th port a search tries from the counter's present value.
+  auto candidate = [&](std::uint32_t i) {
+    const std::uint32_t k = (counter + i + offset) % span;
+    return pool != nullptr ? pool->ports[k] : static_cast<std::uint16_t>(config_.ephemeral_port_first + k);
+  };
   // One search walks `span` consecutive values, so it sees every port of the range once.
   for (std::uint32_t i = 0; i < span; ++i) {
-    const std::uint32_t k = (counter + i + offset) % span;
-    const auto p = pool != nullptr ? pool->ports[k] : static_cast<std::uint16_t>(config_.ephemeral_port_first + k);
+    const std::uint16_t p = candidate(i);
     // A tuple still in TIME_WAIT (or otherwise alive) is skipped, S29.
     if (tuple_in_use(key_of({local, p}, remote))) continue;
     if (listening_on(local, p, nullptr)) continue;
     if (pool == nullptr && port_filter_ && !remote.addr.is_unspecified() && !port_filter_({local, p}, remote)) continue;
     *port = p;
     counter += i + 1 + static_cast<std::uint32_t>(rng_.below(4));
-    // The next connection to this destination tries (counter + offset) first: ask for its tuple's
-    // slots now. With many connections in TIME_WAIT both tables are large, and these lookups were
-    // the client's costliest misses under short connections.
-    const std::uint32_t next = (counter + offset) % span;
-    const auto next_port = pool != nullptr ? pool->ports[next] : static_cast<std::uint16_t>(config_.ephemeral_port_first + next);
-    const FlowKey next_key = key_of({local, next_port}, remote);
-    flows_.prefetch(next_key);
-    time_waits_.prefetch(next_key);
+    // The next search for this destination tries candidate(0) first: ask for its tuple's slots
+    // now. With many connections in TIME_WAIT both tables are large, and these lookups were the
+    // client's costliest misses under short connections.
+    prefetch_tuple(key_of({local, candidate(0)}, remote));
     return 0;
   }
   return -EADDRNOTAVAIL;

@@ -209,6 +209,11 @@ class Tcp {
   void enforce_orphan_limit(Instant now);
   // A connection holds the tuple: a block, or a TIME_WAIT record.
   bool tuple_in_use(const FlowKey& key) const { return flows_.contains(key) || time_waits_.contains(key); }
+  // Asks for the slots tuple_in_use(key) will read.
+  void prefetch_tuple(const FlowKey& key) const {
+    flows_.prefetch(key);
+    time_waits_.prefetch(key);
+  }
   void flow_insert(Tcb& t);
   void flow_remove(Tcb& t);
   Tcb* socket_tcb(int s) const;
