@@ -601,7 +601,7 @@ PacketBuffer* DpdkQueueIo::tx_alloc() {
       for (rte_mbuf* fresh : std::span(stash_, kRefill)) {
         __builtin_prefetch(buffer_of(fresh), 1);
         const auto* data = rte_pktmbuf_mtod(fresh, const char*);
-        for (int line = 0; line < 3; ++line) __builtin_prefetch(data + 64 * line, 1);
+        for (int line = 0; line < 3; ++line) __builtin_prefetch(data + RTE_CACHE_LINE_SIZE * line, 1);
       }
     } else if (rte_mbuf* last = rte_pktmbuf_alloc(pool_)) {  // fewer left than a refill
       stash_[0] = last;

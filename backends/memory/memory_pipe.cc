@@ -37,7 +37,7 @@ MemoryPipePort::MemoryPipePort(const MemoryPortConfig& config, PipeRing& tx, Pip
 std::size_t MemoryPipePort::rx_burst(std::span<PacketBuffer*> out, Instant) {
   // Slots released since the last burst go back to the sender.
   rx_.free_front(rx_released_ - rx_.freed());
-  const std::size_t first = rx_.freed() + rx_.lent();  // the position of the first frame lent now
+  const std::size_t first = rx_.lent_end();  // the position of the first frame lent now
   return rx_.lend_burst(out.size(), [&](PipeFrame& frame, std::size_t i) {
     // The slot's first line came with its sequence number; the rest of the headers (and a short
     // segment's payload) are on the next two lines, still in the sender's cache: ask for them now
@@ -61,7 +61,7 @@ void MemoryPipePort::release(PacketBuffer* pkt) {
   }
   pkt->backend = nullptr;
   // The ring frees in order: advance over the released prefix (frames usually come back in order).
-  const std::size_t lent_end = rx_.freed() + rx_.lent();
+  const std::size_t lent_end = rx_.lent_end();
   const std::size_t mask = rx_slots_.size() - 1;
   while (rx_released_ != lent_end && rx_slots_[rx_released_ & mask].backend == nullptr) ++rx_released_;
 }

@@ -46,7 +46,7 @@ class alignas(64) MemoryPipePort final : public PacketIo {
 
   const PacketPool& pool() const { return pool_; }
   // Received frames lent and not yet released.
-  std::size_t rx_lent() const { return rx_.freed() + rx_.lent() - rx_released_; }
+  std::size_t rx_lent() const { return rx_.lent_end() - rx_released_; }
 
  private:
   bool is_rx_slot(const PacketBuffer* pkt) const;

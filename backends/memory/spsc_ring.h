@@ -66,7 +66,7 @@ class SpscRing {
   // long holds up the ring.
   template <class Use>
   std::size_t lend_burst(std::size_t n, Use&& use) {
-    const std::size_t first = head_ + lent_;
+    const std::size_t first = lent_end();
     std::size_t k = 0;
     for (; k < n && filled(first + k); ++k) use(slots_[(first + k) & mask_].value, k);
     lent_ += k;
@@ -80,13 +80,14 @@ class SpscRing {
     lent_ -= k;
   }
 
-  // Consumer side: positions freed so far (the next to free is this one), and slots lent after it.
+  // Consumer side: positions freed so far (the next to free is this one), and the position after
+  // the last slot lent (the next to lend).
   std::size_t freed() const { return head_; }
-  std::size_t lent() const { return lent_; }
+  std::size_t lent_end() const { return head_ + lent_; }
   // Consumer side: whether nothing waits, lent or not.
   bool empty() const { return lent_ == 0 && !filled(head_); }
   // Consumer side: whether a slot waits that is not lent yet.
-  bool has_unlent() const { return filled(head_ + lent_); }
+  bool has_unlent() const { return filled(lent_end()); }
   std::size_t capacity() const { return capacity_; }
 
  private:
